@@ -1,0 +1,125 @@
+/* ferc.h - facial expression recognition in pure C.
+ *
+ * The engine runs CNNs exported from PyTorch (tools/export_torch.py) from ferc's own weight
+ * file (docs/FORMAT.md). Two kinds of object:
+ *
+ *   ferc_model    a loaded weight file: graph, parameters, metadata. Read-only after
+ *                 ferc_model_load returns, so one model can serve any number of threads.
+ *   ferc_context  what one thread needs to run a model: the activation arena, planned once
+ *                 for a batch size and input size. No allocation happens in ferc_run.
+ *
+ * Every call that can fail returns a ferc_status and, when given a ferc_error, fills it with
+ * a message that names the problem (and the file or tensor concerned). There is no global
+ * mutable state: the only process-wide setting, the ISA override, is read from the
+ * environment.
+ *
+ * Tensors are float32, activations in NHWC order (docs/ARCHITECTURE.md says why).
+ */
+#ifndef FERC_H
+#define FERC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FERC_VERSION_STRING "0.1.0"
+
+typedef enum {
+    FERC_OK = 0,
+    FERC_ERR_IO,          /* file missing, unreadable, short read */
+    FERC_ERR_FORMAT,      /* malformed or corrupt weight file / image / stream */
+    FERC_ERR_UNSUPPORTED, /* valid file that asks for something this build cannot do */
+    FERC_ERR_NOMEM,       /* allocation failed or a size limit was exceeded */
+    FERC_ERR_ARG          /* invalid argument from the caller */
+} ferc_status;
+
+typedef struct {
+    ferc_status code;
+    char message[512];
+} ferc_error;
+
+typedef struct ferc_model ferc_model;
+typedef struct ferc_context ferc_context;
+
+/* A tensor view: shape (up to 4-D, NHWC for images) and contiguous float data. */
+typedef struct {
+    int ndim;
+    int64_t dims[4];
+    float *data;
+} ferc_tensor;
+
+/* ---- models ---------------------------------------------------------------------- */
+
+/* Loads and fully validates a weight file. On failure *out is NULL and err says why. */
+ferc_status ferc_model_load(const char *path, ferc_model **out, ferc_error *err);
+/* Same, from memory. The bytes are copied; the caller keeps ownership of data. */
+ferc_status ferc_model_load_memory(const void *data, size_t size, ferc_model **out,
+                                   ferc_error *err);
+void ferc_model_free(ferc_model *model);
+
+/* Metadata value for key ("name", "task", "labels", "mean", ...), or NULL if absent. */
+const char *ferc_model_meta(const ferc_model *model, const char *key);
+int ferc_model_meta_count(const ferc_model *model);
+const char *ferc_model_meta_key(const ferc_model *model, int i);
+
+int ferc_model_num_inputs(const ferc_model *model);
+int ferc_model_num_outputs(const ferc_model *model);
+/* Name and nominal shape (batch 1) of graph input/output i. */
+const char *ferc_model_input_name(const ferc_model *model, int i);
+const char *ferc_model_output_name(const ferc_model *model, int i);
+void ferc_model_input_shape(const ferc_model *model, int i, int *ndim, int64_t dims[4]);
+int ferc_model_num_nodes(const ferc_model *model);
+/* Number of parameter tensors and their total element count. */
+int64_t ferc_model_param_count(const ferc_model *model);
+
+/* A named tensor stored in the file (a parameter, or a reference tensor in a debug-state
+ * file written by tools/export_torch.py). Returns 0 and fills *t, or -1 if absent. */
+int ferc_model_tensor(const ferc_model *model, const char *name, ferc_tensor *t);
+int ferc_model_num_tensors(const ferc_model *model);
+const char *ferc_model_tensor_name(const ferc_model *model, int i);
+
+/* ---- contexts -------------------------------------------------------------------- */
+
+enum {
+    FERC_CTX_KEEP_ALL = 1 /* give every activation its own buffer (to inspect them all) */
+};
+
+typedef struct {
+    int max_batch;  /* largest batch ferc_run will be given (>= 1) */
+    int height;     /* input height/width; 0 keeps the model's nominal size */
+    int width;
+    int threads;    /* 0: FERC_THREADS from the environment, else all cores */
+    unsigned flags; /* FERC_CTX_* */
+} ferc_context_options;
+
+ferc_status ferc_context_create(const ferc_model *model, const ferc_context_options *opt,
+                                ferc_context **out, ferc_error *err);
+void ferc_context_free(ferc_context *ctx);
+void ferc_context_set_threads(ferc_context *ctx, int threads);
+int ferc_context_threads(const ferc_context *ctx);
+/* Bytes of activation arena and scratch this context holds. */
+size_t ferc_context_memory(const ferc_context *ctx);
+
+/* Runs the graph on `batch` samples. inputs[i] points to batch x (input i's shape) floats,
+ * NHWC. Outputs stay valid until the next run on this context. */
+ferc_status ferc_run(ferc_context *ctx, const float *const *inputs, int batch,
+                     ferc_error *err);
+/* Output i of the last run (batch dimension = the batch that was run). */
+int ferc_output(const ferc_context *ctx, int i, ferc_tensor *t);
+/* Any activation by name after a run; only reliable for contexts made with
+ * FERC_CTX_KEEP_ALL, since buffers are otherwise reused. Returns -1 if no such value. */
+int ferc_context_value(const ferc_context *ctx, const char *name, ferc_tensor *t);
+
+/* ---- kernels and CPU ------------------------------------------------------------- */
+
+/* The kernel path in use: "scalar", "avx2" or "avx512" (FERC_ISA overrides detection). */
+const char *ferc_isa_name(void);
+const char *ferc_status_name(ferc_status s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,99 @@
+/* kernels.h - the compute kernels, one descriptor per op.
+ *
+ * Every kernel has a scalar reference (<op>_scalar.c), written for clarity and used as the
+ * ground truth by the tests; SIMD variants (<op>_avx2.c, <op>_avx512.c) sit beside it and
+ * must match it. ferc_kernels() returns the table for the ISA chosen at run time.
+ *
+ * Layout conventions (docs/ARCHITECTURE.md):
+ *   activations  NHWC, C fastest
+ *   conv weights [Cout][KH][KW][Cin/groups]  (PyTorch's OIHW with I moved last)
+ *   dense        y[n][o] = b[o] + sum_i x[n][i] * w[o][i]   (PyTorch's Linear)
+ */
+#ifndef FERC_KERNELS_H
+#define FERC_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Activation fused into the op that precedes it. */
+enum { FERC_ACT_NONE = 0, FERC_ACT_RELU = 1, FERC_ACT_RELU6 = 2, FERC_ACT_LEAKY = 3 };
+
+static inline float ferc_act1(float v, int act, float alpha)
+{
+    switch (act) {
+    case FERC_ACT_RELU: return v > 0.f ? v : 0.f;
+    case FERC_ACT_RELU6: return v > 0.f ? (v < 6.f ? v : 6.f) : 0.f;
+    case FERC_ACT_LEAKY: return v >= 0.f ? v : v * alpha;
+    default: return v;
+    }
+}
+
+/* conv2d: y[n][oy][ox][oc] = act(b[oc] + sum over ky, kx, ic of
+ *     x[n][oy*sh - pt + ky*dh][ox*sw - pl + kx*dw][g*cig + ic] * w[oc][ky][kx][ic])
+ * where g = oc / (oc_total/groups), cig = c/groups, and x outside the image is 0 (zero
+ * padding: pt/pl top/left; the bottom/right padding only shows in oh/ow). */
+typedef struct {
+    int n, h, w, c;      /* input */
+    int oh, ow, oc;      /* output */
+    int kh, kw;
+    int sh, sw;          /* stride */
+    int pt, pl;          /* top / left padding */
+    int dh, dw;          /* dilation */
+    int groups;
+    int act;
+    float alpha;         /* LeakyReLU slope */
+} ferc_conv2d_desc;
+
+/* Pooling: max or average over a kh x kw window.
+ * max: padding never wins (it acts as -inf), as PyTorch.
+ * avg: as PyTorch's avg_pool2d: the window is clipped to the padded input
+ *   [-pt, h + pb) x [-pl, w + pr); with count_include_pad the divisor is that clipped
+ *   window's area, without it the number of real pixels inside. */
+typedef struct {
+    int n, h, w, c;
+    int oh, ow;
+    int kh, kw, sh, sw;
+    int pt, pl, pb, pr;
+    int count_include_pad;
+} ferc_pool_desc;
+
+typedef struct ferc_kernel_table {
+    void (*conv2d)(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
+                   int threads);
+    void (*dense)(int n, int in, int out, const float *x, const float *w, const float *b, float *y, int act,
+                  float alpha, int threads);
+    void (*maxpool)(const ferc_pool_desc *d, const float *x, float *y, int threads);
+    void (*avgpool)(const ferc_pool_desc *d, const float *x, float *y, int threads);
+    /* y[n][c] = mean over h, w of x[n][h][w][c] */
+    void (*global_avgpool)(int n, int hw, int c, const float *x, float *y, int threads);
+    /* y[i] = act(x[i] * scale[i % c] + shift[i % c]); scale NULL means 1, shift NULL 0 */
+    void (*affine)(size_t count, int c, const float *x, const float *scale, const float *shift, float *y,
+                   int act, float alpha, int threads);
+    /* y[i] = act(a[i] + b[i]) */
+    void (*add)(size_t count, const float *a, const float *b, float *y, int act, float alpha, int threads);
+    /* softmax over the last axis: rows x cols */
+    void (*softmax)(size_t rows, int cols, const float *x, float *y, int threads);
+    const char *isa;
+} ferc_kernel_table;
+
+/* The table for the ISA in use: the best this CPU supports, or FERC_ISA=scalar|avx2|avx512
+ * (a request the CPU cannot honour falls back to the best it can, with a warning). */
+const ferc_kernel_table *ferc_kernels(void);
+/* The table for one ISA by name, or NULL if unknown or unsupported here (tests, benches). */
+const ferc_kernel_table *ferc_kernels_for(const char *isa);
+
+/* Scalar references. */
+void ferc_conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
+                        int threads);
+void ferc_dense_scalar(int n, int in, int out, const float *x, const float *w, const float *b, float *y,
+                       int act, float alpha, int threads);
+void ferc_maxpool_scalar(const ferc_pool_desc *d, const float *x, float *y, int threads);
+void ferc_avgpool_scalar(const ferc_pool_desc *d, const float *x, float *y, int threads);
+void ferc_global_avgpool_scalar(int n, int hw, int c, const float *x, float *y, int threads);
+void ferc_affine_scalar(size_t count, int c, const float *x, const float *scale, const float *shift, float *y,
+                        int act, float alpha, int threads);
+void ferc_add_scalar(size_t count, const float *a, const float *b, float *y, int act, float alpha,
+                     int threads);
+void ferc_softmax_scalar(size_t rows, int cols, const float *x, float *y, int threads);
+
+#endif

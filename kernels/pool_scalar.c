@@ -1,0 +1,62 @@
+/* pool_scalar.c - reference max, average and global average pooling, NHWC (kernels.h). */
+#include "kernels/kernels.h"
+
+#include <math.h>
+
+void ferc_maxpool_scalar(const ferc_pool_desc *d, const float *x, float *y, int threads)
+{
+    (void)threads;
+    for (int n = 0; n < d->n; n++)
+        for (int oy = 0; oy < d->oh; oy++)
+            for (int ox = 0; ox < d->ow; ox++)
+                for (int c = 0; c < d->c; c++) {
+                    float m = -INFINITY;
+                    for (int ky = 0; ky < d->kh; ky++) {
+                        const int iy = oy * d->sh - d->pt + ky;
+                        if (iy < 0 || iy >= d->h) continue;
+                        for (int kx = 0; kx < d->kw; kx++) {
+                            const int ix = ox * d->sw - d->pl + kx;
+                            if (ix < 0 || ix >= d->w) continue;
+                            const float v = x[(((size_t)n * d->h + iy) * d->w + ix) * d->c + c];
+                            if (v > m || isnan(v)) m = v; /* NaN propagates, as PyTorch */
+                        }
+                    }
+                    y[(((size_t)n * d->oh + oy) * d->ow + ox) * d->c + c] = m;
+                }
+}
+
+void ferc_avgpool_scalar(const ferc_pool_desc *d, const float *x, float *y, int threads)
+{
+    (void)threads;
+    for (int n = 0; n < d->n; n++)
+        for (int oy = 0; oy < d->oh; oy++)
+            for (int ox = 0; ox < d->ow; ox++) {
+                int y0 = oy * d->sh - d->pt, x0 = ox * d->sw - d->pl;
+                int y1 = y0 + d->kh, x1 = x0 + d->kw;
+                if (y1 > d->h + d->pb) y1 = d->h + d->pb;
+                if (x1 > d->w + d->pr) x1 = d->w + d->pr;
+                const int padded_area = (y1 - y0) * (x1 - x0);
+                if (y0 < 0) y0 = 0;
+                if (x0 < 0) x0 = 0;
+                if (y1 > d->h) y1 = d->h;
+                if (x1 > d->w) x1 = d->w;
+                const int area = d->count_include_pad ? padded_area : (y1 - y0) * (x1 - x0);
+                for (int c = 0; c < d->c; c++) {
+                    float s = 0.f;
+                    for (int iy = y0; iy < y1; iy++)
+                        for (int ix = x0; ix < x1; ix++) s += x[(((size_t)n * d->h + iy) * d->w + ix) * d->c + c];
+                    y[(((size_t)n * d->oh + oy) * d->ow + ox) * d->c + c] = area > 0 ? s / (float)area : 0.f;
+                }
+            }
+}
+
+void ferc_global_avgpool_scalar(int n, int hw, int c, const float *x, float *y, int threads)
+{
+    (void)threads;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < c; k++) {
+            float s = 0.f;
+            for (int p = 0; p < hw; p++) s += x[((size_t)i * hw + p) * c + k];
+            y[(size_t)i * c + k] = s / (float)hw;
+        }
+}

@@ -1,0 +1,111 @@
+/* model.h - the engine's internal structures: values (named tensors), nodes, models,
+ * contexts, and the op table. Public callers see only include/ferc.h. */
+#ifndef FERC_NN_MODEL_H
+#define FERC_NN_MODEL_H
+
+#include "ferc.h"
+#include "nn/tensor.h"
+#include "kernels/kernels.h"
+
+enum { FERC_DT_F32 = 0, FERC_DT_F16 = 1, FERC_DT_Q8 = 2 };
+enum { FERC_VAL_INPUT = 0, FERC_VAL_PARAM = 1, FERC_VAL_ACT = 2 };
+enum { FERC_ATTR_INTS = 0, FERC_ATTR_FLOATS = 1 };
+
+typedef struct {
+    char *name;
+    int kind;          /* FERC_VAL_* */
+    int dtype;         /* dtype in the file; parameters are dequantised to f32 at load */
+    ferc_shape shape;  /* params: exact; inputs and activations: nominal, batch 1 */
+    float *data;       /* params only: f32 data, 64-byte aligned */
+    int owned;         /* data was allocated (dequantised) rather than pointing into file */
+    int producer;      /* index of the node writing this value, -1 for inputs/params */
+} ferc_value;
+
+typedef struct {
+    char *key;
+    int type;          /* FERC_ATTR_* */
+    int count;
+    int32_t *ints;
+    float *floats;
+} ferc_attr;
+
+struct ferc_op;
+
+typedef struct {
+    const struct ferc_op *op;
+    int n_in, n_out;
+    int *in, *out;     /* value indices */
+    int n_attr;
+    ferc_attr *attrs;
+    void *state;       /* op-private: parsed attributes, packed weights (built at load) */
+} ferc_node;
+
+struct ferc_model {
+    uint8_t *file;     /* the whole file, 64-byte aligned (mmap'd or copied) */
+    size_t file_size;
+    int mapped;
+    int n_meta;
+    char **meta_key, **meta_val;
+    int n_values;
+    ferc_value *values;
+    int n_nodes;
+    ferc_node *nodes;
+    int *order;        /* node indices in execution (topological) order */
+    int n_inputs, n_outputs;
+    int *inputs, *outputs;
+    const struct ferc_kernel_table *kernels; /* chosen at load (FERC_ISA or cpuid) */
+};
+
+/* What an op sees when it runs: its input and output tensors (batch included). */
+typedef struct {
+    const ferc_tensor *in;
+    ferc_tensor *out;
+    void *scratch;     /* workspace bytes the op asked for, 64-byte aligned */
+    int threads;
+    const struct ferc_kernel_table *k; /* kernels for the ISA in use */
+} ferc_op_args;
+
+typedef struct ferc_op {
+    const char *name;
+    int min_in, max_in, n_out;
+    /* Parse and check attributes and parameter tensors once at load; may build node->state
+     * (e.g. packed weights). Shapes of graph inputs are not known here. */
+    ferc_status (*prepare)(ferc_model *m, ferc_node *n, ferc_error *err);
+    /* Output shapes from input shapes (batch dimension included). Rejects mismatches. */
+    ferc_status (*infer)(const ferc_node *n, const ferc_shape *in, ferc_shape *out,
+                         ferc_error *err);
+    /* Scratch bytes for a run on these shapes (NULL: none). */
+    size_t (*scratch)(const ferc_node *n, const ferc_shape *in, const ferc_shape *out);
+    void (*run)(const ferc_node *n, const ferc_op_args *a);
+    void (*destroy)(ferc_node *n);
+} ferc_op;
+
+const ferc_op *ferc_find_op(const char *name);
+
+/* Attribute helpers for prepare(): fetch with a default, reporting malformed values. */
+const ferc_attr *ferc_attr_get(const ferc_node *n, const char *key);
+ferc_status ferc_attr_ints(const ferc_node *n, const char *key, int count, const int *dflt,
+                           int *out, ferc_error *err);
+ferc_status ferc_attr_int(const ferc_node *n, const char *key, int dflt, int *out,
+                          ferc_error *err);
+ferc_status ferc_attr_float(const ferc_node *n, const char *key, float dflt, float *out,
+                            ferc_error *err);
+
+/* The parameter tensor on input slot i of n, checked to exist and be a parameter with
+ * the given rank (0: any). NULL (with err set) otherwise. */
+const ferc_value *ferc_node_param(const ferc_model *m, const ferc_node *n, int i, int ndim,
+                                  const char *what, ferc_error *err);
+
+/* Name of a node for messages: its first output's name. */
+const char *ferc_node_name(const ferc_model *m, const ferc_node *n);
+
+/* Puts "prefix: " before the message already in err. */
+void ferc_error_prefix(ferc_error *err, const char *prefix);
+
+ferc_status ferc_set_error(ferc_error *err, ferc_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,75 @@
+/* op_conv2d.c - 2-D convolution node: inputs x (NHWC), w [Cout][KH][KW][Cin/groups], optional
+ * bias [Cout]; attributes stride[2], pad[4] = top, left, bottom, right, dilation[2], groups,
+ * act, alpha. Batch norm is folded into w and b by the exporter. */
+#include "nn/op_act.h"
+
+#include <stdlib.h>
+
+typedef struct {
+    ferc_conv2d_desc d; /* n, h, w, oh, ow filled per run */
+    int pb, pr;
+    const float *w, *b;
+} conv_state;
+
+static ferc_status prepare(ferc_model *m, ferc_node *n, ferc_error *err)
+{
+    conv_state *st = calloc(1, sizeof *st);
+    if (!st) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    n->state = st;
+    const ferc_value *w = ferc_node_param(m, n, 1, 4, "weight", err), *b = NULL;
+    if (!w) return err ? err->code : FERC_ERR_FORMAT;
+    if (n->n_in > 2 && !(b = ferc_node_param(m, n, 2, 1, "bias", err))) return err ? err->code : FERC_ERR_FORMAT;
+    int stride[2], pad[4], dil[2], ones[2] = {1, 1}, zeros[4] = {0, 0, 0, 0};
+    ferc_status s;
+    if ((s = ferc_attr_ints(n, "stride", 2, ones, stride, err)) || (s = ferc_attr_ints(n, "pad", 4, zeros, pad, err)) ||
+        (s = ferc_attr_ints(n, "dilation", 2, ones, dil, err)) || (s = ferc_attr_int(n, "groups", 1, &st->d.groups, err)) ||
+        (s = ferc_parse_act(n, &st->d.act, &st->d.alpha, err)))
+        return s;
+    ferc_conv2d_desc *d = &st->d;
+    d->oc = (int)w->shape.d[0];
+    d->kh = (int)w->shape.d[1];
+    d->kw = (int)w->shape.d[2];
+    d->c = (int)w->shape.d[3] * d->groups; /* checked against x in infer */
+    d->sh = stride[0], d->sw = stride[1], d->dh = dil[0], d->dw = dil[1];
+    d->pt = pad[0], d->pl = pad[1], st->pb = pad[2], st->pr = pad[3];
+    for (int i = 0; i < 4; i++)
+        if (pad[i] < 0 || pad[i] > 4096) return ferc_set_error(err, FERC_ERR_FORMAT, "padding %d out of range", pad[i]);
+    if (d->sh < 1 || d->sw < 1 || d->sh > 4096 || d->sw > 4096 || d->dh < 1 || d->dw < 1 || d->dh > 4096 || d->dw > 4096)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "stride %dx%d / dilation %dx%d out of range", d->sh, d->sw, d->dh, d->dw);
+    if (d->groups < 1 || d->oc % d->groups)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "%d groups do not divide %d output channels", d->groups, d->oc);
+    if (b && b->shape.d[0] != d->oc)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "bias has %lld entries for %d output channels",
+                              (long long)b->shape.d[0], d->oc);
+    st->w = w->data;
+    st->b = b ? b->data : NULL;
+    return FERC_OK;
+}
+
+static ferc_status infer(const ferc_node *n, const ferc_shape *in, ferc_shape *out, ferc_error *err)
+{
+    const conv_state *st = n->state;
+    const ferc_conv2d_desc *d = &st->d;
+    if (in[0].ndim != 4 || in[0].d[3] != d->c)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "input must be NHWC with %d channels", d->c);
+    int64_t eh = (int64_t)d->dh * (d->kh - 1) + 1, ew = (int64_t)d->dw * (d->kw - 1) + 1;
+    int64_t ph = in[0].d[1] + d->pt + st->pb, pw = in[0].d[2] + d->pl + st->pr;
+    if (ph < eh || pw < ew)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "kernel %lldx%lld larger than padded input %lldx%lld",
+                              (long long)eh, (long long)ew, (long long)ph, (long long)pw);
+    out[0] = ferc_shape4(in[0].d[0], (ph - eh) / d->sh + 1, (pw - ew) / d->sw + 1, d->oc);
+    return FERC_OK;
+}
+
+static void run(const ferc_node *n, const ferc_op_args *a)
+{
+    const conv_state *st = n->state;
+    ferc_conv2d_desc d = st->d;
+    d.n = (int)a->in[0].dims[0], d.h = (int)a->in[0].dims[1], d.w = (int)a->in[0].dims[2];
+    d.oh = (int)a->out[0].dims[1], d.ow = (int)a->out[0].dims[2];
+    a->k->conv2d(&d, a->in[0].data, st->w, st->b, a->out[0].data, a->threads);
+}
+
+static void destroy(ferc_node *n) { free(n->state); }
+
+const ferc_op ferc_op_conv2d = {"conv2d", 2, 3, 1, prepare, infer, NULL, run, destroy};
