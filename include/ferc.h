@@ -113,6 +113,25 @@ int ferc_output(const ferc_context *ctx, int i, ferc_tensor *t);
  * FERC_CTX_KEEP_ALL, since buffers are otherwise reused. Returns -1 if no such value. */
 int ferc_context_value(const ferc_context *ctx, const char *name, ferc_tensor *t);
 
+/* ---- images --------------------------------------------------------------------- */
+
+/* An 8-bit image, rows top to bottom, channels interleaved (1 = gray, 3 = RGB). */
+typedef struct {
+    int width, height, channels;
+    uint8_t *data;
+} ferc_image;
+
+/* Images whose header claims more pixels are refused before anything is decoded. */
+#define FERC_IMAGE_MAX_PIXELS ((int64_t)1 << 26)
+
+/* JPEG, PNG, BMP, PNM, TGA or GIF; converted to `channels` (1 or 3). path "-" is stdin. */
+ferc_status ferc_image_load(const char *path, int channels, ferc_image *img, ferc_error *err);
+ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, ferc_image *img,
+                                   ferc_error *err);
+/* .png or .jpg by the file name's extension. */
+ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err);
+void ferc_image_free(ferc_image *img);
+
 /* ---- kernels and CPU ------------------------------------------------------------- */
 
 /* The kernel path in use: "scalar", "avx2" or "avx512" (FERC_ISA overrides detection). */
