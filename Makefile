@@ -1,16 +1,18 @@
 # ferc build. Sources are found by folder, so a new kernel or op needs no edit here:
 #   kernels/*_avx2.c   compiled with AVX2+FMA flags, kernels/*_avx512.c with AVX-512 flags,
 #   everything else in kernels/ nn/ detect/ with the baseline flags (any x86-64 or other CPU).
-# Targets: all (default), test, asan, fuzz, bench, eval, install, deps, clean.
+# Targets: all (default), demo, test, asan, valgrind, fuzz, bench, eval, install, deps, deps-tools, clean.
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
 BUILD    ?= build
 OPT      ?= -O2
-CFLAGS_BASE = -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC -fopenmp \
+OPENMP   ?= -fopenmp
+LIBDIR   ?= .
+CFLAGS_BASE = -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter -fPIC $(OPENMP) \
               -D_POSIX_C_SOURCE=200809L -Iinclude -I. $(OPT) -g
 CFLAGS   ?=
-LDLIBS   = -lm -fopenmp
+LDLIBS   = -lm $(OPENMP)
 AVX2_FLAGS   = -mavx2 -mfma -mf16c
 AVX512_FLAGS = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
 
@@ -26,9 +28,11 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread)
 
-.PHONY: all test asan fuzz bench eval install deps clean check-deps
+.PHONY: all test asan valgrind fuzz bench eval demo install deps deps-tools clean check-deps
 
-all: libferc.a libferc.so ferc
+LIBA = $(LIBDIR)/libferc.a
+
+all: $(LIBA) libferc.so ferc
 
 $(BUILD)/%_avx2.o: %_avx2.c
 	@mkdir -p $(dir $@)
@@ -40,38 +44,49 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -MMD -MP -c $< -o $@
 
-libferc.a: $(LIB_OBJ)
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 libferc.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS) $(LDFLAGS)
-ferc: $(BUILD)/tools/ferc.o libferc.a
+ferc: $(BUILD)/tools/ferc.o $(LIBA)
 	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
 
-$(BUILD)/tests/%: tests/%.c tests/testutil.h libferc.a
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests $< libferc.a -o $@ $(CHECK_LIBS) $(LDLIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests $< $(LIBA) -o $@ $(CHECK_LIBS) $(LDLIBS) $(LDFLAGS)
 
 # The suite runs every test binary once per ISA path this CPU has (FERC_ISA forces the
 # scalar and AVX2 paths too, so machines without AVX-512 are covered on this one).
-test: check-deps all $(TEST_BIN)
+test: check-deps $(LIBA) $(TEST_BIN)
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 
 asan:
-	$(MAKE) BUILD=build/asan OPT=-O1 \
+	$(MAKE) BUILD=build/asan LIBDIR=build/asan OPT=-O1 \
 	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
-valgrind: all $(TEST_BIN)
+valgrind: $(LIBA) $(TEST_BIN)
 	@FERC_VALGRIND=1 sh tests/run.sh $(TEST_BIN)
 
+# libFuzzer targets fuzz/fuzz_*.c against a clang + ASan/UBSan build of the library.
+FUZZ_BUILD = build/fuzz
+FUZZ_CFLAGS = -fsanitize=fuzzer-no-link,address,undefined -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 fuzz:
-	sh fuzz/run.sh $(FUZZ_SECONDS)
+	$(MAKE) CC=clang OPENMP= BUILD=$(FUZZ_BUILD) LIBDIR=$(FUZZ_BUILD) OPT=-O1 CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_BUILD)/libferc.a
+	FUZZ_BUILD=$(FUZZ_BUILD) sh fuzz/run.sh $(FUZZ_SECONDS)
 
 check-deps:
 	@sh tools/install-deps.sh --check-only >/dev/null 2>&1 || sh tools/install-deps.sh
 
 deps:
 	sh tools/install-deps.sh
+deps-tools:
+	sh tools/install-deps.sh --tools
+
+# The main job on the bundled sample.
+demo: check-deps all
+	./ferc
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \

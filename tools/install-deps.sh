@@ -1,9 +1,15 @@
 #!/bin/sh
-# Installs the Debian packages ferc needs to build, test and run its tools. Does nothing
-# when they are all present. --check-only: exit 1 if something is missing, install nothing.
+# Installs the Debian packages ferc needs; does nothing when they are all present.
+#   tools/install-deps.sh               build, test, fuzz and valgrind (what `make test` needs)
+#   tools/install-deps.sh --tools       also the Python stack of tools/ and bench/
+#                                       (PyTorch, OpenCV, scikit-image, scikit-learn, OpenBLAS)
+#   tools/install-deps.sh --check-only  exit 1 if a build/test package is missing
 set -eu
-pkgs="gcc make pkg-config libc6-dev check libstb-dev libopenblas-dev clang libclang-rt-14-dev valgrind
-python3 python3-numpy python3-torch python3-opencv python3-skimage python3-sklearn opencv-data"
+pkgs="gcc make pkg-config libc6-dev check libstb-dev clang libclang-rt-14-dev valgrind"
+case "${1:-}" in
+  --tools) pkgs="$pkgs python3 python3-numpy python3-torch python3-opencv python3-onnx python3-skimage
+                 python3-sklearn opencv-data libopenblas-dev ffmpeg" ;;
+esac
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
