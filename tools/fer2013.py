@@ -19,6 +19,7 @@ import csv
 import hashlib
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -152,7 +153,9 @@ def load_csv(path, split, cache_dir=".cache"):
                 continue
             if row[iu].strip() != usage:
                 continue
-            px = np.array(row[ip].split(), dtype=np.int64)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                px = np.fromstring(row[ip], dtype=np.int64, sep=" ")  # C-speed text parse
             if px.size != 48 * 48 or px.min() < 0 or px.max() > 255:
                 raise ValueError(f"{path} row {row_no}: bad pixels ({px.size} values)")
             lab = int(row[ie])

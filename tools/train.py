@@ -67,6 +67,9 @@ def parse_args(argv=None):
     ap.add_argument("--erase", type=float, default=0.5, help="random-erasing probability")
     ap.add_argument("--no-aug", action="store_true")
     ap.add_argument("--channels-last", type=int, default=None, help="1/0, default per model")
+    ap.add_argument("--init", default=None,
+                    help="start from the weights of this checkpoint (new optimizer and schedule: "
+                         "an SGDR-style warm restart); ignored when OUT/last.pt exists")
     ap.add_argument("--limit", type=int, default=0, help="use only N train images (smoke tests)")
     ap.add_argument("--deadline", default=None,
                     help="UTC HH:MM: stop cleanly (keeping last/best) if an epoch would end after it")
@@ -252,6 +255,13 @@ def main(argv=None):
         random.setstate(ck["rng_python"])
         print(f"resumed from {last_path} at epoch {start_epoch}, best {best_acc:.4f}", flush=True)
     else:
+        if a.init:
+            ck = torch.load(a.init, map_location="cpu")
+            if ck["model"] != a.model:
+                raise SystemExit(f"{a.init} is for model {ck['model']}, not {a.model}")
+            model.load_state_dict(ck["state_dict"])
+            print(f"initialised from {a.init} (epoch {ck.get('epoch')}, val acc "
+                  f"{ck.get('metrics', {}).get('val_acc')})", flush=True)
         with open(os.path.join(a.out, "args.json"), "w") as f:
             json.dump(vars(a) | models.summary(a.model), f, indent=1)
         with open(log_path, "w", newline="") as f:
