@@ -1,0 +1,316 @@
+/* conv2d_simd.h - the body of the AVX2 and AVX-512 convolutions (conv2d_avx2.c and
+ * conv2d_avx512.c include it under their own flags; simd.h gives the vector width VL).
+ *
+ * General path: implicit GEMM over NHWC. Rows are output pixels (batch included), columns
+ * are output channels, K = KH*KW*Cin/groups in (ky, kx, ic) order, the order of the stored
+ * weights. A micro-kernel keeps an MR x NR block of outputs in registers for the whole K
+ * (no partial sums written back), broadcasting one input value per row and loading one
+ * packed weight row of NR channels per step. Inputs are read in place: a row's taps are at
+ * fixed offsets from the pixel's top-left input, and for groups == 1, dilation 1 the KW
+ * taps of one kernel row are a single contiguous run of KW*Cin floats. Padding is handled by
+ * copying the input once into a zero-bordered buffer (scratch), so the inner loops have no
+ * bounds tests; without padding the input is used directly. 1x1, 3x3 stride 1 or 2, first
+ * layers with one channel and dense layers (a 1x1 conv on a 1x1 image) all go through this
+ * path with the run lengths their shape gives.
+ *
+ * Depthwise path (groups == Cin == Cout): per pixel and channel vector, KH*KW FMAs over
+ * weights packed [ky][kx][C]; four pixels share each weight load.
+ *
+ * Threads: the work is cut into tiles whose size depends only on the shape, and tile t goes
+ * to thread t * threads / tiles; every output is computed by one thread with the same
+ * operations in the same order, so results are bitwise identical for any thread count. */
+#include "kernels/kernels.h"
+#include "kernels/simd.h"
+
+#include <omp.h>
+#include <string.h>
+
+/* Rows per micro-kernel for NR = 2 and 1 vectors (macros: the switches below test them). */
+#if VL == 16
+#define MR2 12 /* 24 zmm accumulators of 32 registers */
+#define MR1 12
+#else
+#define MR2 6 /* 12 ymm accumulators of 16 registers */
+#define MR1 8
+#endif
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+static int conv_is_depthwise(const ferc_conv2d_desc *d) { return d->groups == d->c && d->oc == d->c; }
+static int conv_nv(const ferc_conv2d_desc *d) { return d->oc / d->groups <= VL ? 1 : 2; }
+
+size_t FERC_SIMD(ferc_conv2d_packed_size)(const ferc_conv2d_desc *d)
+{
+    const size_t taps = (size_t)d->kh * d->kw;
+    if (conv_is_depthwise(d)) return taps * (size_t)d->c;
+    const int cog = d->oc / d->groups, nr = conv_nv(d) * VL;
+    const size_t panels = (size_t)(cog + nr - 1) / (size_t)nr;
+    return (size_t)d->groups * panels * (size_t)nr * taps * (size_t)(d->c / d->groups);
+}
+
+/* GEMM path: per group, per panel of NR output channels, K rows of NR weights (zeros past
+ * the last channel). Depthwise: [ky][kx][c]. */
+void FERC_SIMD(ferc_conv2d_pack)(const ferc_conv2d_desc *d, const float *w, float *packed)
+{
+    const size_t taps = (size_t)d->kh * d->kw;
+    if (conv_is_depthwise(d)) {
+        for (size_t t = 0; t < taps; t++)
+            for (int c = 0; c < d->c; c++) packed[t * (size_t)d->c + (size_t)c] = w[(size_t)c * taps + t];
+        return;
+    }
+    const int cig = d->c / d->groups, cog = d->oc / d->groups, nr = conv_nv(d) * VL;
+    const size_t k = taps * (size_t)cig;
+    const int panels = (cog + nr - 1) / nr;
+    for (int g = 0; g < d->groups; g++)
+        for (int p = 0; p < panels; p++)
+            for (size_t i = 0; i < k; i++)
+                for (int j = 0; j < nr; j++) {
+                    const int oc = p * nr + j;
+                    *packed++ = oc < cog ? w[((size_t)g * cog + (size_t)oc) * k + i] : 0.f;
+                }
+}
+
+/* Where the kernel reads its input: the padded extent it needs (hn x wn pixels), and
+ * whether that differs from the input (padding, so a copy is made). */
+typedef struct {
+    int hn, wn, copy;
+} conv_src;
+
+static conv_src conv_source(const ferc_conv2d_desc *d)
+{
+    conv_src s;
+    s.hn = (d->oh - 1) * d->sh + (d->kh - 1) * d->dh + 1;
+    s.wn = (d->ow - 1) * d->sw + (d->kw - 1) * d->dw + 1;
+    s.copy = d->pt > 0 || d->pl > 0 || s.hn - d->pt > d->h || s.wn - d->pl > d->w;
+    if (!s.copy) s.hn = d->h, s.wn = d->w;
+    return s;
+}
+
+size_t FERC_SIMD(ferc_conv2d_scratch)(const ferc_conv2d_desc *d)
+{
+    conv_src s = conv_source(d);
+    return s.copy ? (size_t)d->n * s.hn * s.wn * d->c * sizeof(float) : 0;
+}
+
+/* Rows [r0, r1) of the zero-bordered copy (all images stacked). */
+static void pad_rows(const ferc_conv2d_desc *d, const conv_src *s, const float *x, float *xp, int r0, int r1)
+{
+    const size_t c = (size_t)d->c, row = (size_t)s->wn * c;
+    for (int r = r0; r < r1; r++) {
+        const int n = r / s->hn, iy = r % s->hn - d->pt;
+        float *dst = xp + (size_t)r * row;
+        if (iy < 0 || iy >= d->h) {
+            memset(dst, 0, row * sizeof(float));
+            continue;
+        }
+        int cols = d->w;
+        if (cols > s->wn - d->pl) cols = s->wn - d->pl;
+        memset(dst, 0, (size_t)d->pl * c * sizeof(float));
+        memcpy(dst + (size_t)d->pl * c, x + (((size_t)n * d->h + iy) * d->w) * c, (size_t)cols * c * sizeof(float));
+        memset(dst + (size_t)(d->pl + cols) * c, 0, (size_t)(s->wn - d->pl - cols) * c * sizeof(float));
+    }
+}
+
+/* How a row's K values are laid out around its top-left input: nky x nkx runs of len
+ * floats, run (ky, kx) starting at ky * ystep + kx * xstep. */
+typedef struct {
+    int nky, nkx, len;
+    ptrdiff_t ystep, xstep;
+} conv_runs;
+
+/* The micro-kernel: mr rows (MR at compile time) x NV vectors of output channels, nr of
+ * them real. rows[r] is row r's top-left input; w the panel; y row 0's first output. */
+ALWAYS_INLINE void ukernel(const int MR, const int NV, const float *const *rows, const conv_runs *ru,
+                           const float *w, const float *bias, int nr, float *y, size_t ldy, int act, float alpha)
+{
+    vf acc[MR][NV];
+    for (int v = 0; v < NV; v++) {
+        const int left = nr - v * VL;
+        vf b = !bias || left <= 0 ? vzero() : left >= VL ? vload(bias + v * VL) : vload_n(bias + v * VL, left);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) acc[r][v] = b;
+    }
+    for (int ky = 0; ky < ru->nky; ky++)
+        for (int kx = 0; kx < ru->nkx; kx++) {
+            const ptrdiff_t off = ky * ru->ystep + kx * ru->xstep;
+            const float *p[MR];
+#pragma GCC unroll 16
+            for (int r = 0; r < MR; r++) p[r] = rows[r] + off;
+            for (int k = 0; k < ru->len; k++) {
+                vf wv[NV];
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++) wv[v] = vload(w + v * VL);
+                w += NV * VL;
+#pragma GCC unroll 16
+                for (int r = 0; r < MR; r++) {
+                    const vf xb = vset1(p[r][k]);
+#pragma GCC unroll 4
+                    for (int v = 0; v < NV; v++) acc[r][v] = vfma(xb, wv[v], acc[r][v]);
+                }
+            }
+        }
+    const vf al = vset1(alpha);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            const int left = nr - v * VL;
+            const vf o = vact(acc[r][v], act, al);
+            if (left >= VL) vstore(y + r * ldy + v * VL, o);
+            else if (left > 0) vstore_n(y + r * ldy + v * VL, o, left);
+        }
+}
+
+#define UK_CASE(M, NV)                                                                                   \
+    case M: ukernel(M, NV, rows, ru, w, bias, nr, y, ldy, act, alpha); break;
+
+static void ukernel_nv2(int mr, const float *const *rows, const conv_runs *ru, const float *w, const float *bias,
+                        int nr, float *y, size_t ldy, int act, float alpha)
+{
+    switch (mr) {
+        UK_CASE(1, 2) UK_CASE(2, 2) UK_CASE(3, 2) UK_CASE(4, 2) UK_CASE(5, 2) UK_CASE(6, 2)
+#if MR2 > 6
+        UK_CASE(7, 2) UK_CASE(8, 2) UK_CASE(9, 2) UK_CASE(10, 2) UK_CASE(11, 2) UK_CASE(12, 2)
+#endif
+    default: break;
+    }
+}
+
+static void ukernel_nv1(int mr, const float *const *rows, const conv_runs *ru, const float *w, const float *bias,
+                        int nr, float *y, size_t ldy, int act, float alpha)
+{
+    switch (mr) {
+        UK_CASE(1, 1) UK_CASE(2, 1) UK_CASE(3, 1) UK_CASE(4, 1) UK_CASE(5, 1) UK_CASE(6, 1) UK_CASE(7, 1)
+        UK_CASE(8, 1)
+#if MR1 > 8
+        UK_CASE(9, 1) UK_CASE(10, 1) UK_CASE(11, 1) UK_CASE(12, 1)
+#endif
+    default: break;
+    }
+}
+
+/* Implicit GEMM over the source src (hn x wn pixels per image, C channels), this thread's
+ * share of the tiles. */
+static void conv_gemm(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w,
+                      const float *b, float *y, int tid, int nth)
+{
+    const int cig = d->c / d->groups, cog = d->oc / d->groups, nv = conv_nv(d), nr = nv * VL;
+    const int mr_max = nv == 2 ? MR2 : MR1;
+    const size_t c = (size_t)d->c, k = (size_t)d->kh * d->kw * cig;
+    const int ohw = d->oh * d->ow, m = d->n * ohw;
+    const int mtiles = (m + mr_max - 1) / mr_max, ntiles = (cog + nr - 1) / nr;
+    const long tiles = (long)d->groups * mtiles * ntiles;
+    const long t0 = tiles * tid / nth, t1 = tiles * (tid + 1) / nth;
+    /* Keep the larger operand in cache: weights if they outweigh the input. */
+    const int n_inner = (size_t)d->oc * k > (size_t)d->n * s->hn * s->wn * c;
+    conv_runs ru;
+    ru.nky = d->kh;
+    ru.ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
+    if (d->groups == 1 && d->dw == 1) ru.nkx = 1, ru.len = d->kw * cig, ru.xstep = 0;
+    else ru.nkx = d->kw, ru.len = cig, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+
+    const float *rows[16];
+    long cur = -1; /* group * mtiles + mtile whose rows are set */
+    for (long t = t0; t < t1; t++) {
+        long gm;
+        int nt;
+        if (n_inner) gm = t / ntiles, nt = (int)(t % ntiles);
+        else {
+            const long per_g = (long)mtiles * ntiles, g = t / per_g, r = t % per_g;
+            nt = (int)(r / mtiles), gm = g * mtiles + r % mtiles;
+        }
+        const int g = (int)(gm / mtiles), mt = (int)(gm % mtiles);
+        const int m0 = mt * mr_max, mr = m - m0 < mr_max ? m - m0 : mr_max;
+        if (gm != cur) {
+            int n = m0 / ohw, oy = m0 % ohw / d->ow, ox = m0 % d->ow;
+            for (int r = 0; r < mr; r++) {
+                rows[r] = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c +
+                          (size_t)g * cig;
+                if (++ox == d->ow) {
+                    ox = 0;
+                    if (++oy == d->oh) oy = 0, n++;
+                }
+            }
+            cur = gm;
+        }
+        const int n0 = nt * nr, ncols = cog - n0 < nr ? cog - n0 : nr;
+        const float *wp = w + ((size_t)g * ntiles + (size_t)nt) * (size_t)nr * k;
+        const float *bp = b ? b + (size_t)g * cog + n0 : NULL;
+        float *yp = y + (size_t)m0 * d->oc + (size_t)g * cog + n0;
+        if (nv == 2) ukernel_nv2(mr, rows, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+        else ukernel_nv1(mr, rows, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+    }
+}
+
+/* PX pixels along a row, channels [c0, c0 + n) (n <= VL). */
+ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const float *in, ptrdiff_t xstep,
+                             ptrdiff_t ystep, const float *w, const float *b, float *y, int c0, int n)
+{
+    const size_t c = (size_t)d->c;
+    const vf bias = !b ? vzero() : n == VL ? vload(b + c0) : vload_n(b + c0, n);
+    vf acc[PX];
+#pragma GCC unroll 8
+    for (int j = 0; j < PX; j++) acc[j] = bias;
+    const ptrdiff_t pstep = (ptrdiff_t)d->sw * (ptrdiff_t)c;
+    for (int ky = 0; ky < d->kh; ky++)
+        for (int kx = 0; kx < d->kw; kx++) {
+            const float *wp = w + ((size_t)ky * d->kw + kx) * c + c0;
+            const float *xp = in + ky * ystep + kx * xstep + c0;
+            const vf wv = n == VL ? vload(wp) : vload_n(wp, n);
+#pragma GCC unroll 8
+            for (int j = 0; j < PX; j++) acc[j] = vfma(n == VL ? vload(xp + j * pstep) : vload_n(xp + j * pstep, n), wv, acc[j]);
+        }
+    const vf al = vset1(d->alpha);
+#pragma GCC unroll 8
+    for (int j = 0; j < PX; j++) {
+        const vf o = vact(acc[j], d->act, al);
+        if (n == VL) vstore(y + j * c + c0, o);
+        else vstore_n(y + j * c + c0, o, n);
+    }
+}
+
+/* Depthwise: tiles are runs of 4 output pixels in one output row. */
+static void conv_depthwise(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w,
+                           const float *b, float *y, int tid, int nth)
+{
+    const size_t c = (size_t)d->c;
+    const int per_row = (d->ow + 3) / 4;
+    const long tiles = (long)d->n * d->oh * per_row;
+    const long t0 = tiles * tid / nth, t1 = tiles * (tid + 1) / nth;
+    const ptrdiff_t xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c, ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
+    for (long t = t0; t < t1; t++) {
+        const long row = t / per_row;
+        const int ox = (int)(t % per_row) * 4, px = d->ow - ox < 4 ? d->ow - ox : 4;
+        const int n = (int)(row / d->oh), oy = (int)(row % d->oh);
+        const float *in = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c;
+        float *yp = y + (((size_t)n * d->oh + oy) * d->ow + ox) * c;
+        for (int c0 = 0; c0 < d->c; c0 += VL) {
+            const int nc = d->c - c0 < VL ? d->c - c0 : VL;
+            if (px == 4) dw_pixels(4, d, in, xstep, ystep, w, b, yp, c0, nc);
+            else
+                for (int j = 0; j < px; j++)
+                    dw_pixels(1, d, in + (size_t)j * d->sw * c, xstep, ystep, w, b, yp + (size_t)j * c, c0, nc);
+        }
+    }
+}
+
+void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
+                            void *scratch, int threads)
+{
+    const conv_src s = conv_source(d);
+    const int dw = conv_is_depthwise(d);
+    if (threads < 1) threads = 1;
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        const float *src = x;
+        if (s.copy) {
+            const int rows = d->n * s.hn;
+            pad_rows(d, &s, x, scratch, rows * tid / nth, rows * (tid + 1) / nth);
+            src = scratch;
+#pragma omp barrier
+        }
+        if (dw) conv_depthwise(d, &s, src, w, b, y, tid, nth);
+        else conv_gemm(d, &s, src, w, b, y, tid, nth);
+    }
+}
