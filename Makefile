@@ -64,6 +64,19 @@ asan:
 valgrind: all $(TEST_BIN)
 	@FERC_VALGRIND=1 sh tests/run.sh $(TEST_BIN)
 
+# Benchmarks (docs/performance.md): kernels against the FMA peak, the scalar reference and
+# im2col + OpenBLAS; models against PyTorch and OpenCV DNN. Bench programs link OpenBLAS
+# directly; the library never needs it. Figures on screen and in $(BUILD)/bench.json.
+BLAS_CFLAGS = $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS   = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+$(BUILD)/bench/%: bench/%.c libferc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(BLAS_CFLAGS) $(CFLAGS) $< libferc.a -o $@ $(BLAS_LIBS) $(LDLIBS) $(LDFLAGS)
+
+bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model
+	$(BUILD)/bench/bench_kernels --json $(BUILD)/bench_layers.json
+	/usr/bin/python3 bench/bench_models.py --build $(BUILD) $(BENCH_MODELS)
+
 fuzz:
 	sh fuzz/run.sh $(FUZZ_SECONDS)
 

@@ -123,7 +123,9 @@ typedef struct {
 ALWAYS_INLINE void ukernel(const int MR, const int NV, const float *const *rows, const conv_runs *ru,
                            const float *w, const float *bias, int nr, float *y, size_t ldy, int act, float alpha)
 {
-    vf acc[MR][NV];
+    /* Fixed sizes (not [MR][NV], which C makes variable-length arrays kept in memory): with
+     * MR and NV constant after inlining, the loops unroll and acc lives in registers. */
+    vf acc[16][2];
     for (int v = 0; v < NV; v++) {
         const int left = nr - v * VL;
         vf b = !bias || left <= 0 ? vzero() : left >= VL ? vload(bias + v * VL) : vload_n(bias + v * VL, left);
@@ -133,11 +135,11 @@ ALWAYS_INLINE void ukernel(const int MR, const int NV, const float *const *rows,
     for (int ky = 0; ky < ru->nky; ky++)
         for (int kx = 0; kx < ru->nkx; kx++) {
             const ptrdiff_t off = ky * ru->ystep + kx * ru->xstep;
-            const float *p[MR];
+            const float *p[16];
 #pragma GCC unroll 16
             for (int r = 0; r < MR; r++) p[r] = rows[r] + off;
             for (int k = 0; k < ru->len; k++) {
-                vf wv[NV];
+                vf wv[2];
 #pragma GCC unroll 4
                 for (int v = 0; v < NV; v++) wv[v] = vload(w + v * VL);
                 w += NV * VL;
@@ -248,7 +250,7 @@ ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const floa
 {
     const size_t c = (size_t)d->c;
     const vf bias = !b ? vzero() : n == VL ? vload(b + c0) : vload_n(b + c0, n);
-    vf acc[PX];
+    vf acc[4];
 #pragma GCC unroll 8
     for (int j = 0; j < PX; j++) acc[j] = bias;
     const ptrdiff_t pstep = (ptrdiff_t)d->sw * (ptrdiff_t)c;
@@ -294,23 +296,34 @@ static void conv_depthwise(const ferc_conv2d_desc *d, const conv_src *s, const f
     }
 }
 
+/* One thread's share: its rows of the padded copy, then (after all copies) its tiles. */
+static void conv_part(const ferc_conv2d_desc *d, const conv_src *s, const float *x, const float *w, const float *b,
+                      float *y, void *scratch, int tid, int nth)
+{
+    const float *src = x;
+    if (s->copy) {
+        const int rows = d->n * s->hn;
+        pad_rows(d, s, x, scratch, rows * tid / nth, rows * (tid + 1) / nth);
+        src = scratch;
+        if (nth > 1) {
+#pragma omp barrier
+        }
+    }
+    if (conv_is_depthwise(d)) conv_depthwise(d, s, src, w, b, y, tid, nth);
+    else conv_gemm(d, s, src, w, b, y, tid, nth);
+}
+
 void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
                             void *scratch, int threads)
 {
     const conv_src s = conv_source(d);
-    const int dw = conv_is_depthwise(d);
-    if (threads < 1) threads = 1;
-#pragma omp parallel num_threads(threads) if (threads > 1)
-    {
-        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
-        const float *src = x;
-        if (s.copy) {
-            const int rows = d->n * s.hn;
-            pad_rows(d, &s, x, scratch, rows * tid / nth, rows * (tid + 1) / nth);
-            src = scratch;
-#pragma omp barrier
-        }
-        if (dw) conv_depthwise(d, &s, src, w, b, y, tid, nth);
-        else conv_gemm(d, &s, src, w, b, y, tid, nth);
+    /* Below ~100k multiply-adds a second thread costs more than it saves (results do not
+     * depend on the thread count either way). */
+    const double work = (double)d->n * d->oh * d->ow * d->oc * d->kh * d->kw * (d->c / d->groups);
+    if (threads <= 1 || work < 1e5) {
+        conv_part(d, &s, x, w, b, y, scratch, 0, 1);
+        return;
     }
+#pragma omp parallel num_threads(threads)
+    conv_part(d, &s, x, w, b, y, scratch, omp_get_thread_num(), omp_get_num_threads());
 }
