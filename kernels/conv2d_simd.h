@@ -13,6 +13,10 @@
  * layers with one channel and dense layers (a 1x1 conv on a 1x1 image) all go through this
  * path with the run lengths their shape gives.
  *
+ * Few output channels (prediction heads with 4 or 8): columns of NR channels would leave
+ * most lanes idle, so vectors run along K instead (the runs are contiguous in NHWC): each
+ * of 4 pixels x 4 channels keeps a vector of partial sums, reduced once at the end.
+ *
  * Depthwise path (groups == Cin == Cout): per pixel and channel vector, KH*KW FMAs over
  * weights packed [ky][kx][C]; four pixels share each weight load.
  *
@@ -39,23 +43,42 @@
 static int conv_is_depthwise(const ferc_conv2d_desc *d) { return d->groups == d->c && d->oc == d->c; }
 static int conv_nv(const ferc_conv2d_desc *d) { return d->oc / d->groups <= VL ? 1 : 2; }
 
+/* The contiguous runs a row's K splits into: whole kernel rows when groups == 1 and the
+ * horizontal dilation is 1, single taps otherwise. */
+static int conv_run_len(const ferc_conv2d_desc *d)
+{
+    return d->groups == 1 && d->dw == 1 ? d->kw * d->c : d->c / d->groups;
+}
+
+/* Dot-product path: channel vectors would leave at least half the lanes idle, and the runs
+ * along K fill at least two vectors. */
+static int conv_is_dot(const ferc_conv2d_desc *d)
+{
+    return !conv_is_depthwise(d) && 2 * (d->oc / d->groups) <= VL && conv_run_len(d) >= 2 * VL;
+}
+
 size_t FERC_SIMD(ferc_conv2d_packed_size)(const ferc_conv2d_desc *d)
 {
     const size_t taps = (size_t)d->kh * d->kw;
     if (conv_is_depthwise(d)) return taps * (size_t)d->c;
+    if (conv_is_dot(d)) return (size_t)d->oc * taps * (size_t)(d->c / d->groups);
     const int cog = d->oc / d->groups, nr = conv_nv(d) * VL;
     const size_t panels = (size_t)(cog + nr - 1) / (size_t)nr;
     return (size_t)d->groups * panels * (size_t)nr * taps * (size_t)(d->c / d->groups);
 }
 
 /* GEMM path: per group, per panel of NR output channels, K rows of NR weights (zeros past
- * the last channel). Depthwise: [ky][kx][c]. */
+ * the last channel). Depthwise: [ky][kx][c]. Dot path: as stored. */
 void FERC_SIMD(ferc_conv2d_pack)(const ferc_conv2d_desc *d, const float *w, float *packed)
 {
     const size_t taps = (size_t)d->kh * d->kw;
     if (conv_is_depthwise(d)) {
         for (size_t t = 0; t < taps; t++)
             for (int c = 0; c < d->c; c++) packed[t * (size_t)d->c + (size_t)c] = w[(size_t)c * taps + t];
+        return;
+    }
+    if (conv_is_dot(d)) {
+        memcpy(packed, w, FERC_SIMD(ferc_conv2d_packed_size)(d) * sizeof(float));
         return;
     }
     const int cig = d->c / d->groups, cog = d->oc / d->groups, nr = conv_nv(d) * VL;
@@ -208,8 +231,9 @@ static void conv_gemm(const ferc_conv2d_desc *d, const conv_src *s, const float 
     conv_runs ru;
     ru.nky = d->kh;
     ru.ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
-    if (d->groups == 1 && d->dw == 1) ru.nkx = 1, ru.len = d->kw * cig, ru.xstep = 0;
-    else ru.nkx = d->kw, ru.len = cig, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+    ru.len = conv_run_len(d);
+    if (d->groups == 1 && d->dw == 1) ru.nkx = 1, ru.xstep = 0;
+    else ru.nkx = d->kw, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
 
     const float *rows[16];
     long cur = -1; /* group * mtiles + mtile whose rows are set */
@@ -241,6 +265,93 @@ static void conv_gemm(const ferc_conv2d_desc *d, const conv_src *s, const float 
         float *yp = y + (size_t)m0 * d->oc + (size_t)g * cog + n0;
         if (nv == 2) ukernel_nv2(mr, rows, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
         else ukernel_nv1(mr, rows, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+    }
+}
+
+/* PX pixels x OB output channels of the dot path; in[j] is pixel j's top-left input, w the
+ * first channel's K weights (the next ones k floats apart), y pixel 0's first output. */
+ALWAYS_INLINE void dot_tile(const int PX, const int OB, const float *const *in, const conv_runs *ru, const float *w,
+                            size_t k, const float *bias, float *y, size_t ldy, int act, float alpha)
+{
+    vf acc[4][4];
+#pragma GCC unroll 4
+    for (int j = 0; j < PX; j++)
+#pragma GCC unroll 4
+        for (int o = 0; o < OB; o++) acc[j][o] = vzero();
+    const float *wr = w;
+    for (int ky = 0; ky < ru->nky; ky++)
+        for (int kx = 0; kx < ru->nkx; kx++, wr += ru->len) {
+            const ptrdiff_t off = ky * ru->ystep + kx * ru->xstep;
+            int i = 0;
+            for (; i + VL <= ru->len; i += VL) {
+                vf xv[4];
+#pragma GCC unroll 4
+                for (int j = 0; j < PX; j++) xv[j] = vload(in[j] + off + i);
+#pragma GCC unroll 4
+                for (int o = 0; o < OB; o++) {
+                    const vf wv = vload(wr + o * k + i);
+#pragma GCC unroll 4
+                    for (int j = 0; j < PX; j++) acc[j][o] = vfma(xv[j], wv, acc[j][o]);
+                }
+            }
+            if (i < ru->len) {
+                const int n = ru->len - i;
+                vf xv[4];
+#pragma GCC unroll 4
+                for (int j = 0; j < PX; j++) xv[j] = vload_n(in[j] + off + i, n);
+#pragma GCC unroll 4
+                for (int o = 0; o < OB; o++) {
+                    const vf wv = vload_n(wr + o * k + i, n);
+#pragma GCC unroll 4
+                    for (int j = 0; j < PX; j++) acc[j][o] = vfma(xv[j], wv, acc[j][o]);
+                }
+            }
+        }
+#pragma GCC unroll 4
+    for (int j = 0; j < PX; j++)
+#pragma GCC unroll 4
+        for (int o = 0; o < OB; o++) y[j * ldy + o] = ferc_act1((bias ? bias[o] : 0.f) + vsum(acc[j][o]), act, alpha);
+}
+
+#define DOT_CASE(P, O)                                                                                   \
+    case (P - 1) * 4 + O - 1: dot_tile(P, O, in, ru, w, k, bias, y, ldy, act, alpha); break;
+
+static void dot_any(int px, int ob, const float *const *in, const conv_runs *ru, const float *w, size_t k,
+                    const float *bias, float *y, size_t ldy, int act, float alpha)
+{
+    switch ((px - 1) * 4 + ob - 1) {
+        DOT_CASE(1, 1) DOT_CASE(1, 2) DOT_CASE(1, 3) DOT_CASE(1, 4) DOT_CASE(2, 1) DOT_CASE(2, 2) DOT_CASE(2, 3)
+        DOT_CASE(2, 4) DOT_CASE(3, 1) DOT_CASE(3, 2) DOT_CASE(3, 3) DOT_CASE(3, 4) DOT_CASE(4, 1) DOT_CASE(4, 2)
+        DOT_CASE(4, 3) DOT_CASE(4, 4)
+    default: break;
+    }
+}
+
+/* Dot path: tiles of 4 pixels x 4 output channels of one group. */
+static void conv_dot(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w,
+                     const float *b, float *y, int tid, int nth)
+{
+    const int cig = d->c / d->groups, cog = d->oc / d->groups;
+    const size_t c = (size_t)d->c, k = (size_t)d->kh * d->kw * cig;
+    const int ohw = d->oh * d->ow, m = d->n * ohw, mtiles = (m + 3) / 4, otiles = (cog + 3) / 4;
+    const long tiles = (long)d->groups * mtiles * otiles;
+    conv_runs ru;
+    ru.nky = d->kh;
+    ru.ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
+    ru.len = conv_run_len(d);
+    if (d->groups == 1 && d->dw == 1) ru.nkx = 1, ru.xstep = 0;
+    else ru.nkx = d->kw, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+    for (long t = tiles * tid / nth; t < tiles * (tid + 1) / nth; t++) {
+        const int ot = (int)(t % otiles), mt = (int)(t / otiles % mtiles), g = (int)(t / otiles / mtiles);
+        const int m0 = mt * 4, px = m - m0 < 4 ? m - m0 : 4, o0 = ot * 4, ob = cog - o0 < 4 ? cog - o0 : 4;
+        const float *in[4];
+        for (int j = 0; j < px; j++) {
+            const int n = (m0 + j) / ohw, oy = (m0 + j) % ohw / d->ow, ox = (m0 + j) % d->ow;
+            in[j] = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c + (size_t)g * cig;
+        }
+        const size_t oc0 = (size_t)g * cog + o0;
+        dot_any(px, ob, in, &ru, w + oc0 * k, k, b ? b + oc0 : NULL, y + (size_t)m0 * d->oc + oc0, (size_t)d->oc,
+                d->act, d->alpha);
     }
 }
 
@@ -310,6 +421,7 @@ static void conv_part(const ferc_conv2d_desc *d, const conv_src *s, const float 
         }
     }
     if (conv_is_depthwise(d)) conv_depthwise(d, s, src, w, b, y, tid, nth);
+    else if (conv_is_dot(d)) conv_dot(d, s, src, w, b, y, tid, nth);
     else conv_gemm(d, s, src, w, b, y, tid, nth);
 }
 

@@ -33,6 +33,13 @@ static inline vf vleaky(vf a, vf s)
 {
     return _mm512_mask_mul_ps(a, _mm512_cmp_ps_mask(a, _mm512_setzero_ps(), _CMP_NGE_UQ), a, s);
 }
+static inline float vsum(vf a) /* sum of the lanes */
+{
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(a), _mm512_extractf32x8_ps(a, 1));
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    const __m128 e = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_add_ss(e, _mm_movehdup_ps(e)));
+}
 #elif defined(__AVX2__)
 #define VL 8
 typedef __m256 vf;
@@ -57,6 +64,12 @@ static inline vf vtake_nan(vf m, vf a) { return _mm256_blendv_ps(m, a, _mm256_cm
 static inline vf vleaky(vf a, vf s)
 {
     return _mm256_blendv_ps(a, _mm256_mul_ps(a, s), _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_NGE_UQ));
+}
+static inline float vsum(vf a) /* sum of the lanes */
+{
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    const __m128 e = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_add_ss(e, _mm_movehdup_ps(e)));
 }
 #else
 #error "simd.h needs AVX2 or AVX-512 flags (see the Makefile)"
