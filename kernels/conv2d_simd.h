@@ -226,8 +226,12 @@ static void conv_gemm(const ferc_conv2d_desc *d, const conv_src *s, const float 
     const int mtiles = (m + mr_max - 1) / mr_max, ntiles = (cog + nr - 1) / nr;
     const long tiles = (long)d->groups * mtiles * ntiles;
     const long t0 = tiles * tid / nth, t1 = tiles * (tid + 1) / nth;
-    /* Keep the larger operand in cache: weights if they outweigh the input. */
-    const int n_inner = (size_t)d->oc * k > (size_t)d->n * s->hn * s->wn * c;
+    /* Cache blocking: row tiles go in blocks whose inputs fit in L2 (~256 KiB, counting
+     * every row's K values); within a block, panel by panel, so a panel's weights stay in
+     * L1/L2 while the block's rows are swept. */
+    long mb = 262144 / ((long)mr_max * (long)k * (long)sizeof(float));
+    if (mb < 1) mb = 1;
+    if (mb > mtiles) mb = mtiles;
     conv_runs ru;
     ru.nky = d->kh;
     ru.ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
@@ -238,14 +242,10 @@ static void conv_gemm(const ferc_conv2d_desc *d, const conv_src *s, const float 
     const float *rows[16];
     long cur = -1; /* group * mtiles + mtile whose rows are set */
     for (long t = t0; t < t1; t++) {
-        long gm;
-        int nt;
-        if (n_inner) gm = t / ntiles, nt = (int)(t % ntiles);
-        else {
-            const long per_g = (long)mtiles * ntiles, g = t / per_g, r = t % per_g;
-            nt = (int)(r / mtiles), gm = g * mtiles + r % mtiles;
-        }
-        const int g = (int)(gm / mtiles), mt = (int)(gm % mtiles);
+        const long per_g = (long)mtiles * ntiles, g = t / per_g, rem = t % per_g, blk = rem / (mb * ntiles);
+        const long bs = mtiles - blk * mb < mb ? mtiles - blk * mb : mb, rb = rem - blk * mb * ntiles;
+        const int nt = (int)(rb / bs), mt = (int)(blk * mb + rb % bs);
+        const long gm = g * mtiles + mt;
         const int m0 = mt * mr_max, mr = m - m0 < mr_max ? m - m0 : mr_max;
         if (gm != cur) {
             int n = m0 / ohw, oy = m0 % ohw / d->ow, ox = m0 % d->ow;
