@@ -1,6 +1,7 @@
 /* dispatch.c - picks the kernel table for this CPU at run time (cpuid), or the one named by
- * FERC_ISA=scalar|avx2|avx512. The choice is made once per call site and is cheap: the
- * environment and cpuid are read each time, which keeps this free of global state. */
+ * FERC_ISA=scalar|avx2|avx512 (or openblas, in a build made with OPENBLAS=1). The choice is
+ * made once per call site and is cheap: the environment and cpuid are read each time, which
+ * keeps this free of global state. */
 #include "kernels/kernels.h"
 #include "ferc.h"
 
@@ -26,6 +27,21 @@ static const ferc_kernel_table scalar_table = {
      ferc_dense_packed_size_##isa, ferc_dense_pack_##isa, ferc_dense_##isa, ferc_maxpool_##isa,            \
      ferc_avgpool_##isa, ferc_global_avgpool_##isa, ferc_affine_##isa, ferc_add_##isa, ferc_softmax_scalar, #isa}
 
+#ifdef FERC_WITH_OPENBLAS
+size_t ferc_conv2d_scratch_openblas(const ferc_conv2d_desc *d);
+void ferc_conv2d_openblas(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
+                          void *scratch, int threads);
+void ferc_dense_openblas(int n, int in, int out, const float *x, const float *w, const float *b, float *y, int act,
+                         float alpha, int threads);
+/* Comparison backend (make OPENBLAS=1): convolutions and dense layers by im2col + sgemm, the
+ * rest from the AVX2 kernels. */
+static const ferc_kernel_table openblas_table = {
+    NULL, NULL, ferc_conv2d_scratch_openblas, ferc_conv2d_openblas, NULL, NULL, ferc_dense_openblas,
+    ferc_maxpool_avx2, ferc_avgpool_avx2, ferc_global_avgpool_avx2, ferc_affine_avx2, ferc_add_avx2,
+    ferc_softmax_scalar, "openblas",
+};
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 static const ferc_kernel_table avx2_table = SIMD_TABLE(avx2);
 static const ferc_kernel_table avx512_table = SIMD_TABLE(avx512);
@@ -45,6 +61,9 @@ const ferc_kernel_table *ferc_kernels_for(const char *isa)
 #if defined(__x86_64__) || defined(__i386__)
     if (!strcmp(isa, "avx2") && has_avx2()) return &avx2_table;
     if (!strcmp(isa, "avx512") && has_avx512()) return &avx512_table;
+#ifdef FERC_WITH_OPENBLAS
+    if (!strcmp(isa, "openblas") && has_avx2()) return &openblas_table;
+#endif
 #endif
     return NULL;
 }
