@@ -161,6 +161,9 @@ START_TEST(conv_model_shapes)
         {2, 15, 15, 64, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 2},   /* thin 1x1 */
         {2, 14, 14, 96, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 96, 2},  /* depthwise */
         {1, 14, 14, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 40, 3},  /* depthwise stride 2, tail */
+        {2, 9, 11, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* few outputs: vectors along K */
+        {1, 8, 8, 80, 4, 3, 3, 2, 2, 0, 1, 1, 0, 2, 2, 2, 3},      /* the same, grouped and dilated */
+        {3, 7, 7, 20, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv(&cases[i]);
 }
