@@ -69,6 +69,19 @@ asan:
 valgrind: $(LIBA) $(TEST_BIN)
 	@FERC_VALGRIND=1 sh tests/run.sh $(TEST_BIN)
 
+# Benchmarks (docs/performance.md): kernels against the FMA peak, the scalar reference and
+# im2col + OpenBLAS; models against PyTorch and OpenCV DNN. Bench programs link OpenBLAS
+# directly; the library never needs it. Figures on screen and in $(BUILD)/bench.json.
+BLAS_CFLAGS = $(shell pkg-config --cflags openblas 2>/dev/null)
+BLAS_LIBS   = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
+$(BUILD)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(BLAS_CFLAGS) $(CFLAGS) $< $(LIBA) -o $@ $(BLAS_LIBS) $(LDLIBS) $(LDFLAGS)
+
+bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model
+	$(BUILD)/bench/bench_kernels --json $(BUILD)/bench_layers.json
+	/usr/bin/python3 bench/bench_models.py --build $(BUILD) $(BENCH_MODELS)
+
 # libFuzzer targets fuzz/fuzz_*.c against a clang + ASan/UBSan build of the library.
 FUZZ_BUILD = build/fuzz
 FUZZ_CFLAGS = -fsanitize=fuzzer-no-link,address,undefined -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION

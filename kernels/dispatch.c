@@ -1,6 +1,7 @@
 /* dispatch.c - picks the kernel table for this CPU at run time (cpuid), or the one named by
- * FERC_ISA=scalar|avx2|avx512. The choice is made once per call site and is cheap: the
- * environment and cpuid are read each time, which keeps this free of global state. */
+ * FERC_ISA=scalar|avx2|avx512 (or openblas, in a build made with OPENBLAS=1). The choice is
+ * made once per call site and is cheap: the environment and cpuid are read each time, which
+ * keeps this free of global state. */
 #include "kernels/kernels.h"
 #include "ferc.h"
 
@@ -8,15 +9,62 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The scalar conv reads the stored weights and needs no workspace. */
+static void conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
+                          void *scratch, int threads)
+{
+    (void)scratch;
+    ferc_conv2d_scalar(d, x, w, b, y, threads);
+}
+
 static const ferc_kernel_table scalar_table = {
-    ferc_conv2d_scalar, ferc_dense_scalar,  ferc_maxpool_scalar, ferc_avgpool_scalar,
-    ferc_global_avgpool_scalar, ferc_affine_scalar, ferc_add_scalar, ferc_softmax_scalar,
-    "scalar",
+    NULL, NULL, NULL, conv2d_scalar, NULL, NULL, ferc_dense_scalar, ferc_maxpool_scalar, ferc_avgpool_scalar,
+    ferc_global_avgpool_scalar, ferc_affine_scalar, ferc_add_scalar, ferc_softmax_scalar, "scalar",
 };
+
+#define SIMD_TABLE(isa)                                                                                     \
+    {ferc_conv2d_packed_size_##isa, ferc_conv2d_pack_##isa, ferc_conv2d_scratch_##isa, ferc_conv2d_##isa, \
+     ferc_dense_packed_size_##isa, ferc_dense_pack_##isa, ferc_dense_##isa, ferc_maxpool_##isa,            \
+     ferc_avgpool_##isa, ferc_global_avgpool_##isa, ferc_affine_##isa, ferc_add_##isa, ferc_softmax_scalar, #isa}
+
+#ifdef FERC_WITH_OPENBLAS
+size_t ferc_conv2d_scratch_openblas(const ferc_conv2d_desc *d);
+void ferc_conv2d_openblas(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
+                          void *scratch, int threads);
+void ferc_dense_openblas(int n, int in, int out, const float *x, const float *w, const float *b, float *y, int act,
+                         float alpha, int threads);
+/* Comparison backend (make OPENBLAS=1): convolutions and dense layers by im2col + sgemm, the
+ * rest from the AVX2 kernels. */
+static const ferc_kernel_table openblas_table = {
+    NULL, NULL, ferc_conv2d_scratch_openblas, ferc_conv2d_openblas, NULL, NULL, ferc_dense_openblas,
+    ferc_maxpool_avx2, ferc_avgpool_avx2, ferc_global_avgpool_avx2, ferc_affine_avx2, ferc_add_avx2,
+    ferc_softmax_scalar, "openblas",
+};
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+static const ferc_kernel_table avx2_table = SIMD_TABLE(avx2);
+static const ferc_kernel_table avx512_table = SIMD_TABLE(avx512);
+
+/* __builtin_cpu_supports also checks that the OS saves the wider registers (XGETBV). */
+static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+static int has_avx512(void)
+{
+    return has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+}
+#endif
 
 const ferc_kernel_table *ferc_kernels_for(const char *isa)
 {
     if (!strcmp(isa, "scalar")) return &scalar_table;
+#if defined(__x86_64__) || defined(__i386__)
+    if (!strcmp(isa, "avx2") && has_avx2()) return &avx2_table;
+    if (!strcmp(isa, "avx512") && has_avx512()) return &avx512_table;
+#ifdef FERC_WITH_OPENBLAS
+    if (!strcmp(isa, "openblas") && has_avx2()) return &openblas_table;
+#endif
+#endif
     return NULL;
 }
 
@@ -26,6 +74,7 @@ const ferc_kernel_table *ferc_kernels(void)
     if (want && *want) {
         const ferc_kernel_table *t = ferc_kernels_for(want);
         if (t) return t;
+        fprintf(stderr, "ferc: FERC_ISA=%s is unknown or not supported by this CPU; using the best it has\n", want);
     }
     static const char *const best_first[] = {"avx512", "avx2", "scalar"};
     for (size_t i = 0; i < sizeof best_first / sizeof *best_first; i++) {

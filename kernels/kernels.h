@@ -58,8 +58,18 @@ typedef struct {
 } ferc_pool_desc;
 
 typedef struct ferc_kernel_table {
+    /* conv2d reads its weights in the layout this ISA wants: conv2d_pack (NULL: none, the
+     * stored layout is used) rearranges them once at load into conv2d_packed_size(d) floats;
+     * only d's oc, kh, kw, c and groups matter there. conv2d_scratch (NULL: none) gives the
+     * workspace bytes a run on d (all fields set) needs, passed as scratch. */
+    size_t (*conv2d_packed_size)(const ferc_conv2d_desc *d);
+    void (*conv2d_pack)(const ferc_conv2d_desc *d, const float *w, float *packed);
+    size_t (*conv2d_scratch)(const ferc_conv2d_desc *d);
     void (*conv2d)(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
-                   int threads);
+                   void *scratch, int threads);
+    /* dense: the same, weights packed once by dense_pack (NULL: stored layout). */
+    size_t (*dense_packed_size)(int in, int out);
+    void (*dense_pack)(int in, int out, const float *w, float *packed);
     void (*dense)(int n, int in, int out, const float *x, const float *w, const float *b, float *y, int act,
                   float alpha, int threads);
     void (*maxpool)(const ferc_pool_desc *d, const float *x, float *y, int threads);
@@ -95,5 +105,29 @@ void ferc_affine_scalar(size_t count, int c, const float *x, const float *scale,
 void ferc_add_scalar(size_t count, const float *a, const float *b, float *y, int act, float alpha,
                      int threads);
 void ferc_softmax_scalar(size_t rows, int cols, const float *x, float *y, int threads);
+
+/* SIMD variants (conv2d_<isa>.c, dense_<isa>.c, pool_<isa>.c, eltwise_<isa>.c), declared for
+ * dispatch.c. Pooling, global average pooling, affine and add give bitwise the scalar
+ * results (same operations in the same order); conv2d and dense differ by rounding only.
+ * Softmax stays scalar (a handful of classes, and expf must match). */
+#define FERC_DECLARE_SIMD(isa)                                                                          \
+    size_t ferc_conv2d_packed_size_##isa(const ferc_conv2d_desc *d);                                   \
+    void ferc_conv2d_pack_##isa(const ferc_conv2d_desc *d, const float *w, float *packed);             \
+    size_t ferc_conv2d_scratch_##isa(const ferc_conv2d_desc *d);                                       \
+    void ferc_conv2d_##isa(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b,  \
+                           float *y, void *scratch, int threads);                                      \
+    size_t ferc_dense_packed_size_##isa(int in, int out);                                              \
+    void ferc_dense_pack_##isa(int in, int out, const float *w, float *packed);                        \
+    void ferc_dense_##isa(int n, int in, int out, const float *x, const float *w, const float *b,      \
+                          float *y, int act, float alpha, int threads);                                \
+    void ferc_maxpool_##isa(const ferc_pool_desc *d, const float *x, float *y, int threads);           \
+    void ferc_avgpool_##isa(const ferc_pool_desc *d, const float *x, float *y, int threads);           \
+    void ferc_global_avgpool_##isa(int n, int hw, int c, const float *x, float *y, int threads);       \
+    void ferc_affine_##isa(size_t count, int c, const float *x, const float *scale, const float *shift, \
+                           float *y, int act, float alpha, int threads);                               \
+    void ferc_add_##isa(size_t count, const float *a, const float *b, float *y, int act, float alpha,  \
+                        int threads);
+FERC_DECLARE_SIMD(avx2)
+FERC_DECLARE_SIMD(avx512)
 
 #endif

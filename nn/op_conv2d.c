@@ -8,7 +8,9 @@
 typedef struct {
     ferc_conv2d_desc d; /* n, h, w, oh, ow filled per run */
     int pb, pr;
-    const float *w, *b;
+    const float *w, *b; /* w: packed for the model's kernels, or as stored */
+    float *packed;      /* owned, NULL when the kernels read the stored layout */
+    const ferc_kernel_table *k;
 } conv_state;
 
 static ferc_status prepare(ferc_model *m, ferc_node *n, ferc_error *err)
@@ -43,6 +45,14 @@ static ferc_status prepare(ferc_model *m, ferc_node *n, ferc_error *err)
                               (long long)b->shape.d[0], d->oc);
     st->w = w->data;
     st->b = b ? b->data : NULL;
+    /* Weights are rearranged for the kernels once here, never in a run. */
+    st->k = m->kernels;
+    if (st->k->conv2d_pack) {
+        st->packed = ferc_alloc(st->k->conv2d_packed_size(d) * sizeof(float));
+        if (!st->packed) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory packing weights");
+        st->k->conv2d_pack(d, w->data, st->packed);
+        st->w = st->packed;
+    }
     return FERC_OK;
 }
 
@@ -61,15 +71,30 @@ static ferc_status infer(const ferc_node *n, const ferc_shape *in, ferc_shape *o
     return FERC_OK;
 }
 
+static size_t scratch(const ferc_node *n, const ferc_shape *in, const ferc_shape *out)
+{
+    const conv_state *st = n->state;
+    if (!st->k->conv2d_scratch) return 0;
+    ferc_conv2d_desc d = st->d;
+    d.n = (int)in[0].d[0], d.h = (int)in[0].d[1], d.w = (int)in[0].d[2];
+    d.oh = (int)out[0].d[1], d.ow = (int)out[0].d[2];
+    return st->k->conv2d_scratch(&d);
+}
+
 static void run(const ferc_node *n, const ferc_op_args *a)
 {
     const conv_state *st = n->state;
     ferc_conv2d_desc d = st->d;
     d.n = (int)a->in[0].dims[0], d.h = (int)a->in[0].dims[1], d.w = (int)a->in[0].dims[2];
     d.oh = (int)a->out[0].dims[1], d.ow = (int)a->out[0].dims[2];
-    a->k->conv2d(&d, a->in[0].data, st->w, st->b, a->out[0].data, a->threads);
+    a->k->conv2d(&d, a->in[0].data, st->w, st->b, a->out[0].data, a->scratch, a->threads);
 }
 
-static void destroy(ferc_node *n) { free(n->state); }
+static void destroy(ferc_node *n)
+{
+    conv_state *st = n->state;
+    if (st) ferc_free(st->packed);
+    free(st);
+}
 
-const ferc_op ferc_op_conv2d = {"conv2d", 2, 3, 1, prepare, infer, NULL, run, destroy};
+const ferc_op ferc_op_conv2d = {"conv2d", 2, 3, 1, prepare, infer, scratch, run, destroy};

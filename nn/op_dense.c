@@ -7,7 +7,8 @@
 typedef struct {
     int in, out, act;
     float alpha;
-    const float *w, *b;
+    const float *w, *b; /* w: packed for the model's kernels, or as stored */
+    float *packed;      /* owned, NULL when the kernels read the stored layout */
 } dense_state;
 
 static ferc_status prepare(ferc_model *m, ferc_node *n, ferc_error *err)
@@ -24,6 +25,13 @@ static ferc_status prepare(ferc_model *m, ferc_node *n, ferc_error *err)
         return ferc_set_error(err, FERC_ERR_FORMAT, "bias has %lld entries for %d outputs", (long long)b->shape.d[0], st->out);
     st->w = w->data;
     st->b = b ? b->data : NULL;
+    /* Weights are rearranged for the kernels once here, never in a run. */
+    if (m->kernels->dense_pack) {
+        st->packed = ferc_alloc(m->kernels->dense_packed_size(st->in, st->out) * sizeof(float));
+        if (!st->packed) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory packing weights");
+        m->kernels->dense_pack(st->in, st->out, w->data, st->packed);
+        st->w = st->packed;
+    }
     return ferc_parse_act(n, &st->act, &st->alpha, err);
 }
 
@@ -43,6 +51,11 @@ static void run(const ferc_node *n, const ferc_op_args *a)
                 st->alpha, a->threads);
 }
 
-static void destroy(ferc_node *n) { free(n->state); }
+static void destroy(ferc_node *n)
+{
+    dense_state *st = n->state;
+    if (st) ferc_free(st->packed);
+    free(st);
+}
 
 const ferc_op ferc_op_dense = {"dense", 2, 3, 1, prepare, infer, NULL, run, destroy};

@@ -1,0 +1,441 @@
+/* conv2d_simd.h - the body of the AVX2 and AVX-512 convolutions (conv2d_avx2.c and
+ * conv2d_avx512.c include it under their own flags; simd.h gives the vector width VL).
+ *
+ * General path: implicit GEMM over NHWC. Rows are output pixels (batch included), columns
+ * are output channels, K = KH*KW*Cin/groups in (ky, kx, ic) order, the order of the stored
+ * weights. A micro-kernel keeps an MR x NR block of outputs in registers for the whole K
+ * (no partial sums written back), broadcasting one input value per row and loading one
+ * packed weight row of NR channels per step. Inputs are read in place: a row's taps are at
+ * fixed offsets from the pixel's top-left input, and for groups == 1, dilation 1 the KW
+ * taps of one kernel row are a single contiguous run of KW*Cin floats. Padding is handled by
+ * copying the input once into a zero-bordered buffer (scratch), so the inner loops have no
+ * bounds tests; without padding the input is used directly. 1x1, 3x3 stride 1 or 2, first
+ * layers with one channel and dense layers (a 1x1 conv on a 1x1 image) all go through this
+ * path with the run lengths their shape gives.
+ *
+ * Few output channels (prediction heads with 4 or 8): columns of NR channels would leave
+ * most lanes idle, so vectors run along K instead (the runs are contiguous in NHWC): each
+ * of 4 pixels x 4 channels keeps a vector of partial sums, reduced once at the end.
+ *
+ * Depthwise path (groups == Cin == Cout): per pixel and channel vector, KH*KW FMAs over
+ * weights packed [ky][kx][C]; four pixels share each weight load.
+ *
+ * Threads: the work is cut into tiles whose size depends only on the shape, and tile t goes
+ * to thread t * threads / tiles; every output is computed by one thread with the same
+ * operations in the same order, so results are bitwise identical for any thread count. */
+#include "kernels/kernels.h"
+#include "kernels/simd.h"
+
+#include <omp.h>
+#include <string.h>
+
+/* Rows per micro-kernel for NR = 2 and 1 vectors (macros: the switches below test them). */
+#if VL == 16
+#define MR2 12 /* 24 zmm accumulators of 32 registers */
+#define MR1 12
+#else
+#define MR2 6 /* 12 ymm accumulators of 16 registers */
+#define MR1 8
+#endif
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+static int conv_is_depthwise(const ferc_conv2d_desc *d) { return d->groups == d->c && d->oc == d->c; }
+static int conv_nv(const ferc_conv2d_desc *d) { return d->oc / d->groups <= VL ? 1 : 2; }
+
+/* The contiguous runs a row's K splits into: whole kernel rows when groups == 1 and the
+ * horizontal dilation is 1, single taps otherwise. */
+static int conv_run_len(const ferc_conv2d_desc *d)
+{
+    return d->groups == 1 && d->dw == 1 ? d->kw * d->c : d->c / d->groups;
+}
+
+/* Dot-product path: channel vectors would leave at least half the lanes idle, and the runs
+ * along K fill at least two vectors. */
+static int conv_is_dot(const ferc_conv2d_desc *d)
+{
+    return !conv_is_depthwise(d) && 2 * (d->oc / d->groups) <= VL && conv_run_len(d) >= 2 * VL;
+}
+
+size_t FERC_SIMD(ferc_conv2d_packed_size)(const ferc_conv2d_desc *d)
+{
+    const size_t taps = (size_t)d->kh * d->kw;
+    if (conv_is_depthwise(d)) return taps * (size_t)d->c;
+    if (conv_is_dot(d)) return (size_t)d->oc * taps * (size_t)(d->c / d->groups);
+    const int cog = d->oc / d->groups, nr = conv_nv(d) * VL;
+    const size_t panels = (size_t)(cog + nr - 1) / (size_t)nr;
+    return (size_t)d->groups * panels * (size_t)nr * taps * (size_t)(d->c / d->groups);
+}
+
+/* GEMM path: per group, per panel of NR output channels, K rows of NR weights (zeros past
+ * the last channel). Depthwise: [ky][kx][c]. Dot path: as stored. */
+void FERC_SIMD(ferc_conv2d_pack)(const ferc_conv2d_desc *d, const float *w, float *packed)
+{
+    const size_t taps = (size_t)d->kh * d->kw;
+    if (conv_is_depthwise(d)) {
+        for (size_t t = 0; t < taps; t++)
+            for (int c = 0; c < d->c; c++) packed[t * (size_t)d->c + (size_t)c] = w[(size_t)c * taps + t];
+        return;
+    }
+    if (conv_is_dot(d)) {
+        memcpy(packed, w, FERC_SIMD(ferc_conv2d_packed_size)(d) * sizeof(float));
+        return;
+    }
+    const int cig = d->c / d->groups, cog = d->oc / d->groups, nr = conv_nv(d) * VL;
+    const size_t k = taps * (size_t)cig;
+    const int panels = (cog + nr - 1) / nr;
+    for (int g = 0; g < d->groups; g++)
+        for (int p = 0; p < panels; p++)
+            for (size_t i = 0; i < k; i++)
+                for (int j = 0; j < nr; j++) {
+                    const int oc = p * nr + j;
+                    *packed++ = oc < cog ? w[((size_t)g * cog + (size_t)oc) * k + i] : 0.f;
+                }
+}
+
+/* Where the kernel reads its input: the padded extent it needs (hn x wn pixels), and
+ * whether that differs from the input (padding, so a copy is made). */
+typedef struct {
+    int hn, wn, copy;
+} conv_src;
+
+static conv_src conv_source(const ferc_conv2d_desc *d)
+{
+    conv_src s;
+    s.hn = (d->oh - 1) * d->sh + (d->kh - 1) * d->dh + 1;
+    s.wn = (d->ow - 1) * d->sw + (d->kw - 1) * d->dw + 1;
+    s.copy = d->pt > 0 || d->pl > 0 || s.hn - d->pt > d->h || s.wn - d->pl > d->w;
+    if (!s.copy) s.hn = d->h, s.wn = d->w;
+    return s;
+}
+
+size_t FERC_SIMD(ferc_conv2d_scratch)(const ferc_conv2d_desc *d)
+{
+    conv_src s = conv_source(d);
+    return s.copy ? (size_t)d->n * s.hn * s.wn * d->c * sizeof(float) : 0;
+}
+
+/* Rows [r0, r1) of the zero-bordered copy (all images stacked). */
+static void pad_rows(const ferc_conv2d_desc *d, const conv_src *s, const float *x, float *xp, int r0, int r1)
+{
+    const size_t c = (size_t)d->c, row = (size_t)s->wn * c;
+    for (int r = r0; r < r1; r++) {
+        const int n = r / s->hn, iy = r % s->hn - d->pt;
+        float *dst = xp + (size_t)r * row;
+        if (iy < 0 || iy >= d->h) {
+            memset(dst, 0, row * sizeof(float));
+            continue;
+        }
+        int cols = d->w;
+        if (cols > s->wn - d->pl) cols = s->wn - d->pl;
+        memset(dst, 0, (size_t)d->pl * c * sizeof(float));
+        memcpy(dst + (size_t)d->pl * c, x + (((size_t)n * d->h + iy) * d->w) * c, (size_t)cols * c * sizeof(float));
+        memset(dst + (size_t)(d->pl + cols) * c, 0, (size_t)(s->wn - d->pl - cols) * c * sizeof(float));
+    }
+}
+
+/* How a row's K values are laid out around its top-left input: nky x nkx runs of len
+ * floats, run (ky, kx) starting at ky * ystep + kx * xstep. */
+typedef struct {
+    int nky, nkx, len;
+    ptrdiff_t ystep, xstep;
+} conv_runs;
+
+/* The micro-kernel: mr rows (MR at compile time) x NV vectors of output channels, nr of
+ * them real. rows[r] is row r's top-left input; w the panel; y row 0's first output. */
+ALWAYS_INLINE void ukernel(const int MR, const int NV, const float *const *rows, const conv_runs *ru,
+                           const float *w, const float *bias, int nr, float *y, size_t ldy, int act, float alpha)
+{
+    /* Fixed sizes (not [MR][NV], which C makes variable-length arrays kept in memory): with
+     * MR and NV constant after inlining, the loops unroll and acc lives in registers. */
+    vf acc[16][2];
+    for (int v = 0; v < NV; v++) {
+        const int left = nr - v * VL;
+        vf b = !bias || left <= 0 ? vzero() : left >= VL ? vload(bias + v * VL) : vload_n(bias + v * VL, left);
+#pragma GCC unroll 16
+        for (int r = 0; r < MR; r++) acc[r][v] = b;
+    }
+    for (int ky = 0; ky < ru->nky; ky++)
+        for (int kx = 0; kx < ru->nkx; kx++) {
+            const ptrdiff_t off = ky * ru->ystep + kx * ru->xstep;
+            const float *p[16];
+#pragma GCC unroll 16
+            for (int r = 0; r < MR; r++) p[r] = rows[r] + off;
+            for (int k = 0; k < ru->len; k++) {
+                vf wv[2];
+#pragma GCC unroll 4
+                for (int v = 0; v < NV; v++) wv[v] = vload(w + v * VL);
+                w += NV * VL;
+#pragma GCC unroll 16
+                for (int r = 0; r < MR; r++) {
+                    const vf xb = vset1(p[r][k]);
+#pragma GCC unroll 4
+                    for (int v = 0; v < NV; v++) acc[r][v] = vfma(xb, wv[v], acc[r][v]);
+                }
+            }
+        }
+    const vf al = vset1(alpha);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            const int left = nr - v * VL;
+            const vf o = vact(acc[r][v], act, al);
+            if (left >= VL) vstore(y + r * ldy + v * VL, o);
+            else if (left > 0) vstore_n(y + r * ldy + v * VL, o, left);
+        }
+}
+
+#define UK_CASE(M, NV)                                                                                   \
+    case M: ukernel(M, NV, rows, ru, w, bias, nr, y, ldy, act, alpha); break;
+
+static void ukernel_nv2(int mr, const float *const *rows, const conv_runs *ru, const float *w, const float *bias,
+                        int nr, float *y, size_t ldy, int act, float alpha)
+{
+    switch (mr) {
+        UK_CASE(1, 2) UK_CASE(2, 2) UK_CASE(3, 2) UK_CASE(4, 2) UK_CASE(5, 2) UK_CASE(6, 2)
+#if MR2 > 6
+        UK_CASE(7, 2) UK_CASE(8, 2) UK_CASE(9, 2) UK_CASE(10, 2) UK_CASE(11, 2) UK_CASE(12, 2)
+#endif
+    default: break;
+    }
+}
+
+static void ukernel_nv1(int mr, const float *const *rows, const conv_runs *ru, const float *w, const float *bias,
+                        int nr, float *y, size_t ldy, int act, float alpha)
+{
+    switch (mr) {
+        UK_CASE(1, 1) UK_CASE(2, 1) UK_CASE(3, 1) UK_CASE(4, 1) UK_CASE(5, 1) UK_CASE(6, 1) UK_CASE(7, 1)
+        UK_CASE(8, 1)
+#if MR1 > 8
+        UK_CASE(9, 1) UK_CASE(10, 1) UK_CASE(11, 1) UK_CASE(12, 1)
+#endif
+    default: break;
+    }
+}
+
+/* Implicit GEMM over the source src (hn x wn pixels per image, C channels), this thread's
+ * share of the tiles. */
+static void conv_gemm(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w,
+                      const float *b, float *y, int tid, int nth)
+{
+    const int cig = d->c / d->groups, cog = d->oc / d->groups, nv = conv_nv(d), nr = nv * VL;
+    const int mr_max = nv == 2 ? MR2 : MR1;
+    const size_t c = (size_t)d->c, k = (size_t)d->kh * d->kw * cig;
+    const int ohw = d->oh * d->ow, m = d->n * ohw;
+    const int mtiles = (m + mr_max - 1) / mr_max, ntiles = (cog + nr - 1) / nr;
+    const long tiles = (long)d->groups * mtiles * ntiles;
+    const long t0 = tiles * tid / nth, t1 = tiles * (tid + 1) / nth;
+    /* Cache blocking: row tiles go in blocks whose inputs fit in L2 (~256 KiB, counting
+     * every row's K values); within a block, panel by panel, so a panel's weights stay in
+     * L1/L2 while the block's rows are swept. */
+    long mb = 262144 / ((long)mr_max * (long)k * (long)sizeof(float));
+    if (mb < 1) mb = 1;
+    if (mb > mtiles) mb = mtiles;
+    conv_runs ru;
+    ru.nky = d->kh;
+    ru.ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
+    ru.len = conv_run_len(d);
+    if (d->groups == 1 && d->dw == 1) ru.nkx = 1, ru.xstep = 0;
+    else ru.nkx = d->kw, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+
+    const float *rows[16];
+    long cur = -1; /* group * mtiles + mtile whose rows are set */
+    for (long t = t0; t < t1; t++) {
+        const long per_g = (long)mtiles * ntiles, g = t / per_g, rem = t % per_g, blk = rem / (mb * ntiles);
+        const long bs = mtiles - blk * mb < mb ? mtiles - blk * mb : mb, rb = rem - blk * mb * ntiles;
+        const int nt = (int)(rb / bs), mt = (int)(blk * mb + rb % bs);
+        const long gm = g * mtiles + mt;
+        const int m0 = mt * mr_max, mr = m - m0 < mr_max ? m - m0 : mr_max;
+        if (gm != cur) {
+            int n = m0 / ohw, oy = m0 % ohw / d->ow, ox = m0 % d->ow;
+            for (int r = 0; r < mr; r++) {
+                rows[r] = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c +
+                          (size_t)g * cig;
+                if (++ox == d->ow) {
+                    ox = 0;
+                    if (++oy == d->oh) oy = 0, n++;
+                }
+            }
+            cur = gm;
+        }
+        const int n0 = nt * nr, ncols = cog - n0 < nr ? cog - n0 : nr;
+        const float *wp = w + ((size_t)g * ntiles + (size_t)nt) * (size_t)nr * k;
+        const float *bp = b ? b + (size_t)g * cog + n0 : NULL;
+        float *yp = y + (size_t)m0 * d->oc + (size_t)g * cog + n0;
+        if (nv == 2) ukernel_nv2(mr, rows, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+        else ukernel_nv1(mr, rows, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+    }
+}
+
+/* PX pixels x OB output channels of the dot path; in[j] is pixel j's top-left input, w the
+ * first channel's K weights (the next ones k floats apart), y pixel 0's first output. */
+ALWAYS_INLINE void dot_tile(const int PX, const int OB, const float *const *in, const conv_runs *ru, const float *w,
+                            size_t k, const float *bias, float *y, size_t ldy, int act, float alpha)
+{
+    vf acc[4][4];
+#pragma GCC unroll 4
+    for (int j = 0; j < PX; j++)
+#pragma GCC unroll 4
+        for (int o = 0; o < OB; o++) acc[j][o] = vzero();
+    const float *wr = w;
+    for (int ky = 0; ky < ru->nky; ky++)
+        for (int kx = 0; kx < ru->nkx; kx++, wr += ru->len) {
+            const ptrdiff_t off = ky * ru->ystep + kx * ru->xstep;
+            int i = 0;
+            for (; i + VL <= ru->len; i += VL) {
+                vf xv[4];
+#pragma GCC unroll 4
+                for (int j = 0; j < PX; j++) xv[j] = vload(in[j] + off + i);
+#pragma GCC unroll 4
+                for (int o = 0; o < OB; o++) {
+                    const vf wv = vload(wr + o * k + i);
+#pragma GCC unroll 4
+                    for (int j = 0; j < PX; j++) acc[j][o] = vfma(xv[j], wv, acc[j][o]);
+                }
+            }
+            if (i < ru->len) {
+                const int n = ru->len - i;
+                vf xv[4];
+#pragma GCC unroll 4
+                for (int j = 0; j < PX; j++) xv[j] = vload_n(in[j] + off + i, n);
+#pragma GCC unroll 4
+                for (int o = 0; o < OB; o++) {
+                    const vf wv = vload_n(wr + o * k + i, n);
+#pragma GCC unroll 4
+                    for (int j = 0; j < PX; j++) acc[j][o] = vfma(xv[j], wv, acc[j][o]);
+                }
+            }
+        }
+#pragma GCC unroll 4
+    for (int j = 0; j < PX; j++)
+#pragma GCC unroll 4
+        for (int o = 0; o < OB; o++) y[j * ldy + o] = ferc_act1((bias ? bias[o] : 0.f) + vsum(acc[j][o]), act, alpha);
+}
+
+#define DOT_CASE(P, O)                                                                                   \
+    case (P - 1) * 4 + O - 1: dot_tile(P, O, in, ru, w, k, bias, y, ldy, act, alpha); break;
+
+static void dot_any(int px, int ob, const float *const *in, const conv_runs *ru, const float *w, size_t k,
+                    const float *bias, float *y, size_t ldy, int act, float alpha)
+{
+    switch ((px - 1) * 4 + ob - 1) {
+        DOT_CASE(1, 1) DOT_CASE(1, 2) DOT_CASE(1, 3) DOT_CASE(1, 4) DOT_CASE(2, 1) DOT_CASE(2, 2) DOT_CASE(2, 3)
+        DOT_CASE(2, 4) DOT_CASE(3, 1) DOT_CASE(3, 2) DOT_CASE(3, 3) DOT_CASE(3, 4) DOT_CASE(4, 1) DOT_CASE(4, 2)
+        DOT_CASE(4, 3) DOT_CASE(4, 4)
+    default: break;
+    }
+}
+
+/* Dot path: tiles of 4 pixels x 4 output channels of one group. */
+static void conv_dot(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w,
+                     const float *b, float *y, int tid, int nth)
+{
+    const int cig = d->c / d->groups, cog = d->oc / d->groups;
+    const size_t c = (size_t)d->c, k = (size_t)d->kh * d->kw * cig;
+    const int ohw = d->oh * d->ow, m = d->n * ohw, mtiles = (m + 3) / 4, otiles = (cog + 3) / 4;
+    const long tiles = (long)d->groups * mtiles * otiles;
+    conv_runs ru;
+    ru.nky = d->kh;
+    ru.ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
+    ru.len = conv_run_len(d);
+    if (d->groups == 1 && d->dw == 1) ru.nkx = 1, ru.xstep = 0;
+    else ru.nkx = d->kw, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+    for (long t = tiles * tid / nth; t < tiles * (tid + 1) / nth; t++) {
+        const int ot = (int)(t % otiles), mt = (int)(t / otiles % mtiles), g = (int)(t / otiles / mtiles);
+        const int m0 = mt * 4, px = m - m0 < 4 ? m - m0 : 4, o0 = ot * 4, ob = cog - o0 < 4 ? cog - o0 : 4;
+        const float *in[4];
+        for (int j = 0; j < px; j++) {
+            const int n = (m0 + j) / ohw, oy = (m0 + j) % ohw / d->ow, ox = (m0 + j) % d->ow;
+            in[j] = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c + (size_t)g * cig;
+        }
+        const size_t oc0 = (size_t)g * cog + o0;
+        dot_any(px, ob, in, &ru, w + oc0 * k, k, b ? b + oc0 : NULL, y + (size_t)m0 * d->oc + oc0, (size_t)d->oc,
+                d->act, d->alpha);
+    }
+}
+
+/* PX pixels along a row, channels [c0, c0 + n) (n <= VL). */
+ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const float *in, ptrdiff_t xstep,
+                             ptrdiff_t ystep, const float *w, const float *b, float *y, int c0, int n)
+{
+    const size_t c = (size_t)d->c;
+    const vf bias = !b ? vzero() : n == VL ? vload(b + c0) : vload_n(b + c0, n);
+    vf acc[4];
+#pragma GCC unroll 8
+    for (int j = 0; j < PX; j++) acc[j] = bias;
+    const ptrdiff_t pstep = (ptrdiff_t)d->sw * (ptrdiff_t)c;
+    for (int ky = 0; ky < d->kh; ky++)
+        for (int kx = 0; kx < d->kw; kx++) {
+            const float *wp = w + ((size_t)ky * d->kw + kx) * c + c0;
+            const float *xp = in + ky * ystep + kx * xstep + c0;
+            const vf wv = n == VL ? vload(wp) : vload_n(wp, n);
+#pragma GCC unroll 8
+            for (int j = 0; j < PX; j++) acc[j] = vfma(n == VL ? vload(xp + j * pstep) : vload_n(xp + j * pstep, n), wv, acc[j]);
+        }
+    const vf al = vset1(d->alpha);
+#pragma GCC unroll 8
+    for (int j = 0; j < PX; j++) {
+        const vf o = vact(acc[j], d->act, al);
+        if (n == VL) vstore(y + j * c + c0, o);
+        else vstore_n(y + j * c + c0, o, n);
+    }
+}
+
+/* Depthwise: tiles are runs of 4 output pixels in one output row. */
+static void conv_depthwise(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w,
+                           const float *b, float *y, int tid, int nth)
+{
+    const size_t c = (size_t)d->c;
+    const int per_row = (d->ow + 3) / 4;
+    const long tiles = (long)d->n * d->oh * per_row;
+    const long t0 = tiles * tid / nth, t1 = tiles * (tid + 1) / nth;
+    const ptrdiff_t xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c, ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
+    for (long t = t0; t < t1; t++) {
+        const long row = t / per_row;
+        const int ox = (int)(t % per_row) * 4, px = d->ow - ox < 4 ? d->ow - ox : 4;
+        const int n = (int)(row / d->oh), oy = (int)(row % d->oh);
+        const float *in = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c;
+        float *yp = y + (((size_t)n * d->oh + oy) * d->ow + ox) * c;
+        for (int c0 = 0; c0 < d->c; c0 += VL) {
+            const int nc = d->c - c0 < VL ? d->c - c0 : VL;
+            if (px == 4) dw_pixels(4, d, in, xstep, ystep, w, b, yp, c0, nc);
+            else
+                for (int j = 0; j < px; j++)
+                    dw_pixels(1, d, in + (size_t)j * d->sw * c, xstep, ystep, w, b, yp + (size_t)j * c, c0, nc);
+        }
+    }
+}
+
+/* One thread's share: its rows of the padded copy, then (after all copies) its tiles. */
+static void conv_part(const ferc_conv2d_desc *d, const conv_src *s, const float *x, const float *w, const float *b,
+                      float *y, void *scratch, int tid, int nth)
+{
+    const float *src = x;
+    if (s->copy) {
+        const int rows = d->n * s->hn;
+        pad_rows(d, s, x, scratch, rows * tid / nth, rows * (tid + 1) / nth);
+        src = scratch;
+        if (nth > 1) {
+#pragma omp barrier
+        }
+    }
+    if (conv_is_depthwise(d)) conv_depthwise(d, s, src, w, b, y, tid, nth);
+    else if (conv_is_dot(d)) conv_dot(d, s, src, w, b, y, tid, nth);
+    else conv_gemm(d, s, src, w, b, y, tid, nth);
+}
+
+void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
+                            void *scratch, int threads)
+{
+    const conv_src s = conv_source(d);
+    /* Below ~100k multiply-adds a second thread costs more than it saves (results do not
+     * depend on the thread count either way). */
+    const double work = (double)d->n * d->oh * d->ow * d->oc * d->kh * d->kw * (d->c / d->groups);
+    if (threads <= 1 || work < 1e5) {
+        conv_part(d, &s, x, w, b, y, scratch, 0, 1);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    conv_part(d, &s, x, w, b, y, scratch, omp_get_thread_num(), omp_get_num_threads());
+}

@@ -1,0 +1,358 @@
+/* test_kernels.c - the SIMD kernels of the ISA in use (FERC_ISA; tests/run.sh runs this once
+ * per ISA) against the scalar references, on seeded random inputs.
+ *
+ * conv2d and dense: every kernel size / stride / padding / dilation / groups combination
+ * below, channel counts that leave tails of the vector width, batch 1 and 3. A result must
+ * satisfy |simd - scalar| <= 1e-5 |scalar| + 1e-6 S, where S is the sum of |terms| of that
+ * output (the scale of a dot product's rounding error; PyTorch's own kernels differ from the
+ * reference by the same order). Pooling, global pooling, affine, add and the activations must
+ * be bitwise equal to the scalar ones. Every kernel runs with 1 and 2 threads, and the two
+ * results must be bitwise identical. */
+#include "testutil.h"
+
+#include "kernels/kernels.h"
+#include "nn/tensor.h"
+
+#include <stdint.h>
+
+static uint64_t rng_state;
+
+static float frand(void) /* uniform in [-1, 1) */
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (float)((rng_state >> 40) * (1.0 / (1 << 23))) - 1.f;
+}
+
+static float *rand_buf(size_t n)
+{
+    float *p = ferc_alloc(n * sizeof(float) + 64);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < n; i++) p[i] = frand();
+    return p;
+}
+
+static float *abs_copy(const float *x, size_t n)
+{
+    float *p = ferc_alloc(n * sizeof(float) + 64);
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < n; i++) p[i] = fabsf(x[i]);
+    return p;
+}
+
+static const ferc_kernel_table *simd(void) { return ferc_kernels(); }
+static const ferc_kernel_table *ref(void) { return ferc_kernels_for("scalar"); }
+
+/* got within 1e-5 relative of want, with a floor of 1e-6 of the terms' magnitude. */
+static void check_close(const char *what, const float *got, const float *want, const float *mag, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double d = fabs((double)got[i] - want[i]), tol = 1e-5 * fabs(want[i]) + 1e-6 * mag[i];
+        if (!(d <= tol)) /* ck_assert on every element would log each one */
+            ck_abort_msg("%s [%s]: element %zu is %.9g, scalar %.9g (diff %.3g, allowed %.3g)", what,
+                      simd()->isa, i, got[i], want[i], d, tol);
+    }
+}
+
+/* ---- conv2d ------------------------------------------------------------------------- */
+
+typedef struct {
+    int n, h, w, c, oc, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups, act;
+} conv_case;
+
+static int out_size(int in, int k, int s, int p0, int p1, int dil) { return (in + p0 + p1 - dil * (k - 1) - 1) / s + 1; }
+
+static void check_conv(const conv_case *cc)
+{
+    ferc_conv2d_desc d = {cc->n, cc->h, cc->w, cc->c, 0, 0, cc->oc, cc->kh, cc->kw, cc->sh, cc->sw, cc->pt, cc->pl,
+                          cc->dh, cc->dw, cc->groups, cc->act, 0.1f};
+    d.oh = out_size(cc->h, cc->kh, cc->sh, cc->pt, cc->pb, cc->dh);
+    d.ow = out_size(cc->w, cc->kw, cc->sw, cc->pl, cc->pr, cc->dw);
+    if (d.oh < 1 || d.ow < 1) return;
+    char what[200];
+    snprintf(what, sizeof what, "conv n%d %dx%dx%d->%d k%dx%d s%dx%d p%d,%d,%d,%d d%dx%d g%d act%d", d.n, d.h, d.w,
+             d.c, d.oc, d.kh, d.kw, d.sh, d.sw, cc->pt, cc->pl, cc->pb, cc->pr, d.dh, d.dw, d.groups, d.act);
+    const size_t nx = (size_t)d.n * d.h * d.w * d.c, nw = (size_t)d.oc * d.kh * d.kw * (d.c / d.groups),
+                 ny = (size_t)d.n * d.oh * d.ow * d.oc;
+    float *x = rand_buf(nx), *w = rand_buf(nw), *b = rand_buf((size_t)d.oc);
+    float *ax = abs_copy(x, nx), *aw = abs_copy(w, nw), *ab = abs_copy(b, (size_t)d.oc);
+    float *want = ferc_alloc(ny * sizeof(float)), *mag = ferc_alloc(ny * sizeof(float));
+    float *got[2] = {ferc_alloc(ny * sizeof(float)), ferc_alloc(ny * sizeof(float))};
+    ferc_conv2d_desc dm = d;
+    dm.act = FERC_ACT_NONE;
+    const float *bias = d.oc % 3 ? b : NULL; /* some cases without bias */
+    ref()->conv2d(&d, x, w, bias, want, NULL, 1);
+    ref()->conv2d(&dm, ax, aw, bias ? ab : NULL, mag, NULL, 1);
+
+    const ferc_kernel_table *k = simd();
+    float *packed = NULL;
+    const float *wk = w;
+    if (k->conv2d_pack) {
+        packed = ferc_alloc(k->conv2d_packed_size(&d) * sizeof(float));
+        k->conv2d_pack(&d, w, packed);
+        wk = packed;
+    }
+    const size_t ns = k->conv2d_scratch ? k->conv2d_scratch(&d) : 0;
+    void *scratch = ns ? ferc_alloc(ns) : NULL;
+    for (int t = 0; t < 2; t++) {
+        memset(got[t], 0xff, ny * sizeof(float)); /* NaN: an output never written shows */
+        k->conv2d(&d, x, wk, bias, got[t], scratch, t + 1);
+    }
+    check_close(what, got[0], want, mag, ny);
+    ck_assert_msg(!memcmp(got[0], got[1], ny * sizeof(float)), "%s [%s]: 1 and 2 threads differ", what, k->isa);
+    ferc_free(x), ferc_free(w), ferc_free(b), ferc_free(ax), ferc_free(aw), ferc_free(ab), ferc_free(want);
+    ferc_free(mag), ferc_free(got[0]), ferc_free(got[1]), ferc_free(packed), ferc_free(scratch);
+}
+
+/* Every kernel shape x stride x padding x dilation x groups, with random sizes that leave
+ * vector tails; the channel counts cycle through values below, at and above the widths. */
+START_TEST(conv_all_combinations)
+{
+    rng_state = 0x9e3779b97f4a7c15ull;
+    static const int ks[][2] = {{1, 1}, {3, 3}, {1, 5}, {3, 1}, {5, 5}, {7, 7}};
+    static const int pads[][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {2, 2, 2, 2}, {0, 1, 2, 1}, {3, 3, 3, 3}};
+    static const int chans[] = {1, 3, 5, 8, 12, 16, 17, 24, 33, 40};
+    int count = 0;
+    for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++)
+        for (int s = 1; s <= 3; s++)
+            for (size_t pi = 0; pi < sizeof pads / sizeof *pads; pi++)
+                for (int dil = 1; dil <= 2; dil++)
+                    for (int gi = 0; gi < 3; gi++) {
+                        conv_case cc = {0};
+                        const int *p = pads[pi];
+                        cc.kh = ks[ki][0], cc.kw = ks[ki][1], cc.sh = s, cc.sw = s == 3 ? 2 : s, cc.dh = dil;
+                        cc.dw = dil == 2 && ki % 2 ? 1 : dil;
+                        cc.pt = p[0] < cc.kh ? p[0] : 0, cc.pl = p[1] < cc.kw ? p[1] : 0;
+                        cc.pb = p[2] < cc.kh ? p[2] : 0, cc.pr = p[3] < cc.kw ? p[3] : 0;
+                        cc.n = count % 4 == 0 ? 3 : 1;
+                        cc.h = 6 + count % 7, cc.w = 5 + count % 9;
+                        const int c = chans[count % 10], oc = chans[(count * 7 + 3) % 10];
+                        if (gi == 0) cc.groups = 1, cc.c = c, cc.oc = oc * 2;
+                        else if (gi == 1) cc.groups = 2, cc.c = 2 * c, cc.oc = 2 * oc;
+                        else cc.groups = cc.c = cc.oc = c + 16; /* depthwise */
+                        cc.act = count % 4;
+                        check_conv(&cc);
+                        count++;
+                    }
+    ck_assert_int_eq(count, 540);
+}
+END_TEST
+
+/* The layer shapes of the models ferc ships (FER CNNs on 48x48 gray faces, the res10 SSD
+ * face detector), small batch and larger. */
+START_TEST(conv_model_shapes)
+{
+    rng_state = 12345;
+    static const conv_case cases[] = {
+        /* n  h   w   c   oc  kh kw sh sw pt pl pb pr dh dw g act */
+        {1, 48, 48, 1, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* first layer, one channel */
+        {2, 24, 24, 32, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 12, 12, 64, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {4, 6, 6, 128, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 3, 3, 256, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 37, 41, 3, 32, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1},    /* res10 first conv */
+        {1, 19, 19, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 19, 19, 64, 128, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1},  /* 3x3 stride 2 */
+        {1, 19, 19, 64, 128, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, 0},  /* 1x1 stride-2 shortcut */
+        {1, 10, 10, 128, 256, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, 1}, /* dilation 2 */
+        {1, 10, 10, 256, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0},   /* prediction heads */
+        {1, 10, 10, 256, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0},
+        {2, 15, 15, 64, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 2},   /* thin 1x1 */
+        {2, 14, 14, 96, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 96, 2},  /* depthwise */
+        {1, 14, 14, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 40, 3},  /* depthwise stride 2, tail */
+        {2, 9, 11, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* few outputs: vectors along K */
+        {1, 8, 8, 80, 4, 3, 3, 2, 2, 0, 1, 1, 0, 2, 2, 2, 3},      /* the same, grouped and dilated */
+        {3, 7, 7, 20, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv(&cases[i]);
+}
+END_TEST
+
+/* ---- dense -------------------------------------------------------------------------- */
+
+START_TEST(dense_shapes)
+{
+    rng_state = 777;
+    static const int batches[] = {1, 3, 64}, ins[] = {1, 5, 33, 256, 1152}, outs[] = {1, 7, 16, 17, 40, 100};
+    for (size_t bi = 0; bi < 3; bi++)
+        for (size_t ii = 0; ii < 5; ii++)
+            for (size_t oi = 0; oi < 6; oi++) {
+                const int n = batches[bi], in = ins[ii], out = outs[oi], act = (int)((bi + ii + oi) % 4);
+                char what[96];
+                snprintf(what, sizeof what, "dense %d x %d -> %d act%d", n, in, out, act);
+                const size_t nx = (size_t)n * in, nw = (size_t)in * out, ny = (size_t)n * out;
+                float *x = rand_buf(nx), *w = rand_buf(nw), *b = rand_buf((size_t)out);
+                float *ax = abs_copy(x, nx), *aw = abs_copy(w, nw), *ab = abs_copy(b, (size_t)out);
+                float *want = ferc_alloc(ny * 4), *mag = ferc_alloc(ny * 4), *g1 = ferc_alloc(ny * 4),
+                      *g2 = ferc_alloc(ny * 4);
+                const float *bias = oi % 2 ? b : NULL;
+                ref()->dense(n, in, out, x, w, bias, want, act, 0.1f, 1);
+                ref()->dense(n, in, out, ax, aw, bias ? ab : NULL, mag, FERC_ACT_NONE, 0.f, 1);
+                const ferc_kernel_table *k = simd();
+                float *packed = NULL;
+                const float *wk = w;
+                if (k->dense_pack) {
+                    packed = ferc_alloc(k->dense_packed_size(in, out) * sizeof(float));
+                    k->dense_pack(in, out, w, packed);
+                    wk = packed;
+                }
+                memset(g1, 0xff, ny * 4);
+                memset(g2, 0xff, ny * 4);
+                k->dense(n, in, out, x, wk, bias, g1, act, 0.1f, 1);
+                k->dense(n, in, out, x, wk, bias, g2, act, 0.1f, 2);
+                check_close(what, g1, want, mag, ny);
+                ck_assert_msg(!memcmp(g1, g2, ny * 4), "%s [%s]: 1 and 2 threads differ", what, k->isa);
+                ferc_free(x), ferc_free(w), ferc_free(b), ferc_free(ax), ferc_free(aw), ferc_free(ab);
+                ferc_free(want), ferc_free(mag), ferc_free(g1), ferc_free(g2), ferc_free(packed);
+            }
+}
+END_TEST
+
+/* ---- pooling and element-wise: bitwise ------------------------------------------------ */
+
+/* Random values with exact ties, signed zeros and a few NaNs: max must pick as the
+ * reference does. */
+static float *pool_input(size_t n)
+{
+    float *p = rand_buf(n);
+    for (size_t i = 0; i < n; i++) {
+        const float r = frand();
+        if (r > 0.99f) p[i] = NAN;
+        else if (r > 0.9f) p[i] = 0.25f;
+        else if (r > 0.85f) p[i] = r > 0.875f ? 0.f : -0.f;
+    }
+    return p;
+}
+
+static void check_bitwise(const char *what, const float *a, const float *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&a[i], &b[i], sizeof(float)))
+            ck_abort_msg("%s [%s]: element %zu is %.9g, scalar %.9g", what,
+                      simd()->isa, i, a[i], b[i]);
+}
+
+static int pool_out(int in, int k, int s, int p0, int p1, int ceil_mode)
+{
+    int span = in + p0 + p1 - k, o = (span + (ceil_mode ? s - 1 : 0)) / s + 1;
+    if (ceil_mode && (o - 1) * s >= in + p0) o--;
+    return o;
+}
+
+START_TEST(pool_bitwise)
+{
+    rng_state = 4242;
+    int count = 0;
+    for (int kh = 1; kh <= 3; kh++)
+        for (int kw = 2; kw <= 3; kw++)
+            for (int s = 1; s <= 3; s++)
+                for (int pad = 0; pad <= 1; pad++)
+                    for (int ceil_mode = 0; ceil_mode <= 1; ceil_mode++)
+                        for (int cip = 0; cip <= 1; cip++) {
+                            ferc_pool_desc d = {0};
+                            d.n = count % 3 == 0 ? 2 : 1;
+                            d.h = 5 + count % 6, d.w = 4 + count % 7, d.c = 1 + (count * 5) % 37;
+                            if (count % 17 == 0) d.n = 2, d.h = 64, d.w = 64, d.c = 19; /* big enough for 2 threads */
+                            d.kh = kh, d.kw = kw, d.sh = s, d.sw = s;
+                            d.pt = d.pb = kh >= 2 ? pad : 0, d.pl = d.pr = pad;
+                            d.count_include_pad = cip;
+                            d.oh = pool_out(d.h, kh, s, d.pt, d.pb, ceil_mode);
+                            d.ow = pool_out(d.w, kw, s, d.pl, d.pr, ceil_mode);
+                            const size_t nx = (size_t)d.n * d.h * d.w * d.c, ny = (size_t)d.n * d.oh * d.ow * d.c;
+                            float *x = pool_input(nx), *want = ferc_alloc(ny * 4), *g1 = ferc_alloc(ny * 4),
+                                  *g2 = ferc_alloc(ny * 4);
+                            char what[128];
+                            snprintf(what, sizeof what, "pool %dx%dx%dx%d k%dx%d s%d p%d ceil%d cip%d", d.n, d.h, d.w,
+                                     d.c, kh, kw, s, pad, ceil_mode, cip);
+                            ref()->maxpool(&d, x, want, 1);
+                            simd()->maxpool(&d, x, g1, 1);
+                            simd()->maxpool(&d, x, g2, 2);
+                            check_bitwise(what, g1, want, ny);
+                            check_bitwise(what, g2, want, ny);
+                            ref()->avgpool(&d, x, want, 1);
+                            simd()->avgpool(&d, x, g1, 1);
+                            simd()->avgpool(&d, x, g2, 2);
+                            check_bitwise(what, g1, want, ny);
+                            check_bitwise(what, g2, want, ny);
+                            ferc_free(x), ferc_free(want), ferc_free(g1), ferc_free(g2);
+                            count++;
+                        }
+}
+END_TEST
+
+START_TEST(global_pool_bitwise)
+{
+    rng_state = 99;
+    static const int shapes[][3] = {{1, 9, 7}, {3, 36, 64}, {2, 1, 33}, {64, 9, 256}, {5, 144, 17}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        const int n = shapes[i][0], hw = shapes[i][1], c = shapes[i][2];
+        float *x = rand_buf((size_t)n * hw * c), *want = ferc_alloc((size_t)n * c * 4), *g1 = ferc_alloc((size_t)n * c * 4),
+              *g2 = ferc_alloc((size_t)n * c * 4);
+        ref()->global_avgpool(n, hw, c, x, want, 1);
+        simd()->global_avgpool(n, hw, c, x, g1, 1);
+        simd()->global_avgpool(n, hw, c, x, g2, 2);
+        check_bitwise("global avgpool", g1, want, (size_t)n * c);
+        check_bitwise("global avgpool", g2, want, (size_t)n * c);
+        ferc_free(x), ferc_free(want), ferc_free(g1), ferc_free(g2);
+    }
+}
+END_TEST
+
+START_TEST(eltwise_bitwise)
+{
+    rng_state = 31337;
+    static const size_t pixels[] = {1, 7, 100, 3000};
+    static const int chans[] = {1, 3, 8, 16, 17, 64};
+    for (size_t pi = 0; pi < 4; pi++)
+        for (size_t ci = 0; ci < 6; ci++)
+            for (int act = 0; act <= 3; act++) {
+                const int c = chans[ci];
+                const size_t n = pixels[pi] * (size_t)c;
+                float *x = pool_input(n), *b = rand_buf(n), *sc = rand_buf((size_t)c), *sh = rand_buf((size_t)c);
+                float *want = ferc_alloc(n * 4), *g1 = ferc_alloc(n * 4), *g2 = ferc_alloc(n * 4);
+                char what[64];
+                snprintf(what, sizeof what, "affine/add %zu x %d act%d", pixels[pi], c, act);
+                for (int form = 0; form < 3; form++) { /* batch norm, activation alone, shift only */
+                    const float *s = form == 0 ? sc : NULL, *t = form != 1 ? sh : NULL;
+                    ref()->affine(n, c, x, s, t, want, act, 0.1f, 1);
+                    simd()->affine(n, c, x, s, t, g1, act, 0.1f, 1);
+                    simd()->affine(n, c, x, s, t, g2, act, 0.1f, 2);
+                    check_bitwise(what, g1, want, n);
+                    check_bitwise(what, g2, want, n);
+                }
+                ref()->add(n, x, b, want, act, 0.1f, 1);
+                simd()->add(n, x, b, g1, act, 0.1f, 1);
+                simd()->add(n, x, b, g2, act, 0.1f, 2);
+                check_bitwise(what, g1, want, n);
+                check_bitwise(what, g2, want, n);
+                ferc_free(x), ferc_free(b), ferc_free(sc), ferc_free(sh), ferc_free(want), ferc_free(g1), ferc_free(g2);
+            }
+}
+END_TEST
+
+START_TEST(dispatch_honours_ferc_isa)
+{
+    ck_assert_ptr_nonnull(ferc_kernels_for("scalar"));
+    ck_assert_ptr_null(ferc_kernels_for("sse9"));
+    const char *want = getenv("FERC_ISA");
+    if (want && ferc_kernels_for(want)) ck_assert_str_eq(ferc_kernels()->isa, want);
+    ck_assert_str_eq(ferc_isa_name(), ferc_kernels()->isa);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("simd_vs_scalar");
+    tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, dispatch_honours_ferc_isa);
+    tcase_add_test(tc, conv_all_combinations);
+    tcase_add_test(tc, conv_model_shapes);
+    tcase_add_test(tc, dense_shapes);
+    tcase_add_test(tc, pool_bitwise);
+    tcase_add_test(tc, global_pool_bitwise);
+    tcase_add_test(tc, eltwise_bitwise);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
