@@ -182,22 +182,23 @@ ferc_status ferc_equalize_hist(const uint8_t *src, int width, int height, int sr
 ferc_status ferc_clahe(const uint8_t *src, int width, int height, int src_stride, uint8_t *dst, int dst_stride,
                        double clip_limit, int tiles_x, int tiles_y, ferc_error *err);
 
-/* Face alignment: finds the eyes with an eye cascade in the upper half of the face box,
- * rotates the face so that the eyes are level and crops a square of out_size pixels around
- * it (the eyes at fixed positions). When no eye pair is found the box is cropped unrotated
- * and *found is 0. *roll_deg (optional) receives the roll that was corrected, in degrees
- * (positive: the face was turned clockwise in the image). */
+/* Face alignment: finds the eyes with an eye cascade (haarcascade_eye.xml) in the face box,
+ * trying a few trial rolls so that faces tilted up to about 45 degrees are found, then
+ * rotates the box about its centre so that the eyes are level and resamples it into an
+ * out_size x out_size square (the box's longer side spans the square, as an unaligned crop
+ * of the same box would). */
 typedef struct {
     double left_eye_x, left_eye_y;   /* eye centres in image coordinates (left in the image) */
     double right_eye_x, right_eye_y;
-    double roll_deg;
-    int found;
+    double roll_deg;                 /* angle of the eye line, degrees, y down: > 0 when the
+                                        face is turned clockwise on screen */
+    int found;                       /* 0: no eye pair, roll_deg is 0 */
 } ferc_eyes;
 
 ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
                            int stride, ferc_rect face, ferc_eyes *eyes, ferc_error *err);
-/* Rotates by eyes->roll_deg about the eye midpoint (or the box centre when !eyes->found)
- * and resamples bilinearly into an out_size x out_size crop. */
+/* Rotates by eyes->roll_deg (0 when eyes is NULL or !eyes->found) about the box centre and
+ * resamples bilinearly into an out_size x out_size crop; outside the image, edge pixels. */
 ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, ferc_rect face,
                             const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err);
 /* Both steps. */
