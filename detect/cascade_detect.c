@@ -10,6 +10,7 @@
  * OpenCV's evaluation is kept exactly (float features, double stage sums), since a window
  * whose score lands within rounding of a threshold would otherwise flip. */
 #include "detect/cascade.h"
+#include "detect/cascade_scan.h"
 #include "nn/model.h"
 
 #include <math.h>
@@ -18,179 +19,6 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-typedef struct {
-    int ofs[3][4];
-    float weight[3];
-} haar_opt;
-
-typedef struct {
-    int ofs[16];
-} lbp_opt;
-
-typedef struct {
-    const ferc_cascade *c;
-    int stride;          /* ints per row of every integral image */
-    const int32_t *sum;
-    const uint32_t *sqsum;
-    const int32_t *tilted;
-    haar_opt *haar;
-    lbp_opt *lbp;
-    int nofs[4];         /* normalisation rectangle */
-    double norm_area;
-} evaluator;
-
-static inline int32_t box(const int32_t *p, const int *o)
-{
-    return (int32_t)((uint32_t)p[o[0]] - (uint32_t)p[o[1]] - (uint32_t)p[o[2]] + (uint32_t)p[o[3]]);
-}
-
-static void sum_ofs(int o[4], int x, int y, int w, int h, int stride)
-{
-    o[0] = x + stride * y;
-    o[1] = x + w + stride * y;
-    o[2] = x + stride * (y + h);
-    o[3] = x + w + stride * (y + h);
-}
-
-static ferc_status prepare(evaluator *e, const ferc_cascade *c, int stride, ferc_error *err)
-{
-    memset(e, 0, sizeof *e);
-    e->c = c;
-    e->stride = stride;
-    if (c->type == FERC_CASCADE_HAAR) {
-        e->haar = calloc((size_t)c->n_features, sizeof *e->haar);
-        if (!e->haar) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
-        for (int i = 0; i < c->n_features; i++) {
-            const ferc_haar_feature *f = &c->haar[i];
-            for (int k = 0; k < 3; k++) {
-                const ferc_haar_rect *r = &f->r[k];
-                e->haar[i].weight[k] = k < f->nrects ? r->weight : 0.f;
-                if (k >= f->nrects) continue;
-                if (f->tilted) { /* tilted rectangle corners: (x,y) (x-h,y+h) (x+w,y+w) (x+w-h,y+w+h) */
-                    e->haar[i].ofs[k][0] = r->x + stride * r->y;
-                    e->haar[i].ofs[k][1] = r->x - r->h + stride * (r->y + r->h);
-                    e->haar[i].ofs[k][2] = r->x + r->w + stride * (r->y + r->w);
-                    e->haar[i].ofs[k][3] = r->x + r->w - r->h + stride * (r->y + r->w + r->h);
-                } else {
-                    sum_ofs(e->haar[i].ofs[k], r->x, r->y, r->w, r->h, stride);
-                }
-            }
-        }
-        sum_ofs(e->nofs, 1, 1, c->win_w - 2, c->win_h - 2, stride);
-        e->norm_area = (double)(c->win_w - 2) * (c->win_h - 2);
-    } else {
-        e->lbp = calloc((size_t)c->n_features, sizeof *e->lbp);
-        if (!e->lbp) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
-        for (int i = 0; i < c->n_features; i++) {
-            const ferc_lbp_feature *f = &c->lbp[i];
-            for (int j = 0; j < 4; j++)
-                for (int k = 0; k < 4; k++) e->lbp[i].ofs[j * 4 + k] = f->x + k * f->w + stride * (f->y + j * f->h);
-        }
-    }
-    return FERC_OK;
-}
-
-/* Feature value of Haar feature i for the window at p (float, as OpenCV). */
-static inline float haar_feature(const evaluator *e, const haar_opt *f, const int32_t *p, const int32_t *t, int tilted)
-{
-    const int32_t *b = tilted ? t : p;
-    float r = f->weight[0] * (float)box(b, f->ofs[0]) + f->weight[1] * (float)box(b, f->ofs[1]);
-    if (f->weight[2] != 0.0f) r += f->weight[2] * (float)box(b, f->ofs[2]);
-    return r;
-}
-
-static inline int lbp_code(const lbp_opt *f, const int32_t *p)
-{
-    const int *o = f->ofs;
-#define S(a, b, c, d) ((int32_t)((uint32_t)p[o[a]] - (uint32_t)p[o[b]] - (uint32_t)p[o[c]] + (uint32_t)p[o[d]]))
-    int32_t cv = S(5, 6, 9, 10);
-    return (S(0, 1, 4, 5) >= cv ? 128 : 0) | (S(1, 2, 5, 6) >= cv ? 64 : 0) | (S(2, 3, 6, 7) >= cv ? 32 : 0) |
-           (S(6, 7, 10, 11) >= cv ? 16 : 0) | (S(10, 11, 14, 15) >= cv ? 8 : 0) | (S(9, 10, 13, 14) >= cv ? 4 : 0) |
-           (S(8, 9, 12, 13) >= cv ? 2 : 0) | (S(4, 5, 8, 9) >= cv ? 1 : 0);
-#undef S
-}
-
-/* OpenCV's runAt: 1 accepted, -k rejected at stage k (0 at stage 0), -1 also when a Haar
- * window has no variance. */
-static int run_at(const evaluator *e, size_t pos)
-{
-    const ferc_cascade *c = e->c;
-    if (c->type == FERC_CASCADE_HAAR) {
-        const int32_t *p = e->sum + pos, *t = e->tilted ? e->tilted + pos : NULL;
-        const uint32_t *q = e->sqsum + pos;
-        int32_t valsum = box(p, e->nofs);
-        uint32_t valsq = q[e->nofs[0]] - q[e->nofs[1]] - q[e->nofs[2]] + q[e->nofs[3]];
-        double nf = e->norm_area * valsq - (double)valsum * valsum;
-        if (!(nf > 0.)) return -1;
-        float vnf = (float)(1. / sqrt(nf));
-        if (!(e->norm_area * vnf < 1e-1)) return -1;
-        if (c->max_nodes_per_tree == 1) {
-            const ferc_cascade_stump *sp = c->stumps;
-            for (int si = 0; si < c->n_stages; si++) {
-                const ferc_cascade_stage *st = &c->stages[si];
-                double tmp = 0;
-                for (int i = 0; i < st->n_trees; i++, sp++) {
-                    const ferc_haar_feature *hf = &c->haar[sp->feature];
-                    float v = haar_feature(e, &e->haar[sp->feature], p, t, hf->tilted) * vnf;
-                    tmp += v < sp->threshold ? sp->left : sp->right;
-                }
-                if (tmp < st->threshold) return -si;
-            }
-            return 1;
-        }
-        for (int si = 0; si < c->n_stages; si++) {
-            const ferc_cascade_stage *st = &c->stages[si];
-            double sum = 0;
-            for (int w = 0; w < st->n_trees; w++) {
-                const ferc_cascade_tree *tr = &c->trees[st->first_tree + w];
-                const ferc_cascade_node *nodes = c->nodes + tr->first_node;
-                int idx = 0;
-                do {
-                    const ferc_cascade_node *nd = &nodes[idx];
-                    float v = haar_feature(e, &e->haar[nd->feature], p, t, c->haar[nd->feature].tilted) * vnf;
-                    idx = v < nd->threshold ? nd->left : nd->right;
-                } while (idx > 0);
-                sum += c->leaves[tr->first_leaf - idx];
-            }
-            if (sum < st->threshold) return -si;
-        }
-        return 1;
-    }
-    const int32_t *p = e->sum + pos;
-    const int ss = c->subset_size;
-    if (c->max_nodes_per_tree == 1) {
-        const ferc_cascade_stump *sp = c->stumps;
-        const int32_t *subset = c->subsets;
-        for (int si = 0; si < c->n_stages; si++) {
-            const ferc_cascade_stage *st = &c->stages[si];
-            double tmp = 0;
-            for (int i = 0; i < st->n_trees; i++, sp++, subset += ss) {
-                int code = lbp_code(&e->lbp[sp->feature], p);
-                tmp += ((uint32_t)subset[code >> 5] & (1u << (code & 31))) ? sp->left : sp->right;
-            }
-            if (tmp < st->threshold) return -si;
-        }
-        return 1;
-    }
-    for (int si = 0; si < c->n_stages; si++) {
-        const ferc_cascade_stage *st = &c->stages[si];
-        double sum = 0;
-        for (int w = 0; w < st->n_trees; w++) {
-            const ferc_cascade_tree *tr = &c->trees[st->first_tree + w];
-            int idx = 0;
-            do {
-                int node = tr->first_node + idx;
-                int code = lbp_code(&e->lbp[c->nodes[node].feature], p);
-                const int32_t *subset = c->subsets + (size_t)node * ss;
-                idx = ((uint32_t)subset[code >> 5] & (1u << (code & 31))) ? c->nodes[node].left : c->nodes[node].right;
-            } while (idx > 0);
-            sum += c->leaves[tr->first_leaf - idx];
-        }
-        if (sum < st->threshold) return -si;
-    }
-    return 1;
-}
 
 /* ---- candidate lists ---------------------------------------------------------------- */
 
@@ -273,6 +101,89 @@ static int by_position(const void *a, const void *b)
     return (x->height > y->height) - (x->height < y->height);
 }
 
+/* What one thread needs for one scale at a time: the resized image, its integral planes,
+ * and their even/odd column split for the step-2 scales. Sized for the largest scale. */
+typedef struct {
+    uint8_t *small, *hit;
+    int32_t *sum, *tilted, *split_sum, *split_tilted;
+    uint32_t *sq, *split_sq;
+    rect_list found;
+} workspace;
+
+/* Planes are read up to one SIMD vector past the last window's far corner. */
+#define PLANE_PAD 32
+
+static void split_columns(const int32_t *src, int w1, int h1, int stride, int hs, size_t odd_plane, int32_t *dst)
+{
+    for (int y = 0; y < h1; y++) {
+        const int32_t *s = src + (size_t)y * stride;
+        int32_t *e = dst + (size_t)y * hs, *o = e + odd_plane;
+        for (int x = 0; x + 1 < w1; x += 2) e[x >> 1] = s[x], o[x >> 1] = s[x + 1];
+        if (w1 & 1) e[w1 >> 1] = s[w1 - 1];
+    }
+}
+
+typedef struct {
+    const ferc_cascade *c;
+    const uint8_t *gray;
+    int width, height, stride;
+    int istride, hs;
+    size_t odd_plane;
+    const ferc_scan_layout *layout[2]; /* [0] unsplit (step 1), [1] split (step 2) */
+    ferc_scan_row_fn scan;
+} detect_job;
+
+static int run_scale(const detect_job *job, workspace *ws, float s)
+{
+    const ferc_cascade *c = job->c;
+    const int sw = (int)lrintf((float)job->width / s), sh = (int)lrintf((float)job->height / s);
+    const int ystep = s >= 2 ? 1 : 2;
+    const int ww = sw + 1 - c->win_w, wh = sh + 1 - c->win_h;
+    if (ww <= 0 || wh <= 0) return 0;
+    ferc_resize_linear_exact_u8(job->gray, job->width, job->height, job->stride, ws->small, sw, sh, sw);
+    ferc_integral_u8(ws->small, sw, sh, sw, ws->sum, ws->sq, ws->tilted, job->istride);
+    ferc_scan_row row = {c, job->layout[ystep == 2], ws->sum, ws->sq, ws->tilted,
+                         (double)(c->win_w - 2) * (c->win_h - 2)};
+    int rs = job->istride;
+    if (ystep == 2) {
+        rs = job->hs;
+        split_columns(ws->sum, sw + 1, sh + 1, job->istride, job->hs, job->odd_plane, ws->split_sum);
+        row.sum = ws->split_sum;
+        if (ws->sq) {
+            split_columns((const int32_t *)ws->sq, sw + 1, sh + 1, job->istride, job->hs, job->odd_plane,
+                          (int32_t *)ws->split_sq);
+            row.sqsum = ws->split_sq;
+        }
+        if (ws->tilted) {
+            split_columns(ws->tilted, sw + 1, sh + 1, job->istride, job->hs, job->odd_plane, ws->split_tilted);
+            row.tilted = ws->split_tilted;
+        }
+    }
+    const int n = (ww + ystep - 1) / ystep;
+    const int bw = (int)lrintf((float)c->win_w * s), bh = (int)lrintf((float)c->win_h * s);
+    const int32_t *sum0 = row.sum, *tilted0 = row.tilted;
+    const uint32_t *sq0 = row.sqsum;
+    for (int y = 0; y < wh; y += ystep) {
+        const size_t off = (size_t)y * rs;
+        row.sum = sum0 + off;
+        row.sqsum = sq0 ? sq0 + off : NULL;
+        row.tilted = tilted0 ? tilted0 + off : NULL;
+        job->scan(&row, n, ws->hit);
+        for (int j = 0; j < n; j++)
+            if (ws->hit[j]) {
+                ferc_rect b = {(int)lrintf((float)(j * ystep) * s), (int)lrintf((float)y * s), bw, bh};
+                if (push_rect(&ws->found, b)) return -1;
+            }
+    }
+    return 0;
+}
+
+static void free_workspace(workspace *ws)
+{
+    free(ws->small), free(ws->hit), free(ws->sum), free(ws->tilted), free(ws->sq);
+    free(ws->split_sum), free(ws->split_tilted), free(ws->split_sq), free(ws->found.r);
+}
+
 ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int width, int height, int stride,
                                 const ferc_detect_params *params, ferc_rect *boxes, int max_boxes, int *n_boxes,
                                 ferc_error *err)
@@ -296,53 +207,50 @@ ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int 
     int n_scales = make_scales(c, width, height, params, scales);
     if (!n_scales) return FERC_OK;
 
-    /* One buffer layout for all scales: the first (largest) one's row stride. */
+    /* One plane layout for all scales: the first (largest) one's row stride. */
     const int sw0 = (int)lrintf((float)width / scales[0]), sh0 = (int)lrintf((float)height / scales[0]);
-    const int istride = sw0 + 1;
-    const size_t plane = (size_t)istride * (sh0 + 1);
+    detect_job job = {c, gray, width, height, stride, sw0 + 1, (sw0 + 2) / 2, 0, {NULL, NULL}, ferc_cascade_scan_pick()};
+    job.odd_plane = (size_t)job.hs * (sh0 + 1);
+    const size_t plane = (size_t)job.istride * (sh0 + 1) + PLANE_PAD, split = 2 * job.odd_plane + PLANE_PAD;
     int threads = params->threads > 0 ? params->threads : default_threads();
-    evaluator ev;
-    ferc_status st = prepare(&ev, c, istride, err);
-    uint8_t *small = malloc((size_t)sw0 * sh0 + 1);
-    int32_t *sum = malloc(sizeof(int32_t) * plane);
-    uint32_t *sq = c->type == FERC_CASCADE_HAAR ? malloc(sizeof(uint32_t) * plane) : NULL;
-    int32_t *tl = c->has_tilted ? malloc(sizeof(int32_t) * plane) : NULL;
-    rect_list *lists = calloc((size_t)threads, sizeof(rect_list));
-    if (!st && (!small || !sum || (c->type == FERC_CASCADE_HAAR && !sq) || (c->has_tilted && !tl) || !lists))
-        st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
+    if (threads > n_scales) threads = n_scales;
+    ferc_scan_layout layouts[2];
+    memset(layouts, 0, sizeof layouts);
+    ferc_status st = ferc_scan_layout_init(&layouts[0], c, job.istride, 0, err);
+    if (!st) st = ferc_scan_layout_init(&layouts[1], c, job.hs, (int)job.odd_plane, err);
+    job.layout[0] = &layouts[0], job.layout[1] = &layouts[1];
+    workspace *ws = calloc((size_t)threads, sizeof *ws);
+    if (!st && !ws) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    const int haar = c->type == FERC_CASCADE_HAAR;
+    for (int t = 0; !st && t < threads; t++) {
+        workspace *w = &ws[t];
+        w->small = malloc((size_t)sw0 * sh0 + 1);
+        w->hit = malloc((size_t)sw0 + 1);
+        w->sum = calloc(plane, sizeof(int32_t));
+        w->split_sum = calloc(split, sizeof(int32_t));
+        if (haar) w->sq = calloc(plane, sizeof(uint32_t)), w->split_sq = calloc(split, sizeof(uint32_t));
+        if (c->has_tilted) w->tilted = calloc(plane, sizeof(int32_t)), w->split_tilted = calloc(split, sizeof(int32_t));
+        if (!w->small || !w->hit || !w->sum || !w->split_sum || (haar && (!w->sq || !w->split_sq)) ||
+            (c->has_tilted && (!w->tilted || !w->split_tilted)))
+            st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
+    }
     int failed = 0;
-    for (int si = 0; !st && si < n_scales; si++) {
-        const float s = scales[si];
-        const int sw = (int)lrintf((float)width / s), sh = (int)lrintf((float)height / s);
-        ferc_resize_linear_exact_u8(gray, width, height, stride, small, sw, sh, sw);
-        ferc_integral_u8(small, sw, sh, sw, sum, sq, tl, istride);
-        ev.sum = sum, ev.sqsum = sq, ev.tilted = tl;
-        const int ystep = s >= 2 ? 1 : 2;
-        const int ww = sw + 1 - c->win_w, wh = sh + 1 - c->win_h;
-        const int bw = (int)lrintf((float)c->win_w * s), bh = (int)lrintf((float)c->win_h * s);
-        const int nrows = wh > 0 ? (wh + ystep - 1) / ystep : 0;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 4) reduction(| : failed)
-        for (int r = 0; r < nrows; r++) {
+    if (!st) {
+        /* Scales are independent: each thread takes whole scales, largest first. */
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) reduction(| : failed)
+        for (int si = 0; si < n_scales; si++) {
             int tid = 0;
 #ifdef _OPENMP
             tid = omp_get_thread_num();
 #endif
-            const int y = r * ystep;
-            for (int x = 0; x < ww; x += ystep) {
-                int res = run_at(&ev, (size_t)y * istride + x);
-                if (res > 0) {
-                    ferc_rect b = {(int)lrintf((float)x * s), (int)lrintf((float)y * s), bw, bh};
-                    failed |= push_rect(&lists[tid], b) != 0;
-                }
-                if (res == 0) x += ystep;
-            }
+            failed |= run_scale(&job, &ws[tid], scales[si]) != 0;
         }
     }
     if (!st && failed) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for candidates");
     rect_list all = {0};
     for (int t = 0; !st && t < threads; t++)
-        for (int i = 0; i < lists[t].n; i++)
-            if (push_rect(&all, lists[t].r[i])) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+        for (int i = 0; i < ws[t].found.n; i++)
+            if (push_rect(&all, ws[t].found.r[i])) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     if (!st) {
         int n = ferc_group_rects(all.r, all.n, params->min_neighbors, 0.2);
         if (n < 0) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory grouping boxes");
@@ -357,14 +265,10 @@ ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int 
         for (int i = 0; i < k && i < max_boxes; i++) boxes[i] = all.r[i];
         *n_boxes = k;
     }
-    for (int t = 0; lists && t < threads; t++) free(lists[t].r);
-    free(lists);
+    for (int t = 0; ws && t < threads; t++) free_workspace(&ws[t]);
+    free(ws);
     free(all.r);
-    free(small);
-    free(sum);
-    free(sq);
-    free(tl);
-    free(ev.haar);
-    free(ev.lbp);
+    ferc_scan_layout_free(&layouts[0]);
+    ferc_scan_layout_free(&layouts[1]);
     return st;
 }
