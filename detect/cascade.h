@@ -9,6 +9,7 @@
 
 #include "ferc.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum { FERC_CASCADE_HAAR = 0, FERC_CASCADE_LBP = 1 };
@@ -74,9 +75,11 @@ void ferc_resize_linear_exact_u8(const uint8_t *src, int sw, int sh, int sstride
 
 /* Integral images as cv::integral(img, sum, sqsum, tilted, CV_32S, CV_32S): (w+1)x(h+1),
  * row stride `stride` ints. sqsum and tilted may be NULL. Squares wrap modulo 2^32 like
- * OpenCV's 32-bit squared sums; only differences of nearby entries are used. */
+ * OpenCV's 32-bit squared sums; only differences of nearby entries are used. With
+ * odd_plane > 0 each row is stored split: even columns X at X/2, odd ones odd_plane ints
+ * further (the layout the step-2 window scan reads). */
 void ferc_integral_u8(const uint8_t *img, int w, int h, int istride, int32_t *sum, uint32_t *sqsum,
-                      int32_t *tilted, int stride);
+                      int32_t *tilted, int stride, size_t odd_plane);
 
 /* cv::groupRectangles(rects, group_threshold, eps) in place; returns the new count. */
 int ferc_group_rects(ferc_rect *rects, int n, int group_threshold, double eps);

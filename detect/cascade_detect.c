@@ -101,27 +101,17 @@ static int by_position(const void *a, const void *b)
     return (x->height > y->height) - (x->height < y->height);
 }
 
-/* What one thread needs for one scale at a time: the resized image, its integral planes,
- * and their even/odd column split for the step-2 scales. Sized for the largest scale. */
+/* What one thread needs for one scale at a time: the resized image and its integral
+ * planes, sized for the largest scale in either layout. */
 typedef struct {
     uint8_t *small, *hit;
-    int32_t *sum, *tilted, *split_sum, *split_tilted;
-    uint32_t *sq, *split_sq;
+    int32_t *sum, *tilted;
+    uint32_t *sq;
     rect_list found;
 } workspace;
 
 /* Planes are read up to one SIMD vector past the last window's far corner. */
 #define PLANE_PAD 32
-
-static void split_columns(const int32_t *src, int w1, int h1, int stride, int hs, size_t odd_plane, int32_t *dst)
-{
-    for (int y = 0; y < h1; y++) {
-        const int32_t *s = src + (size_t)y * stride;
-        int32_t *e = dst + (size_t)y * hs, *o = e + odd_plane;
-        for (int x = 0; x + 1 < w1; x += 2) e[x >> 1] = s[x], o[x >> 1] = s[x + 1];
-        if (w1 & 1) e[w1 >> 1] = s[w1 - 1];
-    }
-}
 
 typedef struct {
     const ferc_cascade *c;
@@ -141,24 +131,11 @@ static int run_scale(const detect_job *job, workspace *ws, float s)
     const int ww = sw + 1 - c->win_w, wh = sh + 1 - c->win_h;
     if (ww <= 0 || wh <= 0) return 0;
     ferc_resize_linear_exact_u8(job->gray, job->width, job->height, job->stride, ws->small, sw, sh, sw);
-    ferc_integral_u8(ws->small, sw, sh, sw, ws->sum, ws->sq, ws->tilted, job->istride);
+    /* step-2 scales read planes split into even and odd columns (cascade_scan.h) */
+    const int rs = ystep == 2 ? job->hs : job->istride;
+    ferc_integral_u8(ws->small, sw, sh, sw, ws->sum, ws->sq, ws->tilted, rs, ystep == 2 ? job->odd_plane : 0);
     ferc_scan_row row = {c, job->layout[ystep == 2], ws->sum, ws->sq, ws->tilted,
                          (double)(c->win_w - 2) * (c->win_h - 2)};
-    int rs = job->istride;
-    if (ystep == 2) {
-        rs = job->hs;
-        split_columns(ws->sum, sw + 1, sh + 1, job->istride, job->hs, job->odd_plane, ws->split_sum);
-        row.sum = ws->split_sum;
-        if (ws->sq) {
-            split_columns((const int32_t *)ws->sq, sw + 1, sh + 1, job->istride, job->hs, job->odd_plane,
-                          (int32_t *)ws->split_sq);
-            row.sqsum = ws->split_sq;
-        }
-        if (ws->tilted) {
-            split_columns(ws->tilted, sw + 1, sh + 1, job->istride, job->hs, job->odd_plane, ws->split_tilted);
-            row.tilted = ws->split_tilted;
-        }
-    }
     const int n = (ww + ystep - 1) / ystep;
     const int bw = (int)lrintf((float)c->win_w * s), bh = (int)lrintf((float)c->win_h * s);
     const int32_t *sum0 = row.sum, *tilted0 = row.tilted;
@@ -180,8 +157,7 @@ static int run_scale(const detect_job *job, workspace *ws, float s)
 
 static void free_workspace(workspace *ws)
 {
-    free(ws->small), free(ws->hit), free(ws->sum), free(ws->tilted), free(ws->sq);
-    free(ws->split_sum), free(ws->split_tilted), free(ws->split_sq), free(ws->found.r);
+    free(ws->small), free(ws->hit), free(ws->sum), free(ws->tilted), free(ws->sq), free(ws->found.r);
 }
 
 ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int width, int height, int stride,
@@ -211,7 +187,8 @@ ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int 
     const int sw0 = (int)lrintf((float)width / scales[0]), sh0 = (int)lrintf((float)height / scales[0]);
     detect_job job = {c, gray, width, height, stride, sw0 + 1, (sw0 + 2) / 2, 0, {NULL, NULL}, ferc_cascade_scan_pick()};
     job.odd_plane = (size_t)job.hs * (sh0 + 1);
-    const size_t plane = (size_t)job.istride * (sh0 + 1) + PLANE_PAD, split = 2 * job.odd_plane + PLANE_PAD;
+    size_t plane = (size_t)job.istride * (sh0 + 1), split = 2 * job.odd_plane;
+    plane = (plane > split ? plane : split) + PLANE_PAD;
     int threads = params->threads > 0 ? params->threads : default_threads();
     if (threads > n_scales) threads = n_scales;
     ferc_scan_layout layouts[2];
@@ -227,11 +204,9 @@ ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int 
         w->small = malloc((size_t)sw0 * sh0 + 1);
         w->hit = malloc((size_t)sw0 + 1);
         w->sum = calloc(plane, sizeof(int32_t));
-        w->split_sum = calloc(split, sizeof(int32_t));
-        if (haar) w->sq = calloc(plane, sizeof(uint32_t)), w->split_sq = calloc(split, sizeof(uint32_t));
-        if (c->has_tilted) w->tilted = calloc(plane, sizeof(int32_t)), w->split_tilted = calloc(split, sizeof(int32_t));
-        if (!w->small || !w->hit || !w->sum || !w->split_sum || (haar && (!w->sq || !w->split_sq)) ||
-            (c->has_tilted && (!w->tilted || !w->split_tilted)))
+        if (haar) w->sq = calloc(plane, sizeof(uint32_t));
+        if (c->has_tilted) w->tilted = calloc(plane, sizeof(int32_t));
+        if (!w->small || !w->hit || !w->sum || (haar && !w->sq) || (c->has_tilted && !w->tilted))
             st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
     }
     int failed = 0;

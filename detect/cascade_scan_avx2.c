@@ -20,7 +20,7 @@ static inline __m256i box8(const int32_t *p, const int *o)
     return _mm256_add_epi32(_mm256_sub_epi32(_mm256_sub_epi32(a, b), c), d);
 }
 
-static inline __m256 haar8(const ferc_haar_opt *f, const int32_t *p, const int32_t *t, __m256 vnf)
+static inline __attribute__((always_inline)) __m256 haar8(const ferc_haar_opt *f, const int32_t *p, const int32_t *t, __m256 vnf)
 {
     const int32_t *b = f->tilted ? t : p;
     __m256 r = _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(f->weight[0]), _mm256_cvtepi32_ps(box8(b, f->ofs[0]))),
@@ -30,7 +30,7 @@ static inline __m256 haar8(const ferc_haar_opt *f, const int32_t *p, const int32
     return _mm256_mul_ps(r, vnf);
 }
 
-static inline __m256i lbp8(const ferc_lbp_opt *f, const int32_t *p)
+static inline __attribute__((always_inline)) __m256i lbp8(const ferc_lbp_opt *f, const int32_t *p)
 {
     __m256i v[16];
     for (int k = 0; k < 16; k++) v[k] = _mm256_loadu_si256((const __m256i *)(p + f->ofs[k]));
@@ -49,13 +49,14 @@ static inline __m256i lbp8(const ferc_lbp_opt *f, const int32_t *p)
     return code;
 }
 
-/* all-ones lanes where the code's bit is set in the node's 256-bit subset */
+/* all-ones lanes where the code's bit is set in the node's 256-bit subset: the word is
+ * picked by a lane permute (code >> 5 is 0..7), then shifted. */
 static inline __m256i in_subset8(const int32_t *subset, __m256i code)
 {
-    __m256i word = _mm256_i32gather_epi32((const int *)subset, _mm256_srli_epi32(code, 5), 4);
-    __m256i bit = _mm256_and_si256(_mm256_srlv_epi32(word, _mm256_and_si256(code, _mm256_set1_epi32(31))),
-                                   _mm256_set1_epi32(1));
-    return _mm256_cmpeq_epi32(bit, _mm256_set1_epi32(1));
+    __m256i words = _mm256_loadu_si256((const __m256i *)subset);
+    __m256i word = _mm256_permutevar8x32_epi32(words, _mm256_srli_epi32(code, 5));
+    __m256i bit = _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_and_si256(code, _mm256_set1_epi32(31)));
+    return _mm256_cmpeq_epi32(_mm256_and_si256(word, bit), bit);
 }
 
 /* double accumulators for 8 lanes */

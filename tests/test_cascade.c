@@ -221,7 +221,7 @@ START_TEST(integral_matches_opencv)
     const int stride = cw + 3; /* wider than needed: the stride must be honoured */
     int32_t *sum = calloc((size_t)stride * (ch + 1), 4), *tilted = calloc((size_t)stride * (ch + 1), 4);
     uint32_t *sq = calloc((size_t)stride * (ch + 1), 4);
-    ferc_integral_u8(img.data + (size_t)cy * img.width + cx, cw, ch, img.width, sum, sq, tilted, stride);
+    ferc_integral_u8(img.data + (size_t)cy * img.width + cx, cw, ch, img.width, sum, sq, tilted, stride, 0);
     int planes = 0;
     while ((line = strtok_r(NULL, "\n", &save))) {
         char *p = strchr(line, ' ');
