@@ -57,7 +57,7 @@ struct ferc_cascade {
     ferc_cascade_stage *stages;
     ferc_cascade_tree *trees;
     ferc_cascade_node *nodes;
-    float *leaves;
+    float *leaves;          /* n_leaves, then 8 zeros */
     int32_t *subsets;       /* n_nodes * subset_size */
     ferc_cascade_stump *stumps; /* n_nodes when max_nodes_per_tree == 1 */
     ferc_haar_feature *haar;

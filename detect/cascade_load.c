@@ -453,6 +453,11 @@ ferc_status ferc_cascade_load_memory(const void *data, size_t size, ferc_cascade
                             doc.nodes[root].name);
     }
     if (!st && !c->n_stages) st = ferc_set_error(err, FERC_ERR_FORMAT, "cascade without stages");
+    if (!st) { /* 8 readable floats from any tree's first leaf, for the SIMD leaf lookup */
+        float *l = realloc(c->leaves, sizeof(float) * ((size_t)c->n_leaves + 8));
+        if (!l) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+        else memset(l + c->n_leaves, 0, 8 * sizeof(float)), c->leaves = l;
+    }
     if (!st && c->max_nodes_per_tree == 1) {
         c->stumps = malloc(sizeof *c->stumps * (size_t)c->n_nodes);
         if (!c->stumps) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");

@@ -121,7 +121,9 @@ static int stage8(const ferc_scan_row *r, int si, const int32_t *p, const int32_
             __m256i next = _mm256_blendv_epi8(_mm256_set1_epi32(nd->right), _mm256_set1_epi32(nd->left), go_left);
             idx = _mm256_blendv_epi8(idx, next, at);
         }
-        __m256 leaf = _mm256_i32gather_ps(c->leaves + tr->first_leaf, _mm256_sub_epi32(_mm256_setzero_si256(), idx), 4);
+        const __m256i li = _mm256_sub_epi32(_mm256_setzero_si256(), idx);
+        __m256 leaf = tr->n_nodes < 8 ? _mm256_permutevar8x32_ps(_mm256_loadu_ps(c->leaves + tr->first_leaf), li)
+                                      : _mm256_i32gather_ps(c->leaves + tr->first_leaf, li, 4);
         acc_add(&a, leaf);
     }
     return acc_pass(&a, st->threshold);
