@@ -138,6 +138,74 @@ void ferc_image_free(ferc_image *img);
 const char *ferc_isa_name(void);
 const char *ferc_status_name(ferc_status s);
 
+/* ---- face detection: OpenCV-compatible cascades, CLAHE, alignment (docs/cascades.md) --- */
+
+/* A Haar or LBP cascade read from OpenCV's XML (new format, or the old Haar format).
+ * Read-only after loading: one cascade can serve any number of threads. */
+typedef struct ferc_cascade ferc_cascade;
+
+typedef struct {
+    int x, y, width, height;
+} ferc_rect;
+
+typedef struct {
+    double scale_factor;        /* > 1; window grows by this factor per scale (1.1) */
+    int min_neighbors;          /* candidates a box needs, as cv::groupRectangles (3) */
+    int min_width, min_height;  /* smallest box; 0: the cascade's window */
+    int max_width, max_height;  /* largest box; 0: the image size */
+    int threads;                /* 0: FERC_THREADS from the environment, else all cores */
+} ferc_detect_params;
+
+/* scale 1.1, 3 neighbours, no size limits, default threads. */
+void ferc_detect_params_default(ferc_detect_params *p);
+
+ferc_status ferc_cascade_load(const char *path, ferc_cascade **out, ferc_error *err);
+ferc_status ferc_cascade_load_memory(const void *data, size_t size, ferc_cascade **out, ferc_error *err);
+void ferc_cascade_free(ferc_cascade *cascade);
+/* "haar" or "lbp", and the training window size. */
+const char *ferc_cascade_kind(const ferc_cascade *cascade);
+void ferc_cascade_window(const ferc_cascade *cascade, int *width, int *height);
+
+/* cv::CascadeClassifier::detectMultiScale on an 8-bit gray image (rows `stride` bytes
+ * apart): same boxes as OpenCV 4.6. Writes up to max_boxes boxes (sorted by y, then x)
+ * and sets *n_boxes to the number found (which may be larger than max_boxes). */
+ferc_status ferc_cascade_detect(const ferc_cascade *cascade, const uint8_t *gray, int width, int height,
+                                int stride, const ferc_detect_params *params, ferc_rect *boxes, int max_boxes,
+                                int *n_boxes, ferc_error *err);
+
+/* cv::equalizeHist. src and dst may be the same buffer. */
+ferc_status ferc_equalize_hist(const uint8_t *src, int width, int height, int src_stride, uint8_t *dst,
+                               int dst_stride, ferc_error *err);
+
+/* cv::createCLAHE(clip_limit, (tiles_x, tiles_y)).apply(src): contrast-limited adaptive
+ * histogram equalisation. clip_limit <= 0 disables clipping. src and dst must not overlap. */
+ferc_status ferc_clahe(const uint8_t *src, int width, int height, int src_stride, uint8_t *dst, int dst_stride,
+                       double clip_limit, int tiles_x, int tiles_y, ferc_error *err);
+
+/* Face alignment: finds the eyes with an eye cascade (haarcascade_eye.xml) in the face box,
+ * trying a few trial rolls so that faces tilted up to about 45 degrees are found, then
+ * rotates the box about its centre so that the eyes are level and resamples it into an
+ * out_size x out_size square (the box's longer side spans the square, as an unaligned crop
+ * of the same box would). */
+typedef struct {
+    double left_eye_x, left_eye_y;   /* eye centres in image coordinates (left in the image) */
+    double right_eye_x, right_eye_y;
+    double roll_deg;                 /* angle of the eye line, degrees, y down: > 0 when the
+                                        face is turned clockwise on screen */
+    int found;                       /* 0: no eye pair, roll_deg is 0 */
+} ferc_eyes;
+
+ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
+                           int stride, ferc_rect face, ferc_eyes *eyes, ferc_error *err);
+/* Rotates by eyes->roll_deg (0 when eyes is NULL or !eyes->found) about the box centre and
+ * resamples bilinearly into an out_size x out_size crop; outside the image, edge pixels. */
+ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, ferc_rect face,
+                            const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err);
+/* Both steps. */
+ferc_status ferc_align_face(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
+                            int stride, ferc_rect face, uint8_t *out, int out_size, ferc_eyes *eyes,
+                            ferc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,120 @@
+/* test_align.c - eye-based roll estimate and aligned crop on the astronaut's face.
+ *
+ * tests/data/align/ holds the photo rotated by known angles with cv2.warpAffine
+ * (tools/make_align_refs.py). The roll ferc finds on each must equal the unrotated face's
+ * roll minus the rotation (a counter-clockwise turn by a lowers the eye-line angle by a),
+ * within 3 degrees; the aligned crop for a given roll must match cv2.warpAffine's crop of the
+ * same box up to interpolation rounding (OpenCV quantises positions to 1/32 pixel). */
+#include "testutil.h"
+
+#include <stdint.h>
+
+static ferc_cascade *eye_cascade(void)
+{
+    const char *d = getenv("FERC_CASCADE_DIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/haarcascades/haarcascade_eye.xml", d && *d ? d : "/usr/share/opencv4");
+    ferc_cascade *c;
+    ferc_error err;
+    ck_assert_msg(ferc_cascade_load(path, &c, &err) == FERC_OK, "%s", err.message);
+    return c;
+}
+
+static ferc_image load(const char *rel)
+{
+    char path[512];
+    ferc_image img;
+    ferc_error err;
+    ck_assert_msg(ferc_image_load(test_path(rel, path, sizeof path), 1, &img, &err) == FERC_OK, "%s", err.message);
+    return img;
+}
+
+START_TEST(roll_follows_known_rotations)
+{
+    ferc_cascade *c = eye_cascade();
+    char path[512], file[128], rel[256];
+    FILE *f = fopen(test_path("data/align/cases.txt", path, sizeof path), "r");
+    ck_assert(f != NULL);
+    int angle, n = 0;
+    ferc_rect box;
+    double roll0 = 0;
+    while (fscanf(f, "%d %127s %d %d %d %d", &angle, file, &box.x, &box.y, &box.width, &box.height) == 6) {
+        snprintf(rel, sizeof rel, "data/align/%s", file);
+        ferc_image img = load(rel);
+        ferc_eyes e;
+        ferc_error err;
+        ck_assert_msg(ferc_find_eyes(c, img.data, img.width, img.height, img.width, box, &e, &err) == FERC_OK, "%s",
+                      err.message);
+        ck_assert_msg(e.found, "no eyes found at %d degrees", angle);
+        ck_assert(e.left_eye_x < e.right_eye_x || angle);
+        if (angle == 0) { /* listed first */
+            roll0 = e.roll_deg;
+            ck_assert_msg(fabs(roll0) < 10, "the astronaut's own roll is small, got %.2f", roll0);
+            /* eyes in the upper half of the box, about a third of its width apart */
+            ck_assert(e.left_eye_y > box.y && e.left_eye_y < box.y + box.height / 2);
+            ck_assert(e.right_eye_x - e.left_eye_x > box.width / 4 && e.right_eye_x - e.left_eye_x < box.width * 2 / 3);
+        }
+        double want = roll0 - angle;
+        ck_assert_msg(fabs(e.roll_deg - want) < 3, "rotated by %d: roll %.2f, expected %.2f", angle, e.roll_deg, want);
+        ferc_image_free(&img);
+        n++;
+    }
+    fclose(f);
+    ck_assert_int_eq(n, 5);
+    ferc_cascade_free(c);
+}
+END_TEST
+
+START_TEST(aligned_crop_matches_warp_affine)
+{
+    ferc_image img = load("data/faces_astronaut.png"), want = load("data/align/crop_roll17.png");
+    ferc_rect box = {177, 66, 95, 95};
+    ferc_eyes e = {0, 0, 0, 0, 17.0, 1};
+    uint8_t out[64 * 64];
+    ferc_error err;
+    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, box, &e, out, 64, &err) == FERC_OK);
+    double sum = 0;
+    int worst = 0;
+    for (int i = 0; i < 64 * 64; i++) {
+        int d = abs(out[i] - want.data[i]);
+        sum += d;
+        if (d > worst) worst = d;
+    }
+    ck_assert_msg(worst <= 3 && sum / (64 * 64) < 0.3, "crop differs from cv2.warpAffine: max %d, mean %.3f", worst,
+                  sum / (64 * 64));
+    /* without eyes the crop is the plain box, resampled */
+    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, box, NULL, out, 64, &err) == FERC_OK);
+    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, box, NULL, out, 0, &err) == FERC_ERR_ARG);
+    ferc_image_free(&img);
+    ferc_image_free(&want);
+}
+END_TEST
+
+START_TEST(no_eyes_in_a_flat_box)
+{
+    ferc_cascade *c = eye_cascade();
+    uint8_t flat[120 * 120];
+    memset(flat, 128, sizeof flat);
+    ferc_eyes e;
+    ferc_error err;
+    ferc_rect box = {10, 10, 100, 100};
+    ck_assert(ferc_find_eyes(c, flat, 120, 120, 120, box, &e, &err) == FERC_OK);
+    ck_assert_int_eq(e.found, 0);
+    ck_assert(e.roll_deg == 0);
+    ferc_rect outside = {500, 500, 50, 50};
+    ck_assert(ferc_find_eyes(c, flat, 120, 120, 120, outside, &e, &err) == FERC_ERR_ARG);
+    ferc_cascade_free(c);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("align");
+    TCase *tc = tcase_create("align");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, roll_follows_known_rotations);
+    tcase_add_test(tc, aligned_crop_matches_warp_affine);
+    tcase_add_test(tc, no_eyes_in_a_flat_box);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
