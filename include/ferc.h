@@ -185,6 +185,16 @@ ferc_status ferc_detect(const ferc_detector *d, ferc_detector_state *s, const fe
                         const ferc_detect_options *opt, ferc_face_box *out, int max_faces,
                         int *n_faces, ferc_error *err);
 
+/* ---- the classifier's face crop (detect/face_crop.c, docs/detection.md) ------------- */
+/* The square region, in image pixels, framed around a detected face as FER2013's 48x48
+ * crops frame their faces (measured by bench/fer_framing.py). It may extend past the image. */
+void ferc_face_crop_rect(const ferc_face_box *face, int *x, int *y, int *side);
+/* That square as a size x size gray image (out is allocated; free with ferc_image_free):
+ * edge pixels repeated outside the image, gray as cv2.cvtColor, resized as cv2.resize
+ * (INTER_AREA to shrink, INTER_LINEAR to enlarge). */
+ferc_status ferc_face_crop(const ferc_image *img, const ferc_face_box *face, int size,
+                           ferc_image *out, ferc_error *err);
+
 /* ---- kernels and CPU ------------------------------------------------------------- */
 
 /* The kernel path in use: "scalar", "avx2" or "avx512" (FERC_ISA overrides detection). */

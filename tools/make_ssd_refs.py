@@ -42,6 +42,23 @@ def sample_detect(net, bgr, w, h):
     return np.array([[r[2], r[3] * W, r[4] * H, r[5] * W, r[6] * H] for r in out if r[2] > DET_THRESHOLD], np.float32)
 
 
+def fer_crop(rgb, box, size=48):
+    """FER2013-framed gray crop as detect/face_crop.c makes it, done with cv2."""
+    f = np.float32
+    x0, y0, x1, y1 = [f(v) for v in box]
+    s = (f(x1 - x0) / f(0.797) + f(y1 - y0) / f(0.967)) * f(0.5)
+    cx = (x0 + x1) * f(0.5) - (f(0.5) - f(0.5)) * s
+    cy = (y0 + y1) * f(0.5) - (f(0.507) - f(0.5)) * s
+    side = max(1, int(np.rint(s)))
+    x, y = int(np.rint(cx - f(0.5) * f(side))), int(np.rint(cy - f(0.5) * f(side)))
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    H, W = gray.shape
+    pad = max(0, -x, -y, x + side - W, y + side - H)
+    g = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    sq = g[y + pad:y + pad + side, x + pad:x + pad + side]
+    return cv2.resize(sq, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--src", default=os.path.join(ROOT, "..", "shared", "models", "res10_ssd"))
@@ -84,7 +101,13 @@ def main():
             p["%s_gray_%dx%d" % (name, w, h)] = cv2.resize(gray, (w, h), interpolation=interp)
             if (w, h) in ((48, 48), (61, 47), (150, 140)):
                 p["%s_rgb_%dx%d" % (name, w, h)] = cv2.resize(rgb, (w, h), interpolation=interp)
+    boxes = {"face": faces[0, 1:5], "edge": np.array([-20, -10, 40, 60], np.float32),
+             "small": np.array([50, 50, 70, 72], np.float32)}
+    for k, b in boxes.items():
+        p["%s_crop_48" % k] = fer_crop(rgb, b)
     w = fercfile.Writer()
+    for k, b in boxes.items():
+        w.param("%s_box" % k, b.astype(np.float32))
     w.meta.update(task="reference", source="cv2 %s on tests/data/astronaut_face.png" % cv2.__version__)
     for k, v in p.items():
         w.param(k, v, dtype="q8", scale=1.0, zero_point=0)
