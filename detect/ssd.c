@@ -47,8 +47,10 @@ struct ferc_detector {
     float mean[3];         /* subtracted from B, G, R */
 };
 
-struct ferc_detector_state {
-    int width, height;    /* network input the state is prepared for (0: none) */
+/* What one network input size needs. */
+typedef struct {
+    int width, height;    /* network input the slot is prepared for (0: none) */
+    unsigned last_use;
     ferc_context *ctx;
     int n_priors;
     float *priors;        /* 8 * n_priors: boxes then variances */
@@ -57,6 +59,15 @@ struct ferc_detector_state {
     float *cand_score;    /* n_priors */
     ferc_ssd_det *kept;   /* up to keep_top_k */
     ferc_ssd_det *dets;   /* decoded candidates, top_k */
+} ssd_slot;
+
+/* Two slots, so that the automatic mode's two input sizes do not rebuild contexts. */
+struct ferc_detector_state {
+    ssd_slot slot[2];
+    ssd_slot *cur;         /* the slot ferc_ssd_prepare chose */
+    unsigned tick;
+    ferc_face_box *found;  /* detections of all passes before merging */
+    int found_cap;
 };
 
 static ferc_status meta_error(ferc_error *err, const char *key)
@@ -155,7 +166,7 @@ ferc_status ferc_detector_state_create(const ferc_detector *d, ferc_detector_sta
     return *out ? FERC_OK : ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
 }
 
-static void release(ferc_detector_state *s)
+static void release(ssd_slot *s)
 {
     ferc_context_free(s->ctx);
     free(s->priors);
@@ -171,7 +182,9 @@ static void release(ferc_detector_state *s)
 void ferc_detector_state_free(ferc_detector_state *s)
 {
     if (!s) return;
-    release(s);
+    release(&s->slot[0]);
+    release(&s->slot[1]);
+    free(s->found);
     free(s);
 }
 
@@ -192,7 +205,7 @@ static int cell_boxes(const ssd_head *h, float *bw, float *bh)
     return n;
 }
 
-static ferc_status make_priors(const ferc_detector *d, ferc_detector_state *s, const ferc_shape *shapes,
+static ferc_status make_priors(const ferc_detector *d, ssd_slot *s, const ferc_shape *shapes,
                                ferc_error *err)
 {
     int64_t total = 0;
@@ -227,13 +240,25 @@ static ferc_status make_priors(const ferc_detector *d, ferc_detector_state *s, c
     return FERC_OK;
 }
 
-ferc_status ferc_ssd_prepare(const ferc_detector *d, ferc_detector_state *s, int width, int height, ferc_error *err)
+ferc_status ferc_ssd_prepare(const ferc_detector *d, ferc_detector_state *state, int width, int height,
+                             ferc_error *err)
 {
-    if (s->ctx && s->width == width && s->height == height) return FERC_OK;
-    release(s);
+    state->tick++;
+    for (int i = 0; i < 2; i++) {
+        ssd_slot *sl = &state->slot[i];
+        if (sl->ctx && sl->width == width && sl->height == height) {
+            sl->last_use = state->tick;
+            state->cur = sl;
+            return FERC_OK;
+        }
+    }
     if (width < 16 || height < 16 || width > 4096 || height > 4096)
         return ferc_set_error(err, FERC_ERR_ARG, "detector input %dx%d out of range (16..4096)", width, height);
+    ssd_slot *s = state->slot[0].last_use <= state->slot[1].last_use ? &state->slot[0] : &state->slot[1];
+    release(s);
+    state->cur = NULL;
     s->width = width, s->height = height;
+    s->last_use = state->tick;
     ferc_context_options opt = {1, height, width, 0, 0};
     ferc_shape *shapes = malloc(sizeof *shapes * (size_t)d->model->n_values);
     ferc_status st;
@@ -253,16 +278,17 @@ ferc_status ferc_ssd_prepare(const ferc_detector *d, ferc_detector_state *s, int
             st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     }
     if (st) release(s);
+    else state->cur = s;
     return st;
 }
 
 const float *ferc_ssd_priors(const ferc_detector_state *s, int *count)
 {
-    *count = s->n_priors;
-    return s->priors;
+    *count = s->cur ? s->cur->n_priors : 0;
+    return s->cur ? s->cur->priors : NULL;
 }
 
-ferc_context *ferc_ssd_context(ferc_detector_state *s) { return s->ctx; }
+ferc_context *ferc_ssd_context(ferc_detector_state *s) { return s->cur ? s->cur->ctx : NULL; }
 
 static float box_area(const ferc_ssd_det *b)
 {
@@ -293,9 +319,11 @@ static void sort_desc(int *idx, const float *score, int n, int *tmp)
     }
 }
 
-int ferc_ssd_detection_output(const ferc_detector *d, ferc_detector_state *s, const float *loc, const float *conf,
+int ferc_ssd_detection_output(const ferc_detector *d, ferc_detector_state *state, const float *loc, const float *conf,
                               ferc_ssd_det *out, int max)
 {
+    ssd_slot *s = state->cur;
+    if (!s) return 0;
     const int P = s->n_priors;
     int n = 0;
     for (int p = 0; p < P; p++)
@@ -325,34 +353,26 @@ int ferc_ssd_detection_output(const ferc_detector *d, ferc_detector_state *s, co
     return kept;
 }
 
-void ferc_detector_input_size(int image_width, int image_height, int *width, int *height)
+int ferc_detector_auto_sizes(int image_width, int image_height, int sizes[2][2])
 {
-    /* OpenCV's sample size; see docs/detection.md for when a larger input pays off. */
-    (void)image_width, (void)image_height;
-    *width = *height = FERC_DETECT_DEFAULT_SIZE;
+    sizes[0][0] = sizes[0][1] = FERC_DETECT_DEFAULT_SIZE;
+    const int longest = image_width > image_height ? image_width : image_height;
+    if (longest <= 400) return 1;
+    /* The image at its own scale, long side at most 1024, for the faces 300x300 loses. */
+    const double k = longest > 1024 ? 1024.0 / longest : 1.0;
+    sizes[1][0] = (int)lround(image_width * k), sizes[1][1] = (int)lround(image_height * k);
+    for (int i = 0; i < 2; i++) sizes[1][i] = sizes[1][i] < 16 ? 16 : sizes[1][i];
+    return 2;
 }
 
-ferc_status ferc_detect(const ferc_detector *d, ferc_detector_state *s, const ferc_image *img,
-                        const ferc_detect_options *opt, ferc_face_box *out, int max_faces, int *n_faces,
-                        ferc_error *err)
+/* One pass at a w x h input: appends detections above the threshold to s->found (pixels). */
+static ferc_status run_pass(const ferc_detector *d, ferc_detector_state *state, const ferc_image *img, int w, int h,
+                            const ferc_detect_options *o, int *n_found, ferc_error *err)
 {
-    if (n_faces) *n_faces = 0;
-    if (!d || !s || !img || !n_faces || (max_faces > 0 && !out) || max_faces < 0)
-        return ferc_set_error(err, FERC_ERR_ARG, "detect: missing detector, state, image or output");
-    if (!img->data || img->width < 1 || img->height < 1 || (img->channels != 1 && img->channels != 3) ||
-        (int64_t)img->width * img->height > FERC_IMAGE_MAX_PIXELS)
-        return ferc_set_error(err, FERC_ERR_ARG, "detect: not a valid gray or RGB image");
-    ferc_detect_options o = {0, 0, FERC_DETECT_DEFAULT_THRESHOLD, 0};
-    if (opt) o = *opt;
-    if (!(o.threshold >= 0 && o.threshold <= 1))
-        return ferc_set_error(err, FERC_ERR_ARG, "detect: threshold %g is not in [0, 1]", (double)o.threshold);
-    if ((o.input_width > 0) != (o.input_height > 0) || o.input_width < 0 || o.input_height < 0)
-        return ferc_set_error(err, FERC_ERR_ARG, "detect: give both input width and height, or neither");
-    int w = o.input_width, h = o.input_height;
-    if (!w) ferc_detector_input_size(img->width, img->height, &w, &h);
-    ferc_status st = ferc_ssd_prepare(d, s, w, h, err);
+    ferc_status st = ferc_ssd_prepare(d, state, w, h, err);
     if (st) return st;
-    if (o.threads > 0) ferc_context_set_threads(s->ctx, o.threads);
+    ssd_slot *s = state->cur;
+    if (o->threads > 0) ferc_context_set_threads(s->ctx, o->threads);
 
     /* As OpenCV's sample: cv2.resize to the input size (bilinear), then blobFromImage with
      * the mean subtracted, channels in BGR order. */
@@ -374,19 +394,78 @@ ferc_status ferc_detect(const ferc_detector *d, ferc_detector_state *s, const fe
     ferc_tensor loc, conf;
     ferc_output(s->ctx, d->loc_out, &loc);
     ferc_output(s->ctx, d->conf_out, &conf);
-    const int kept = ferc_ssd_detection_output(d, s, loc.data, conf.data, s->kept, d->keep_top_k);
-    int n = 0;
+    const int kept = ferc_ssd_detection_output(d, state, loc.data, conf.data, s->kept, d->keep_top_k);
     for (int i = 0; i < kept; i++) {
         const ferc_ssd_det *k = &s->kept[i];
-        if (!(k->score > o.threshold)) continue;
-        if (n < max_faces) {
-            ferc_face_box *b = &out[n];
-            b->x0 = k->x0 * (float)img->width, b->y0 = k->y0 * (float)img->height;
-            b->x1 = k->x1 * (float)img->width, b->y1 = k->y1 * (float)img->height;
-            b->score = k->score;
-        }
-        n++;
+        if (!(k->score > o->threshold)) continue;
+        ferc_face_box *b = &state->found[(*n_found)++];
+        b->x0 = k->x0 * (float)img->width, b->y0 = k->y0 * (float)img->height;
+        b->x1 = k->x1 * (float)img->width, b->y1 = k->y1 * (float)img->height;
+        b->score = k->score;
     }
+    return FERC_OK;
+}
+
+static float box_iou(const ferc_face_box *a, const ferc_face_box *b)
+{
+    const ferc_ssd_det x = {a->score, a->x0, a->y0, a->x1, a->y1}, y = {b->score, b->x0, b->y0, b->x1, b->y1};
+    return iou(&x, &y);
+}
+
+ferc_status ferc_detect(const ferc_detector *d, ferc_detector_state *s, const ferc_image *img,
+                        const ferc_detect_options *opt, ferc_face_box *out, int max_faces, int *n_faces,
+                        ferc_error *err)
+{
+    if (n_faces) *n_faces = 0;
+    if (!d || !s || !img || !n_faces || (max_faces > 0 && !out) || max_faces < 0)
+        return ferc_set_error(err, FERC_ERR_ARG, "detect: missing detector, state, image or output");
+    if (!img->data || img->width < 1 || img->height < 1 || (img->channels != 1 && img->channels != 3) ||
+        (int64_t)img->width * img->height > FERC_IMAGE_MAX_PIXELS)
+        return ferc_set_error(err, FERC_ERR_ARG, "detect: not a valid gray or RGB image");
+    ferc_detect_options o = {0, 0, FERC_DETECT_DEFAULT_THRESHOLD, 0};
+    if (opt) o = *opt;
+    if (!(o.threshold >= 0 && o.threshold <= 1))
+        return ferc_set_error(err, FERC_ERR_ARG, "detect: threshold %g is not in [0, 1]", (double)o.threshold);
+    if ((o.input_width > 0) != (o.input_height > 0) || o.input_width < 0 || o.input_height < 0)
+        return ferc_set_error(err, FERC_ERR_ARG, "detect: give both input width and height, or neither");
+    int sizes[2][2] = {{o.input_width, o.input_height}, {0, 0}};
+    const int passes = o.input_width ? 1 : ferc_detector_auto_sizes(img->width, img->height, sizes);
+    if (s->found_cap < passes * d->keep_top_k) {
+        free(s->found);
+        s->found_cap = 0;
+        if (!(s->found = malloc(sizeof(ferc_face_box) * (size_t)(passes * d->keep_top_k))))
+            return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+        s->found_cap = passes * d->keep_top_k;
+    }
+    int n = 0;
+    for (int p = 0; p < passes; p++) {
+        const int before = n;
+        ferc_status st = run_pass(d, s, img, sizes[p][0], sizes[p][1], &o, &n, err);
+        if (st) return st;
+        /* Later passes only add faces no earlier box covers (IoU <= the NMS threshold); an
+         * overlapping better box replaces the earlier one. */
+        for (int i = before; i < n; i++) {
+            int dup = -1;
+            for (int k = 0; k < before && dup < 0; k++)
+                if (box_iou(&s->found[i], &s->found[k]) > d->nms_threshold) dup = k;
+            if (dup >= 0) {
+                if (s->found[i].score > s->found[dup].score) s->found[dup] = s->found[i];
+                s->found[i].score = -1.f; /* dropped */
+            }
+        }
+        int w = before;
+        for (int i = before; i < n; i++)
+            if (s->found[i].score >= 0) s->found[w++] = s->found[i];
+        n = w;
+    }
+    /* Best first (a single pass is already in OpenCV's order; insertion sort is stable). */
+    for (int i = 1; i < n; i++) {
+        ferc_face_box b = s->found[i];
+        int j = i;
+        for (; j > 0 && s->found[j - 1].score < b.score; j--) s->found[j] = s->found[j - 1];
+        s->found[j] = b;
+    }
+    for (int i = 0; i < n && i < max_faces; i++) out[i] = s->found[i];
     *n_faces = n;
     return FERC_OK;
 }

@@ -165,7 +165,7 @@ typedef struct {
 #define FERC_DETECT_DEFAULT_THRESHOLD 0.5f
 
 typedef struct {
-    int input_width, input_height; /* network input; 0 and 0: ferc_detector_input_size */
+    int input_width, input_height; /* network input; 0 and 0: ferc_detector_auto_sizes */
     float threshold;               /* faces with score > threshold are returned */
     int threads;                   /* 0: the context default */
 } ferc_detect_options;
@@ -175,12 +175,17 @@ void ferc_detector_free(ferc_detector *d);
 ferc_status ferc_detector_state_create(const ferc_detector *d, ferc_detector_state **out,
                                        ferc_error *err);
 void ferc_detector_state_free(ferc_detector_state *s);
-/* The network input size used for an image of this size when the options give none. */
-void ferc_detector_input_size(int image_width, int image_height, int *width, int *height);
-/* Finds faces in an RGB (or gray) image: the image is resized to the input size as OpenCV's
- * sample does (cv2.resize, bilinear), the mean subtracted in BGR order, the network run, and
- * the detections above the threshold written to out, best first. *n_faces is the number
- * found, which may exceed max_faces (only max_faces are written). opt may be NULL. */
+/* The passes (network input sizes) used for an image of this size when the options give
+ * none; returns 1 or 2. Images up to 400 pixels on the long side: one pass at 300x300
+ * (OpenCV's sample). Larger: 300x300 and the image at its own size (long side at most 1024),
+ * merged, which finds the small faces 300x300 loses (docs/detection.md has the recall). */
+int ferc_detector_auto_sizes(int image_width, int image_height, int sizes[2][2]);
+/* Finds faces in an RGB (or gray) image: per pass, the image is resized to the input size as
+ * OpenCV's sample does (cv2.resize, bilinear), the mean subtracted in BGR order, the network
+ * run; the detections above the threshold (of all passes, a later pass adding only faces
+ * that no earlier box overlaps with IoU > 0.45) are written to out, best first. *n_faces is
+ * the number found, which may exceed max_faces (only max_faces are written). opt may be
+ * NULL. With one given input size the result equals OpenCV's sample at that size. */
 ferc_status ferc_detect(const ferc_detector *d, ferc_detector_state *s, const ferc_image *img,
                         const ferc_detect_options *opt, ferc_face_box *out, int max_faces,
                         int *n_faces, ferc_error *err);

@@ -208,6 +208,39 @@ START_TEST(bad_input_is_refused)
 }
 END_TEST
 
+START_TEST(automatic_input_sizes)
+{
+    int sz[2][2];
+    ck_assert_int_eq(ferc_detector_auto_sizes(128, 128, sz), 1);
+    ck_assert_int_eq(sz[0][0], 300);
+    ck_assert_int_eq(sz[0][1], 300);
+    ck_assert_int_eq(ferc_detector_auto_sizes(1280, 720, sz), 2);
+    ck_assert_int_eq(sz[1][0], 1024);
+    ck_assert_int_eq(sz[1][1], 576);
+    ck_assert_int_eq(ferc_detector_auto_sizes(640, 480, sz), 2);
+    ck_assert_int_eq(sz[1][0], 640);
+    ck_assert_int_eq(sz[1][1], 480);
+    ck_assert_int_eq(ferc_detector_auto_sizes(4000, 10, sz), 2);
+    ck_assert_int_eq(sz[1][0], 1024);
+    ck_assert_int_eq(sz[1][1], 16);
+    /* A small image: the automatic mode is OpenCV's 300x300 pass. */
+    ferc_error err;
+    ferc_detector *d;
+    ferc_detector_state *s;
+    ck_assert(ferc_detector_load(MODEL, &d, &err) == FERC_OK);
+    ck_assert(ferc_detector_state_create(d, &s, &err) == FERC_OK);
+    ferc_face_box a[256], b[256];
+    int na, nb;
+    detect_file(d, s, 0, 0.3f, 1, a, &na);
+    detect_file(d, s, 300, 0.3f, 1, b, &nb);
+    ck_assert_int_eq(na, nb);
+    ck_assert_int_ge(na, 1);
+    ck_assert(!memcmp(a, b, sizeof(ferc_face_box) * (size_t)na));
+    ferc_detector_state_free(s);
+    ferc_detector_free(d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("ssd");
@@ -216,6 +249,7 @@ int main(void)
     tcase_add_test(tc, layers_priors_and_detection_output_match_opencv);
     tcase_add_test(tc, detect_matches_opencv_sample);
     tcase_add_test(tc, bad_input_is_refused);
+    tcase_add_test(tc, automatic_input_sizes);
     suite_add_tcase(su, tc);
     return run_suite(su);
 }
