@@ -46,9 +46,9 @@ def fer_crop(rgb, box, size=48):
     """FER2013-framed gray crop as detect/face_crop.c makes it, done with cv2."""
     f = np.float32
     x0, y0, x1, y1 = [f(v) for v in box]
-    s = (f(x1 - x0) / f(0.797) + f(y1 - y0) / f(0.967)) * f(0.5)
-    cx = (x0 + x1) * f(0.5) - (f(0.5) - f(0.5)) * s
-    cy = (y0 + y1) * f(0.5) - (f(0.507) - f(0.5)) * s
+    s = (f(x1 - x0) / f(0.787) + f(y1 - y0) / f(0.971)) * f(0.5)
+    cx = (x0 + x1) * f(0.5) - (f(0.502) - f(0.5)) * s
+    cy = (y0 + y1) * f(0.5) - (f(0.509) - f(0.5)) * s
     side = max(1, int(np.rint(s)))
     x, y = int(np.rint(cx - f(0.5) * f(side))), int(np.rint(cy - f(0.5) * f(side)))
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
