@@ -252,8 +252,9 @@ ferc_status ferc_ssd_prepare(const ferc_detector *d, ferc_detector_state *state,
             return FERC_OK;
         }
     }
-    if (width < 16 || height < 16 || width > 4096 || height > 4096)
-        return ferc_set_error(err, FERC_ERR_ARG, "detector input %dx%d out of range (16..4096)", width, height);
+    /* Activation memory grows with the area: 5.5 MB at 300x300, 256 MB at 2048x2048. */
+    if (width < 16 || height < 16 || width > 2048 || height > 2048)
+        return ferc_set_error(err, FERC_ERR_ARG, "detector input %dx%d out of range (16..2048)", width, height);
     ssd_slot *s = state->slot[0].last_use <= state->slot[1].last_use ? &state->slot[0] : &state->slot[1];
     release(s);
     state->cur = NULL;
