@@ -5,12 +5,13 @@
  * Gray (cv2.cvtColor RGB2GRAY on uint8): Y = (9798 R + 19235 G + 3735 B + 2^14) >> 15, the
  *   BT.601 weights 0.299/0.587/0.114 in 15-bit fixed point.
  * Bilinear (cv2.resize INTER_LINEAR on uint8): source coordinate of destination pixel d is
- *   (d + 0.5) * scale - 0.5 (scale = 1 / (dst / src) in double), clamped to the image; the two
- *   weights are rounded to 11 bits. Rows are interpolated horizontally in integers, then
- *   vertically as OpenCV's SIMD loop does: ((b0 * (r0 >> 4)) >> 16) + ((b1 * (r1 >> 4)) >> 16),
- *   rounded by (v + 2) >> 2 (its scalar formula, (b0 r0 + b1 r1 + 2^21) >> 22, rounds
- *   differently, and x86 builds never use it). An exact 2x downscale is the 2x2 average
- *   (OpenCV switches to its area path there).
+ *   (d + 0.5) * scale - 0.5 (scale = 1 / (dst / src) in double); the two weights are rounded
+ *   to 11 bits. Across a row, positions outside the image take the edge pixel; down the
+ *   columns the weights are kept and the row index is clipped (OpenCV's tables differ so).
+ *   Rows are interpolated horizontally in integers, then vertically as OpenCV's SIMD loop
+ *   does: ((b0 * (r0 >> 4)) >> 16) + ((b1 * (r1 >> 4)) >> 16), rounded by (v + 2) >> 2 (its
+ *   scalar formula, (b0 r0 + b1 r1 + 2^21) >> 22, rounds differently, and x86 builds never
+ *   use it). An exact 2x shrink is the 2x2 average (OpenCV switches to its area path there).
  * Area (cv2.resize INTER_AREA): when shrinking along both axes, each destination pixel is
  *   the average of the source pixels its footprint covers, partial pixels weighted by the
  *   covered fraction, in float, rounded to nearest even; integer factors use the exact
@@ -64,8 +65,11 @@ static uint8_t sat_u8(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); 
 static uint8_t round_u8(float v) { return sat_u8((int)lrintf(v)); }
 
 /* Source index and 11-bit weights per destination index along one axis. area_up: the
- * INTER_AREA upscaling weights. */
-static void linear_tab(int ssize, int dsize, int area_up, int *ofs, int16_t *coef)
+ * INTER_AREA upscaling weights. clamp: positions before the first or past the last pixel
+ * take that pixel with weight 1 (OpenCV does this across rows); otherwise the weights stay
+ * and the row index is clipped when read (OpenCV does this down columns, which rounds the
+ * edge rows of an enlargement differently). */
+static void linear_tab(int ssize, int dsize, int area_up, int clamp, int *ofs, int16_t *coef)
 {
     const double inv = (double)dsize / ssize, scale = 1.0 / inv;
     for (int d = 0; d < dsize; d++) {
@@ -80,8 +84,8 @@ static void linear_tab(int ssize, int dsize, int area_up, int *ofs, int16_t *coe
             s = (int)floorf(f);
             f -= (float)s;
         }
-        if (s < 0) f = 0, s = 0;
-        if (s >= ssize - 1) f = 0, s = ssize - 1;
+        if (clamp && s < 0) f = 0, s = 0;
+        if (clamp && s >= ssize - 1) f = 0, s = ssize - 1;
         ofs[d] = s;
         coef[2 * d] = (int16_t)lrintf((1.f - f) * 2048.f);
         coef[2 * d + 1] = (int16_t)lrintf(f * 2048.f);
@@ -95,10 +99,11 @@ static void resize_bilinear(const ferc_image *src, ferc_image *dst, int area_up,
     int *xofs = work, *yofs = xofs + dw;
     int16_t *alpha = (int16_t *)(yofs + dh), *beta = alpha + 2 * dw;
     int *r0 = (int *)(beta + 2 * dh + 2), *r1 = r0 + rowlen;
-    linear_tab(sw, dw, area_up, xofs, alpha);
-    linear_tab(sh, dh, area_up, yofs, beta);
+    linear_tab(sw, dw, area_up, 1, xofs, alpha);
+    linear_tab(sh, dh, area_up, 0, yofs, beta);
     for (int dy = 0; dy < dh; dy++) {
-        const int sy[2] = {yofs[dy], yofs[dy] + 1 < sh ? yofs[dy] + 1 : sh - 1};
+        int sy[2] = {yofs[dy], yofs[dy] + 1};
+        for (int k = 0; k < 2; k++) sy[k] = sy[k] < 0 ? 0 : sy[k] >= sh ? sh - 1 : sy[k];
         int *rows[2] = {r0, r1};
         for (int k = 0; k < 2; k++) {
             const uint8_t *s = src->data + (size_t)sy[k] * sw * cn;
