@@ -70,7 +70,8 @@ def rules(W, H):
     return {
         "300x300 (OpenCV sample)": [(300, 300)],
         "long side 640": [capped(W, H, 640)],
-        "native (long side <= 1024)": [capped(W, H, 1024)],
+        "image size, long side <= 1024": [capped(W, H, 1024)],
+        "image size (full)": [(W, H)],
         "auto: 300x300 + native": [(300, 300)] + ([capped(W, H, 1024)] if max(W, H) > 400 else []),
     }
 
