@@ -72,7 +72,7 @@ def rules(W, H):
         "long side 640": [capped(W, H, 640)],
         "image size, long side <= 1024": [capped(W, H, 1024)],
         "image size (full)": [(W, H)],
-        "auto: 300x300 + native": [(300, 300)] + ([capped(W, H, 1024)] if max(W, H) > 400 else []),
+        "auto: 300x300 + image size": [(300, 300)] + ([capped(W, H, 1024)] if max(W, H) > 400 else []),
     }
 
 
@@ -126,9 +126,9 @@ def main():
                 m = (sizes >= lo) & (sizes < hi)
                 stats[n][bi] += [hit[m].sum(), m.sum()]
     print("recall (found / faces) by face size in image pixels; images 1280x720 and 640x480")
-    print("%-26s" % "input size" + "".join("%13s" % ("%d-%d px" % b) for b in BUCKETS))
+    print("%-32s" % "input size" + "".join("%13s" % ("%d-%d px" % b) for b in BUCKETS))
     for n in names:
-        print("%-26s" % n + "".join("%13s" % ("%d/%d" % (f, t) if t else "-") for f, t in stats[n]))
+        print("%-32s" % n + "".join("%13s" % ("%d/%d" % (f, t) if t else "-") for f, t in stats[n]))
 
 
 if __name__ == "__main__":

@@ -395,7 +395,7 @@ static ferc_status run_pass(const ferc_detector *d, ferc_detector_state *state, 
     ferc_tensor loc, conf;
     ferc_output(s->ctx, d->loc_out, &loc);
     ferc_output(s->ctx, d->conf_out, &conf);
-    const int kept = ferc_ssd_detection_output(d, state, loc.data, conf.data, s->kept, d->keep_top_k);
+    const int kept = ferc_ssd_detection_output(d, state, loc.data, conf.data, NULL, 0); /* into s->kept */
     for (int i = 0; i < kept; i++) {
         const ferc_ssd_det *k = &s->kept[i];
         if (!(k->score > o->threshold)) continue;

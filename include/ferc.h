@@ -133,8 +133,8 @@ ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error 
 void ferc_image_free(ferc_image *img);
 
 /* ---- image preprocessing (detect/preprocess.c) -------------------------------------- */
-/* Each call allocates dst (free with ferc_image_free). The arithmetic is OpenCV 4.6's, so
- * results equal cv2's within 1 gray level (docs/detection.md). */
+/* Each call allocates dst (free with ferc_image_free). The arithmetic is OpenCV 4.6's:
+ * results are identical to cv2's on every photo and size measured (docs/detection.md). */
 
 enum { FERC_RESIZE_LINEAR = 1, FERC_RESIZE_AREA = 3 }; /* cv2.INTER_LINEAR, cv2.INTER_AREA */
 
@@ -150,8 +150,8 @@ ferc_status ferc_image_crop(const ferc_image *src, int x, int y, int width, int 
 /* ---- face detection (detect/ssd.c, docs/detection.md) ------------------------------- */
 /* OpenCV's res10 SSD face detector (weights/face_res10.ferc), run on the engine with
  * OpenCV's prior boxes, decoding and NMS. A ferc_detector is read-only after loading and can
- * serve any number of threads; each thread needs its own ferc_detector_state (the context
- * and buffers for one input size, rebuilt when the size changes). */
+ * serve any number of threads; each thread needs its own ferc_detector_state (contexts and
+ * buffers for the two input sizes used last, rebuilt when another size comes). */
 
 typedef struct ferc_detector ferc_detector;
 typedef struct ferc_detector_state ferc_detector_state;
