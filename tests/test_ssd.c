@@ -12,6 +12,10 @@
 
 #include "detect/ssd.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #define MODEL "weights/face_res10.ferc"
 
 static ferc_model *load_ref(void)
@@ -208,6 +212,43 @@ START_TEST(bad_input_is_refused)
 }
 END_TEST
 
+/* One detector shared by two threads, each with its own state. */
+START_TEST(threads_share_a_detector)
+{
+    ferc_error err;
+    ferc_detector *d;
+    ck_assert(ferc_detector_load(MODEL, &d, &err) == FERC_OK);
+    char path[512];
+    ferc_image img;
+    ck_assert(ferc_image_load(test_path("data/astronaut_face.png", path, sizeof path), 3, &img, &err) == FERC_OK);
+    ferc_face_box got[2][16];
+    int n[2] = {-1, -1}, ok[2] = {0, 0};
+#pragma omp parallel num_threads(2)
+    {
+#ifdef _OPENMP
+        const int t = omp_get_thread_num();
+#else
+        for (int t = 0; t < 2; t++)
+#endif
+        {
+            ferc_detector_state *s = NULL;
+            ferc_error e;
+            ferc_detect_options o = {96, 96, 0.1f, 1};
+            ok[t] = ferc_detector_state_create(d, &s, &e) == FERC_OK &&
+                    ferc_detect(d, s, &img, &o, got[t], 16, &n[t], &e) == FERC_OK;
+            ferc_detector_state_free(s);
+        }
+    }
+    ck_assert(ok[0] && ok[1]);
+    ck_assert_int_ge(n[0], 1);
+    ck_assert_int_le(n[0], 16);
+    ck_assert_int_eq(n[0], n[1]);
+    ck_assert(!memcmp(got[0], got[1], sizeof(ferc_face_box) * (size_t)n[0]));
+    ferc_image_free(&img);
+    ferc_detector_free(d);
+}
+END_TEST
+
 START_TEST(automatic_input_sizes)
 {
     int sz[2][2];
@@ -250,6 +291,7 @@ int main(void)
     tcase_add_test(tc, detect_matches_opencv_sample);
     tcase_add_test(tc, bad_input_is_refused);
     tcase_add_test(tc, automatic_input_sizes);
+    tcase_add_test(tc, threads_share_a_detector);
     suite_add_tcase(su, tc);
     return run_suite(su);
 }
