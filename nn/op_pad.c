@@ -28,8 +28,8 @@ static ferc_status prepare(ferc_model *m, ferc_node *n, ferc_error *err)
     if (!(st->value == st->value)) return ferc_set_error(err, FERC_ERR_FORMAT, "padding value is NaN");
     const ferc_attr *same = ferc_attr_get(n, "same");
     if (same) {
-        int ks[4];
-        if ((s = ferc_attr_ints(n, "same", 4, ks, ks, err))) return s;
+        int ks[4], zeros[4] = {0, 0, 0, 0};
+        if ((s = ferc_attr_ints(n, "same", 4, zeros, ks, err))) return s;
         for (int i = 0; i < 4; i++)
             if (ks[i] < 1 || ks[i] > 4096) return ferc_set_error(err, FERC_ERR_FORMAT, "same-padding window %d out of range", ks[i]);
         st->same = 1;
