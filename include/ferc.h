@@ -132,6 +132,74 @@ ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, 
 ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err);
 void ferc_image_free(ferc_image *img);
 
+/* ---- image preprocessing (detect/preprocess.c) -------------------------------------- */
+/* Each call allocates dst (free with ferc_image_free). The arithmetic is OpenCV 4.6's:
+ * results are identical to cv2's on every photo and size measured (docs/detection.md). */
+
+enum { FERC_RESIZE_LINEAR = 1, FERC_RESIZE_AREA = 3 }; /* cv2.INTER_LINEAR, cv2.INTER_AREA */
+
+/* cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY); a gray image is copied. */
+ferc_status ferc_image_to_gray(const ferc_image *src, ferc_image *dst, ferc_error *err);
+/* cv2.resize(src, (width, height), interpolation=...). */
+ferc_status ferc_image_resize(const ferc_image *src, int width, int height, int interpolation,
+                              ferc_image *dst, ferc_error *err);
+/* The width x height region at (x, y), which must lie inside src. */
+ferc_status ferc_image_crop(const ferc_image *src, int x, int y, int width, int height,
+                            ferc_image *dst, ferc_error *err);
+
+/* ---- face detection (detect/ssd.c, docs/detection.md) ------------------------------- */
+/* OpenCV's res10 SSD face detector (weights/face_res10.ferc), run on the engine with
+ * OpenCV's prior boxes, decoding and NMS. A ferc_detector is read-only after loading and can
+ * serve any number of threads; each thread needs its own ferc_detector_state (contexts and
+ * buffers for the two input sizes used last, rebuilt when another size comes). */
+
+typedef struct ferc_detector ferc_detector;
+typedef struct ferc_detector_state ferc_detector_state;
+
+typedef struct {
+    float x0, y0, x1, y1; /* corners in input-image pixels (may lie outside the image) */
+    float score;          /* face confidence, 0..1 */
+} ferc_face_box;
+
+#define FERC_DETECT_DEFAULT_SIZE 300
+#define FERC_DETECT_DEFAULT_THRESHOLD 0.5f
+
+typedef struct {
+    int input_width, input_height; /* network input; 0 and 0: ferc_detector_auto_sizes */
+    float threshold;               /* faces with score > threshold are returned */
+    int threads;                   /* 0: the context default */
+} ferc_detect_options;
+
+ferc_status ferc_detector_load(const char *path, ferc_detector **out, ferc_error *err);
+void ferc_detector_free(ferc_detector *d);
+ferc_status ferc_detector_state_create(const ferc_detector *d, ferc_detector_state **out,
+                                       ferc_error *err);
+void ferc_detector_state_free(ferc_detector_state *s);
+/* The passes (network input sizes) used for an image of this size when the options give
+ * none; returns 1 or 2. Images up to 400 pixels on the long side: one pass at 300x300
+ * (OpenCV's sample). Larger: 300x300 and the image at its own size (long side at most 1024),
+ * merged, which finds the small faces 300x300 loses (docs/detection.md has the recall). */
+int ferc_detector_auto_sizes(int image_width, int image_height, int sizes[2][2]);
+/* Finds faces in an RGB (or gray) image: per pass, the image is resized to the input size as
+ * OpenCV's sample does (cv2.resize, bilinear), the mean subtracted in BGR order, the network
+ * run; the detections above the threshold (of all passes, a later pass adding only faces
+ * that no earlier box overlaps with IoU > 0.45) are written to out, best first. *n_faces is
+ * the number found, which may exceed max_faces (only max_faces are written). opt may be
+ * NULL. With one given input size the result equals OpenCV's sample at that size. */
+ferc_status ferc_detect(const ferc_detector *d, ferc_detector_state *s, const ferc_image *img,
+                        const ferc_detect_options *opt, ferc_face_box *out, int max_faces,
+                        int *n_faces, ferc_error *err);
+
+/* ---- the classifier's face crop (detect/face_crop.c, docs/detection.md) ------------- */
+/* The square region, in image pixels, framed around a detected face as FER2013's 48x48
+ * crops frame their faces (measured by bench/fer_framing.py). It may extend past the image. */
+void ferc_face_crop_rect(const ferc_face_box *face, int *x, int *y, int *side);
+/* That square as a size x size gray image (out is allocated; free with ferc_image_free):
+ * edge pixels repeated outside the image, gray as cv2.cvtColor, resized as cv2.resize
+ * (INTER_AREA to shrink, INTER_LINEAR to enlarge). */
+ferc_status ferc_face_crop(const ferc_image *img, const ferc_face_box *face, int size,
+                           ferc_image *out, ferc_error *err);
+
 /* ---- kernels and CPU ------------------------------------------------------------- */
 
 /* The kernel path in use: "scalar", "avx2" or "avx512" (FERC_ISA overrides detection). */
