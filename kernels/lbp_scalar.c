@@ -41,29 +41,41 @@ static double pixel(const float *img, int h, int w, long r, long c)
 void ferc_lbp_codes_scalar(int h, int w, const float *img, int p, float radius, uint8_t *codes)
 {
     double off_r[FERC_LBP_MAX_P], off_c[FERC_LBP_MAX_P];
+    int fl_r[FERC_LBP_MAX_P], ce_r[FERC_LBP_MAX_P], fl_c[FERC_LBP_MAX_P], ce_c[FERC_LBP_MAX_P];
+    int reach = 0; /* pixels the circle reaches beyond the centre, any direction */
     const double pi = 3.141592653589793, rad = (double)radius;
     for (int i = 0; i < p; i++) {
         const double angle = 2 * pi * (double)i / (double)p;
         off_r[i] = round5(-rad * sin(angle));
         off_c[i] = round5(rad * cos(angle));
+        /* Offsets are 0 or at least 1e-5 from an integer, so floor(y + off) is y + floor(off)
+         * for any image size; only the fraction needs the per-pixel double sum. */
+        fl_r[i] = (int)floor(off_r[i]), ce_r[i] = (int)ceil(off_r[i]);
+        fl_c[i] = (int)floor(off_c[i]), ce_c[i] = (int)ceil(off_c[i]);
+        const int far = -fl_r[i] > ce_r[i] ? -fl_r[i] : ce_r[i], farc = -fl_c[i] > ce_c[i] ? -fl_c[i] : ce_c[i];
+        if (far > reach) reach = far;
+        if (farc > reach) reach = farc;
     }
     for (int y = 0; y < h; y++) {
-        long r0[FERC_LBP_MAX_P], r1[FERC_LBP_MAX_P];
         double fr[FERC_LBP_MAX_P];
-        for (int i = 0; i < p; i++) {
-            const double rr = (double)y + off_r[i];
-            r0[i] = (long)floor(rr), r1[i] = (long)ceil(rr);
-            fr[i] = rr - (double)r0[i];
-        }
+        for (int i = 0; i < p; i++) fr[i] = ((double)y + off_r[i]) - (double)(y + fl_r[i]);
+        const int row_inside = y >= reach && y < h - reach;
         for (int x = 0; x < w; x++) {
             const double centre = img[(size_t)y * (size_t)w + (size_t)x];
+            const int inside = row_inside && x >= reach && x < w - reach;
             unsigned bits = 0;
             for (int i = 0; i < p; i++) {
-                const double cc = (double)x + off_c[i];
-                const long c0 = (long)floor(cc), c1 = (long)ceil(cc);
-                const double fc = cc - (double)c0;
-                const double top = (1 - fc) * pixel(img, h, w, r0[i], c0) + fc * pixel(img, h, w, r0[i], c1);
-                const double bottom = (1 - fc) * pixel(img, h, w, r1[i], c0) + fc * pixel(img, h, w, r1[i], c1);
+                const int r0 = y + fl_r[i], r1 = y + ce_r[i], c0 = x + fl_c[i], c1 = x + ce_c[i];
+                const double fc = ((double)x + off_c[i]) - (double)c0;
+                double tl, tr, bl, br;
+                if (inside) {
+                    const float *a = img + (size_t)r0 * (size_t)w, *b = img + (size_t)r1 * (size_t)w;
+                    tl = a[c0], tr = a[c1], bl = b[c0], br = b[c1];
+                } else {
+                    tl = pixel(img, h, w, r0, c0), tr = pixel(img, h, w, r0, c1);
+                    bl = pixel(img, h, w, r1, c0), br = pixel(img, h, w, r1, c1);
+                }
+                const double top = (1 - fc) * tl + fc * tr, bottom = (1 - fc) * bl + fc * br;
                 const double v = (1 - fr[i]) * top + fr[i] * bottom;
                 if (v - centre >= 0) bits |= 1u << i;
             }
