@@ -42,6 +42,7 @@ void ferc_lbp_codes_scalar(int h, int w, const float *img, int p, float radius, 
 {
     double off_r[FERC_LBP_MAX_P], off_c[FERC_LBP_MAX_P];
     int fl_r[FERC_LBP_MAX_P], ce_r[FERC_LBP_MAX_P], fl_c[FERC_LBP_MAX_P], ce_c[FERC_LBP_MAX_P];
+    int on_grid[FERC_LBP_MAX_P];
     int reach = 0; /* pixels the circle reaches beyond the centre, any direction */
     const double pi = 3.141592653589793, rad = (double)radius;
     for (int i = 0; i < p; i++) {
@@ -52,6 +53,7 @@ void ferc_lbp_codes_scalar(int h, int w, const float *img, int p, float radius, 
          * for any image size; only the fraction needs the per-pixel double sum. */
         fl_r[i] = (int)floor(off_r[i]), ce_r[i] = (int)ceil(off_r[i]);
         fl_c[i] = (int)floor(off_c[i]), ce_c[i] = (int)ceil(off_c[i]);
+        on_grid[i] = fl_r[i] == ce_r[i] && fl_c[i] == ce_c[i];
         const int far = -fl_r[i] > ce_r[i] ? -fl_r[i] : ce_r[i], farc = -fl_c[i] > ce_c[i] ? -fl_c[i] : ce_c[i];
         if (far > reach) reach = far;
         if (farc > reach) reach = farc;
@@ -66,6 +68,11 @@ void ferc_lbp_codes_scalar(int h, int w, const float *img, int p, float radius, 
             unsigned bits = 0;
             for (int i = 0; i < p; i++) {
                 const int r0 = y + fl_r[i], r1 = y + ce_r[i], c0 = x + fl_c[i], c1 = x + ce_c[i];
+                if (on_grid[i]) { /* fractions 0: the blend (1-0)*p + 0*q is p itself (finite pixels) */
+                    if ((inside ? (double)img[(size_t)r0 * (size_t)w + (size_t)c0] : pixel(img, h, w, r0, c0)) - centre >= 0)
+                        bits |= 1u << i;
+                    continue;
+                }
                 const double fc = ((double)x + off_c[i]) - (double)c0;
                 double tl, tr, bl, br;
                 if (inside) {
