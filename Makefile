@@ -114,3 +114,20 @@ clean:
 	rm -rf build libferc.a libferc.so ferc
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/tools/ferc.d
+
+# ---- LBP + linear SVM fallback classifier (docs/LBP_SVM.md) ----
+# The trainer and the benchmark are built with everything else so they never rot.
+# make train-lbp retrains weights/emotion_lbp_svm.ferc from FER2013 (FER2013=path).
+FER2013 ?= ../shared/data/fer2013
+LBP_FEATS ?= --feat 8,1,8,8,4,4,2 --feat 8,2,8,8,4,4,2 --feat 8,3,8,8,4,4,2
+LBP_C ?= 0.001,0.003
+all: $(BUILD)/tools/train_svm $(BUILD)/bench/lbp_svm
+$(BUILD)/tools/train_svm $(BUILD)/bench/lbp_svm: $(BUILD)/%: %.c libferc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< libferc.a -o $@ $(LDLIBS) $(LDFLAGS)
+.PHONY: train-lbp bench-lbp
+train-lbp: $(BUILD)/tools/train_svm
+	$(BUILD)/tools/train_svm --data $(FER2013) --out $(BUILD)/lbp_svm $(LBP_FEATS) --C $(LBP_C)
+	/usr/bin/python3 tools/pack_lbp_svm.py $(BUILD)/lbp_svm weights/emotion_lbp_svm.ferc
+bench-lbp: $(BUILD)/bench/lbp_svm
+	$(BUILD)/bench/lbp_svm weights/emotion_lbp_svm.ferc $(FER2013)
