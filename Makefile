@@ -20,7 +20,7 @@ CFLAGS_BASE += -DFERC_WITH_OPENBLAS $(shell pkg-config --cflags openblas 2>/dev/
 LDLIBS      += $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
 
-LIB_SRC  = $(sort $(wildcard kernels/*.c nn/*.c detect/*.c))
+LIB_SRC  = $(sort $(wildcard kernels/*.c nn/*.c detect/*.c api/*.c video/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -44,16 +44,23 @@ libferc.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 libferc.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS) $(LDFLAGS)
-ferc: $(BUILD)/tools/ferc.o libferc.a
+CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,tools/ferc.c $(sort $(wildcard tools/cli_*.c)))
+ferc: $(CLI_OBJ) libferc.a
 	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h libferc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests $< libferc.a -o $@ $(CHECK_LIBS) $(LDLIBS) $(LDFLAGS)
 
+# Example programs use only the public header; the tests run them.
+EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+$(BUILD)/examples/%: examples/%.c include/ferc.h libferc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< libferc.a -o $@ $(LDLIBS) $(LDFLAGS)
+
 # The suite runs every test binary once per ISA path this CPU has (FERC_ISA forces the
 # scalar and AVX2 paths too, so machines without AVX-512 are covered on this one).
-test: check-deps all $(TEST_BIN)
+test: check-deps all $(TEST_BIN) $(EXAMPLES)
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 
 asan:
@@ -61,7 +68,7 @@ asan:
 	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
-valgrind: all $(TEST_BIN)
+valgrind: all $(TEST_BIN) $(EXAMPLES)
 	@FERC_VALGRIND=1 sh tests/run.sh $(TEST_BIN)
 
 fuzz:
@@ -85,4 +92,4 @@ install: all
 clean:
 	rm -rf build libferc.a libferc.so ferc
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/tools/ferc.d
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -138,6 +138,133 @@ void ferc_image_free(ferc_image *img);
 const char *ferc_isa_name(void);
 const char *ferc_status_name(ferc_status s);
 
+/* ---- emotion recognition: detect -> crop -> classify ------------------------------
+ *
+ * Three stages with small interfaces, and an analyzer that composes them:
+ *
+ *   ferc_detector    image -> face boxes (res10 SSD, Haar or LBP cascade, or your function)
+ *   ferc_face_crop   box -> a gray face of the classifier's input size
+ *   ferc_classifier  N gray faces -> N x 7 probabilities (a CNN or the LBP+SVM graph)
+ *   ferc_analyzer    image in, faces with emotions out (ferc_analyze)
+ *
+ * Models are shared read-only; a classifier, detector or analyzer holds a context and
+ * scratch buffers, so use one per thread (each may borrow the same ferc_model). */
+
+#define FERC_NUM_EMOTIONS 7
+
+/* FER2013's numbering. Probabilities are always reported in this order, whatever order the
+ * model's "labels" metadata lists them in. */
+typedef enum {
+    FERC_ANGRY, FERC_DISGUST, FERC_FEAR, FERC_HAPPY, FERC_SAD, FERC_SURPRISE, FERC_NEUTRAL
+} ferc_emotion;
+
+/* "angry", "disgust", ...; NULL outside 0..6. */
+const char *ferc_emotion_name(int emotion);
+/* Index of a name (case-insensitive; FER2013's digits "0".."6" too), or -1. */
+int ferc_emotion_from_name(const char *name);
+
+/* A face box in pixels of the input image ([x, y, w, h], top-left origin) and the
+ * detector's confidence in [0, 1]. */
+typedef struct {
+    float x, y, w, h;
+    float score;
+} ferc_box;
+
+/* ---- classifier ---- */
+
+typedef struct ferc_classifier ferc_classifier;
+
+typedef struct {
+    int tta;       /* 1: average the softmax of each face and of its mirror image */
+    int max_batch; /* faces per engine run; 0: 16 */
+    int threads;   /* engine threads; 0: as ferc_context_options */
+} ferc_classifier_options;
+
+/* Wraps a model whose input is [N, H, W, 1] gray and whose output holds 7 scores per face.
+ * Metadata read: "task" (absent or "emotion"), "labels" (comma-separated class names,
+ * default FER2013's order), "mean" and "std" (input = (pixel/255 - mean) / std, default 0
+ * and 1). Scores from a graph that does not end in softmax are passed through softmax.
+ * The model is borrowed: it must outlive the classifier. */
+ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifier_options *opt,
+                                   ferc_classifier **out, ferc_error *err);
+void ferc_classifier_free(ferc_classifier *c);
+/* The face size the classifier takes (48x48 for FER2013 models). */
+void ferc_classifier_input_size(const ferc_classifier *c, int *width, int *height);
+/* n faces, each width*height gray bytes, back to back -> probs[n][FERC_NUM_EMOTIONS]. */
+ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float *probs,
+                          ferc_error *err);
+
+/* ---- detector ---- */
+
+typedef struct ferc_detector ferc_detector;
+
+/* A detector function: writes at most max_boxes boxes, best first, and their number to
+ * *count. */
+typedef ferc_status (*ferc_detect_fn)(void *user, const ferc_image *img, ferc_box *boxes,
+                                      int max_boxes, int *count, ferc_error *err);
+
+typedef struct {
+    const char *kind;   /* "ssd" (NULL: ssd), "haar" or "lbp" */
+    const char *model;  /* the detector's file (SSD weights or cascade XML) */
+    float threshold;    /* minimum score; 0: the detector's default */
+    int min_size;       /* smallest face side in pixels; 0: the detector's default */
+    int threads;        /* engine threads; 0: as ferc_context_options */
+} ferc_detector_options;
+
+ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector **out,
+                                 ferc_error *err);
+/* A detector that calls fn(user, ...): for your own detector, or fixed boxes in tests. */
+ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_detector **out,
+                                        ferc_error *err);
+ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes, int max_boxes,
+                        int *count, ferc_error *err);
+void ferc_detector_free(ferc_detector *d);
+
+/* ---- crop ---- */
+
+/* Converts RGB to gray as OpenCV's cvtColor(RGB2GRAY) does (gray images are copied).
+ * gray->data is malloc'd; free it with free(). */
+ferc_status ferc_image_to_gray(const ferc_image *img, ferc_image *gray, ferc_error *err);
+/* The face in box (clipped to the image) resized to out_w x out_h gray bytes (bilinear,
+ * pixel centres as OpenCV's INTER_LINEAR). img must be gray. Fails if the clipped box is
+ * empty. */
+ferc_status ferc_face_crop(const ferc_image *gray, const ferc_box *box, int out_w, int out_h,
+                           uint8_t *out, ferc_error *err);
+
+/* ---- analyzer: image in, faces with emotions out ---- */
+
+typedef struct {
+    ferc_box box;                            /* where, in input pixels */
+    int emotion;                             /* the most probable ferc_emotion */
+    float probabilities[FERC_NUM_EMOTIONS];  /* in ferc_emotion order, sum 1 */
+} ferc_face;
+
+typedef struct ferc_analyzer ferc_analyzer;
+
+/* Composes borrowed stages. detector NULL: every image is one already-cropped face (as in
+ * FER2013), its box the whole image with score 1. */
+ferc_status ferc_analyzer_create(ferc_classifier *classifier, ferc_detector *detector,
+                                 ferc_analyzer **out, ferc_error *err);
+
+typedef struct {
+    const char *model;          /* classifier weight file (required) */
+    const char *detector;       /* "ssd", "haar", "lbp"; NULL: no detection (faces only) */
+    const char *detector_model; /* the detector's file */
+    float threshold;            /* detector minimum score; 0: default */
+    int tta;                    /* as ferc_classifier_options */
+    int threads;                /* engine threads; 0: as ferc_context_options */
+} ferc_analyzer_options;
+
+/* The one-call setup: loads the files and owns everything it made. */
+ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer **out,
+                               ferc_error *err);
+void ferc_analyzer_free(ferc_analyzer *a);
+
+/* Faces in img (gray or RGB), best detector score first: writes at most max_faces and
+ * their number to *count. */
+ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *faces,
+                         int max_faces, int *count, ferc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

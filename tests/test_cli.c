@@ -1,0 +1,329 @@
+/* test_cli.c - the ferc command end to end: runs the binary (./ferc, or $FERC_BIN) on the
+ * fixtures of tools/make_cli_fixtures.py, parses its JSON output and compares the numbers
+ * with PyTorch's (refs.ferc); checks bad input gives a message naming the file, a non-zero
+ * exit, and that the other inputs are still processed. */
+#include "testutil.h"
+#include "json.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *bin(void)
+{
+    const char *b = getenv("FERC_BIN");
+    return b && *b ? b : "./ferc";
+}
+
+static char *slurp(const char *path)
+{
+    size_t n;
+    unsigned char *b = read_file(path, &n);
+    if (!b) return NULL;
+    char *s = realloc(b, n + 1);
+    s[n] = 0;
+    return s;
+}
+
+/* Runs `ferc ARGS` in a shell; fills *out and *err (malloc'd) and returns the exit code. */
+static int run(const char *args, char **out, char **err)
+{
+    char o[] = "/tmp/ferc_cli_outXXXXXX", e[] = "/tmp/ferc_cli_errXXXXXX", cmd[4096];
+    int fo = mkstemp(o), fe = mkstemp(e);
+    ck_assert(fo >= 0 && fe >= 0);
+    close(fo), close(fe);
+    snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s", bin(), args, o, e);
+    int st = system(cmd);
+    *out = slurp(o), *err = slurp(e);
+    unlink(o), unlink(e);
+    ck_assert(*out && *err);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static ferc_model *refs(void)
+{
+    char path[512];
+    ferc_model *m;
+    ferc_error err;
+    ck_assert_msg(ferc_model_load(test_path("cli/refs.ferc", path, sizeof path), &m, &err) == FERC_OK, "%s", err.message);
+    return m;
+}
+
+static const float *ref(ferc_model *r, const char *name)
+{
+    ferc_tensor t;
+    ck_assert_msg(ferc_model_tensor(r, name, &t) == 0, "no %s", name);
+    return t.data;
+}
+
+/* Lines of out as parsed JSON objects (at most max). */
+static int parse_lines(const char *out, json **lines, int max)
+{
+    int n = 0;
+    char *copy = strdup(out), *save = NULL;
+    for (char *l = strtok_r(copy, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save)) {
+        lines[n] = json_parse(l);
+        ck_assert_msg(lines[n] != NULL, "not JSON: %s", l);
+        n++;
+    }
+    free(copy);
+    return n;
+}
+
+static void check_face(const json *face, const float *want, float x, float y, float w, float h)
+{
+    json *box = json_get(face, "box"), *p = json_get(face, "probabilities");
+    ck_assert(box && box->n == 4 && p && p->n == 7);
+    ck_assert(json_at(box, 0)->num == x && json_at(box, 1)->num == y);
+    ck_assert(json_at(box, 2)->num == w && json_at(box, 3)->num == h);
+    int best = 0;
+    for (int k = 0; k < 7; k++) {
+        json *v = json_get(p, ferc_emotion_name(k));
+        ck_assert_msg(v && v->type == J_NUM, "no probability for %s", ferc_emotion_name(k));
+        ck_assert_msg(fabs(v->num - want[k]) <= 2e-5 + 1e-4 * want[k], "%s: %g, PyTorch %g", ferc_emotion_name(k), v->num,
+                      want[k]);
+        best = want[k] > want[best] ? k : best;
+    }
+    ck_assert_str_eq(json_get(face, "emotion")->str, ferc_emotion_name(best));
+}
+
+#define TINY "--model tests/cli/emotion_tiny.ferc"
+
+/* Good and bad inputs in one batch: outputs in input order, errors name the file. */
+START_TEST(images_json_batch)
+{
+    ferc_model *r = refs();
+    const float *faces = ref(r, "faces");
+    char *out, *err;
+    int rc = run(TINY " --no-detect --threads 2 tests/cli/fer/sad/1.png no/such.png tests/ref/cases.txt "
+                      "tests/cli/fer/angry/0.png", &out, &err);
+    ck_assert_int_eq(rc, 1);
+    json *l[8];
+    ck_assert_int_eq(parse_lines(out, l, 8), 4);
+    ck_assert_str_eq(json_get(l[0], "file")->str, "tests/cli/fer/sad/1.png");
+    ck_assert(json_get(l[0], "width")->num == 48 && json_get(l[0], "height")->num == 48);
+    ck_assert_int_eq(json_get(l[0], "faces")->n, 1);
+    check_face(json_at(json_get(l[0], "faces"), 0), faces + 7 * 5, 0, 0, 48, 48);
+    ck_assert_str_eq(json_get(l[1], "file")->str, "no/such.png");
+    ck_assert(strstr(json_get(l[1], "error")->str, "No such file"));
+    ck_assert(strstr(json_get(l[2], "error")->str, "not a supported image"));
+    check_face(json_at(json_get(l[3], "faces"), 0), faces, 0, 0, 48, 48);
+    ck_assert_msg(strstr(err, "ferc: no/such.png: No such file or directory"), "%s", err);
+    ck_assert_msg(strstr(err, "tests/ref/cases.txt: not a supported image"), "%s", err);
+    for (int i = 0; i < 4; i++) json_free(l[i]);
+    free(out), free(err);
+    ferc_model_free(r);
+}
+END_TEST
+
+/* A directory is walked in sorted order; three threads keep that order; TTA matches. */
+START_TEST(images_directory_tta)
+{
+    static const int order[10] = {0, 1, 2, 3, 8, 9, 4, 5, 6, 7}; /* angry fear happy neutral sad surprise */
+    ferc_model *r = refs();
+    const float *tta = ref(r, "faces_tta");
+    char *out, *err;
+    ck_assert_int_eq(run(TINY " --faces-only --tta --threads 3 tests/cli/fer", &out, &err), 0);
+    json *l[12];
+    ck_assert_int_eq(parse_lines(out, l, 12), 10);
+    for (int i = 0; i < 10; i++) {
+        check_face(json_at(json_get(l[i], "faces"), 0), tta + 7 * order[i], 0, 0, 48, 48);
+        json_free(l[i]);
+    }
+    free(out), free(err);
+    ferc_model_free(r);
+}
+END_TEST
+
+START_TEST(images_stdin_and_text)
+{
+    char *out, *err;
+    ck_assert_int_eq(run(TINY " --no-detect - < tests/cli/fer/happy/0.png", &out, &err), 0);
+    json *j = json_parse(out);
+    ck_assert(j);
+    ck_assert_str_eq(json_get(j, "file")->str, "-");
+    json_free(j);
+    free(out), free(err);
+    ck_assert_int_eq(run(TINY " --no-detect --format text tests/cli/fer/happy/0.png", &out, &err), 0);
+    ck_assert_msg(strstr(out, "tests/cli/fer/happy/0.png  48x48  1 face") && strstr(out, "box 0,0 48x48"), "%s", out);
+    free(out), free(err);
+}
+END_TEST
+
+START_TEST(bad_images)
+{
+    /* A PNG whose header claims 100000x100000 pixels (stb refuses sides over 16384 without
+     * saying why), one claiming 10000x10000 (over the pixel limit), a truncated PNG, an
+     * empty file. */
+    static const unsigned char huge[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                                         0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0, 8, 0, 0, 0, 0, 0, 0, 0, 0};
+    char *out, *err;
+    size_t n;
+    unsigned char *png = read_file("tests/cli/scene.png", &n);
+    ck_assert(png);
+    FILE *f = fopen("/tmp/ferc_cli_huge.png", "wb");
+    fwrite(huge, 1, sizeof huge, f);
+    fclose(f);
+    unsigned char big[sizeof huge];
+    memcpy(big, huge, sizeof huge);
+    big[18] = big[22] = 0x27, big[19] = big[23] = 0x10; /* 10000 */
+    big[17] = big[21] = 0;
+    f = fopen("/tmp/ferc_cli_big.png", "wb");
+    fwrite(big, 1, sizeof big, f);
+    fclose(f);
+    f = fopen("/tmp/ferc_cli_cut.png", "wb");
+    fwrite(png, 1, n / 2, f);
+    fclose(f);
+    fclose(fopen("/tmp/ferc_cli_empty.png", "wb"));
+    free(png);
+    ck_assert_int_eq(run(TINY " --no-detect /tmp/ferc_cli_huge.png /tmp/ferc_cli_big.png /tmp/ferc_cli_cut.png "
+                         "/tmp/ferc_cli_empty.png tests/cli/fer/fear/0.png", &out, &err), 1);
+    ck_assert_msg(strstr(err, "ferc: /tmp/ferc_cli_huge.png: not a supported image"), "%s", err);
+    ck_assert_msg(strstr(err, "/tmp/ferc_cli_big.png: image header says 10000x10000 pixels"), "%s", err);
+    ck_assert_msg(strstr(err, "/tmp/ferc_cli_cut.png: corrupt or truncated image"), "%s", err);
+    ck_assert_msg(strstr(err, "/tmp/ferc_cli_empty.png: empty file"), "%s", err);
+    json *l[5];
+    ck_assert_int_eq(parse_lines(out, l, 5), 5);
+    ck_assert_int_eq(json_get(l[4], "faces")->n, 1);
+    for (int i = 0; i < 5; i++) json_free(l[i]);
+    free(out), free(err);
+    unlink("/tmp/ferc_cli_huge.png"), unlink("/tmp/ferc_cli_big.png"), unlink("/tmp/ferc_cli_cut.png"), unlink("/tmp/ferc_cli_empty.png");
+}
+END_TEST
+
+START_TEST(bad_models_and_options)
+{
+    char *out, *err;
+    ck_assert_int_eq(run("--model tests/ref/article_cnn.ferc --no-detect tests/cli/scene.png", &out, &err), 1);
+    ck_assert_msg(strstr(err, "tests/ref/article_cnn.ferc: model task is 'test'"), "%s", err);
+    free(out), free(err);
+    ck_assert_int_eq(run("--model tests/cli/scene.png --no-detect tests/cli/scene.png", &out, &err), 1);
+    ck_assert_msg(strstr(err, "tests/cli/scene.png: not a ferc weight file"), "%s", err);
+    free(out), free(err);
+    ck_assert_int_eq(run(TINY " --classifier resnet x.png", &out, &err), 2);
+    ck_assert_msg(strstr(err, "--classifier resnet: expected one of cnn small lbp-svm"), "%s", err);
+    free(out), free(err);
+    ck_assert_int_eq(run(TINY " --bogus x.png", &out, &err), 2);
+    ck_assert_msg(strstr(err, "unknown option --bogus"), "%s", err);
+    free(out), free(err);
+    ck_assert_int_eq(run("--help", &out, &err), 0);
+    ck_assert(strstr(out, "Examples:") && strstr(out, "--annotate DIR") && strstr(out, "ferc eval --data"));
+    free(out), free(err);
+    ck_assert_int_eq(run("version", &out, &err), 0);
+    ck_assert_msg(strstr(out, "ferc " FERC_VERSION_STRING) && strstr(out, ferc_isa_name()), "%s", out);
+    free(out), free(err);
+}
+END_TEST
+
+/* eval on the ten-face folder: counts, accuracy and confusion from PyTorch's argmax. */
+START_TEST(eval_matches_reference)
+{
+    ferc_model *r = refs();
+    const float *p = ref(r, "faces_tta"), *labels = ref(r, "labels");
+    int conf[7][7] = {{0}}, correct = 0;
+    for (int i = 0; i < 10; i++) {
+        int best = 0;
+        for (int k = 1; k < 7; k++) best = p[7 * i + k] > p[7 * i + best] ? k : best;
+        conf[(int)labels[i]][best]++;
+        correct += best == (int)labels[i];
+    }
+    char *out, *err;
+    ck_assert_int_eq(run("eval --data tests/cli/fer --tta --threads 2 " TINY, &out, &err), 0);
+    json *j = json_parse(out);
+    ck_assert_msg(j != NULL, "%s", out);
+    ck_assert(json_get(j, "images")->num == 10);
+    ck_assert(fabs(json_get(j, "accuracy")->num - correct / 10.0) < 1e-6);
+    ck_assert(json_get(j, "seconds")->type == J_NUM);
+    json *conf_j = json_get(j, "confusion"), *per = json_get(j, "per_class");
+    ck_assert_int_eq(conf_j->n, 7);
+    for (int t = 0; t < 7; t++) {
+        int row = 0;
+        for (int k = 0; k < 7; k++) {
+            ck_assert_int_eq((int)json_at(json_at(conf_j, t), k)->num, conf[t][k]);
+            row += conf[t][k];
+        }
+        json *pc = json_get(per, ferc_emotion_name(t));
+        ck_assert(pc);
+        if (row) ck_assert(fabs(pc->num - (double)conf[t][t] / row) < 1e-6);
+        else ck_assert_int_eq(pc->type, J_NULL);
+    }
+    json_free(j);
+    free(out), free(err);
+    ck_assert_int_eq(run("eval --data tests/no-such-dir " TINY, &out, &err), 1);
+    ck_assert_msg(strstr(err, "tests/no-such-dir: No such file or directory"), "%s", err);
+    free(out), free(err);
+    ck_assert_int_eq(run("eval --data tests/ref " TINY, &out, &err), 1);
+    ck_assert_msg(strstr(err, "tests/ref: no images in class folders"), "%s", err);
+    free(out), free(err);
+    ferc_model_free(r);
+}
+END_TEST
+
+/* --annotate: the box edge takes the emotion's colour, pixels away from it do not change. */
+START_TEST(annotate_draws_boxes)
+{
+    char *out, *err;
+    system("rm -rf /tmp/ferc_cli_ann");
+    ck_assert_int_eq(run(TINY " --no-detect --annotate /tmp/ferc_cli_ann tests/cli/scene.png", &out, &err), 0);
+    json *j = json_parse(out);
+    ck_assert(j);
+    const char *emotion = json_get(json_at(json_get(j, "faces"), 0), "emotion")->str;
+    ferc_image a, b;
+    ferc_error e;
+    ck_assert_msg(ferc_image_load("/tmp/ferc_cli_ann/tests_cli_scene.png", 3, &a, &e) == FERC_OK, "%s", e.message);
+    ck_assert(ferc_image_load("tests/cli/scene.png", 3, &b, &e) == FERC_OK);
+    ck_assert(a.width == b.width && a.height == b.height);
+    /* Whole-image box: the left edge column is drawn, the centre is untouched. */
+    const uint8_t *edge = a.data + (size_t)(a.height - 5) * a.width * 3;
+    ck_assert(edge[0] == edge[3 * a.width] && memcmp(edge, b.data + (size_t)(a.height - 5) * a.width * 3, 3));
+    size_t mid = ((size_t)(a.height / 2) * a.width + a.width / 2) * 3;
+    ck_assert(!memcmp(a.data + mid, b.data + mid, 3));
+    /* The label's background sits at the top left in the same colour as the edge. */
+    ck_assert(!memcmp(a.data + (size_t)(2 * a.width + 1) * 3, edge, 3) || strcmp(emotion, "") == 0);
+    ferc_image_free(&a), ferc_image_free(&b);
+    json_free(j);
+    free(out), free(err);
+    system("rm -rf /tmp/ferc_cli_ann");
+}
+END_TEST
+
+/* examples/analyze.c, built by the Makefile from the public header alone. */
+START_TEST(example_program)
+{
+    ferc_model *r = refs();
+    const float *tta = ref(r, "faces_tta") + 7 * 2; /* happy/0 */
+    const char *build = getenv("FERC_BUILD");
+    char cmd[1024], *out;
+    snprintf(cmd, sizeof cmd, "%s/examples/analyze tests/cli/emotion_tiny.ferc tests/cli/fer/happy/0.png >/tmp/ferc_example.txt",
+             build && *build ? build : "build");
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert(out = slurp("/tmp/ferc_example.txt"));
+    unlink("/tmp/ferc_example.txt");
+    ck_assert_msg(!strncmp(out, "face 0 at 0,0 size 48x48: ", 26), "%s", out);
+    for (int k = 0; k < 7; k++) {
+        char key[32];
+        snprintf(key, sizeof key, " %s=", ferc_emotion_name(k));
+        const char *v = strstr(out, key);
+        ck_assert_msg(v && fabs(atof(v + strlen(key)) - tta[k]) < 1e-4, "%s%s", key, out);
+    }
+    free(out);
+    ck_assert_int_ne(system(strcat(strtok(cmd, " "), " tests/cli/emotion_tiny.ferc no/such.png 2>/dev/null")), 0);
+    ferc_model_free(r);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, images_json_batch);
+    tcase_add_test(tc, images_directory_tta);
+    tcase_add_test(tc, images_stdin_and_text);
+    tcase_add_test(tc, bad_images);
+    tcase_add_test(tc, bad_models_and_options);
+    tcase_add_test(tc, eval_matches_reference);
+    tcase_add_test(tc, annotate_draws_boxes);
+    tcase_add_test(tc, example_program);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
