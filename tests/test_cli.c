@@ -286,6 +286,120 @@ START_TEST(annotate_draws_boxes)
 }
 END_TEST
 
+/* Writes a mono Y4M (10 frames/s) of the given fixture faces; `cut` bytes short at the end. */
+static void write_clip(const char *path, const int *faces, int n, int cut)
+{
+    static const char *files[10] = {"angry/0", "fear/0", "happy/0", "happy/1", "sad/0",
+                                    "sad/1",   "surprise/0", "surprise/1", "neutral/0", "neutral/1"};
+    FILE *f = fopen(path, "wb");
+    ck_assert(f);
+    fputs("YUV4MPEG2 W48 H48 F10:1 Ip A1:1 Cmono XCOLORRANGE=FULL\n", f);
+    for (int i = 0; i < n; i++) {
+        char rel[64], p[512];
+        ferc_image img;
+        ferc_error err;
+        snprintf(rel, sizeof rel, "cli/fer/%s.png", files[faces[i]]);
+        ck_assert(ferc_image_load(test_path(rel, p, sizeof p), 1, &img, &err) == FERC_OK);
+        fputs("FRAME\n", f);
+        fwrite(img.data, 1, 48 * 48 - (i == n - 1 ? cut : 0), f);
+        ferc_image_free(&img);
+    }
+    fclose(f);
+}
+
+/* Frames through the pipeline: raw probabilities are PyTorch's, smoothed ones the mean of
+ * the last two; one track; summary and plot agree. */
+START_TEST(video_json_summary_plot)
+{
+    static const int seq[5] = {0, 0, 2, 2, 2};
+    ferc_model *r = refs();
+    const float *p = ref(r, "faces");
+    write_clip("/tmp/ferc_cli_clip.y4m", seq, 5, 0);
+    char *out, *err;
+    ck_assert_int_eq(run("video --no-detect --window 2 --format json " TINY " /tmp/ferc_cli_clip.y4m", &out, &err), 0);
+    json *l[6];
+    ck_assert_int_eq(parse_lines(out, l, 6), 5);
+    int counts[7] = {0};
+    for (int f = 0; f < 5; f++) {
+        ck_assert(json_get(l[f], "frame")->num == f);
+        ck_assert(fabs(json_get(l[f], "time")->num - 0.1 * f) < 1e-9);
+        json *faces = json_get(l[f], "faces");
+        ck_assert_int_eq(faces->n, 1);
+        json *fc = json_at(faces, 0);
+        ck_assert(json_get(fc, "track")->num == 1);
+        const float *now = p + 7 * seq[f], *prev = p + 7 * seq[f > 0 ? f - 1 : 0];
+        float smooth[7];
+        for (int k = 0; k < 7; k++) {
+            smooth[k] = 0.5f * (now[k] + prev[k]);
+            ck_assert(fabs(json_get(json_get(fc, "raw"), ferc_emotion_name(k))->num - now[k]) < 2e-5);
+        }
+        check_face(fc, smooth, 0, 0, 48, 48);
+        counts[ferc_emotion_from_name(json_get(fc, "emotion")->str)]++;
+        json_free(l[f]);
+    }
+    free(out), free(err);
+
+    ck_assert_int_eq(run("video --no-detect --window 2 --summary --format json --plot /tmp/ferc_cli_plot.svg " TINY
+                         " - < /tmp/ferc_cli_clip.y4m", &out, &err), 0);
+    json *s = json_parse(out);
+    ck_assert_msg(s != NULL, "%s", out);
+    ck_assert(json_get(s, "track")->num == 1 && json_get(s, "frames")->num == 5);
+    ck_assert(json_get(s, "first_frame")->num == 0 && json_get(s, "last_frame")->num == 4);
+    int dom = 0;
+    for (int k = 0; k < 7; k++) {
+        ck_assert(fabs(json_get(json_get(s, "shares"), ferc_emotion_name(k))->num - counts[k] / 5.0) < 1e-6);
+        dom = counts[k] > counts[dom] ? k : dom;
+    }
+    ck_assert_str_eq(json_get(s, "dominant")->str, ferc_emotion_name(dom));
+    json_free(s);
+    free(out), free(err);
+    char *svg = slurp("/tmp/ferc_cli_plot.svg");
+    ck_assert(svg && strstr(svg, "<svg") && strstr(svg, "<g id=\"track1\">") && strstr(svg, "</svg>"));
+    int lines = 0;
+    for (char *q = svg; (q = strstr(q, "<polyline")); q++) {
+        lines++;
+        char *pts = strstr(q, "points=\""), *end = strchr(pts + 8, '"');
+        int commas = 0;
+        for (char *c = pts; c < end; c++) commas += *c == ',';
+        ck_assert_int_eq(commas, 5); /* one x,y pair per frame */
+    }
+    ck_assert_int_eq(lines, 7);
+    free(svg);
+    unlink("/tmp/ferc_cli_plot.svg");
+
+    ck_assert_int_eq(run("video --no-detect " TINY " /tmp/ferc_cli_clip.y4m", &out, &err), 0);
+    ck_assert_msg(!strncmp(out, "frame,time,track,x,y,w,h,score,emotion,angry,disgust,fear,happy,sad,surprise,neutral\n"
+                                "0,0.000,1,0,0,48,48,1,", 105), "%s", out);
+    free(out), free(err);
+    unlink("/tmp/ferc_cli_clip.y4m");
+    ferc_model_free(r);
+}
+END_TEST
+
+START_TEST(video_bad_streams)
+{
+    static const int seq[3] = {1, 1, 1};
+    char *out, *err;
+    write_clip("/tmp/ferc_cli_cut.y4m", seq, 3, 100);
+    ck_assert_int_eq(run("video --no-detect --format json " TINY " /tmp/ferc_cli_cut.y4m", &out, &err), 1);
+    json *l[4];
+    ck_assert_int_eq(parse_lines(out, l, 4), 2); /* the two whole frames are still reported */
+    json_free(l[0]), json_free(l[1]);
+    ck_assert_msg(strstr(err, "/tmp/ferc_cli_cut.y4m: frame 3 truncated: 2204 of 2304 bytes"), "%s", err);
+    free(out), free(err);
+    unlink("/tmp/ferc_cli_cut.y4m");
+    ck_assert_int_eq(run("video --no-detect " TINY " tests/cli/scene.png", &out, &err), 1);
+    ck_assert_msg(strstr(err, "tests/cli/scene.png: not a YUV4MPEG2 stream"), "%s", err);
+    free(out), free(err);
+    ck_assert_int_eq(run("video --no-detect " TINY " /no/such.y4m", &out, &err), 1);
+    ck_assert_msg(strstr(err, "/no/such.y4m: No such file"), "%s", err);
+    free(out), free(err);
+    ck_assert_int_eq(run("video --window 0 x.y4m", &out, &err), 2);
+    ck_assert_msg(strstr(err, "--window 0"), "%s", err);
+    free(out), free(err);
+}
+END_TEST
+
 /* examples/analyze.c, built by the Makefile from the public header alone. */
 START_TEST(example_program)
 {
@@ -324,6 +438,8 @@ int main(void)
     tcase_add_test(tc, eval_matches_reference);
     tcase_add_test(tc, annotate_draws_boxes);
     tcase_add_test(tc, example_program);
+    tcase_add_test(tc, video_json_summary_plot);
+    tcase_add_test(tc, video_bad_streams);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -11,14 +11,17 @@ Writes, under --out:
                          classifier's metadata handling)
   emotion_logits.ferc    the same without softmax and without labels (FER2013 order)
   scene.png              a 160x112 RGB picture with two tinted faces at known boxes
+  clip420.y4m            two 32x24 frames of scene.png made by ffmpeg (yuv420p, limited range)
   refs.ferc              PyTorch's probabilities, in FER2013 order:
                            faces [10,7], faces_tta [10,7] (flip averaging), logits [10,7]
                            (emotion_logits.ferc through softmax), scene [2,7], labels [10],
                            scene_boxes [2,4]; plus gray/crop references from OpenCV:
-                           crop_src [40,56] gray, crop_box [4], crop_cv2 [48,48]
+                           crop_src [40,56] gray, crop_box [4], crop_cv2 [48,48],
+                           clip420_rgb [2,24,32,3] (cv2.cvtColor YUV2RGB_I420 of each frame)
 """
 import argparse
 import os
+import subprocess
 import sys
 
 import cv2
@@ -118,10 +121,25 @@ def main():
     x, y, w, h = box.astype(int)
     crop = cv2.resize(src[y:y + h, x:x + w], (48, 48), interpolation=cv2.INTER_LINEAR)
 
+    # ffmpeg writes the clip; OpenCV decodes the same frames as the reference.
+    clip = os.path.join(a.out, "clip420.y4m")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-loop", "1", "-i", os.path.join(a.out, "scene.png"), "-vf",
+                    "crop=32:24:8+n*40:16", "-frames:v", "2", "-f", "yuv4mpegpipe", "-pix_fmt", "yuv420p", clip],
+                   check=True)
+    data = open(clip, "rb").read()
+    frames, pos = [], data.index(b"\n") + 1
+    for _ in range(2):
+        assert data[pos:pos + 6] == b"FRAME\n"
+        pos += 6
+        yuv = np.frombuffer(data[pos:pos + 32 * 24 * 3 // 2], np.uint8).reshape(36, 32)
+        frames.append(cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420))
+        pos += 32 * 24 * 3 // 2
+    assert pos == len(data)
+
     fercfile.write_tensors(os.path.join(a.out, "refs.ferc"), {
         "faces": p, "faces_tta": pf, "logits": lg, "scene": ps, "labels": np.array(labels, np.float32),
         "scene_boxes": boxes, "crop_src": src.astype(np.float32), "crop_box": box,
-        "crop_cv2": crop.astype(np.float32)}, {"model": "emotion_tiny"})
+        "crop_cv2": crop.astype(np.float32), "clip420_rgb": np.stack(frames).astype(np.float32)}, {"model": "emotion_tiny"})
     print("labels", labels)
     print("argmax", p.argmax(1).tolist(), "tta", pf.argmax(1).tolist())
 
