@@ -47,6 +47,9 @@ libferc.so: $(LIB_OBJ)
 CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,tools/ferc.c $(sort $(wildcard tools/cli_*.c)))
 ferc: $(CLI_OBJ) libferc.a
 	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
+# The command as tests/test_cli.c runs it: built with this build's flags (ASan in make asan).
+$(BUILD)/ferc: $(CLI_OBJ) libferc.a
+	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h libferc.a
 	@mkdir -p $(dir $@)
@@ -60,7 +63,7 @@ $(BUILD)/examples/%: examples/%.c include/ferc.h libferc.a
 
 # The suite runs every test binary once per ISA path this CPU has (FERC_ISA forces the
 # scalar and AVX2 paths too, so machines without AVX-512 are covered on this one).
-test: check-deps all $(TEST_BIN) $(EXAMPLES)
+test: check-deps all $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 
 asan:
@@ -68,7 +71,7 @@ asan:
 	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
-valgrind: all $(TEST_BIN) $(EXAMPLES)
+valgrind: all $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@FERC_VALGRIND=1 sh tests/run.sh $(TEST_BIN)
 
 fuzz:

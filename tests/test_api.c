@@ -236,6 +236,26 @@ START_TEST(detector_kinds)
 }
 END_TEST
 
+/* Inputs fuzz/fuzz_image.c found to crash stb_image 2.27, now refused with a message. */
+START_TEST(stb_bug_guards)
+{
+    static const struct { const char *file, *message; } cases[] = {
+        {"cli/bad/jpeg_dht_overflow.jpg", "corrupt JPEG Huffman table"},
+        {"cli/bad/pnm16_channels.ppm", "16-bit PNM is not supported"},
+        {"cli/bad/pnm_long_number.pgm", "PNM header number too long"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (int ch = 1; ch <= 3; ch += 2) {
+            char path[512];
+            ferc_image img;
+            ferc_error err;
+            ck_assert_int_eq(ferc_image_load(test_path(cases[i].file, path, sizeof path), ch, &img, &err), FERC_ERR_FORMAT);
+            ck_assert_msg(strstr(err.message, cases[i].message) && strstr(err.message, path), "%s", err.message);
+            ck_assert_ptr_null(img.data);
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api");
@@ -249,6 +269,7 @@ int main(void)
     tcase_add_test(tc, analyze_scene_with_detector);
     tcase_add_test(tc, analyze_faces_only);
     tcase_add_test(tc, detector_kinds);
+    tcase_add_test(tc, stb_bug_guards);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -1,4 +1,5 @@
-/* test_cli.c - the ferc command end to end: runs the binary (./ferc, or $FERC_BIN) on the
+/* test_cli.c - the ferc command end to end: runs the binary ($FERC_BUILD/ferc as the
+ * Makefile builds it for this build's flags, or $FERC_BIN) on the
  * fixtures of tools/make_cli_fixtures.py, parses its JSON output and compares the numbers
  * with PyTorch's (refs.ferc); checks bad input gives a message naming the file, a non-zero
  * exit, and that the other inputs are still processed. */
@@ -10,8 +11,11 @@
 
 static const char *bin(void)
 {
-    const char *b = getenv("FERC_BIN");
-    return b && *b ? b : "./ferc";
+    static char path[512];
+    const char *b = getenv("FERC_BIN"), *build = getenv("FERC_BUILD");
+    if (b && *b) return b;
+    snprintf(path, sizeof path, "%s/ferc", build && *build ? build : "build");
+    return path;
 }
 
 static char *slurp(const char *path)
