@@ -197,6 +197,9 @@ ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float
                 if (c->softmax) softmax7(om, q); else memcpy(q, om, sizeof q);
                 for (int k = 0; k < FERC_NUM_EMOTIONS; k++) p[k] = 0.5f * (p[k] + q[k]);
             }
+            for (int k = 0; k < FERC_NUM_EMOTIONS; k++)
+                if (!isfinite(p[k])) /* NaN weights, or overflow: callers print these as numbers */
+                    return ferc_set_error(err, FERC_ERR_FORMAT, "model output for face %d is not finite", start + i);
             float *dst = probs + (size_t)(start + i) * FERC_NUM_EMOTIONS;
             for (int k = 0; k < FERC_NUM_EMOTIONS; k++) dst[c->map[k]] = p[k];
         }

@@ -3,6 +3,7 @@
 #include "api/detector.h"
 #include "nn/model.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,13 @@ ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes
                             : d->fn(d->user, img, boxes, max_boxes, count, err);
     if (!s && (*count < 0 || *count > max_boxes))
         return ferc_set_error(err, FERC_ERR_ARG, "detector returned %d boxes for room for %d", *count, max_boxes);
+    for (int i = 0; !s && i < *count; i++) {
+        const ferc_box *b = &boxes[i];
+        if (!isfinite(b->x) || !isfinite(b->y) || !isfinite(b->score) || !(b->w > 0 && b->w < 1e9f) ||
+            !(b->h > 0 && b->h < 1e9f) || !(fabsf(b->x) < 1e9f && fabsf(b->y) < 1e9f))
+            s = ferc_set_error(err, FERC_ERR_ARG, "detector returned an invalid box [%g, %g, %g, %g]", b->x, b->y, b->w, b->h);
+    }
+    if (s) *count = 0;
     return s;
 }
 

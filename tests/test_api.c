@@ -256,6 +256,58 @@ START_TEST(stb_bug_guards)
 }
 END_TEST
 
+/* One model, a classifier per thread: every thread gets PyTorch's numbers. */
+START_TEST(threads_share_a_model)
+{
+    ferc_model *m = load("cli/emotion_tiny.ferc"), *refs = load("cli/refs.ferc");
+    const float *want = ref(refs, "faces", 70);
+    uint8_t faces[10 * 48 * 48];
+    load_faces(faces);
+    int bad = 0;
+#pragma omp parallel num_threads(4) reduction(+ : bad)
+    for (int rep = 0; rep < 5; rep++) {
+        ferc_classifier *c;
+        ferc_error err;
+        ferc_classifier_options o = {0, 4, 1};
+        float probs[70];
+        if (ferc_classifier_create(m, &o, &c, &err) || ferc_classify(c, faces, 10, probs, &err)) {
+            bad++;
+        } else {
+            tensor_cmp cmp = compare_floats(probs, want, 70, ATOL, RTOL);
+            bad += cmp.worst_ratio > 1;
+        }
+        ferc_classifier_free(c);
+    }
+    ck_assert_int_eq(bad, 0);
+    ferc_model_free(refs);
+    ferc_model_free(m);
+}
+END_TEST
+
+static ferc_status nan_detector(void *user, const ferc_image *img, ferc_box *boxes, int max, int *count,
+                                ferc_error *err)
+{
+    boxes[0] = (ferc_box){NAN, 0, 10, 10, 1};
+    *count = 1;
+    return FERC_OK;
+}
+
+START_TEST(detector_boxes_checked)
+{
+    ferc_detector *d;
+    ferc_error err;
+    ck_assert(ferc_detector_from_function(nan_detector, NULL, &d, &err) == FERC_OK);
+    uint8_t px[16] = {0};
+    ferc_image img = {4, 4, 1, px};
+    ferc_box b[4];
+    int n = -1;
+    ck_assert_int_eq(ferc_detect(d, &img, b, 4, &n, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(n, 0);
+    ck_assert_msg(strstr(err.message, "invalid box"), "%s", err.message);
+    ferc_detector_free(d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api");
@@ -270,6 +322,8 @@ int main(void)
     tcase_add_test(tc, analyze_faces_only);
     tcase_add_test(tc, detector_kinds);
     tcase_add_test(tc, stb_bug_guards);
+    tcase_add_test(tc, threads_share_a_model);
+    tcase_add_test(tc, detector_boxes_checked);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
