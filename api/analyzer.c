@@ -1,5 +1,5 @@
-/* analyzer.c - image in, faces with emotions out: detect, crop each face from the gray
- * image, classify all faces of the image in one batch. */
+/* analyzer.c - image in, faces with emotions out: detect, crop each face to the
+ * classifier's gray input, classify all faces of the image in one batch. */
 #include "ferc.h"
 #include "nn/model.h"
 
@@ -99,15 +99,12 @@ ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *fac
         n = 1;
     }
     if (n == 0) return FERC_OK;
-    ferc_image gray;
-    if ((s = ferc_image_to_gray(img, &gray, err))) return s;
     int kept = 0;
     for (int i = 0; i < n; i++) {
         /* A box entirely outside the image (a detector at the border) has no face to crop. */
-        if (ferc_face_crop(&gray, &a->boxes[i], fw, fh, a->crops + face_bytes * kept, NULL)) continue;
+        if (ferc_face_crop(img, &a->boxes[i], fw, fh, a->crops + face_bytes * kept, NULL)) continue;
         faces[kept++].box = a->boxes[i];
     }
-    free(gray.data);
     float *probs = malloc(sizeof(float) * FERC_NUM_EMOTIONS * (size_t)(kept ? kept : 1));
     if (!probs) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     s = ferc_classify(a->cls, a->crops, kept, probs, err);

@@ -41,35 +41,46 @@ static void linear_tap(int d, int n_in, int n_out, int *i0, int *i1, float *frac
     *frac = t;
 }
 
-ferc_status ferc_face_crop(const ferc_image *gray, const ferc_box *box, int out_w, int out_h, uint8_t *out,
+/* Gray value of pixel i: the pixel itself, or RGB2GRAY of it (the same formula as
+ * ferc_image_to_gray, so cropping RGB equals converting first, without converting a whole
+ * video frame to crop a face). */
+static inline float gray_at(const uint8_t *p, size_t i, int rgb)
+{
+    if (!rgb) return p[i];
+    p += 3 * i;
+    return (float)((p[0] * 4899 + p[1] * 9617 + p[2] * 1868 + 8192) >> 14);
+}
+
+ferc_status ferc_face_crop(const ferc_image *img, const ferc_box *box, int out_w, int out_h, uint8_t *out,
                            ferc_error *err)
 {
-    if (!gray || !gray->data || gray->channels != 1 || !box || !out || out_w < 1 || out_h < 1)
-        return ferc_set_error(err, FERC_ERR_ARG, "crop needs a gray image, a box and an output buffer");
+    if (!img || !img->data || (img->channels != 1 && img->channels != 3) || !box || !out || out_w < 1 || out_h < 1)
+        return ferc_set_error(err, FERC_ERR_ARG, "crop needs a gray or RGB image, a box and an output buffer");
     if (!isfinite(box->x) || !isfinite(box->y) || !isfinite(box->w) || !isfinite(box->h))
         return ferc_set_error(err, FERC_ERR_ARG, "face box is not finite");
     /* Integer box as the article's gray[y:y+h, x:x+w], clipped to the image. */
-    int x0 = (int)lroundf(box->x), y0 = (int)lroundf(box->y);
-    int x1 = (int)lroundf(box->x + box->w), y1 = (int)lroundf(box->y + box->h);
+    long x0 = lroundf(box->x), y0 = lroundf(box->y), x1 = lroundf(box->x + box->w), y1 = lroundf(box->y + box->h);
     if (x0 < 0) x0 = 0;
     if (y0 < 0) y0 = 0;
-    if (x1 > gray->width) x1 = gray->width;
-    if (y1 > gray->height) y1 = gray->height;
+    if (x1 > img->width) x1 = img->width;
+    if (y1 > img->height) y1 = img->height;
     if (x1 <= x0 || y1 <= y0)
         return ferc_set_error(err, FERC_ERR_ARG, "face box [%g, %g, %g, %g] lies outside the %dx%d image", box->x, box->y,
-                              box->w, box->h, gray->width, gray->height);
-    int cw = x1 - x0, ch = y1 - y0;
-    const uint8_t *src = gray->data + (size_t)y0 * gray->width + x0;
+                              box->w, box->h, img->width, img->height);
+    const int cw = (int)(x1 - x0), ch = (int)(y1 - y0), rgb = img->channels == 3;
+    const size_t origin = (size_t)y0 * img->width + (size_t)x0;
     for (int y = 0; y < out_h; y++) {
         int r0, r1;
         float ty;
         linear_tap(y, ch, out_h, &r0, &r1, &ty);
-        const uint8_t *a = src + (size_t)r0 * gray->width, *b = src + (size_t)r1 * gray->width;
+        const size_t a = origin + (size_t)r0 * img->width, b = origin + (size_t)r1 * img->width;
         for (int x = 0; x < out_w; x++) {
             int c0, c1;
             float tx;
             linear_tap(x, cw, out_w, &c0, &c1, &tx);
-            float top = a[c0] + tx * (a[c1] - a[c0]), bot = b[c0] + tx * (b[c1] - b[c0]);
+            float a0 = gray_at(img->data, a + c0, rgb), a1 = gray_at(img->data, a + c1, rgb);
+            float b0 = gray_at(img->data, b + c0, rgb), b1 = gray_at(img->data, b + c1, rgb);
+            float top = a0 + tx * (a1 - a0), bot = b0 + tx * (b1 - b0);
             float v = top + ty * (bot - top);
             out[(size_t)y * out_w + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : lrintf(v));
         }

@@ -226,9 +226,10 @@ void ferc_detector_free(ferc_detector *d);
  * gray->data is malloc'd; free it with free(). */
 ferc_status ferc_image_to_gray(const ferc_image *img, ferc_image *gray, ferc_error *err);
 /* The face in box (clipped to the image) resized to out_w x out_h gray bytes (bilinear,
- * pixel centres as OpenCV's INTER_LINEAR). img must be gray. Fails if the clipped box is
- * empty. */
-ferc_status ferc_face_crop(const ferc_image *gray, const ferc_box *box, int out_w, int out_h,
+ * pixel centres as OpenCV's INTER_LINEAR). img is gray or RGB; RGB pixels are converted as
+ * ferc_image_to_gray does, so the result is the same as converting first. Fails if the
+ * clipped box is empty. */
+ferc_status ferc_face_crop(const ferc_image *img, const ferc_box *box, int out_w, int out_h,
                            uint8_t *out, ferc_error *err);
 
 /* ---- analyzer: image in, faces with emotions out ---- */
