@@ -33,7 +33,9 @@
  * makes stbi__build_huffman write past its 257-entry size list; (2) a 16-bit PNM converted
  * to another channel count is converted as 8-bit and read past its buffer; (3) a PNM header
  * number of 10 or more digits overflows an int. Inputs that would reach any of them are
- * refused here, before stb parses them. */
+ * refused here, before stb parses them. A fourth guard bounds allocation: stb grows its
+ * PNG data buffer to a chunk's declared length before reading it, so a 2 KB file declaring
+ * a 1.5 GB chunk allocated 1.5 GB; chunks must fit in the file. */
 static int jpeg_huffman_ok(const unsigned char *p, int len)
 {
     int i = 0;
@@ -62,6 +64,18 @@ static int jpeg_huffman_ok(const unsigned char *p, int len)
     return 1;
 }
 
+static int png_chunks_ok(const unsigned char *p, int len)
+{
+    static const unsigned char sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    if (len < 8 || memcmp(p, sig, 8)) return 1;
+    for (long i = 8; i + 8 <= len;) {
+        uint32_t n = (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
+        if (n > (uint32_t)(len - i - 8)) return 0;
+        i += 12 + (long)n; /* length, type, data, CRC */
+    }
+    return 1;
+}
+
 /* Reads the PNM header's three numbers the way stbi__pnm_info does, counting digits. */
 static int pnm_numbers_ok(const unsigned char *buf, int len)
 {
@@ -80,6 +94,7 @@ static int pnm_numbers_ok(const unsigned char *buf, int len)
 static int guarded(const unsigned char *buf, int len)
 {
     if (!jpeg_huffman_ok(buf, len)) return stbi__err("corrupt JPEG Huffman table", "Corrupt JPEG");
+    if (!png_chunks_ok(buf, len)) return stbi__err("PNG chunk runs past the end of the file", "Corrupt PNG");
     stbi__context s;
     stbi__start_mem(&s, buf, len);
     if (stbi__pnm_test(&s)) {
