@@ -91,10 +91,11 @@ static int pnm_numbers_ok(const unsigned char *buf, int len)
     return 1;
 }
 
-static int guarded(const unsigned char *buf, int len)
+/* loading: 0 for stbi_info (which reads PNG headers only), 1 for stbi_load. */
+static int guarded(const unsigned char *buf, int len, int loading)
 {
     if (!jpeg_huffman_ok(buf, len)) return stbi__err("corrupt JPEG Huffman table", "Corrupt JPEG");
-    if (!png_chunks_ok(buf, len)) return stbi__err("PNG chunk runs past the end of the file", "Corrupt PNG");
+    if (loading && !png_chunks_ok(buf, len)) return stbi__err("PNG chunk runs past the end of the file", "Corrupt PNG");
     stbi__context s;
     stbi__start_mem(&s, buf, len);
     if (stbi__pnm_test(&s)) {
@@ -107,13 +108,13 @@ static int guarded(const unsigned char *buf, int len)
 
 int ferc_stbi_info(const unsigned char *buf, int len, int *w, int *h, int *c)
 {
-    return guarded(buf, len) && stbi_info_from_memory(buf, len, w, h, c);
+    return guarded(buf, len, 0) && stbi_info_from_memory(buf, len, w, h, c);
 }
 
 unsigned char *ferc_stbi_load(const unsigned char *buf, int len, int *w, int *h, int channels)
 {
     int c;
-    return guarded(buf, len) ? stbi_load_from_memory(buf, len, w, h, &c, channels) : NULL;
+    return guarded(buf, len, 1) ? stbi_load_from_memory(buf, len, w, h, &c, channels) : NULL;
 }
 
 const char *ferc_stbi_failure(void) { return stbi_failure_reason(); }

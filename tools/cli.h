@@ -79,6 +79,11 @@ int cli_eval(int argc, char **argv);
 int cli_video(int argc, char **argv);
 int cli_version(void);
 
+/* SVG of each track's smoothed probabilities: pts[t] holds n_pts[t] records of 8 floats
+ * (frame index, then the 7 probabilities). Returns 0, or -1 with a message printed. */
+int cli_write_plot(const char *path, const int *ids, const float *const *pts, const long *n_pts, int n_tracks,
+                   double fps, long frames);
+
 /* Annotation: draws each face's box and label onto rgb (3 channels). */
 void cli_annotate(ferc_image *rgb, const ferc_face *faces, int n);
 /* Draws text with the built-in 5x7 font, scaled, at (x, y) top-left, in colour. */

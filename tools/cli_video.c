@@ -239,9 +239,6 @@ static void print_summary(FILE *f, int json, const video_log *L, double fps)
     }
 }
 
-int cli_write_plot(const char *path, const int *ids, const float *const *pts, const long *n_pts, int n_tracks,
-                   double fps, long frames);
-
 int cli_video(int argc, char **argv)
 {
     cli_common o = {0};
@@ -346,7 +343,11 @@ int cli_video(int argc, char **argv)
     }
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv, NULL);
-    if (pthread_create(&th[0], NULL, reader, &p)) goto done;
+    if (pthread_create(&th[0], NULL, reader, &p)) {
+        pthread_cond_destroy(&p.cv);
+        pthread_mutex_destroy(&p.mu);
+        goto done;
+    }
     if (pthread_create(&th[1], NULL, detector, &p)) {
         pthread_mutex_lock(&p.mu);
         p.stop = 1;
