@@ -86,8 +86,5 @@ int cli_write_plot(const char *path, const int *ids, const float *const *pts, co
 
 /* Annotation: draws each face's box and label onto rgb (3 channels). */
 void cli_annotate(ferc_image *rgb, const ferc_face *faces, int n);
-/* Draws text with the built-in 5x7 font, scaled, at (x, y) top-left, in colour. */
-void cli_draw_text(ferc_image *rgb, int x, int y, int scale, const char *text, const uint8_t color[3]);
-int cli_text_width(const char *text, int scale);
 
 #endif

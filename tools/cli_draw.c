@@ -44,9 +44,10 @@ static void fill(ferc_image *im, int x0, int y0, int x1, int y1, const uint8_t c
         for (int x = x0; x < x1; x++) memcpy(im->data + ((size_t)y * im->width + x) * 3, c, 3);
 }
 
-int cli_text_width(const char *text, int scale) { return (int)strlen(text) * 6 * scale; }
+static int text_width(const char *text, int scale) { return (int)strlen(text) * 6 * scale; }
 
-void cli_draw_text(ferc_image *im, int x, int y, int scale, const char *text, const uint8_t color[3])
+/* text in the 5x7 font, each dot scale x scale pixels, top-left at (x, y) */
+static void draw_text(ferc_image *im, int x, int y, int scale, const char *text, const uint8_t color[3])
 {
     for (; *text; text++, x += 6 * scale) {
         const uint8_t *rows = NULL;
@@ -78,9 +79,9 @@ void cli_annotate(ferc_image *im, const ferc_face *faces, int n)
         fill(im, x1 - t, y0, x1, y1, c);
         char label[48];
         snprintf(label, sizeof label, "%s %.0f%%", ferc_emotion_name(f->emotion), 100 * f->probabilities[f->emotion]);
-        int lh = 9 * scale, lw = cli_text_width(label, scale) + 2 * scale;
+        int lh = 9 * scale, lw = text_width(label, scale) + 2 * scale;
         int ly = y0 - lh >= 0 ? y0 - lh : y0; /* above the box, or inside it at the top edge */
         fill(im, x0, ly, x0 + lw, ly + lh, c);
-        cli_draw_text(im, x0 + 2 * scale, ly + scale, scale, label, black);
+        draw_text(im, x0 + 2 * scale, ly + scale, scale, label, black);
     }
 }
