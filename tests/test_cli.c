@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "json.h"
 
+#include <stdarg.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,13 +29,43 @@ static char *slurp(const char *path)
     return s;
 }
 
-/* Runs `ferc ARGS` in a shell; fills *out and *err (malloc'd) and returns the exit code. */
-static int run(const char *args, char **out, char **err)
+/* Scratch files go in a directory of this run's own (made in main), so that suites running
+ * at the same time on one machine do not meet. tp("x") is "<that directory>/x". */
+static char tmpd[64];
+
+static const char *tp(const char *name)
 {
-    char o[] = "/tmp/ferc_cli_outXXXXXX", e[] = "/tmp/ferc_cli_errXXXXXX", cmd[4096];
-    int fo = mkstemp(o), fe = mkstemp(e);
-    ck_assert(fo >= 0 && fe >= 0);
-    close(fo), close(fe);
+    static char bufs[8][256];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", tmpd, name);
+    return b;
+}
+
+/* printf into a static buffer (for expected messages that name scratch files). */
+static const char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static const char *fmt(const char *f, ...)
+{
+    static char buf[1024];
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(buf, sizeof buf, f, ap);
+    va_end(ap);
+    return buf;
+}
+
+/* Runs `ferc ARGS` (printf-style) in a shell; fills *out and *err (malloc'd) and returns
+ * the exit code. */
+static int run(char **out, char **err, const char *args_fmt, ...) __attribute__((format(printf, 3, 4)));
+static int run(char **out, char **err, const char *args_fmt, ...)
+{
+    char args[2048], cmd[4096], o[300], e[300];
+    va_list ap;
+    va_start(ap, args_fmt);
+    vsnprintf(args, sizeof args, args_fmt, ap);
+    va_end(ap);
+    snprintf(o, sizeof o, "%s", tp("stdout"));
+    snprintf(e, sizeof e, "%s", tp("stderr"));
     snprintf(cmd, sizeof cmd, "%s %s >%s 2>%s", bin(), args, o, e);
     int st = system(cmd);
     *out = slurp(o), *err = slurp(e);
@@ -98,8 +129,8 @@ START_TEST(images_json_batch)
     ferc_model *r = refs();
     const float *faces = ref(r, "faces");
     char *out, *err;
-    int rc = run(TINY " --no-detect --threads 2 tests/cli/fer/sad/1.png no/such.png tests/ref/cases.txt "
-                      "tests/cli/fer/angry/0.png", &out, &err);
+    int rc = run(&out, &err, TINY " --no-detect --threads 2 tests/cli/fer/sad/1.png no/such.png tests/ref/cases.txt "
+                      "tests/cli/fer/angry/0.png");
     ck_assert_int_eq(rc, 1);
     json *l[8];
     ck_assert_int_eq(parse_lines(out, l, 8), 4);
@@ -126,7 +157,7 @@ START_TEST(images_directory_tta)
     ferc_model *r = refs();
     const float *tta = ref(r, "faces_tta");
     char *out, *err;
-    ck_assert_int_eq(run(TINY " --faces-only --tta --threads 3 tests/cli/fer", &out, &err), 0);
+    ck_assert_int_eq(run(&out, &err, TINY " --faces-only --tta --threads 3 tests/cli/fer"), 0);
     json *l[12];
     ck_assert_int_eq(parse_lines(out, l, 12), 10);
     for (int i = 0; i < 10; i++) {
@@ -141,13 +172,13 @@ END_TEST
 START_TEST(images_stdin_and_text)
 {
     char *out, *err;
-    ck_assert_int_eq(run(TINY " --no-detect - < tests/cli/fer/happy/0.png", &out, &err), 0);
+    ck_assert_int_eq(run(&out, &err, TINY " --no-detect - < tests/cli/fer/happy/0.png"), 0);
     json *j = json_parse(out);
     ck_assert(j);
     ck_assert_str_eq(json_get(j, "file")->str, "-");
     json_free(j);
     free(out), free(err);
-    ck_assert_int_eq(run(TINY " --no-detect --format text tests/cli/fer/happy/0.png", &out, &err), 0);
+    ck_assert_int_eq(run(&out, &err, TINY " --no-detect --format text tests/cli/fer/happy/0.png"), 0);
     ck_assert_msg(strstr(out, "tests/cli/fer/happy/0.png  48x48  1 face") && strstr(out, "box 0,0 48x48"), "%s", out);
     free(out), free(err);
 }
@@ -164,55 +195,55 @@ START_TEST(bad_images)
     size_t n;
     unsigned char *png = read_file("tests/cli/scene.png", &n);
     ck_assert(png);
-    FILE *f = fopen("/tmp/ferc_cli_huge.png", "wb");
+    FILE *f = fopen(tp("huge.png"), "wb");
     fwrite(huge, 1, sizeof huge, f);
     fclose(f);
     unsigned char big[sizeof huge];
     memcpy(big, huge, sizeof huge);
     big[18] = big[22] = 0x27, big[19] = big[23] = 0x10; /* 10000 */
     big[17] = big[21] = 0;
-    f = fopen("/tmp/ferc_cli_big.png", "wb");
+    f = fopen(tp("big.png"), "wb");
     fwrite(big, 1, sizeof big, f);
     fclose(f);
-    f = fopen("/tmp/ferc_cli_cut.png", "wb");
+    f = fopen(tp("cut.png"), "wb");
     fwrite(png, 1, n / 2, f);
     fclose(f);
-    fclose(fopen("/tmp/ferc_cli_empty.png", "wb"));
+    fclose(fopen(tp("empty.png"), "wb"));
     free(png);
-    ck_assert_int_eq(run(TINY " --no-detect /tmp/ferc_cli_huge.png /tmp/ferc_cli_big.png /tmp/ferc_cli_cut.png "
-                         "/tmp/ferc_cli_empty.png tests/cli/fer/fear/0.png", &out, &err), 1);
-    ck_assert_msg(strstr(err, "ferc: /tmp/ferc_cli_huge.png: not a supported image"), "%s", err);
-    ck_assert_msg(strstr(err, "/tmp/ferc_cli_big.png: image header says 10000x10000 pixels"), "%s", err);
-    ck_assert_msg(strstr(err, "/tmp/ferc_cli_cut.png: corrupt or truncated image: PNG chunk runs past the end"), "%s", err);
-    ck_assert_msg(strstr(err, "/tmp/ferc_cli_empty.png: empty file"), "%s", err);
+    ck_assert_int_eq(run(&out, &err, TINY " --no-detect %s/huge.png %s/big.png %s/cut.png "
+                         "%s/empty.png tests/cli/fer/fear/0.png", tmpd, tmpd, tmpd, tmpd), 1);
+    ck_assert_msg(strstr(err, fmt("ferc: %s/huge.png: not a supported image", tmpd)), "%s", err);
+    ck_assert_msg(strstr(err, fmt("%s/big.png: image header says 10000x10000 pixels", tmpd)), "%s", err);
+    ck_assert_msg(strstr(err, fmt("%s/cut.png: corrupt or truncated image: PNG chunk runs past the end", tmpd)), "%s", err);
+    ck_assert_msg(strstr(err, fmt("%s/empty.png: empty file", tmpd)), "%s", err);
     json *l[5];
     ck_assert_int_eq(parse_lines(out, l, 5), 5);
     ck_assert_int_eq(json_get(l[4], "faces")->n, 1);
     for (int i = 0; i < 5; i++) json_free(l[i]);
     free(out), free(err);
-    unlink("/tmp/ferc_cli_huge.png"), unlink("/tmp/ferc_cli_big.png"), unlink("/tmp/ferc_cli_cut.png"), unlink("/tmp/ferc_cli_empty.png");
+    unlink(tp("huge.png")), unlink(tp("big.png")), unlink(tp("cut.png")), unlink(tp("empty.png"));
 }
 END_TEST
 
 START_TEST(bad_models_and_options)
 {
     char *out, *err;
-    ck_assert_int_eq(run("--model tests/ref/article_cnn.ferc --no-detect tests/cli/scene.png", &out, &err), 1);
+    ck_assert_int_eq(run(&out, &err, "--model tests/ref/article_cnn.ferc --no-detect tests/cli/scene.png"), 1);
     ck_assert_msg(strstr(err, "tests/ref/article_cnn.ferc: model task is 'test'"), "%s", err);
     free(out), free(err);
-    ck_assert_int_eq(run("--model tests/cli/scene.png --no-detect tests/cli/scene.png", &out, &err), 1);
+    ck_assert_int_eq(run(&out, &err, "--model tests/cli/scene.png --no-detect tests/cli/scene.png"), 1);
     ck_assert_msg(strstr(err, "tests/cli/scene.png: not a ferc weight file"), "%s", err);
     free(out), free(err);
-    ck_assert_int_eq(run(TINY " --classifier resnet x.png", &out, &err), 2);
+    ck_assert_int_eq(run(&out, &err, TINY " --classifier resnet x.png"), 2);
     ck_assert_msg(strstr(err, "--classifier resnet: expected one of cnn small lbp-svm"), "%s", err);
     free(out), free(err);
-    ck_assert_int_eq(run(TINY " --bogus x.png", &out, &err), 2);
+    ck_assert_int_eq(run(&out, &err, TINY " --bogus x.png"), 2);
     ck_assert_msg(strstr(err, "unknown option --bogus"), "%s", err);
     free(out), free(err);
-    ck_assert_int_eq(run("--help", &out, &err), 0);
+    ck_assert_int_eq(run(&out, &err, "--help"), 0);
     ck_assert(strstr(out, "Examples:") && strstr(out, "--annotate DIR") && strstr(out, "ferc eval --data"));
     free(out), free(err);
-    ck_assert_int_eq(run("version", &out, &err), 0);
+    ck_assert_int_eq(run(&out, &err, "version"), 0);
     ck_assert_msg(strstr(out, "ferc " FERC_VERSION_STRING) && strstr(out, ferc_isa_name()), "%s", out);
     free(out), free(err);
 }
@@ -231,7 +262,7 @@ START_TEST(eval_matches_reference)
         correct += best == (int)labels[i];
     }
     char *out, *err;
-    ck_assert_int_eq(run("eval --data tests/cli/fer --tta --threads 2 " TINY, &out, &err), 0);
+    ck_assert_int_eq(run(&out, &err, "eval --data tests/cli/fer --tta --threads 2 " TINY), 0);
     json *j = json_parse(out);
     ck_assert_msg(j != NULL, "%s", out);
     ck_assert(json_get(j, "images")->num == 10);
@@ -252,10 +283,10 @@ START_TEST(eval_matches_reference)
     }
     json_free(j);
     free(out), free(err);
-    ck_assert_int_eq(run("eval --data tests/no-such-dir " TINY, &out, &err), 1);
+    ck_assert_int_eq(run(&out, &err, "eval --data tests/no-such-dir " TINY), 1);
     ck_assert_msg(strstr(err, "tests/no-such-dir: No such file or directory"), "%s", err);
     free(out), free(err);
-    ck_assert_int_eq(run("eval --data tests/ref " TINY, &out, &err), 1);
+    ck_assert_int_eq(run(&out, &err, "eval --data tests/ref " TINY), 1);
     ck_assert_msg(strstr(err, "tests/ref: no images in class folders"), "%s", err);
     free(out), free(err);
     ferc_model_free(r);
@@ -266,14 +297,13 @@ END_TEST
 START_TEST(annotate_draws_boxes)
 {
     char *out, *err;
-    system("rm -rf /tmp/ferc_cli_ann");
-    ck_assert_int_eq(run(TINY " --no-detect --annotate /tmp/ferc_cli_ann tests/cli/scene.png", &out, &err), 0);
+    ck_assert_int_eq(run(&out, &err, TINY " --no-detect --annotate %s/ann tests/cli/scene.png", tmpd), 0);
     json *j = json_parse(out);
     ck_assert(j);
     ck_assert_int_eq(json_get(j, "faces")->n, 1);
     ferc_image a, b;
     ferc_error e;
-    ck_assert_msg(ferc_image_load("/tmp/ferc_cli_ann/tests_cli_scene.png", 3, &a, &e) == FERC_OK, "%s", e.message);
+    ck_assert_msg(ferc_image_load(tp("ann/tests_cli_scene.png"), 3, &a, &e) == FERC_OK, "%s", e.message);
     ck_assert(ferc_image_load("tests/cli/scene.png", 3, &b, &e) == FERC_OK);
     ck_assert(a.width == b.width && a.height == b.height);
     /* Whole-image box: the left edge column is drawn, the centre is untouched. */
@@ -291,7 +321,6 @@ START_TEST(annotate_draws_boxes)
     ferc_image_free(&a), ferc_image_free(&b);
     json_free(j);
     free(out), free(err);
-    system("rm -rf /tmp/ferc_cli_ann");
 }
 END_TEST
 
@@ -323,9 +352,9 @@ START_TEST(video_json_summary_plot)
     static const int seq[5] = {0, 0, 2, 2, 2};
     ferc_model *r = refs();
     const float *p = ref(r, "faces");
-    write_clip("/tmp/ferc_cli_clip.y4m", seq, 5, 0);
+    write_clip(tp("clip.y4m"), seq, 5, 0);
     char *out, *err;
-    ck_assert_int_eq(run("video --no-detect --window 2 --format json " TINY " /tmp/ferc_cli_clip.y4m", &out, &err), 0);
+    ck_assert_int_eq(run(&out, &err, "video --no-detect --window 2 --format json " TINY " %s/clip.y4m", tmpd), 0);
     json *l[6];
     ck_assert_int_eq(parse_lines(out, l, 6), 5);
     int counts[7] = {0};
@@ -348,8 +377,8 @@ START_TEST(video_json_summary_plot)
     }
     free(out), free(err);
 
-    ck_assert_int_eq(run("video --no-detect --window 2 --summary --format json --plot /tmp/ferc_cli_plot.svg " TINY
-                         " - < /tmp/ferc_cli_clip.y4m", &out, &err), 0);
+    ck_assert_int_eq(run(&out, &err, "video --no-detect --window 2 --summary --format json --plot %s/plot.svg " TINY
+                         " - < %s/clip.y4m", tmpd, tmpd), 0);
     json *s = json_parse(out);
     ck_assert_msg(s != NULL, "%s", out);
     ck_assert(json_get(s, "track")->num == 1 && json_get(s, "frames")->num == 5);
@@ -362,7 +391,7 @@ START_TEST(video_json_summary_plot)
     ck_assert_str_eq(json_get(s, "dominant")->str, ferc_emotion_name(dom));
     json_free(s);
     free(out), free(err);
-    char *svg = slurp("/tmp/ferc_cli_plot.svg");
+    char *svg = slurp(tp("plot.svg"));
     ck_assert(svg && strstr(svg, "<svg") && strstr(svg, "<g id=\"track1\">") && strstr(svg, "</svg>"));
     int lines = 0;
     for (char *q = svg; (q = strstr(q, "<polyline")); q++) {
@@ -374,13 +403,13 @@ START_TEST(video_json_summary_plot)
     }
     ck_assert_int_eq(lines, 7);
     free(svg);
-    unlink("/tmp/ferc_cli_plot.svg");
+    unlink(tp("plot.svg"));
 
-    ck_assert_int_eq(run("video --no-detect " TINY " /tmp/ferc_cli_clip.y4m", &out, &err), 0);
+    ck_assert_int_eq(run(&out, &err, "video --no-detect " TINY " %s/clip.y4m", tmpd), 0);
     ck_assert_msg(!strncmp(out, "frame,time,track,x,y,w,h,score,emotion,angry,disgust,fear,happy,sad,surprise,neutral\n"
                                 "0,0.000,1,0,0,48,48,1,", 105), "%s", out);
     free(out), free(err);
-    unlink("/tmp/ferc_cli_clip.y4m");
+    unlink(tp("clip.y4m"));
     ferc_model_free(r);
 }
 END_TEST
@@ -389,21 +418,21 @@ START_TEST(video_bad_streams)
 {
     static const int seq[3] = {1, 1, 1};
     char *out, *err;
-    write_clip("/tmp/ferc_cli_cut.y4m", seq, 3, 100);
-    ck_assert_int_eq(run("video --no-detect --format json " TINY " /tmp/ferc_cli_cut.y4m", &out, &err), 1);
+    write_clip(tp("cut.y4m"), seq, 3, 100);
+    ck_assert_int_eq(run(&out, &err, "video --no-detect --format json " TINY " %s/cut.y4m", tmpd), 1);
     json *l[4];
     ck_assert_int_eq(parse_lines(out, l, 4), 2); /* the two whole frames are still reported */
     json_free(l[0]), json_free(l[1]);
-    ck_assert_msg(strstr(err, "/tmp/ferc_cli_cut.y4m: frame 3 truncated: 2204 of 2304 bytes"), "%s", err);
+    ck_assert_msg(strstr(err, fmt("%s/cut.y4m: frame 3 truncated: 2204 of 2304 bytes", tmpd)), "%s", err);
     free(out), free(err);
-    unlink("/tmp/ferc_cli_cut.y4m");
-    ck_assert_int_eq(run("video --no-detect " TINY " tests/cli/scene.png", &out, &err), 1);
+    unlink(tp("cut.y4m"));
+    ck_assert_int_eq(run(&out, &err, "video --no-detect " TINY " tests/cli/scene.png"), 1);
     ck_assert_msg(strstr(err, "tests/cli/scene.png: not a YUV4MPEG2 stream"), "%s", err);
     free(out), free(err);
-    ck_assert_int_eq(run("video --no-detect " TINY " /no/such.y4m", &out, &err), 1);
+    ck_assert_int_eq(run(&out, &err, "video --no-detect " TINY " /no/such.y4m"), 1);
     ck_assert_msg(strstr(err, "/no/such.y4m: No such file"), "%s", err);
     free(out), free(err);
-    ck_assert_int_eq(run("video --window 0 x.y4m", &out, &err), 2);
+    ck_assert_int_eq(run(&out, &err, "video --window 0 x.y4m"), 2);
     ck_assert_msg(strstr(err, "--window 0"), "%s", err);
     free(out), free(err);
 }
@@ -416,11 +445,10 @@ START_TEST(example_program)
     const float *tta = ref(r, "faces_tta") + 7 * 2; /* happy/0 */
     const char *build = getenv("FERC_BUILD");
     char cmd[1024], *out;
-    snprintf(cmd, sizeof cmd, "%s/examples/analyze tests/cli/emotion_tiny.ferc tests/cli/fer/happy/0.png >/tmp/ferc_example.txt",
-             build && *build ? build : "build");
+    snprintf(cmd, sizeof cmd, "%s/examples/analyze tests/cli/emotion_tiny.ferc tests/cli/fer/happy/0.png >%s",
+             build && *build ? build : "build", tp("example.txt"));
     ck_assert_int_eq(system(cmd), 0);
-    ck_assert(out = slurp("/tmp/ferc_example.txt"));
-    unlink("/tmp/ferc_example.txt");
+    ck_assert(out = slurp(tp("example.txt")));
     ck_assert_msg(!strncmp(out, "face 0 at 0,0 size 48x48: ", 26), "%s", out);
     for (int k = 0; k < 7; k++) {
         char key[32];
@@ -436,6 +464,11 @@ END_TEST
 
 int main(void)
 {
+    snprintf(tmpd, sizeof tmpd, "/tmp/ferc_test_cli_XXXXXX");
+    if (!mkdtemp(tmpd)) {
+        perror("mkdtemp");
+        return EXIT_FAILURE;
+    }
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
     tcase_set_timeout(tc, 120);
@@ -450,5 +483,9 @@ int main(void)
     tcase_add_test(tc, video_json_summary_plot);
     tcase_add_test(tc, video_bad_streams);
     suite_add_tcase(s, tc);
-    return run_suite(s);
+    int rc = run_suite(s);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpd);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpd);
+    return rc;
 }
