@@ -22,7 +22,7 @@ CFLAGS_BASE += -DFERC_WITH_OPENBLAS $(shell pkg-config --cflags openblas 2>/dev/
 LDLIBS      += $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
 
-LIB_SRC  = $(sort $(wildcard kernels/*.c nn/*.c detect/*.c))
+LIB_SRC  = $(sort $(wildcard kernels/*.c nn/*.c detect/*.c api/*.c video/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -49,16 +49,26 @@ $(LIBA): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 libferc.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS) $(LDFLAGS)
-ferc: $(BUILD)/tools/ferc.o $(LIBA)
+CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,tools/ferc.c $(sort $(wildcard tools/cli_*.c)))
+ferc: $(CLI_OBJ) $(LIBA)
+	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
+# The command as tests/test_cli.c runs it: built with this build's flags (ASan in make asan).
+$(BUILD)/ferc: $(CLI_OBJ) $(LIBA)
 	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -Itests $< $(LIBA) -o $@ $(CHECK_LIBS) $(LDLIBS) $(LDFLAGS)
 
+# Example programs use only the public header; the tests run them.
+EXAMPLES = $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+$(BUILD)/examples/%: examples/%.c include/ferc.h $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) $(LDFLAGS)
+
 # The suite runs every test binary once per ISA path this CPU has (FERC_ISA forces the
 # scalar and AVX2 paths too, so machines without AVX-512 are covered on this one).
-test: check-deps $(LIBA) $(TEST_BIN)
+test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 
 asan:
@@ -66,7 +76,7 @@ asan:
 	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
-valgrind: $(LIBA) $(TEST_BIN)
+valgrind: $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@FERC_VALGRIND=1 sh tests/run.sh $(TEST_BIN)
 
 # Benchmarks (docs/performance.md): kernels against the FMA peak, the scalar reference and
@@ -113,7 +123,7 @@ install: all
 clean:
 	rm -rf build libferc.a libferc.so ferc
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/tools/ferc.d
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # ---- LBP + linear SVM fallback classifier (docs/LBP_SVM.md) ----
 # The trainer and the benchmark are built with everything else so they never rot.
@@ -122,9 +132,9 @@ FER2013 ?= ../shared/data/fer2013
 LBP_FEATS ?= --feat 8,1,8,8,4,4,2 --feat 8,2,8,8,4,4,2 --feat 8,3,8,8,4,4,2
 LBP_C ?= 0.001,0.003
 all: $(BUILD)/tools/train_svm $(BUILD)/bench/lbp_svm
-$(BUILD)/tools/train_svm $(BUILD)/bench/lbp_svm: $(BUILD)/%: %.c libferc.a
+$(BUILD)/tools/train_svm $(BUILD)/bench/lbp_svm: $(BUILD)/%: %.c $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< libferc.a -o $@ $(LDLIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) $(LDFLAGS)
 .PHONY: train-lbp bench-lbp
 train-lbp: $(BUILD)/tools/train_svm
 	$(BUILD)/tools/train_svm --data $(FER2013) --out $(BUILD)/lbp_svm $(LBP_FEATS) --C $(LBP_C)

@@ -29,17 +29,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s MODEL.ferc IMAGE [WIDTH HEIGHT [THRESHOLD [THREADS [REPEAT]]]]\n", argv[0]);
         return 2;
     }
-    ferc_detect_options opt = {0, 0, FERC_DETECT_DEFAULT_THRESHOLD, 0};
+    ferc_ssd_options opt = {0, 0, FERC_SSD_DEFAULT_THRESHOLD, 0};
     if (argc > 4) opt.input_width = atoi(argv[3]), opt.input_height = atoi(argv[4]);
     if (argc > 5) opt.threshold = (float)atof(argv[5]);
     if (argc > 6) opt.threads = atoi(argv[6]);
     int repeat = argc > 7 ? atoi(argv[7]) : 1;
     if (repeat < 1 || repeat > 1000) repeat = 1;
     ferc_error err;
-    ferc_detector *d;
-    ferc_detector_state *s;
+    ferc_ssd *d;
+    ferc_ssd_state *s;
     ferc_image img;
-    if (ferc_detector_load(argv[1], &d, &err) || ferc_detector_state_create(d, &s, &err) ||
+    if (ferc_ssd_load(argv[1], &d, &err) || ferc_ssd_state_create(d, &s, &err) ||
         ferc_image_load(argv[2], 3, &img, &err)) {
         fprintf(stderr, "detect_faces: %s\n", err.message);
         return 1;
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
     int n = 0;
     for (int r = 0; r < repeat; r++) {
         double t0 = now_ms();
-        if (ferc_detect(d, s, &img, &opt, faces, MAX, &n, &err)) {
+        if (ferc_ssd_detect(d, s, &img, &opt, faces, MAX, &n, &err)) {
             fprintf(stderr, "detect_faces: %s\n", err.message);
             return 1;
         }
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     }
     free(ms);
     ferc_image_free(&img);
-    ferc_detector_state_free(s);
-    ferc_detector_free(d);
+    ferc_ssd_state_free(s);
+    ferc_ssd_free(d);
     return 0;
 }

@@ -66,7 +66,7 @@ def capped(W, H, cap):
 
 def rules(W, H):
     """Candidate passes (input sizes) for a W x H image. "auto" is ferc's default
-    (ferc_detector_auto_sizes): 300x300 plus the image at its size (long side <= 1024)."""
+    (ferc_ssd_auto_sizes): 300x300 plus the image at its size (long side <= 1024)."""
     return {
         "300x300 (OpenCV sample)": [(300, 300)],
         "long side 640": [capped(W, H, 640)],
@@ -78,7 +78,7 @@ def rules(W, H):
 
 def merge(passes):
     """Union of several passes' detections: by score, dropping boxes with IoU > 0.45 to a
-    better one (ferc_detect's merge)."""
+    better one (ferc_ssd_detect's merge)."""
     dets = sorted([d for p in passes for d in p], key=lambda d: -d[4])
     kept = []
     for d in dets:

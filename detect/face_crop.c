@@ -23,7 +23,7 @@
 #define FER_BOX_CY 0.509f
 #define MAX_SIDE 8192
 
-void ferc_face_crop_rect(const ferc_face_box *face, int *x, int *y, int *side)
+void ferc_face_crop_fer_rect(const ferc_face_box *face, int *x, int *y, int *side)
 {
     const float w = face->x1 - face->x0, h = face->y1 - face->y0;
     const float s = (w / FER_BOX_W + h / FER_BOX_H) * 0.5f;
@@ -37,7 +37,7 @@ void ferc_face_crop_rect(const ferc_face_box *face, int *x, int *y, int *side)
 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-ferc_status ferc_face_crop(const ferc_image *img, const ferc_face_box *face, int size, ferc_image *out,
+ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_face_box *face, int size, ferc_image *out,
                            ferc_error *err)
 {
     if (out) out->data = NULL;
@@ -53,7 +53,7 @@ ferc_status ferc_face_crop(const ferc_image *img, const ferc_face_box *face, int
         return ferc_set_error(err, FERC_ERR_ARG, "face_crop: box larger than %d pixels or far outside the image",
                               MAX_SIDE);
     int x, y, side;
-    ferc_face_crop_rect(face, &x, &y, &side);
+    ferc_face_crop_fer_rect(face, &x, &y, &side);
     if (side > MAX_SIDE) return ferc_set_error(err, FERC_ERR_ARG, "face_crop: crop of %d pixels too large", side);
     ferc_image sq = {side, side, img->channels, malloc((size_t)side * side * img->channels)};
     if (!sq.data) return ferc_set_error(err, FERC_ERR_NOMEM, "face_crop: out of memory");

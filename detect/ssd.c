@@ -36,7 +36,7 @@ typedef struct {
     float ar[MAX_AR];
 } ssd_head;
 
-struct ferc_detector {
+struct ferc_ssd {
     ferc_model *model;
     int n_heads;
     ssd_head heads[MAX_HEADS];
@@ -62,7 +62,7 @@ typedef struct {
 } ssd_slot;
 
 /* Two slots, so that the automatic mode's two input sizes do not rebuild contexts. */
-struct ferc_detector_state {
+struct ferc_ssd_state {
     ssd_slot slot[2];
     ssd_slot *cur;         /* the slot ferc_ssd_prepare chose */
     unsigned tick;
@@ -82,7 +82,7 @@ static int find_value(const ferc_model *m, const char *name)
     return -1;
 }
 
-static ferc_status parse_meta(ferc_detector *d, ferc_error *err)
+static ferc_status parse_meta(ferc_ssd *d, ferc_error *err)
 {
     const ferc_model *m = d->model;
     const char *v;
@@ -136,30 +136,30 @@ static ferc_status parse_meta(ferc_detector *d, ferc_error *err)
     return FERC_OK;
 }
 
-ferc_status ferc_detector_load(const char *path, ferc_detector **out, ferc_error *err)
+ferc_status ferc_ssd_load(const char *path, ferc_ssd **out, ferc_error *err)
 {
     if (!path || !out) return ferc_set_error(err, FERC_ERR_ARG, "no path or output pointer");
     *out = NULL;
-    ferc_detector *d = calloc(1, sizeof *d);
+    ferc_ssd *d = calloc(1, sizeof *d);
     if (!d) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     ferc_status s = ferc_model_load(path, &d->model, err);
     if (!s && (s = parse_meta(d, err))) ferc_error_prefix(err, path);
     if (s) {
-        ferc_detector_free(d);
+        ferc_ssd_free(d);
         return s;
     }
     *out = d;
     return FERC_OK;
 }
 
-void ferc_detector_free(ferc_detector *d)
+void ferc_ssd_free(ferc_ssd *d)
 {
     if (!d) return;
     ferc_model_free(d->model);
     free(d);
 }
 
-ferc_status ferc_detector_state_create(const ferc_detector *d, ferc_detector_state **out, ferc_error *err)
+ferc_status ferc_ssd_state_create(const ferc_ssd *d, ferc_ssd_state **out, ferc_error *err)
 {
     if (!d || !out) return ferc_set_error(err, FERC_ERR_ARG, "no detector or output pointer");
     *out = calloc(1, sizeof **out);
@@ -179,7 +179,7 @@ static void release(ssd_slot *s)
     memset(s, 0, sizeof *s);
 }
 
-void ferc_detector_state_free(ferc_detector_state *s)
+void ferc_ssd_state_free(ferc_ssd_state *s)
 {
     if (!s) return;
     release(&s->slot[0]);
@@ -205,7 +205,7 @@ static int cell_boxes(const ssd_head *h, float *bw, float *bh)
     return n;
 }
 
-static ferc_status make_priors(const ferc_detector *d, ssd_slot *s, const ferc_shape *shapes,
+static ferc_status make_priors(const ferc_ssd *d, ssd_slot *s, const ferc_shape *shapes,
                                ferc_error *err)
 {
     int64_t total = 0;
@@ -240,7 +240,7 @@ static ferc_status make_priors(const ferc_detector *d, ssd_slot *s, const ferc_s
     return FERC_OK;
 }
 
-ferc_status ferc_ssd_prepare(const ferc_detector *d, ferc_detector_state *state, int width, int height,
+ferc_status ferc_ssd_prepare(const ferc_ssd *d, ferc_ssd_state *state, int width, int height,
                              ferc_error *err)
 {
     state->tick++;
@@ -283,13 +283,13 @@ ferc_status ferc_ssd_prepare(const ferc_detector *d, ferc_detector_state *state,
     return st;
 }
 
-const float *ferc_ssd_priors(const ferc_detector_state *s, int *count)
+const float *ferc_ssd_priors(const ferc_ssd_state *s, int *count)
 {
     *count = s->cur ? s->cur->n_priors : 0;
     return s->cur ? s->cur->priors : NULL;
 }
 
-ferc_context *ferc_ssd_context(ferc_detector_state *s) { return s->cur ? s->cur->ctx : NULL; }
+ferc_context *ferc_ssd_context(ferc_ssd_state *s) { return s->cur ? s->cur->ctx : NULL; }
 
 static float box_area(const ferc_ssd_det *b)
 {
@@ -320,7 +320,7 @@ static void sort_desc(int *idx, const float *score, int n, int *tmp)
     }
 }
 
-int ferc_ssd_detection_output(const ferc_detector *d, ferc_detector_state *state, const float *loc, const float *conf,
+int ferc_ssd_detection_output(const ferc_ssd *d, ferc_ssd_state *state, const float *loc, const float *conf,
                               ferc_ssd_det *out, int max)
 {
     ssd_slot *s = state->cur;
@@ -354,9 +354,9 @@ int ferc_ssd_detection_output(const ferc_detector *d, ferc_detector_state *state
     return kept;
 }
 
-int ferc_detector_auto_sizes(int image_width, int image_height, int sizes[2][2])
+int ferc_ssd_auto_sizes(int image_width, int image_height, int sizes[2][2])
 {
-    sizes[0][0] = sizes[0][1] = FERC_DETECT_DEFAULT_SIZE;
+    sizes[0][0] = sizes[0][1] = FERC_SSD_DEFAULT_SIZE;
     const int longest = image_width > image_height ? image_width : image_height;
     if (longest <= 400) return 1;
     /* The image at its own scale, long side at most 1024, for the faces 300x300 loses. */
@@ -367,8 +367,8 @@ int ferc_detector_auto_sizes(int image_width, int image_height, int sizes[2][2])
 }
 
 /* One pass at a w x h input: appends detections above the threshold to s->found (pixels). */
-static ferc_status run_pass(const ferc_detector *d, ferc_detector_state *state, const ferc_image *img, int w, int h,
-                            const ferc_detect_options *o, int *n_found, ferc_error *err)
+static ferc_status run_pass(const ferc_ssd *d, ferc_ssd_state *state, const ferc_image *img, int w, int h,
+                            const ferc_ssd_options *o, int *n_found, ferc_error *err)
 {
     ferc_status st = ferc_ssd_prepare(d, state, w, h, err);
     if (st) return st;
@@ -413,8 +413,8 @@ static float box_iou(const ferc_face_box *a, const ferc_face_box *b)
     return iou(&x, &y);
 }
 
-ferc_status ferc_detect(const ferc_detector *d, ferc_detector_state *s, const ferc_image *img,
-                        const ferc_detect_options *opt, ferc_face_box *out, int max_faces, int *n_faces,
+ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_image *img,
+                        const ferc_ssd_options *opt, ferc_face_box *out, int max_faces, int *n_faces,
                         ferc_error *err)
 {
     if (n_faces) *n_faces = 0;
@@ -423,14 +423,14 @@ ferc_status ferc_detect(const ferc_detector *d, ferc_detector_state *s, const fe
     if (!img->data || img->width < 1 || img->height < 1 || (img->channels != 1 && img->channels != 3) ||
         (int64_t)img->width * img->height > FERC_IMAGE_MAX_PIXELS)
         return ferc_set_error(err, FERC_ERR_ARG, "detect: not a valid gray or RGB image");
-    ferc_detect_options o = {0, 0, FERC_DETECT_DEFAULT_THRESHOLD, 0};
+    ferc_ssd_options o = {0, 0, FERC_SSD_DEFAULT_THRESHOLD, 0};
     if (opt) o = *opt;
     if (!(o.threshold >= 0 && o.threshold <= 1))
         return ferc_set_error(err, FERC_ERR_ARG, "detect: threshold %g is not in [0, 1]", (double)o.threshold);
     if ((o.input_width > 0) != (o.input_height > 0) || o.input_width < 0 || o.input_height < 0)
         return ferc_set_error(err, FERC_ERR_ARG, "detect: give both input width and height, or neither");
     int sizes[2][2] = {{o.input_width, o.input_height}, {0, 0}};
-    const int passes = o.input_width ? 1 : ferc_detector_auto_sizes(img->width, img->height, sizes);
+    const int passes = o.input_width ? 1 : ferc_ssd_auto_sizes(img->width, img->height, sizes);
     if (s->found_cap < passes * d->keep_top_k) {
         free(s->found);
         s->found_cap = 0;

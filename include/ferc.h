@@ -149,55 +149,55 @@ ferc_status ferc_image_crop(const ferc_image *src, int x, int y, int width, int 
 
 /* ---- face detection (detect/ssd.c, docs/detection.md) ------------------------------- */
 /* OpenCV's res10 SSD face detector (weights/face_res10.ferc), run on the engine with
- * OpenCV's prior boxes, decoding and NMS. A ferc_detector is read-only after loading and can
- * serve any number of threads; each thread needs its own ferc_detector_state (contexts and
+ * OpenCV's prior boxes, decoding and NMS. A ferc_ssd is read-only after loading and can
+ * serve any number of threads; each thread needs its own ferc_ssd_state (contexts and
  * buffers for the two input sizes used last, rebuilt when another size comes). */
 
-typedef struct ferc_detector ferc_detector;
-typedef struct ferc_detector_state ferc_detector_state;
+typedef struct ferc_ssd ferc_ssd;
+typedef struct ferc_ssd_state ferc_ssd_state;
 
 typedef struct {
     float x0, y0, x1, y1; /* corners in input-image pixels (may lie outside the image) */
     float score;          /* face confidence, 0..1 */
 } ferc_face_box;
 
-#define FERC_DETECT_DEFAULT_SIZE 300
-#define FERC_DETECT_DEFAULT_THRESHOLD 0.5f
+#define FERC_SSD_DEFAULT_SIZE 300
+#define FERC_SSD_DEFAULT_THRESHOLD 0.5f
 
 typedef struct {
-    int input_width, input_height; /* network input; 0 and 0: ferc_detector_auto_sizes */
+    int input_width, input_height; /* network input; 0 and 0: ferc_ssd_auto_sizes */
     float threshold;               /* faces with score > threshold are returned */
     int threads;                   /* 0: the context default */
-} ferc_detect_options;
+} ferc_ssd_options;
 
-ferc_status ferc_detector_load(const char *path, ferc_detector **out, ferc_error *err);
-void ferc_detector_free(ferc_detector *d);
-ferc_status ferc_detector_state_create(const ferc_detector *d, ferc_detector_state **out,
+ferc_status ferc_ssd_load(const char *path, ferc_ssd **out, ferc_error *err);
+void ferc_ssd_free(ferc_ssd *d);
+ferc_status ferc_ssd_state_create(const ferc_ssd *d, ferc_ssd_state **out,
                                        ferc_error *err);
-void ferc_detector_state_free(ferc_detector_state *s);
+void ferc_ssd_state_free(ferc_ssd_state *s);
 /* The passes (network input sizes) used for an image of this size when the options give
  * none; returns 1 or 2. Images up to 400 pixels on the long side: one pass at 300x300
  * (OpenCV's sample). Larger: 300x300 and the image at its own size (long side at most 1024),
  * merged, which finds the small faces 300x300 loses (docs/detection.md has the recall). */
-int ferc_detector_auto_sizes(int image_width, int image_height, int sizes[2][2]);
+int ferc_ssd_auto_sizes(int image_width, int image_height, int sizes[2][2]);
 /* Finds faces in an RGB (or gray) image: per pass, the image is resized to the input size as
  * OpenCV's sample does (cv2.resize, bilinear), the mean subtracted in BGR order, the network
  * run; the detections above the threshold (of all passes, a later pass adding only faces
  * that no earlier box overlaps with IoU > 0.45) are written to out, best first. *n_faces is
  * the number found, which may exceed max_faces (only max_faces are written). opt may be
  * NULL. With one given input size the result equals OpenCV's sample at that size. */
-ferc_status ferc_detect(const ferc_detector *d, ferc_detector_state *s, const ferc_image *img,
-                        const ferc_detect_options *opt, ferc_face_box *out, int max_faces,
+ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_image *img,
+                        const ferc_ssd_options *opt, ferc_face_box *out, int max_faces,
                         int *n_faces, ferc_error *err);
 
 /* ---- the classifier's face crop (detect/face_crop.c, docs/detection.md) ------------- */
 /* The square region, in image pixels, framed around a detected face as FER2013's 48x48
  * crops frame their faces (measured by bench/fer_framing.py). It may extend past the image. */
-void ferc_face_crop_rect(const ferc_face_box *face, int *x, int *y, int *side);
+void ferc_face_crop_fer_rect(const ferc_face_box *face, int *x, int *y, int *side);
 /* That square as a size x size gray image (out is allocated; free with ferc_image_free):
  * edge pixels repeated outside the image, gray as cv2.cvtColor, resized as cv2.resize
  * (INTER_AREA to shrink, INTER_LINEAR to enlarge). */
-ferc_status ferc_face_crop(const ferc_image *img, const ferc_face_box *face, int size,
+ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_face_box *face, int size,
                            ferc_image *out, ferc_error *err);
 
 /* ---- kernels and CPU ------------------------------------------------------------- */
@@ -273,6 +273,133 @@ ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stri
 ferc_status ferc_align_face(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
                             int stride, ferc_rect face, uint8_t *out, int out_size, ferc_eyes *eyes,
                             ferc_error *err);
+
+/* ---- emotion recognition: detect -> crop -> classify ------------------------------
+ *
+ * Three stages with small interfaces, and an analyzer that composes them:
+ *
+ *   ferc_detector    image -> face boxes (res10 SSD, Haar or LBP cascade, or your function)
+ *   ferc_face_crop   box -> a gray face of the classifier's input size
+ *   ferc_classifier  N gray faces -> N x 7 probabilities (a CNN or the LBP+SVM graph)
+ *   ferc_analyzer    image in, faces with emotions out (ferc_analyze)
+ *
+ * Models are shared read-only; a classifier, detector or analyzer holds a context and
+ * scratch buffers, so use one per thread (each may borrow the same ferc_model). */
+
+#define FERC_NUM_EMOTIONS 7
+
+/* FER2013's numbering. Probabilities are always reported in this order, whatever order the
+ * model's "labels" metadata lists them in. */
+typedef enum {
+    FERC_ANGRY, FERC_DISGUST, FERC_FEAR, FERC_HAPPY, FERC_SAD, FERC_SURPRISE, FERC_NEUTRAL
+} ferc_emotion;
+
+/* "angry", "disgust", ...; NULL outside 0..6. */
+const char *ferc_emotion_name(int emotion);
+/* Index of a name (case-insensitive; FER2013's digits "0".."6" too), or -1. */
+int ferc_emotion_from_name(const char *name);
+
+/* A face box in pixels of the input image ([x, y, w, h], top-left origin) and the
+ * detector's confidence in [0, 1]. */
+typedef struct {
+    float x, y, w, h;
+    float score;
+} ferc_box;
+
+/* ---- classifier ---- */
+
+typedef struct ferc_classifier ferc_classifier;
+
+typedef struct {
+    int tta;       /* 1: average the softmax of each face and of its mirror image */
+    int max_batch; /* faces per engine run; 0: 16 */
+    int threads;   /* engine threads; 0: as ferc_context_options */
+} ferc_classifier_options;
+
+/* Wraps a model whose input is [N, H, W, 1] gray and whose output holds 7 scores per face.
+ * Metadata read: "task" (absent or "emotion"), "labels" (comma-separated class names,
+ * default FER2013's order), "mean" and "std" (input = (pixel/255 - mean) / std, default 0
+ * and 1). Scores from a graph that does not end in softmax are passed through softmax.
+ * The model is borrowed: it must outlive the classifier. */
+ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifier_options *opt,
+                                   ferc_classifier **out, ferc_error *err);
+void ferc_classifier_free(ferc_classifier *c);
+/* The face size the classifier takes (48x48 for FER2013 models). */
+void ferc_classifier_input_size(const ferc_classifier *c, int *width, int *height);
+/* n faces, each width*height gray bytes, back to back -> probs[n][FERC_NUM_EMOTIONS]. */
+ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float *probs,
+                          ferc_error *err);
+
+/* ---- detector ---- */
+
+typedef struct ferc_detector ferc_detector;
+
+/* A detector function: writes at most max_boxes boxes, best first, and their number to
+ * *count. */
+typedef ferc_status (*ferc_detect_fn)(void *user, const ferc_image *img, ferc_box *boxes,
+                                      int max_boxes, int *count, ferc_error *err);
+
+typedef struct {
+    const char *kind;    /* "ssd" (NULL: ssd), "haar" or "lbp" */
+    const char *model;   /* the detector's file (SSD weights or cascade XML) */
+    float threshold;     /* ssd: minimum score; 0: FERC_SSD_DEFAULT_THRESHOLD */
+    int min_size;        /* smallest face side in pixels; 0: the detector's default */
+    int threads;         /* engine threads; 0: as ferc_context_options */
+    int input_size;      /* ssd: network input side; 0: ferc_ssd_auto_sizes by image size */
+    double scale_factor; /* haar/lbp: detectMultiScale scaleFactor; 0: 1.1 */
+    int min_neighbors;   /* haar/lbp: detectMultiScale minNeighbors; 0: 3 */
+} ferc_detector_options;
+
+ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector **out,
+                                 ferc_error *err);
+/* A detector that calls fn(user, ...): for your own detector, or fixed boxes in tests. */
+ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_detector **out,
+                                        ferc_error *err);
+ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes, int max_boxes,
+                        int *count, ferc_error *err);
+void ferc_detector_free(ferc_detector *d);
+
+/* ---- crop ---- */
+/* The face in box (clipped to the image) resized to out_w x out_h gray bytes (bilinear,
+ * pixel centres as OpenCV's INTER_LINEAR). img is gray or RGB; RGB pixels are converted as
+ * ferc_image_to_gray does, so the result is the same as converting first. Fails if the
+ * clipped box is empty. */
+ferc_status ferc_face_crop(const ferc_image *img, const ferc_box *box, int out_w, int out_h,
+                           uint8_t *out, ferc_error *err);
+
+/* ---- analyzer: image in, faces with emotions out ---- */
+
+typedef struct {
+    ferc_box box;                            /* where, in input pixels */
+    int emotion;                             /* the most probable ferc_emotion */
+    float probabilities[FERC_NUM_EMOTIONS];  /* in ferc_emotion order, sum 1 */
+} ferc_face;
+
+typedef struct ferc_analyzer ferc_analyzer;
+
+/* Composes borrowed stages. detector NULL: every image is one already-cropped face (as in
+ * FER2013), its box the whole image with score 1. */
+ferc_status ferc_analyzer_create(ferc_classifier *classifier, ferc_detector *detector,
+                                 ferc_analyzer **out, ferc_error *err);
+
+typedef struct {
+    const char *model;          /* classifier weight file (required) */
+    const char *detector;       /* "ssd", "haar", "lbp"; NULL: no detection (faces only) */
+    const char *detector_model; /* the detector's file */
+    float threshold;            /* detector minimum score; 0: default */
+    int tta;                    /* as ferc_classifier_options */
+    int threads;                /* engine threads; 0: as ferc_context_options */
+} ferc_analyzer_options;
+
+/* The one-call setup: loads the files and owns everything it made. */
+ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer **out,
+                               ferc_error *err);
+void ferc_analyzer_free(ferc_analyzer *a);
+
+/* Faces in img (gray or RGB), best detector score first: writes at most max_faces and
+ * their number to *count. */
+ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *faces,
+                         int max_faces, int *count, ferc_error *err);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,7 @@
  *   - prior boxes equal to OpenCV's within 1e-6;
  *   - detection output (decode + NMS) on ferc's outputs: the same detections in the same
  *     order, scores within 1e-4, coordinates within 1e-4 (normalised);
- *   - ferc_detect on the image at a 150x150 input (OpenCV's sample pipeline): the same faces
+ *   - ferc_ssd_detect on the image at a 150x150 input (OpenCV's sample pipeline): the same faces
  *     above 0.1, scores within 1e-3, corners within 0.05 px;
  *   - bad files and arguments are refused with a message. */
 #include "testutil.h"
@@ -36,10 +36,10 @@ static double max_abs(const float *p, size_t n)
 START_TEST(layers_priors_and_detection_output_match_opencv)
 {
     ferc_error err;
-    ferc_detector *d;
-    ferc_detector_state *s;
-    ck_assert_msg(ferc_detector_load(MODEL, &d, &err) == FERC_OK, "%s", err.message);
-    ck_assert(ferc_detector_state_create(d, &s, &err) == FERC_OK);
+    ferc_ssd *d;
+    ferc_ssd_state *s;
+    ck_assert_msg(ferc_ssd_load(MODEL, &d, &err) == FERC_OK, "%s", err.message);
+    ck_assert(ferc_ssd_state_create(d, &s, &err) == FERC_OK);
     ferc_model *ref = load_ref();
     ferc_tensor in;
     ck_assert_int_eq(ferc_model_tensor(ref, "data", &in), 0);
@@ -111,12 +111,12 @@ START_TEST(layers_priors_and_detection_output_match_opencv)
     ferc_context_free(ctx);
     ferc_model_free(m);
     ferc_model_free(ref);
-    ferc_detector_state_free(s);
-    ferc_detector_free(d);
+    ferc_ssd_state_free(s);
+    ferc_ssd_free(d);
 }
 END_TEST
 
-static void detect_file(const ferc_detector *d, ferc_detector_state *s, int size, float threshold, int threads,
+static void detect_file(const ferc_ssd *d, ferc_ssd_state *s, int size, float threshold, int threads,
                         ferc_face_box *faces, int *n)
 {
     char path[512];
@@ -124,18 +124,18 @@ static void detect_file(const ferc_detector *d, ferc_detector_state *s, int size
     ferc_image img;
     ck_assert_msg(ferc_image_load(test_path("data/astronaut_face.png", path, sizeof path), 3, &img, &err) == FERC_OK,
                   "%s", err.message);
-    ferc_detect_options o = {size, size, threshold, threads};
-    ck_assert_msg(ferc_detect(d, s, &img, &o, faces, 256, n, &err) == FERC_OK, "%s", err.message);
+    ferc_ssd_options o = {size, size, threshold, threads};
+    ck_assert_msg(ferc_ssd_detect(d, s, &img, &o, faces, 256, n, &err) == FERC_OK, "%s", err.message);
     ferc_image_free(&img);
 }
 
 START_TEST(detect_matches_opencv_sample)
 {
     ferc_error err;
-    ferc_detector *d;
-    ferc_detector_state *s;
-    ck_assert_msg(ferc_detector_load(MODEL, &d, &err) == FERC_OK, "%s", err.message);
-    ck_assert(ferc_detector_state_create(d, &s, &err) == FERC_OK);
+    ferc_ssd *d;
+    ferc_ssd_state *s;
+    ck_assert_msg(ferc_ssd_load(MODEL, &d, &err) == FERC_OK, "%s", err.message);
+    ck_assert(ferc_ssd_state_create(d, &s, &err) == FERC_OK);
     ferc_model *ref = load_ref();
     ferc_tensor want, thr;
     ck_assert_int_eq(ferc_model_tensor(ref, "faces_150", &want), 0);
@@ -169,14 +169,14 @@ START_TEST(detect_matches_opencv_sample)
     ferc_image img;
     char path[512];
     ck_assert(ferc_image_load(test_path("data/astronaut_face.png", path, sizeof path), 3, &img, &err) == FERC_OK);
-    ferc_detect_options o = {150, 150, thr.data[0], 1};
-    ck_assert(ferc_detect(d, s, &img, &o, again, 1, &n2, &err) == FERC_OK);
+    ferc_ssd_options o = {150, 150, thr.data[0], 1};
+    ck_assert(ferc_ssd_detect(d, s, &img, &o, again, 1, &n2, &err) == FERC_OK);
     ck_assert_int_eq(n2, n);
     ck_assert(!memcmp(faces, again, sizeof(ferc_face_box)));
     ferc_image_free(&img);
     ferc_model_free(ref);
-    ferc_detector_state_free(s);
-    ferc_detector_free(d);
+    ferc_ssd_state_free(s);
+    ferc_ssd_free(d);
 }
 END_TEST
 
@@ -184,47 +184,47 @@ START_TEST(bad_input_is_refused)
 {
     char path[512];
     ferc_error err;
-    ferc_detector *d = (ferc_detector *)1;
+    ferc_ssd *d = (ferc_ssd *)1;
     /* A valid weight file that is not a detector. */
-    ck_assert_int_eq(ferc_detector_load(test_path("ref/residual.ferc", path, sizeof path), &d, &err), FERC_ERR_FORMAT);
+    ck_assert_int_eq(ferc_ssd_load(test_path("ref/residual.ferc", path, sizeof path), &d, &err), FERC_ERR_FORMAT);
     ck_assert_ptr_null(d);
     ck_assert_msg(strstr(err.message, "not an SSD detector") != NULL, "%s", err.message);
-    ck_assert_int_eq(ferc_detector_load("no/such/file.ferc", &d, &err), FERC_ERR_IO);
+    ck_assert_int_eq(ferc_ssd_load("no/such/file.ferc", &d, &err), FERC_ERR_IO);
 
-    ck_assert(ferc_detector_load(MODEL, &d, &err) == FERC_OK);
-    ferc_detector_state *s;
-    ck_assert(ferc_detector_state_create(d, &s, &err) == FERC_OK);
+    ck_assert(ferc_ssd_load(MODEL, &d, &err) == FERC_OK);
+    ferc_ssd_state *s;
+    ck_assert(ferc_ssd_state_create(d, &s, &err) == FERC_OK);
     uint8_t pix[32 * 32 * 3] = {0};
     ferc_image img = {32, 32, 3, pix};
     ferc_face_box faces[4];
     int n = -1;
-    ferc_detect_options o = {300, 300, 1.5f, 1};
-    ck_assert_int_eq(ferc_detect(d, s, &img, &o, faces, 4, &n, &err), FERC_ERR_ARG);
+    ferc_ssd_options o = {300, 300, 1.5f, 1};
+    ck_assert_int_eq(ferc_ssd_detect(d, s, &img, &o, faces, 4, &n, &err), FERC_ERR_ARG);
     ck_assert_msg(strstr(err.message, "threshold") != NULL, "%s", err.message);
     ck_assert_int_eq(n, 0);
     o.threshold = 0.5f, o.input_width = 8, o.input_height = 8;
-    ck_assert_int_eq(ferc_detect(d, s, &img, &o, faces, 4, &n, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_ssd_detect(d, s, &img, &o, faces, 4, &n, &err), FERC_ERR_ARG);
     o.input_width = 100, o.input_height = 0;
-    ck_assert_int_eq(ferc_detect(d, s, &img, &o, faces, 4, &n, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_ssd_detect(d, s, &img, &o, faces, 4, &n, &err), FERC_ERR_ARG);
     img.channels = 2;
     o.input_height = 100;
-    ck_assert_int_eq(ferc_detect(d, s, &img, &o, faces, 4, &n, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_ssd_detect(d, s, &img, &o, faces, 4, &n, &err), FERC_ERR_ARG);
     img.channels = 3;
-    ck_assert_int_eq(ferc_detect(d, s, NULL, &o, faces, 4, &n, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_ssd_detect(d, s, NULL, &o, faces, 4, &n, &err), FERC_ERR_ARG);
     /* A blank image has no face, and a gray image is accepted. */
-    ck_assert(ferc_detect(d, s, &img, &o, faces, 4, &n, &err) == FERC_OK);
+    ck_assert(ferc_ssd_detect(d, s, &img, &o, faces, 4, &n, &err) == FERC_OK);
     ck_assert_int_eq(n, 0);
     img.channels = 1;
-    ck_assert(ferc_detect(d, s, &img, &o, faces, 4, &n, &err) == FERC_OK);
-    ferc_detector_state_free(s);
-    ferc_detector_free(d);
+    ck_assert(ferc_ssd_detect(d, s, &img, &o, faces, 4, &n, &err) == FERC_OK);
+    ferc_ssd_state_free(s);
+    ferc_ssd_free(d);
 }
 END_TEST
 
 /* One detector shared by two threads, each with its own state. (pthreads, joined, rather
  * than an OpenMP region, whose lingering thread pool valgrind reports as possibly lost.) */
 typedef struct {
-    const ferc_detector *d;
+    const ferc_ssd *d;
     const ferc_image *img;
     ferc_face_box got[16];
     int n, ok;
@@ -233,20 +233,20 @@ typedef struct {
 static void *detect_thread(void *arg)
 {
     detect_job *j = arg;
-    ferc_detector_state *s = NULL;
+    ferc_ssd_state *s = NULL;
     ferc_error e;
-    ferc_detect_options o = {96, 96, 0.1f, 1};
-    j->ok = ferc_detector_state_create(j->d, &s, &e) == FERC_OK &&
-            ferc_detect(j->d, s, j->img, &o, j->got, 16, &j->n, &e) == FERC_OK;
-    ferc_detector_state_free(s);
+    ferc_ssd_options o = {96, 96, 0.1f, 1};
+    j->ok = ferc_ssd_state_create(j->d, &s, &e) == FERC_OK &&
+            ferc_ssd_detect(j->d, s, j->img, &o, j->got, 16, &j->n, &e) == FERC_OK;
+    ferc_ssd_state_free(s);
     return NULL;
 }
 
 START_TEST(threads_share_a_detector)
 {
     ferc_error err;
-    ferc_detector *d;
-    ck_assert(ferc_detector_load(MODEL, &d, &err) == FERC_OK);
+    ferc_ssd *d;
+    ck_assert(ferc_ssd_load(MODEL, &d, &err) == FERC_OK);
     char path[512];
     ferc_image img;
     ck_assert(ferc_image_load(test_path("data/astronaut_face.png", path, sizeof path), 3, &img, &err) == FERC_OK);
@@ -260,31 +260,31 @@ START_TEST(threads_share_a_detector)
     ck_assert_int_eq(jobs[0].n, jobs[1].n);
     ck_assert(!memcmp(jobs[0].got, jobs[1].got, sizeof(ferc_face_box) * (size_t)jobs[0].n));
     ferc_image_free(&img);
-    ferc_detector_free(d);
+    ferc_ssd_free(d);
 }
 END_TEST
 
 START_TEST(automatic_input_sizes)
 {
     int sz[2][2];
-    ck_assert_int_eq(ferc_detector_auto_sizes(128, 128, sz), 1);
+    ck_assert_int_eq(ferc_ssd_auto_sizes(128, 128, sz), 1);
     ck_assert_int_eq(sz[0][0], 300);
     ck_assert_int_eq(sz[0][1], 300);
-    ck_assert_int_eq(ferc_detector_auto_sizes(1280, 720, sz), 2);
+    ck_assert_int_eq(ferc_ssd_auto_sizes(1280, 720, sz), 2);
     ck_assert_int_eq(sz[1][0], 1024);
     ck_assert_int_eq(sz[1][1], 576);
-    ck_assert_int_eq(ferc_detector_auto_sizes(640, 480, sz), 2);
+    ck_assert_int_eq(ferc_ssd_auto_sizes(640, 480, sz), 2);
     ck_assert_int_eq(sz[1][0], 640);
     ck_assert_int_eq(sz[1][1], 480);
-    ck_assert_int_eq(ferc_detector_auto_sizes(4000, 10, sz), 2);
+    ck_assert_int_eq(ferc_ssd_auto_sizes(4000, 10, sz), 2);
     ck_assert_int_eq(sz[1][0], 1024);
     ck_assert_int_eq(sz[1][1], 16);
     /* A small image: the automatic mode is OpenCV's 300x300 pass. */
     ferc_error err;
-    ferc_detector *d;
-    ferc_detector_state *s;
-    ck_assert(ferc_detector_load(MODEL, &d, &err) == FERC_OK);
-    ck_assert(ferc_detector_state_create(d, &s, &err) == FERC_OK);
+    ferc_ssd *d;
+    ferc_ssd_state *s;
+    ck_assert(ferc_ssd_load(MODEL, &d, &err) == FERC_OK);
+    ck_assert(ferc_ssd_state_create(d, &s, &err) == FERC_OK);
     ferc_face_box a[256], b[256];
     int na, nb;
     detect_file(d, s, 0, 0.3f, 1, a, &na);
@@ -292,8 +292,8 @@ START_TEST(automatic_input_sizes)
     ck_assert_int_eq(na, nb);
     ck_assert_int_ge(na, 1);
     ck_assert(!memcmp(a, b, sizeof(ferc_face_box) * (size_t)na));
-    ferc_detector_state_free(s);
-    ferc_detector_free(d);
+    ferc_ssd_state_free(s);
+    ferc_ssd_free(d);
 }
 END_TEST
 

@@ -1,0 +1,138 @@
+/* analyzer.c - image in, faces with emotions out: detect, crop each face to the
+ * classifier's gray input, classify all faces of the image in one batch. */
+#include "ferc.h"
+#include "api/detector.h"
+#include "nn/model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ferc_analyzer {
+    ferc_classifier *cls;
+    ferc_detector *det;
+    ferc_model *model;     /* set when ferc_analyzer_open loaded it (then all three are owned) */
+    int owns;
+    ferc_box *boxes;
+    uint8_t *crops;
+    int cap;               /* faces the two buffers hold */
+};
+
+ferc_status ferc_analyzer_create(ferc_classifier *classifier, ferc_detector *detector, ferc_analyzer **out,
+                                 ferc_error *err)
+{
+    if (!classifier || !out) return ferc_set_error(err, FERC_ERR_ARG, "no classifier or output pointer");
+    *out = calloc(1, sizeof **out);
+    if (!*out) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    (*out)->cls = classifier;
+    (*out)->det = detector;
+    return FERC_OK;
+}
+
+ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer **out, ferc_error *err)
+{
+    if (!opt || !opt->model || !out) return ferc_set_error(err, FERC_ERR_ARG, "no options, model path or output pointer");
+    *out = NULL;
+    ferc_model *m = NULL;
+    ferc_classifier *c = NULL;
+    ferc_detector *d = NULL;
+    ferc_status s = ferc_model_load(opt->model, &m, err);
+    if (!s) {
+        ferc_classifier_options co = {opt->tta, 0, opt->threads};
+        if ((s = ferc_classifier_create(m, &co, &c, err))) ferc_error_prefix(err, opt->model);
+    }
+    if (!s && opt->detector) {
+        ferc_detector_options dopt = {opt->detector, opt->detector_model, opt->threshold, 0, opt->threads, 0, 0, 0};
+        s = ferc_detector_create(&dopt, &d, err);
+    }
+    if (!s) s = ferc_analyzer_create(c, d, out, err);
+    if (s) {
+        ferc_detector_free(d);
+        ferc_classifier_free(c);
+        ferc_model_free(m);
+        return s;
+    }
+    (*out)->model = m;
+    (*out)->owns = 1;
+    return FERC_OK;
+}
+
+void ferc_analyzer_free(ferc_analyzer *a)
+{
+    if (!a) return;
+    if (a->owns) {
+        ferc_detector_free(a->det);
+        ferc_classifier_free(a->cls);
+        ferc_model_free(a->model);
+    }
+    free(a->boxes);
+    free(a->crops);
+    free(a);
+}
+
+static ferc_status reserve(ferc_analyzer *a, int n, size_t face_bytes, ferc_error *err)
+{
+    if (n <= a->cap) return FERC_OK;
+    ferc_box *b = realloc(a->boxes, sizeof *b * (size_t)n);
+    if (b) a->boxes = b;
+    uint8_t *c = b ? realloc(a->crops, face_bytes * (size_t)n) : NULL;
+    if (c) a->crops = c;
+    if (!b || !c) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for %d faces", n);
+    a->cap = n;
+    return FERC_OK;
+}
+
+/* A face found by a built-in detector is cropped as FER2013 frames its faces
+ * (detect/face_crop.c), so the classifier sees what it was trained on; a whole image (no
+ * detector) or a box from the caller's function is taken as it is. */
+static ferc_status crop_face(const ferc_image *img, const ferc_box *b, int detected, int fw, int fh, uint8_t *out)
+{
+    if (!detected || fw != fh) return ferc_face_crop(img, b, fw, fh, out, NULL);
+    ferc_face_box fb = {b->x, b->y, b->x + b->w, b->y + b->h, b->score};
+    ferc_image face;
+    ferc_status s = ferc_face_crop_fer(img, &fb, fw, &face, NULL);
+    if (s) return s;
+    memcpy(out, face.data, (size_t)fw * fh);
+    ferc_image_free(&face);
+    return FERC_OK;
+}
+
+ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *faces, int max_faces, int *count,
+                         ferc_error *err)
+{
+    if (!a || !img || !img->data || !count || max_faces < 0 || (max_faces && !faces))
+        return ferc_set_error(err, FERC_ERR_ARG, "bad analyze arguments");
+    *count = 0;
+    int fw, fh;
+    ferc_classifier_input_size(a->cls, &fw, &fh);
+    const size_t face_bytes = (size_t)fw * fh;
+    ferc_status s = reserve(a, max_faces > 0 ? max_faces : 1, face_bytes, err);
+    if (s) return s;
+    int n = 0;
+    if (a->det) {
+        if ((s = ferc_detect(a->det, img, a->boxes, max_faces, &n, err))) return s;
+    } else if (max_faces > 0) {
+        a->boxes[0] = (ferc_box){0, 0, (float)img->width, (float)img->height, 1.0f};
+        n = 1;
+    }
+    if (n == 0) return FERC_OK;
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        /* A box entirely outside the image (a detector at the border) has no face to crop. */
+        if (crop_face(img, &a->boxes[i], ferc_detector_is_builtin(a->det), fw, fh, a->crops + face_bytes * kept)) continue;
+        faces[kept++].box = a->boxes[i];
+    }
+    float *probs = malloc(sizeof(float) * FERC_NUM_EMOTIONS * (size_t)(kept ? kept : 1));
+    if (!probs) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    s = ferc_classify(a->cls, a->crops, kept, probs, err);
+    for (int i = 0; !s && i < kept; i++) {
+        int best = 0;
+        for (int k = 0; k < FERC_NUM_EMOTIONS; k++) {
+            faces[i].probabilities[k] = probs[i * FERC_NUM_EMOTIONS + k];
+            if (probs[i * FERC_NUM_EMOTIONS + k] > probs[i * FERC_NUM_EMOTIONS + best]) best = k;
+        }
+        faces[i].emotion = best;
+    }
+    free(probs);
+    if (!s) *count = kept;
+    return s;
+}

@@ -1,0 +1,208 @@
+/* classifier.c - runs an emotion model on gray face crops: reads the preprocessing from the
+ * model's metadata, normalises, runs the engine in batches, optionally averages with the
+ * mirror image (test-time augmentation), and reports probabilities in FER2013 order. */
+#include "ferc.h"
+#include "nn/model.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const emotion_names[FERC_NUM_EMOTIONS] = {"angry", "disgust", "fear", "happy",
+                                                             "sad",   "surprise", "neutral"};
+
+const char *ferc_emotion_name(int e) { return e >= 0 && e < FERC_NUM_EMOTIONS ? emotion_names[e] : NULL; }
+
+int ferc_emotion_from_name(const char *name)
+{
+    if (!name) return -1;
+    if (name[0] >= '0' && name[0] <= '6' && !name[1]) return name[0] - '0';
+    for (int i = 0; i < FERC_NUM_EMOTIONS; i++)
+        if (!strcasecmp(name, emotion_names[i])) return i;
+    return -1;
+}
+
+struct ferc_classifier {
+    const ferc_model *model;
+    ferc_context *ctx;
+    int width, height, max_batch, tta, softmax;
+    int map[FERC_NUM_EMOTIONS]; /* model output k -> ferc_emotion */
+    float mean, std;
+    float *input;               /* max_batch normalised faces */
+};
+
+/* "labels" metadata: seven comma-separated names, each emotion once. */
+static ferc_status parse_labels(const char *s, int *map, ferc_error *err)
+{
+    int seen[FERC_NUM_EMOTIONS] = {0}, k = 0;
+    const char *p = s;
+    while (k < FERC_NUM_EMOTIONS) {
+        while (*p == ' ') p++;
+        const char *end = p + strcspn(p, ",");
+        char name[32];
+        size_t len = (size_t)(end - p);
+        while (len && p[len - 1] == ' ') len--;
+        if (len >= sizeof name) len = sizeof name - 1;
+        memcpy(name, p, len);
+        name[len] = 0;
+        int e = ferc_emotion_from_name(name);
+        if (e < 0 || seen[e])
+            return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "labels \"%s\": '%s' is %s", s, name,
+                                  e < 0 ? "not one of the seven emotions" : "listed twice");
+        seen[e] = 1;
+        map[k++] = e;
+        if (!*end) break;
+        p = end + 1;
+    }
+    if (k != FERC_NUM_EMOTIONS || strchr(p, ','))
+        return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "labels \"%s\" must name the seven emotions", s);
+    return FERC_OK;
+}
+
+static ferc_status parse_float(const char *s, const char *key, float *out, ferc_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    while (isspace((unsigned char)*end)) end++;
+    if (end == s || *end || errno || !isfinite(v))
+        return ferc_set_error(err, FERC_ERR_FORMAT, "metadata %s=\"%s\" is not a number", key, s);
+    *out = (float)v;
+    return FERC_OK;
+}
+
+/* Checks that the model is an emotion classifier and reads its preprocessing. */
+static ferc_status inspect(ferc_classifier *c, const ferc_model *m, ferc_error *err)
+{
+    const char *task = ferc_model_meta(m, "task");
+    if (task && strcmp(task, "emotion"))
+        return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "model task is '%s', an emotion classifier needs 'emotion'",
+                              task);
+    if (m->n_nodes == 0) return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "file holds tensors only, not a model");
+    if (m->n_inputs != 1 || m->n_outputs != 1)
+        return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "model has %d inputs and %d outputs, a classifier has 1 and 1",
+                              m->n_inputs, m->n_outputs);
+    const ferc_shape *in = &m->values[m->inputs[0]].shape;
+    if (in->ndim != 4 || in->d[3] != 1)
+        return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "model input must be [N, H, W, 1] gray, is %d-D with %lld channels",
+                              in->ndim, in->ndim == 4 ? (long long)in->d[3] : 0LL);
+    c->height = (int)in->d[1], c->width = (int)in->d[2];
+    const ferc_value *ov = &m->values[m->outputs[0]];
+    int64_t k = ferc_shape_numel(&ov->shape) / (ov->shape.d[0] > 0 ? ov->shape.d[0] : 1);
+    if (k != FERC_NUM_EMOTIONS)
+        return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "model gives %lld scores per face, expected %d emotions",
+                              (long long)k, FERC_NUM_EMOTIONS);
+    c->softmax = !(ov->producer >= 0 && !strcmp(m->nodes[ov->producer].op->name, "softmax"));
+    const char *labels = ferc_model_meta(m, "labels");
+    if (labels) {
+        ferc_status s = parse_labels(labels, c->map, err);
+        if (s) return s;
+    } else {
+        for (int i = 0; i < FERC_NUM_EMOTIONS; i++) c->map[i] = i;
+    }
+    c->mean = 0, c->std = 1;
+    const char *mean = ferc_model_meta(m, "mean"), *std = ferc_model_meta(m, "std");
+    ferc_status s;
+    if (mean && (s = parse_float(mean, "mean", &c->mean, err))) return s;
+    if (std && (s = parse_float(std, "std", &c->std, err))) return s;
+    if (!(c->std > 0)) return ferc_set_error(err, FERC_ERR_FORMAT, "metadata std=%g must be positive", c->std);
+    return FERC_OK;
+}
+
+ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifier_options *opt, ferc_classifier **out,
+                                   ferc_error *err)
+{
+    if (!model || !out) return ferc_set_error(err, FERC_ERR_ARG, "no model or output pointer");
+    *out = NULL;
+    ferc_classifier_options o = {0, 0, 0};
+    if (opt) o = *opt;
+    if (o.max_batch <= 0) o.max_batch = 16;
+    if (o.max_batch > 4096) return ferc_set_error(err, FERC_ERR_ARG, "max_batch %d is above 4096", o.max_batch);
+    ferc_classifier *c = calloc(1, sizeof *c);
+    if (!c) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    c->model = model;
+    c->tta = o.tta != 0;
+    c->max_batch = o.max_batch;
+    ferc_status s = inspect(c, model, err);
+    if (!s) {
+        /* With TTA each face and its mirror go through in the same batch. */
+        ferc_context_options co = {c->max_batch * (c->tta ? 2 : 1), 0, 0, o.threads, 0};
+        s = ferc_context_create(model, &co, &c->ctx, err);
+    }
+    if (!s) {
+        c->input = malloc(sizeof(float) * (size_t)c->width * c->height * c->max_batch * 2);
+        if (!c->input) s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    }
+    if (s) {
+        ferc_classifier_free(c);
+        return s;
+    }
+    *out = c;
+    return FERC_OK;
+}
+
+void ferc_classifier_free(ferc_classifier *c)
+{
+    if (!c) return;
+    ferc_context_free(c->ctx);
+    free(c->input);
+    free(c);
+}
+
+void ferc_classifier_input_size(const ferc_classifier *c, int *width, int *height)
+{
+    if (width) *width = c->width;
+    if (height) *height = c->height;
+}
+
+static void softmax7(const float *x, float *y)
+{
+    float mx = x[0], sum = 0;
+    for (int i = 1; i < FERC_NUM_EMOTIONS; i++) mx = x[i] > mx ? x[i] : mx;
+    for (int i = 0; i < FERC_NUM_EMOTIONS; i++) sum += y[i] = expf(x[i] - mx);
+    for (int i = 0; i < FERC_NUM_EMOTIONS; i++) y[i] /= sum;
+}
+
+ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float *probs, ferc_error *err)
+{
+    if (!c || (n > 0 && (!faces || !probs)) || n < 0) return ferc_set_error(err, FERC_ERR_ARG, "bad classify arguments");
+    const int w = c->width, h = c->height, px = w * h;
+    const float scale = 1.0f / (255.0f * c->std), shift = -c->mean / c->std;
+    for (int start = 0; start < n; start += c->max_batch) {
+        int b = n - start < c->max_batch ? n - start : c->max_batch;
+        for (int i = 0; i < b; i++) {
+            const uint8_t *f = faces + (size_t)(start + i) * px;
+            float *x = c->input + (size_t)i * px, *mx = c->input + (size_t)(b + i) * px;
+            for (int y = 0; y < h; y++)
+                for (int xx = 0; xx < w; xx++) {
+                    float v = f[y * w + xx] * scale + shift;
+                    x[y * w + xx] = v;
+                    if (c->tta) mx[y * w + (w - 1 - xx)] = v;
+                }
+        }
+        const float *in = c->input;
+        ferc_status s = ferc_run(c->ctx, &in, c->tta ? 2 * b : b, err);
+        if (s) return s;
+        ferc_tensor t;
+        ferc_output(c->ctx, 0, &t);
+        for (int i = 0; i < b; i++) {
+            float p[FERC_NUM_EMOTIONS], q[FERC_NUM_EMOTIONS];
+            const float *o = t.data + (size_t)i * FERC_NUM_EMOTIONS;
+            if (c->softmax) softmax7(o, p); else memcpy(p, o, sizeof p);
+            if (c->tta) {
+                const float *om = t.data + (size_t)(b + i) * FERC_NUM_EMOTIONS;
+                if (c->softmax) softmax7(om, q); else memcpy(q, om, sizeof q);
+                for (int k = 0; k < FERC_NUM_EMOTIONS; k++) p[k] = 0.5f * (p[k] + q[k]);
+            }
+            for (int k = 0; k < FERC_NUM_EMOTIONS; k++)
+                if (!isfinite(p[k])) /* NaN weights, or overflow: callers print these as numbers */
+                    return ferc_set_error(err, FERC_ERR_FORMAT, "model output for face %d is not finite", start + i);
+            float *dst = probs + (size_t)(start + i) * FERC_NUM_EMOTIONS;
+            for (int k = 0; k < FERC_NUM_EMOTIONS; k++) dst[c->map[k]] = p[k];
+        }
+    }
+    return FERC_OK;
+}

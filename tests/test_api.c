@@ -1,0 +1,352 @@
+/* test_api.c - the high-level API (classifier, detector plug, crop, analyzer) against
+ * PyTorch and OpenCV references made by tools/make_cli_fixtures.py. */
+#include "testutil.h"
+
+#include <pthread.h>
+
+#define ATOL 2e-5
+#define RTOL 1e-4
+
+static const char *face_files[10] = {"angry/0", "fear/0", "happy/0", "happy/1", "sad/0",
+                                     "sad/1",   "surprise/0", "surprise/1", "neutral/0", "neutral/1"};
+
+static ferc_model *load(const char *rel)
+{
+    char path[512];
+    ferc_error err;
+    ferc_model *m;
+    ck_assert_msg(ferc_model_load(test_path(rel, path, sizeof path), &m, &err) == FERC_OK, "%s", err.message);
+    return m;
+}
+
+static const float *ref(ferc_model *refs, const char *name, size_t want_count)
+{
+    ferc_tensor t;
+    ck_assert_msg(ferc_model_tensor(refs, name, &t) == 0, "no reference %s", name);
+    ck_assert_uint_eq(tensor_count(&t), want_count);
+    return t.data;
+}
+
+static void load_faces(uint8_t *faces)
+{
+    for (int i = 0; i < 10; i++) {
+        char rel[64], path[512];
+        ferc_image img;
+        ferc_error err;
+        snprintf(rel, sizeof rel, "cli/fer/%s.png", face_files[i]);
+        ck_assert_msg(ferc_image_load(test_path(rel, path, sizeof path), 1, &img, &err) == FERC_OK, "%s", err.message);
+        ck_assert(img.width == 48 && img.height == 48);
+        memcpy(faces + 48 * 48 * i, img.data, 48 * 48);
+        ferc_image_free(&img);
+    }
+}
+
+static void check_probs(const float *got, const float *want, size_t n, const char *what)
+{
+    tensor_cmp c = compare_floats(got, want, n, ATOL, RTOL);
+    ck_assert_msg(c.worst_ratio <= 1, "%s: element %zu is %g, PyTorch %g", what, c.worst_index, got[c.worst_index],
+                  want[c.worst_index]);
+}
+
+START_TEST(emotion_names)
+{
+    ck_assert_str_eq(ferc_emotion_name(FERC_ANGRY), "angry");
+    ck_assert_str_eq(ferc_emotion_name(FERC_NEUTRAL), "neutral");
+    ck_assert_ptr_null(ferc_emotion_name(7));
+    ck_assert_int_eq(ferc_emotion_from_name("Surprise"), FERC_SURPRISE);
+    ck_assert_int_eq(ferc_emotion_from_name("3"), FERC_HAPPY);
+    ck_assert_int_eq(ferc_emotion_from_name("7"), -1);
+    ck_assert_int_eq(ferc_emotion_from_name("contempt"), -1);
+}
+END_TEST
+
+/* Shuffled labels, mean/std, softmax in the graph; batches smaller than the input count. */
+START_TEST(classify_matches_pytorch)
+{
+    ferc_model *m = load("cli/emotion_tiny.ferc"), *refs = load("cli/refs.ferc");
+    uint8_t faces[10 * 48 * 48];
+    load_faces(faces);
+    for (int tta = 0; tta < 2; tta++) {
+        ferc_classifier_options o = {tta, 3, 1};
+        ferc_classifier *c;
+        ferc_error err;
+        ck_assert_msg(ferc_classifier_create(m, &o, &c, &err) == FERC_OK, "%s", err.message);
+        int w, h;
+        ferc_classifier_input_size(c, &w, &h);
+        ck_assert(w == 48 && h == 48);
+        float probs[70];
+        ck_assert_msg(ferc_classify(c, faces, 10, probs, &err) == FERC_OK, "%s", err.message);
+        check_probs(probs, ref(refs, tta ? "faces_tta" : "faces", 70), 70, tta ? "tta" : "plain");
+        ferc_classifier_free(c);
+    }
+    ferc_model_free(refs);
+    ferc_model_free(m);
+}
+END_TEST
+
+/* A graph without softmax and without labels metadata: softmax applied, FER2013 order. */
+START_TEST(classify_logits_model)
+{
+    ferc_model *m = load("cli/emotion_logits.ferc"), *refs = load("cli/refs.ferc");
+    uint8_t faces[10 * 48 * 48];
+    load_faces(faces);
+    ferc_classifier *c;
+    ferc_error err;
+    ck_assert_msg(ferc_classifier_create(m, NULL, &c, &err) == FERC_OK, "%s", err.message);
+    float probs[70];
+    ck_assert_msg(ferc_classify(c, faces, 10, probs, &err) == FERC_OK, "%s", err.message);
+    check_probs(probs, ref(refs, "logits", 70), 70, "logits");
+    ferc_classifier_free(c);
+    ferc_model_free(refs);
+    ferc_model_free(m);
+}
+END_TEST
+
+START_TEST(classifier_rejects_other_models)
+{
+    ferc_classifier *c = (ferc_classifier *)1;
+    ferc_error err;
+    ferc_model *m = load("ref/article_cnn.ferc"); /* task "test" */
+    ck_assert_int_eq(ferc_classifier_create(m, NULL, &c, &err), FERC_ERR_UNSUPPORTED);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err.message, "task is 'test'") != NULL, "%s", err.message);
+    ferc_model_free(m);
+    m = load("cli/refs.ferc"); /* tensors, no graph */
+    ck_assert_int_eq(ferc_classifier_create(m, NULL, &c, &err), FERC_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(err.message, "reference") || strstr(err.message, "not a model"), "%s", err.message);
+    ferc_model_free(m);
+}
+END_TEST
+
+/* Bilinear crop against cv2.resize(INTER_LINEAR) of the same region: within one level
+ * (OpenCV rounds through 11-bit fixed point, this crop in float). */
+START_TEST(crop_matches_opencv)
+{
+    ferc_model *refs = load("cli/refs.ferc");
+    const float *src = ref(refs, "crop_src", 40 * 56), *box = ref(refs, "crop_box", 4),
+                *want = ref(refs, "crop_cv2", 48 * 48);
+    uint8_t pix[40 * 56], out[48 * 48];
+    for (int i = 0; i < 40 * 56; i++) pix[i] = (uint8_t)src[i];
+    ferc_image g = {56, 40, 1, pix};
+    ferc_box b = {box[0], box[1], box[2], box[3], 1};
+    ferc_error err;
+    ck_assert_msg(ferc_face_crop(&g, &b, 48, 48, out, &err) == FERC_OK, "%s", err.message);
+    int worst = 0;
+    for (int i = 0; i < 48 * 48; i++) {
+        int d = abs(out[i] - (int)want[i]);
+        worst = d > worst ? d : worst;
+    }
+    ck_assert_int_le(worst, 1);
+    ferc_box outside = {60, 0, 10, 10, 1};
+    ck_assert_int_eq(ferc_face_crop(&g, &outside, 48, 48, out, &err), FERC_ERR_ARG);
+    ck_assert_msg(strstr(err.message, "outside") != NULL, "%s", err.message);
+    ferc_model_free(refs);
+}
+END_TEST
+
+/* A detector that reports the scene's two faces (from the references) and one box off the
+ * image, which the analyzer must drop. */
+static ferc_status scene_detector(void *user, const ferc_image *img, ferc_box *boxes, int max, int *count,
+                                  ferc_error *err)
+{
+    const float *b = user;
+    ferc_box all[3] = {{b[0], b[1], b[2], b[3], 0.9f}, {b[4], b[5], b[6], b[7], 0.8f}, {500, 500, 20, 20, 0.7f}};
+    *count = max < 3 ? max : 3;
+    memcpy(boxes, all, sizeof *boxes * (size_t)*count);
+    return FERC_OK;
+}
+
+START_TEST(analyze_scene_with_detector)
+{
+    ferc_model *m = load("cli/emotion_tiny.ferc"), *refs = load("cli/refs.ferc");
+    const float *boxes = ref(refs, "scene_boxes", 8), *want = ref(refs, "scene", 14);
+    ferc_classifier *c;
+    ferc_detector *d;
+    ferc_analyzer *a;
+    ferc_error err;
+    ck_assert(ferc_classifier_create(m, NULL, &c, &err) == FERC_OK);
+    ck_assert(ferc_detector_from_function(scene_detector, (void *)boxes, &d, &err) == FERC_OK);
+    ck_assert(ferc_analyzer_create(c, d, &a, &err) == FERC_OK);
+    char path[512];
+    ferc_image img;
+    ck_assert_msg(ferc_image_load(test_path("cli/scene.png", path, sizeof path), 3, &img, &err) == FERC_OK, "%s",
+                  err.message);
+    ferc_face faces[8];
+    int n = -1;
+    ck_assert_msg(ferc_analyze(a, &img, faces, 8, &n, &err) == FERC_OK, "%s", err.message);
+    ck_assert_int_eq(n, 2);
+    for (int i = 0; i < 2; i++) {
+        ck_assert(faces[i].box.x == boxes[4 * i] && faces[i].box.y == boxes[4 * i + 1]);
+        ck_assert(faces[i].box.w == 48 && faces[i].box.h == 48);
+        check_probs(faces[i].probabilities, want + 7 * i, 7, "scene face");
+        int best = 0;
+        for (int k = 1; k < 7; k++) best = want[7 * i + k] > want[7 * i + best] ? k : best;
+        ck_assert_int_eq(faces[i].emotion, best);
+    }
+    ck_assert_float_eq(faces[0].box.score, 0.9f);
+    /* Room for one face: the detector is asked for one. */
+    ck_assert(ferc_analyze(a, &img, faces, 1, &n, &err) == FERC_OK);
+    ck_assert_int_eq(n, 1);
+    ferc_image_free(&img);
+    ferc_analyzer_free(a);
+    ferc_detector_free(d);
+    ferc_classifier_free(c);
+    ferc_model_free(refs);
+    ferc_model_free(m);
+}
+END_TEST
+
+/* The one-call setup without a detector: the whole image is the face. */
+START_TEST(analyze_faces_only)
+{
+    ferc_model *refs = load("cli/refs.ferc");
+    const float *want = ref(refs, "faces_tta", 70);
+    char path[512], mpath[512];
+    ferc_analyzer_options o = {test_path("cli/emotion_tiny.ferc", mpath, sizeof mpath), NULL, NULL, 0, 1, 1};
+    ferc_analyzer *a;
+    ferc_error err;
+    ck_assert_msg(ferc_analyzer_open(&o, &a, &err) == FERC_OK, "%s", err.message);
+    ferc_image img;
+    ck_assert(ferc_image_load(test_path("cli/fer/sad/1.png", path, sizeof path), 3, &img, &err) == FERC_OK);
+    ferc_face f;
+    int n;
+    ck_assert_msg(ferc_analyze(a, &img, &f, 1, &n, &err) == FERC_OK, "%s", err.message);
+    ck_assert_int_eq(n, 1);
+    ck_assert(f.box.x == 0 && f.box.y == 0 && f.box.w == 48 && f.box.h == 48 && f.box.score == 1);
+    check_probs(f.probabilities, want + 7 * 5, 7, "sad/1 with tta");
+    ferc_image_free(&img);
+    ferc_analyzer_free(a);
+
+    o.model = test_path("ref/article_cnn.ferc", mpath, sizeof mpath);
+    ck_assert_int_eq(ferc_analyzer_open(&o, &a, &err), FERC_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(err.message, "article_cnn.ferc: ") != NULL, "%s", err.message);
+    o.model = "no/such/model.ferc";
+    ck_assert_int_eq(ferc_analyzer_open(&o, &a, &err), FERC_ERR_IO);
+    ck_assert_msg(strstr(err.message, "no/such/model.ferc") != NULL, "%s", err.message);
+    ferc_model_free(refs);
+}
+END_TEST
+
+START_TEST(detector_kinds)
+{
+    ferc_detector *d = (ferc_detector *)1;
+    ferc_error err;
+    ferc_detector_options o = {"yolo", NULL, 0, 0, 0};
+    ck_assert_int_eq(ferc_detector_create(&o, &d, &err), FERC_ERR_ARG);
+    ck_assert_ptr_null(d);
+    ck_assert_msg(strstr(err.message, "unknown detector 'yolo'") != NULL, "%s", err.message);
+}
+END_TEST
+
+/* Inputs fuzz/fuzz_image.c found to crash stb_image 2.27 (or make it allocate 1.5 GB), now
+ * refused with a message. */
+START_TEST(stb_bug_guards)
+{
+    static const struct { const char *file, *message; } cases[] = {
+        {"cli/bad/jpeg_dht_overflow.jpg", "corrupt JPEG Huffman table"},
+        {"cli/bad/pnm16_channels.ppm", "16-bit PNM is not supported"},
+        {"cli/bad/pnm_long_number.pgm", "PNM header number too long"},
+        {"cli/bad/png_huge_chunk.png", "PNG chunk runs past the end of the file"}, /* made stb allocate 1.5 GB */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (int ch = 1; ch <= 3; ch += 2) {
+            char path[512];
+            ferc_image img;
+            ferc_error err;
+            ck_assert_int_eq(ferc_image_load(test_path(cases[i].file, path, sizeof path), ch, &img, &err), FERC_ERR_FORMAT);
+            ck_assert_msg(strstr(err.message, cases[i].message) && strstr(err.message, path), "%s", err.message);
+            ck_assert_ptr_null(img.data);
+        }
+}
+END_TEST
+
+/* One model, a classifier per thread: every thread gets PyTorch's numbers. (pthreads, not
+ * OpenMP, so valgrind sees every thread joined.) */
+typedef struct {
+    const ferc_model *m;
+    const uint8_t *faces;
+    const float *want;
+    int bad;
+} share_job;
+
+static void *share_worker(void *arg)
+{
+    share_job *j = arg;
+    for (int rep = 0; rep < 5; rep++) {
+        ferc_classifier *c;
+        ferc_error err;
+        ferc_classifier_options o = {rep & 1, 4, 1};
+        float probs[70];
+        if (ferc_classifier_create(j->m, &o, &c, &err) || ferc_classify(c, j->faces, 10, probs, &err)) {
+            j->bad++;
+        } else if (!(rep & 1)) {
+            j->bad += compare_floats(probs, j->want, 70, ATOL, RTOL).worst_ratio > 1;
+        }
+        ferc_classifier_free(c);
+    }
+    return NULL;
+}
+
+START_TEST(threads_share_a_model)
+{
+    ferc_model *m = load("cli/emotion_tiny.ferc"), *refs = load("cli/refs.ferc");
+    static uint8_t faces[10 * 48 * 48];
+    load_faces(faces);
+    share_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (share_job){m, faces, ref(refs, "faces", 70), 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, share_worker, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(jobs[i].bad, 0);
+    }
+    ferc_model_free(refs);
+    ferc_model_free(m);
+}
+END_TEST
+
+static ferc_status nan_detector(void *user, const ferc_image *img, ferc_box *boxes, int max, int *count,
+                                ferc_error *err)
+{
+    boxes[0] = (ferc_box){NAN, 0, 10, 10, 1};
+    *count = 1;
+    return FERC_OK;
+}
+
+START_TEST(detector_boxes_checked)
+{
+    ferc_detector *d;
+    ferc_error err;
+    ck_assert(ferc_detector_from_function(nan_detector, NULL, &d, &err) == FERC_OK);
+    uint8_t px[16] = {0};
+    ferc_image img = {4, 4, 1, px};
+    ferc_box b[4];
+    int n = -1;
+    ck_assert_int_eq(ferc_detect(d, &img, b, 4, &n, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(n, 0);
+    ck_assert_msg(strstr(err.message, "invalid box"), "%s", err.message);
+    ferc_detector_free(d);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("api");
+    TCase *tc = tcase_create("api");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, emotion_names);
+    tcase_add_test(tc, classify_matches_pytorch);
+    tcase_add_test(tc, classify_logits_model);
+    tcase_add_test(tc, classifier_rejects_other_models);
+    tcase_add_test(tc, crop_matches_opencv);
+    tcase_add_test(tc, analyze_scene_with_detector);
+    tcase_add_test(tc, analyze_faces_only);
+    tcase_add_test(tc, detector_kinds);
+    tcase_add_test(tc, stb_bug_guards);
+    tcase_add_test(tc, threads_share_a_model);
+    tcase_add_test(tc, detector_boxes_checked);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
