@@ -190,6 +190,25 @@ START_TEST(bad_input_is_refused)
     ck_assert_ptr_null(d);
     ck_assert_msg(strstr(err.message, "not an SSD detector") != NULL, "%s", err.message);
     ck_assert_int_eq(ferc_ssd_load("no/such/file.ferc", &d, &err), FERC_ERR_IO);
+    /* Detector metadata naming a feature map the graph lacks. */
+    ck_assert_int_eq(ferc_ssd_load(test_path("ref/ssd_bad_head.ferc", path, sizeof path), &d, &err),
+                     FERC_ERR_FORMAT);
+    ck_assert_msg(strstr(err.message, "ssd.head0") != NULL, "%s", err.message);
+    /* Heads whose prior count does not match the outputs: refused when a size is prepared. */
+    ck_assert(ferc_ssd_load(test_path("ref/ssd_bad_priors.ferc", path, sizeof path), &d, &err) == FERC_OK);
+    {
+        ferc_ssd_state *bs;
+        ck_assert(ferc_ssd_state_create(d, &bs, &err) == FERC_OK);
+        uint8_t px[40 * 40 * 3] = {0};
+        ferc_image im = {40, 40, 3, px};
+        ferc_face_box fb[2];
+        int nf;
+        ferc_ssd_options bo = {32, 32, 0.5f, 1};
+        ck_assert_int_eq(ferc_ssd_detect(d, bs, &im, &bo, fb, 2, &nf, &err), FERC_ERR_FORMAT);
+        ck_assert_msg(strstr(err.message, "priors do not match") != NULL, "%s", err.message);
+        ferc_ssd_state_free(bs);
+        ferc_ssd_free(d);
+    }
 
     ck_assert(ferc_ssd_load(MODEL, &d, &err) == FERC_OK);
     ferc_ssd_state *s;

@@ -59,10 +59,28 @@ def fer_crop(rgb, box, size=48):
     return cv2.resize(sq, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
 
 
+def bad_detectors():
+    """Tiny files with the detector's metadata but a broken head: an unknown feature map, and
+    heads whose priors do not match the outputs (tests/test_ssd.c expects clear errors)."""
+    real = fercfile.read(os.path.join(ROOT, "weights", "face_res10.ferc"))["meta"]
+    for name, head in (("ssd_bad_head", "no_such_value 30 60 8 0.5 2"), ("ssd_bad_priors", "data 30 60 8 0.5 2")):
+        w = fercfile.Writer()
+        w.meta.update({k: v for k, v in real.items() if not k.startswith("ssd.head")})
+        w.meta["ssd.heads"] = "1"
+        w.meta["ssd.head0"] = head
+        w.input("data", (1, 32, 32, 3))
+        w.node("flatten", ["data"], ["mbox_loc"])
+        w.node("flatten", ["data"], ["mbox_conf_flatten"])
+        w.output("mbox_loc")
+        w.output("mbox_conf_flatten")
+        w.save(os.path.join(ROOT, "tests", "ref", name + ".ferc"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--src", default=os.path.join(ROOT, "..", "shared", "models", "res10_ssd"))
     args = ap.parse_args()
+    bad_detectors()
     rgb = face_crop()
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     cv2.imwrite(os.path.join(ROOT, "tests", "data", "astronaut_face.png"), bgr)
