@@ -130,7 +130,7 @@ clean:
 # make train-lbp retrains weights/emotion_lbp_svm.ferc from FER2013 (FER2013=path).
 FER2013 ?= ../shared/data/fer2013
 LBP_FEATS ?= --feat 8,1,8,8,4,4,2 --feat 8,2,8,8,4,4,2 --feat 8,3,8,8,4,4,2
-LBP_C ?= 0.001,0.003
+LBP_C ?= 0.003,0.01
 all: $(BUILD)/tools/train_svm $(BUILD)/bench/lbp_svm
 $(BUILD)/tools/train_svm $(BUILD)/bench/lbp_svm: $(BUILD)/%: %.c $(LIBA)
 	@mkdir -p $(dir $@)
