@@ -107,9 +107,18 @@ deps:
 deps-tools:
 	sh tools/install-deps.sh --tools
 
-# The main job on the bundled sample.
+# The main job on the bundled sample: find the faces, say their emotions, draw them.
 demo: check-deps all
-	./ferc
+	./ferc --format text --annotate build/demo tests/data/astronaut.jpg
+	@echo "annotated copy: build/demo/tests_data_astronaut.jpg"
+
+# Figures that need FER2013 (not in the repository): accuracy of every shipped classifier.
+FER2013 ?= ../shared/data/fer2013
+eval: all
+	@if [ ! -d "$(FER2013)/val" ]; then echo "make eval: FER2013 not found at $(FER2013) (set FER2013=DIR with val/<class>/*.jpg); nothing measured"; exit 1; fi
+	@for c in cnn small lbp-svm; do for t in "" --tta; do \
+	  printf '%s %s: ' $$c "$${t:-no-tta}"; ./ferc eval --data $(FER2013)/val --classifier $$c $$t | \
+	  /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print("accuracy %.4f on %d images, %.1f s" % (r["accuracy"], r["images"], r["seconds"]))'; done; done
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin \
@@ -128,7 +137,6 @@ clean:
 # ---- LBP + linear SVM fallback classifier (docs/LBP_SVM.md) ----
 # The trainer and the benchmark are built with everything else so they never rot.
 # make train-lbp retrains weights/emotion_lbp_svm.ferc from FER2013 (FER2013=path).
-FER2013 ?= ../shared/data/fer2013
 LBP_FEATS ?= --feat 8,1,8,8,4,4,2 --feat 8,2,8,8,4,4,2 --feat 8,3,8,8,4,4,2
 LBP_C ?= 0.003,0.01
 all: $(BUILD)/tools/train_svm $(BUILD)/bench/lbp_svm
