@@ -174,8 +174,8 @@ END_TEST
 START_TEST(dense_shapes)
 {
     rng_state = 777;
-    static const int batches[] = {1, 3, 64}, ins[] = {1, 5, 33, 256, 1152}, outs[] = {1, 7, 16, 17, 40, 100};
-    for (size_t bi = 0; bi < 3; bi++)
+    static const int batches[] = {1, 2, 3, 64}, ins[] = {1, 5, 33, 256, 1152}, outs[] = {1, 7, 16, 17, 40, 100};
+    for (size_t bi = 0; bi < 4; bi++)
         for (size_t ii = 0; ii < 5; ii++)
             for (size_t oi = 0; oi < 6; oi++) {
                 const int n = batches[bi], in = ins[ii], out = outs[oi], act = (int)((bi + ii + oi) % 4);
