@@ -8,8 +8,8 @@
  * packed weight row of NR channels per step. Inputs are read in place: a row's taps are at
  * fixed offsets from the pixel's top-left input, and for groups == 1, dilation 1 the KW
  * taps of one kernel row are a single contiguous run of KW*Cin floats. Padding is handled by
- * copying the input once into a zero-bordered buffer (scratch), so the inner loops have no
- * bounds tests; without padding the input is used directly. 1x1, 3x3 stride 1 or 2, first
+ * copying the input, a few images at a time, into a zero-bordered buffer (scratch), so the
+ * inner loops have no bounds tests; without padding the input is used directly. 1x1, 3x3 stride 1 or 2, first
  * layers with one channel and dense layers (a 1x1 conv on a 1x1 image) all go through this
  * path with the run lengths their shape gives.
  *
@@ -109,10 +109,19 @@ static conv_src conv_source(const ferc_conv2d_desc *d)
     return s;
 }
 
+/* Padded copies are made a few images at a time (about 2 MiB, at least one image) and used
+ * at once, while they are still in cache; the scratch holds one such chunk. */
+static int conv_chunk_images(const ferc_conv2d_desc *d, const conv_src *s)
+{
+    const size_t per = (size_t)s->hn * s->wn * d->c * sizeof(float), want = (size_t)2 << 20;
+    const size_t n = per >= want ? 1 : want / per;
+    return n < (size_t)d->n ? (int)n : d->n;
+}
+
 size_t FERC_SIMD(ferc_conv2d_scratch)(const ferc_conv2d_desc *d)
 {
     conv_src s = conv_source(d);
-    return s.copy ? (size_t)d->n * s.hn * s.wn * d->c * sizeof(float) : 0;
+    return s.copy ? (size_t)conv_chunk_images(d, &s) * s.hn * s.wn * d->c * sizeof(float) : 0;
 }
 
 /* Rows [r0, r1) of the zero-bordered copy (all images stacked). */
@@ -499,21 +508,37 @@ static void conv_depthwise(const ferc_conv2d_desc *d, const conv_src *s, const f
 }
 
 /* One thread's share: its rows of the padded copy, then (after all copies) its tiles. */
-static void conv_part(const ferc_conv2d_desc *d, const conv_src *s, const float *x, const float *w, const float *b,
-                      float *y, void *scratch, int tid, int nth)
+static void conv_path(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w, const float *b,
+                      float *y, int tid, int nth)
 {
-    const float *src = x;
-    if (s->copy) {
-        const int rows = d->n * s->hn;
-        pad_rows(d, s, x, scratch, rows * tid / nth, rows * (tid + 1) / nth);
-        src = scratch;
-        if (nth > 1) {
-#pragma omp barrier
-        }
-    }
     if (conv_is_depthwise(d)) conv_depthwise(d, s, src, w, b, y, tid, nth);
     else if (conv_is_dot(d)) conv_dot(d, s, src, w, b, y, tid, nth);
     else conv_gemm(d, s, src, w, b, y, tid, nth);
+}
+
+/* One thread's share. With padding, chunk by chunk of images: its rows of the chunk's padded
+ * copy, then (after all copies) its tiles of the chunk's outputs. */
+static void conv_part(const ferc_conv2d_desc *d, const conv_src *s, const float *x, const float *w, const float *b,
+                      float *y, void *scratch, int tid, int nth)
+{
+    if (!s->copy) {
+        conv_path(d, s, x, w, b, y, tid, nth);
+        return;
+    }
+    const int chunk = conv_chunk_images(d, s);
+    for (int n0 = 0; n0 < d->n; n0 += chunk) {
+        ferc_conv2d_desc dc = *d;
+        dc.n = d->n - n0 < chunk ? d->n - n0 : chunk;
+        const int rows = dc.n * s->hn;
+        if (n0 > 0 && nth > 1) { /* the previous chunk's tiles are done with the copy */
+#pragma omp barrier
+        }
+        pad_rows(&dc, s, x + (size_t)n0 * d->h * d->w * d->c, scratch, rows * tid / nth, rows * (tid + 1) / nth);
+        if (nth > 1) {
+#pragma omp barrier
+        }
+        conv_path(&dc, s, scratch, w, b, y + (size_t)n0 * d->oh * d->ow * d->oc, tid, nth);
+    }
 }
 
 void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,

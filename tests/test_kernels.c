@@ -164,6 +164,10 @@ START_TEST(conv_model_shapes)
         {2, 9, 11, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* few outputs: vectors along K */
         {1, 8, 8, 80, 4, 3, 3, 2, 2, 0, 1, 1, 0, 2, 2, 2, 3},      /* the same, grouped and dilated */
         {3, 7, 7, 20, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2},
+        /* images over 1 MiB padded: the padded copy is made in several chunks */
+        {2, 130, 130, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1},
+        {3, 100, 100, 24, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {2, 120, 120, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 40, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv(&cases[i]);
 }
