@@ -1,7 +1,7 @@
 /* bench_kernels.c - per-layer speed of ferc's kernels against the machine's FMA peak, the
  * scalar reference and im2col + OpenBLAS sgemm, all measured in this one run.
  *
- *   build/bench/bench_kernels [--json FILE] [--quick]
+ *   build/bench/bench_kernels [--json FILE] [--quick] [--no-scalar]
  *
  * Peak: an inline-assembly loop of 12 independent FMA chains (more than latency x
  * throughput needs), per thread; the assembly cannot be folded by the compiler and the
@@ -246,12 +246,13 @@ static float *rnd(size_t n, float scale)
 int main(int argc, char **argv)
 {
     const char *json = NULL;
-    int quick = 0;
+    int quick = 0, scalar = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
         else if (!strcmp(argv[i], "--quick")) quick = 1;
+        else if (!strcmp(argv[i], "--no-scalar")) scalar = 0;
         else {
-            fprintf(stderr, "usage: %s [--json FILE] [--quick]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--json FILE] [--quick] [--no-scalar]\n", argv[0]);
             return 2;
         }
     }
@@ -312,19 +313,21 @@ int main(int argc, char **argv)
         }
         if (!ok) break;
         const double flops = 2.0 * (double)ny * d->kh * d->kw * (d->c / d->groups);
-        const double ms_scalar = time_ms(run_scalar, &j, 1, 1);
+        const double ms_scalar = scalar ? time_ms(run_scalar, &j, 1, 1) : NAN;
         for (int t = 1; t <= 2; t++) {
             const double ms = time_ms(run_ferc, &j, t, quick), ms_blas = time_ms(run_blas, &j, t, quick);
             const double gf = flops / ms * 1e-6, pct = 100 * gf / peak[t];
             printf("%-28s %3d %9.4f %8.1f %6.1f %9.4f %8.2f %9.3f %8.1f\n", l->name, t, ms, gf, pct, ms_blas,
                    ms_blas / ms, ms_scalar, ms_scalar / ms);
+            char sc[64] = "\"ms_scalar\": null, \"x_scalar\": null";
+            if (scalar) snprintf(sc, sizeof sc, "\"ms_scalar\": %.4f, \"x_scalar\": %.2f", ms_scalar, ms_scalar / ms);
             if (jf)
                 fprintf(jf,
                         "%s  {\"name\": \"%s\", \"shape\": \"n%d %dx%dx%d->%d k%d s%d p%d d%d g%d\", \"threads\": %d, "
                         "\"ms\": %.5f, \"gflops\": %.2f, \"pct_peak\": %.1f, \"ms_openblas\": %.5f, \"x_openblas\": %.3f, "
-                        "\"ms_scalar\": %.4f, \"x_scalar\": %.2f}",
+                        "%s}",
                         first ? "" : ",\n", l->name, d->n, d->h, d->w, d->c, d->oc, l->k, l->s, l->p, l->dil, l->groups,
-                        t, ms, gf, pct, ms_blas, ms_blas / ms, ms_scalar, ms_scalar / ms);
+                        t, ms, gf, pct, ms_blas, ms_blas / ms, sc);
             first = 0;
         }
         fflush(stdout);

@@ -273,6 +273,10 @@ def main():
     layers = os.path.join(a.build, "bench_layers.json")
     if os.path.exists(layers):
         out = json.load(open(layers))
+    skx = os.path.join(a.build, "bench_layers_skylakex.json")
+    if os.path.exists(skx):  # the same layers against OpenBLAS's AVX-512 kernel
+        out["layers_openblas_skylakex"] = [{k: r[k] for k in ("name", "threads", "ms", "ms_openblas", "x_openblas")}
+                                           for r in json.load(open(skx))["layers"]]
     out["models"] = rows
     out["load_average"] = os.getloadavg()
     out["date_utc"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
