@@ -90,6 +90,8 @@ $(BUILD)/bench/%: bench/%.c $(LIBA)
 
 bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model
 	$(BUILD)/bench/bench_kernels --json $(BUILD)/bench_layers.json
+	@echo "== the same against OpenBLAS's AVX-512 kernel (OPENBLAS_CORETYPE=SkylakeX; bench only)"
+	-OPENBLAS_CORETYPE=SkylakeX $(BUILD)/bench/bench_kernels --no-scalar --json $(BUILD)/bench_layers_skylakex.json
 	/usr/bin/python3 bench/bench_models.py --build $(BUILD) $(BENCH_MODELS)
 
 # libFuzzer targets fuzz/fuzz_*.c against a clang + ASan/UBSan build of the library.

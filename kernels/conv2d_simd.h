@@ -8,8 +8,8 @@
  * packed weight row of NR channels per step. Inputs are read in place: a row's taps are at
  * fixed offsets from the pixel's top-left input, and for groups == 1, dilation 1 the KW
  * taps of one kernel row are a single contiguous run of KW*Cin floats. Padding is handled by
- * copying the input once into a zero-bordered buffer (scratch), so the inner loops have no
- * bounds tests; without padding the input is used directly. 1x1, 3x3 stride 1 or 2, first
+ * copying the input, a few images at a time, into a zero-bordered buffer (scratch), so the
+ * inner loops have no bounds tests; without padding the input is used directly. 1x1, 3x3 stride 1 or 2, first
  * layers with one channel and dense layers (a 1x1 conv on a 1x1 image) all go through this
  * path with the run lengths their shape gives.
  *
@@ -109,10 +109,19 @@ static conv_src conv_source(const ferc_conv2d_desc *d)
     return s;
 }
 
+/* Padded copies are made a few images at a time (about 2 MiB, at least one image) and used
+ * at once, while they are still in cache; the scratch holds one such chunk. */
+static int conv_chunk_images(const ferc_conv2d_desc *d, const conv_src *s)
+{
+    const size_t per = (size_t)s->hn * s->wn * d->c * sizeof(float), want = (size_t)2 << 20;
+    const size_t n = per >= want ? 1 : want / per;
+    return n < (size_t)d->n ? (int)n : d->n;
+}
+
 size_t FERC_SIMD(ferc_conv2d_scratch)(const ferc_conv2d_desc *d)
 {
     conv_src s = conv_source(d);
-    return s.copy ? (size_t)d->n * s.hn * s.wn * d->c * sizeof(float) : 0;
+    return s.copy ? (size_t)conv_chunk_images(d, &s) * s.hn * s.wn * d->c * sizeof(float) : 0;
 }
 
 /* Rows [r0, r1) of the zero-bordered copy (all images stacked). */
@@ -214,6 +223,93 @@ static void ukernel_nv1(int mr, const float *const *rows, const conv_runs *ru, c
     }
 }
 
+/* One or two rows x P panels at once (P*NV <= 8 accumulators per row): with so few rows the
+ * per-row FMA chains of a single panel would wait on FMA latency; more panels give more
+ * independent chains. Each output still accumulates in k order from its bias, exactly as in
+ * ukernel, so a row's result does not depend on the batch it was computed in. */
+ALWAYS_INLINE void ukernel_wide(const int MR, const int NV, const int P, const float *const *rows, const conv_runs *ru,
+                                const float *w, size_t pstride, const float *bias, int ncols, float *y, int act,
+                                float alpha, size_t ldy)
+{
+    vf acc[2][8];
+#pragma GCC unroll 8
+    for (int i = 0; i < P * NV; i++) {
+        const int left = ncols - i * VL;
+        const vf b = !bias || left <= 0 ? vzero() : left >= VL ? vload(bias + i * VL) : vload_n(bias + i * VL, left);
+#pragma GCC unroll 2
+        for (int r = 0; r < MR; r++) acc[r][i] = b;
+    }
+    for (int ky = 0; ky < ru->nky; ky++)
+        for (int kx = 0; kx < ru->nkx; kx++) {
+            const ptrdiff_t off = ky * ru->ystep + kx * ru->xstep;
+            const float *p0 = rows[0] + off, *p1 = rows[MR - 1] + off;
+            for (int k = 0; k < ru->len; k++) {
+                const vf x0 = vset1(p0[k]), x1 = vset1(p1[k]);
+#pragma GCC unroll 4
+                for (int p = 0; p < P; p++)
+#pragma GCC unroll 2
+                    for (int v = 0; v < NV; v++) {
+                        const vf wv = vload(w + p * pstride + v * VL);
+                        acc[0][p * NV + v] = vfma(x0, wv, acc[0][p * NV + v]);
+                        if (MR > 1) acc[1][p * NV + v] = vfma(x1, wv, acc[1][p * NV + v]);
+                    }
+                w += NV * VL;
+            }
+        }
+    const vf al = vset1(alpha);
+#pragma GCC unroll 2
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 8
+        for (int i = 0; i < P * NV; i++) {
+            const int left = ncols - i * VL;
+            const vf o = vact(acc[r][i], act, al);
+            if (left >= VL) vstore(y + r * ldy + i * VL, o);
+            else if (left > 0) vstore_n(y + r * ldy + i * VL, o, left);
+        }
+}
+
+#define WIDE_CASE(M, NV, P)                                                                              \
+    case (M - 1) * 4 + P - 1: ukernel_wide(M, NV, P, rows, ru, w, pstride, bias, ncols, y, act, alpha, ldy); break;
+
+static void ukernel_wide_any(int nv, int mr, int panels, const float *const *rows, const conv_runs *ru,
+                             const float *w, size_t pstride, const float *bias, int ncols, float *y, size_t ldy,
+                             int act, float alpha)
+{
+    if (nv == 2) switch ((mr - 1) * 4 + panels - 1) {
+            WIDE_CASE(1, 2, 1) WIDE_CASE(1, 2, 2) WIDE_CASE(1, 2, 3) WIDE_CASE(1, 2, 4)
+            WIDE_CASE(2, 2, 1) WIDE_CASE(2, 2, 2) WIDE_CASE(2, 2, 3) WIDE_CASE(2, 2, 4)
+        default: break;
+        }
+    else switch ((mr - 1) * 4 + panels - 1) {
+            WIDE_CASE(1, 1, 1) WIDE_CASE(1, 1, 2) WIDE_CASE(1, 1, 3) WIDE_CASE(1, 1, 4)
+            WIDE_CASE(2, 1, 1) WIDE_CASE(2, 1, 2) WIDE_CASE(2, 1, 3) WIDE_CASE(2, 1, 4)
+        default: break;
+        }
+}
+
+/* GEMM with at most two rows in all (dense layers at batch 1 or 2, convs on a 1x1 output):
+ * tiles of up to 4 panels. */
+static void conv_gemm_few_rows(const ferc_conv2d_desc *d, const conv_src *s, const conv_runs *ru, const float *src,
+                               const float *w, const float *b, float *y, int tid, int nth)
+{
+    const int cig = d->c / d->groups, cog = d->oc / d->groups, nv = conv_nv(d), nr = nv * VL;
+    const int m = d->n * d->oh * d->ow, ntiles = (cog + nr - 1) / nr, wtiles = (ntiles + 3) / 4;
+    const size_t c = (size_t)d->c, k = (size_t)d->kh * d->kw * cig;
+    const long tiles = (long)d->groups * wtiles;
+    for (long t = tiles * tid / nth; t < tiles * (tid + 1) / nth; t++) {
+        const int g = (int)(t / wtiles), p0 = (int)(t % wtiles) * 4;
+        const int panels = ntiles - p0 < 4 ? ntiles - p0 : 4, n0 = p0 * nr;
+        const float *rows[2];
+        for (int r = 0; r < m; r++) {
+            const int n = r / (d->oh * d->ow), oy = r % (d->oh * d->ow) / d->ow, ox = r % d->ow;
+            rows[r] = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c + (size_t)g * cig;
+        }
+        ukernel_wide_any(nv, m, panels, rows, ru, w + ((size_t)g * ntiles + (size_t)p0) * (size_t)nr * k,
+                         (size_t)nr * k, b ? b + (size_t)g * cog + n0 : NULL, cog - n0,
+                         y + (size_t)g * cog + n0, (size_t)d->oc, d->act, d->alpha);
+    }
+}
+
 /* Implicit GEMM over the source src (hn x wn pixels per image, C channels), this thread's
  * share of the tiles. */
 static void conv_gemm(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w,
@@ -238,6 +334,10 @@ static void conv_gemm(const ferc_conv2d_desc *d, const conv_src *s, const float 
     ru.len = conv_run_len(d);
     if (d->groups == 1 && d->dw == 1) ru.nkx = 1, ru.xstep = 0;
     else ru.nkx = d->kw, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+    if (m <= 2) {
+        conv_gemm_few_rows(d, s, &ru, src, w, b, y, tid, nth);
+        return;
+    }
 
     const float *rows[16];
     long cur = -1; /* group * mtiles + mtile whose rows are set */
@@ -408,21 +508,37 @@ static void conv_depthwise(const ferc_conv2d_desc *d, const conv_src *s, const f
 }
 
 /* One thread's share: its rows of the padded copy, then (after all copies) its tiles. */
-static void conv_part(const ferc_conv2d_desc *d, const conv_src *s, const float *x, const float *w, const float *b,
-                      float *y, void *scratch, int tid, int nth)
+static void conv_path(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w, const float *b,
+                      float *y, int tid, int nth)
 {
-    const float *src = x;
-    if (s->copy) {
-        const int rows = d->n * s->hn;
-        pad_rows(d, s, x, scratch, rows * tid / nth, rows * (tid + 1) / nth);
-        src = scratch;
-        if (nth > 1) {
-#pragma omp barrier
-        }
-    }
     if (conv_is_depthwise(d)) conv_depthwise(d, s, src, w, b, y, tid, nth);
     else if (conv_is_dot(d)) conv_dot(d, s, src, w, b, y, tid, nth);
     else conv_gemm(d, s, src, w, b, y, tid, nth);
+}
+
+/* One thread's share. With padding, chunk by chunk of images: its rows of the chunk's padded
+ * copy, then (after all copies) its tiles of the chunk's outputs. */
+static void conv_part(const ferc_conv2d_desc *d, const conv_src *s, const float *x, const float *w, const float *b,
+                      float *y, void *scratch, int tid, int nth)
+{
+    if (!s->copy) {
+        conv_path(d, s, x, w, b, y, tid, nth);
+        return;
+    }
+    const int chunk = conv_chunk_images(d, s);
+    for (int n0 = 0; n0 < d->n; n0 += chunk) {
+        ferc_conv2d_desc dc = *d;
+        dc.n = d->n - n0 < chunk ? d->n - n0 : chunk;
+        const int rows = dc.n * s->hn;
+        if (n0 > 0 && nth > 1) { /* the previous chunk's tiles are done with the copy */
+#pragma omp barrier
+        }
+        pad_rows(&dc, s, x + (size_t)n0 * d->h * d->w * d->c, scratch, rows * tid / nth, rows * (tid + 1) / nth);
+        if (nth > 1) {
+#pragma omp barrier
+        }
+        conv_path(&dc, s, scratch, w, b, y + (size_t)n0 * d->oh * d->ow * d->oc, tid, nth);
+    }
 }
 
 void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,

@@ -9,7 +9,7 @@ grep -q ' avx512bw ' /proc/cpuinfo 2>/dev/null && isas="$isas avx512"
 passed=0 failed=0
 for t in "$@"; do
   if [ "${FERC_VALGRIND:-0}" = 1 ]; then
-    if FERC_ISA=avx2 CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full "$t"; then
+    if FERC_ISA=avx2 CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full --suppressions="$(dirname "$0")/valgrind.supp" "$t"; then
       passed=$((passed+1)); else failed=$((failed+1)); echo "FAILED: valgrind $t"; fi
     continue
   fi

@@ -164,6 +164,10 @@ START_TEST(conv_model_shapes)
         {2, 9, 11, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* few outputs: vectors along K */
         {1, 8, 8, 80, 4, 3, 3, 2, 2, 0, 1, 1, 0, 2, 2, 2, 3},      /* the same, grouped and dilated */
         {3, 7, 7, 20, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2},
+        /* images over 1 MiB padded: the padded copy is made in several chunks */
+        {2, 130, 130, 16, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1},
+        {3, 100, 100, 24, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {2, 120, 120, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 40, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv(&cases[i]);
 }
@@ -174,8 +178,8 @@ END_TEST
 START_TEST(dense_shapes)
 {
     rng_state = 777;
-    static const int batches[] = {1, 3, 64}, ins[] = {1, 5, 33, 256, 1152}, outs[] = {1, 7, 16, 17, 40, 100};
-    for (size_t bi = 0; bi < 3; bi++)
+    static const int batches[] = {1, 2, 3, 64}, ins[] = {1, 5, 33, 256, 1152}, outs[] = {1, 7, 16, 17, 40, 100};
+    for (size_t bi = 0; bi < 4; bi++)
         for (size_t ii = 0; ii < 5; ii++)
             for (size_t oi = 0; oi < 6; oi++) {
                 const int n = batches[bi], in = ins[ii], out = outs[oi], act = (int)((bi + ii + oi) % 4);
