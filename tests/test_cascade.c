@@ -194,8 +194,8 @@ START_TEST(resize_matches_opencv)
         int w, h, used;
         ck_assert_int_eq(sscanf(line, "%15s %d %d%n", mode, &w, &h, &used), 3);
         uint8_t *out = malloc((size_t)w * h);
-        if (!strcmp(mode, "exact")) ferc_resize_linear_exact_u8(crop, cw, ch, img.width, out, w, h, w);
-        else ferc_resize_linear_u8(crop, cw, ch, img.width, out, w, h, w);
+        ferc_error err;
+        ck_assert(ferc_resize_gray(crop, cw, ch, img.width, out, w, h, w, !strcmp(mode, "exact"), &err) == FERC_OK);
         char *p = line + used;
         for (int i = 0; i < w * h; i++) {
             int want = next_int(&p);
@@ -206,6 +206,9 @@ START_TEST(resize_matches_opencv)
         checked++;
     }
     ck_assert_int_ge(checked, 10);
+    uint8_t one;
+    ferc_error err;
+    ck_assert(ferc_resize_gray(crop, cw, ch, img.width, &one, 0, 1, 1, 0, &err) == FERC_ERR_ARG);
     ferc_image_free(&img);
     free(text);
 }
