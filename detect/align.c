@@ -103,7 +103,6 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
             return st;
         }
         eye_pair pr = best_pair(e, ne < 64 ? ne : 64, n);
-        score[t] = pr.score;
         memset(&cand[t], 0, sizeof cand[t]);
         if (!(pr.score < INFINITY)) continue;
         const double th = trials[t] * PI / 180, c = cos(th) * scale, s = sin(th) * scale, o = n * 0.5 - 0.5;
@@ -114,10 +113,12 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
         ce->right_eye_x = cx + c * (pr.rx - o) - s * (pr.ry - o);
         ce->right_eye_y = cy + s * (pr.rx - o) + c * (pr.ry - o);
         ce->roll_deg = atan2(ce->right_eye_y - ce->left_eye_y, ce->right_eye_x - ce->left_eye_x) * 180 / PI;
-        ce->found = 1;
+        ce->found = fabs(ce->roll_deg) <= 45; /* the search covers about +-45 degrees */
+        score[t] = fabs(ce->roll_deg - trials[t]);
     }
     /* A wrong pair (brows, nostrils) rarely repeats across trial rolls while the true eyes
-     * do: take the pair most other trials agree with (within 6 degrees), then the best scored. */
+     * do: take the pair most other trials agree with (within 6 degrees), then the one found
+     * nearest to level in its own trial (the eye detector is best on upright eyes). */
     int best = -1, best_support = -1;
     for (int t = 0; t < NT; t++) {
         if (!cand[t].found) continue;

@@ -65,7 +65,8 @@ struct ferc_cascade {
 };
 
 /* cv::resize(src, dst, Size(dw, dh), 0, 0, INTER_LINEAR) for 8-bit gray, bit-exact with
- * OpenCV 4.6 on x86-64 (including its SIMD rounding shortcut). */
+ * OpenCV 4.6 on x86-64 (including its reduced-precision vertical step). Public, with checks,
+ * as ferc_resize_gray. */
 void ferc_resize_linear_u8(const uint8_t *src, int sw, int sh, int sstride, uint8_t *dst, int dw, int dh,
                            int dstride);
 

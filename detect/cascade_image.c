@@ -5,9 +5,10 @@
  * OpenCV 4.6's 8-bit INTER_LINEAR resize is fixed point: 11-bit coefficients, rows filtered
  * horizontally into ints (pixel * 2048 scale), then combined vertically. The vertical step
  * drops 4 bits of each row and keeps the high 16 bits of each product before a final
- * rounding shift by 2, rather than rounding the exact 22-bit sum; reproduced here because the
- * cascade's decisions depend on every pixel. */
+ * rounding shift by 2, rather than rounding the exact 22-bit sum. It is reproduced (public as
+ * ferc_resize_gray) so that face crops can be resized exactly as cv2.resize does in Python. */
 #include "detect/cascade.h"
+#include "nn/model.h"
 
 #include <float.h>
 #include <math.h>
@@ -249,4 +250,16 @@ void ferc_integral_u8(const uint8_t *img, int w, int h, int istride, int32_t *su
         }
     }
     free(row);
+}
+
+ferc_status ferc_resize_gray(const uint8_t *src, int width, int height, int src_stride, uint8_t *dst, int dst_width,
+                             int dst_height, int dst_stride, int exact, ferc_error *err)
+{
+    if (!src || !dst || width < 1 || height < 1 || dst_width < 1 || dst_height < 1 || src_stride < width ||
+        dst_stride < dst_width || (int64_t)dst_width * dst_height > FERC_IMAGE_MAX_PIXELS)
+        return ferc_set_error(err, FERC_ERR_ARG, "resize %dx%d (stride %d) to %dx%d (stride %d): bad sizes", width,
+                              height, src_stride, dst_width, dst_height, dst_stride);
+    if (exact) ferc_resize_linear_exact_u8(src, width, height, src_stride, dst, dst_width, dst_height, dst_stride);
+    else ferc_resize_linear_u8(src, width, height, src_stride, dst, dst_width, dst_height, dst_stride);
+    return FERC_OK;
 }

@@ -241,6 +241,11 @@ ferc_status ferc_cascade_detect(const ferc_cascade *cascade, const uint8_t *gray
                                 int stride, const ferc_detect_params *params, ferc_rect *boxes, int max_boxes,
                                 int *n_boxes, ferc_error *err);
 
+/* cv::resize of an 8-bit gray image, bit-exact with OpenCV 4.6: INTER_LINEAR (exact = 0) or
+ * INTER_LINEAR_EXACT (exact = 1, the resize CascadeClassifier uses). No overlap allowed. */
+ferc_status ferc_resize_gray(const uint8_t *src, int width, int height, int src_stride, uint8_t *dst,
+                             int dst_width, int dst_height, int dst_stride, int exact, ferc_error *err);
+
 /* cv::equalizeHist. src and dst may be the same buffer. */
 ferc_status ferc_equalize_hist(const uint8_t *src, int width, int height, int src_stride, uint8_t *dst,
                                int dst_stride, ferc_error *err);
