@@ -12,6 +12,35 @@
 
 #define MAX_FILE_BYTES ((size_t)256 << 20)
 
+/* Width and height from a PNG, GIF or JPEG header, without decoding; 0 if not found. stb
+ * refuses sides over STBI_MAX_DIMENSIONS with a vague "unknown image type", so sizes are
+ * read here first to say what is wrong with, say, a 100000x100000 header. */
+static int header_size(const uint8_t *p, size_t n, long *w, long *h)
+{
+    if (n >= 24 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8) && !memcmp(p + 12, "IHDR", 4)) {
+        *w = (long)p[16] << 24 | (long)p[17] << 16 | p[18] << 8 | p[19];
+        *h = (long)p[20] << 24 | (long)p[21] << 16 | p[22] << 8 | p[23];
+        return 1;
+    }
+    if (n >= 10 && (!memcmp(p, "GIF87a", 6) || !memcmp(p, "GIF89a", 6))) {
+        *w = p[6] | p[7] << 8, *h = p[8] | p[9] << 8;
+        return 1;
+    }
+    if (n >= 4 && p[0] == 0xff && p[1] == 0xd8) { /* JPEG: walk the segments to a SOFn */
+        size_t i = 2;
+        while (i + 9 < n && p[i] == 0xff) {
+            const int m = p[i + 1];
+            const size_t len = (size_t)p[i + 2] << 8 | p[i + 3];
+            if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+                *h = p[i + 5] << 8 | p[i + 6], *w = p[i + 7] << 8 | p[i + 8];
+                return 1;
+            }
+            i += 2 + len;
+        }
+    }
+    return 0;
+}
+
 ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, ferc_image *img, ferc_error *err)
 {
     memset(img, 0, sizeof *img);
@@ -20,6 +49,10 @@ ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, 
     if (size > MAX_FILE_BYTES || size > 0x7fffffff)
         return ferc_set_error(err, FERC_ERR_NOMEM, "file of %zu bytes is larger than the %zu-byte limit", size,
                               MAX_FILE_BYTES);
+    long hw, hh;
+    if (header_size(data, size, &hw, &hh) && (hw < 1 || hh < 1 || (int64_t)hw * hh > FERC_IMAGE_MAX_PIXELS))
+        return ferc_set_error(err, FERC_ERR_FORMAT, "image header says %ldx%ld pixels, limit %lld pixels", hw, hh,
+                              (long long)FERC_IMAGE_MAX_PIXELS);
     int w, h, c;
     if (!ferc_stbi_info(data, (int)size, &w, &h, &c))
         return ferc_set_error(err, FERC_ERR_FORMAT, "not a supported image (JPEG, PNG, BMP, PNM, TGA, GIF): %s",

@@ -26,7 +26,7 @@
 #include "kernels/kernels.h"
 #include "kernels/simd.h"
 
-#include <omp.h>
+#include "kernels/threads.h"
 #include <string.h>
 
 /* Rows per micro-kernel for NR = 2 and 1 vectors (macros: the switches below test them). */
@@ -553,5 +553,5 @@ void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const flo
         return;
     }
 #pragma omp parallel num_threads(threads)
-    conv_part(d, &s, x, w, b, y, scratch, omp_get_thread_num(), omp_get_num_threads());
+    conv_part(d, &s, x, w, b, y, scratch, ferc_thread_id(), ferc_thread_count());
 }

@@ -4,7 +4,7 @@
 #include "kernels/kernels.h"
 #include "kernels/simd.h"
 
-#include <omp.h>
+#include "kernels/threads.h"
 
 /* Below this many elements a parallel region costs more than it saves. */
 #define ELT_MIN_PARALLEL 32768
@@ -18,7 +18,7 @@ void FERC_SIMD(ferc_affine)(size_t count, int c, const float *x, const float *sc
     const size_t pixels = count / (size_t)c;
 #pragma omp parallel num_threads(elt_threads(count, threads))
     {
-        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        const int tid = ferc_thread_id(), nth = ferc_thread_count();
         const vf al = vset1(alpha);
         for (size_t p = pixels * tid / nth; p < pixels * (tid + 1) / nth; p++) {
             const float *xp = x + p * c;
@@ -41,7 +41,7 @@ void FERC_SIMD(ferc_add)(size_t count, const float *a, const float *b, float *y,
     const size_t blocks = (count + VL - 1) / VL;
 #pragma omp parallel num_threads(elt_threads(count, threads))
     {
-        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        const int tid = ferc_thread_id(), nth = ferc_thread_count();
         const vf al = vset1(alpha);
         for (size_t i = blocks * tid / nth * VL; i < blocks * (tid + 1) / nth * VL; i += VL) {
             const int n = count - i < VL ? (int)(count - i) : VL;

@@ -8,7 +8,7 @@
 #include "kernels/simd.h"
 
 #include <math.h>
-#include <omp.h>
+#include "kernels/threads.h"
 
 /* Below this many outputs a parallel region costs more than it saves. */
 #define POOL_MIN_PARALLEL 16384
@@ -52,7 +52,7 @@ void FERC_SIMD(ferc_maxpool)(const ferc_pool_desc *d, const float *x, float *y, 
     const long rows = (long)d->n * d->oh;
 #pragma omp parallel num_threads(pool_threads((size_t)rows * d->ow * d->c, threads))
     {
-        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        const int tid = ferc_thread_id(), nth = ferc_thread_count();
         maxpool_rows(d, x, y, rows * tid / nth, rows * (tid + 1) / nth);
     }
 }
@@ -97,7 +97,7 @@ void FERC_SIMD(ferc_avgpool)(const ferc_pool_desc *d, const float *x, float *y, 
     const long rows = (long)d->n * d->oh;
 #pragma omp parallel num_threads(pool_threads((size_t)rows * d->ow * d->c, threads))
     {
-        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        const int tid = ferc_thread_id(), nth = ferc_thread_count();
         avgpool_rows(d, x, y, rows * tid / nth, rows * (tid + 1) / nth);
     }
 }
@@ -109,7 +109,7 @@ void FERC_SIMD(ferc_global_avgpool)(int n, int hw, int c, const float *x, float 
     const long jobs = (long)n * cv;
 #pragma omp parallel num_threads(pool_threads((size_t)n * hw * c, threads))
     {
-        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        const int tid = ferc_thread_id(), nth = ferc_thread_count();
         const vf div = vset1((float)hw);
         for (long j = jobs * tid / nth; j < jobs * (tid + 1) / nth; j++) {
             const int i = (int)(j / cv), c0 = (int)(j % cv) * VL, nc = c - c0 < VL ? c - c0 : VL;
