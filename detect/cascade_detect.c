@@ -49,17 +49,6 @@ void ferc_detect_params_default(ferc_detect_params *p)
     p->min_neighbors = 3;
 }
 
-static int default_threads(void)
-{
-    const char *e = getenv("FERC_THREADS");
-    if (e && atoi(e) > 0) return atoi(e);
-#ifdef _OPENMP
-    return omp_get_num_procs();
-#else
-    return 1;
-#endif
-}
-
 #define MAX_SCALES 1024
 
 /* The scale list of detectMultiScaleNoGrouping. */
@@ -189,7 +178,7 @@ ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int 
     job.odd_plane = (size_t)job.hs * (sh0 + 1);
     size_t plane = (size_t)job.istride * (sh0 + 1), split = 2 * job.odd_plane;
     plane = (plane > split ? plane : split) + PLANE_PAD;
-    int threads = params->threads > 0 ? params->threads : default_threads();
+    int threads = params->threads > 0 ? params->threads : ferc_default_threads();
     if (threads > n_scales) threads = n_scales;
     ferc_scan_layout layouts[2];
     memset(layouts, 0, sizeof layouts);

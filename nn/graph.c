@@ -162,7 +162,7 @@ struct ferc_context {
     ferc_tensor *tin, *tout;
 };
 
-static int default_threads(void)
+int ferc_default_threads(void)
 {
     const char *e = getenv("FERC_THREADS");
     if (e && atoi(e) > 0) return atoi(e);
@@ -228,7 +228,7 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
     if (!c) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     c->model = m;
     c->max_batch = c->batch = o.max_batch;
-    c->threads = o.threads > 0 ? o.threads : default_threads();
+    c->threads = o.threads > 0 ? o.threads : ferc_default_threads();
     c->shapes = calloc((size_t)m->n_values, sizeof *c->shapes);
     c->ptr = calloc((size_t)m->n_values, sizeof *c->ptr);
     c->tin = calloc(MAX_NODE_IO, sizeof *c->tin);
@@ -306,7 +306,7 @@ void ferc_context_free(ferc_context *c)
     free(c);
 }
 
-void ferc_context_set_threads(ferc_context *c, int threads) { c->threads = threads > 0 ? threads : default_threads(); }
+void ferc_context_set_threads(ferc_context *c, int threads) { c->threads = threads > 0 ? threads : ferc_default_threads(); }
 int ferc_context_threads(const ferc_context *c) { return c->threads; }
 size_t ferc_context_memory(const ferc_context *c) { return c->arena_size + c->scratch_size; }
 

@@ -99,6 +99,9 @@ const ferc_value *ferc_node_param(const ferc_model *m, const ferc_node *n, int i
 /* Name of a node for messages: its first output's name. */
 const char *ferc_node_name(const ferc_model *m, const ferc_node *n);
 
+/* FERC_THREADS from the environment, else the number of processors. */
+int ferc_default_threads(void);
+
 /* Puts "prefix: " before the message already in err. */
 void ferc_error_prefix(ferc_error *err, const char *prefix);
 
