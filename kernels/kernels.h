@@ -57,6 +57,23 @@ typedef struct {
     int count_include_pad;
 } ferc_pool_desc;
 
+/* The input rows [y0, y1) and columns [x0, x1) an average-pool output pixel reads, and its
+ * divisor, with PyTorch's rules (see ferc_pool_desc). Shared by every avgpool kernel so the
+ * SIMD paths cannot drift from the reference. */
+static inline int ferc_avgpool_window(const ferc_pool_desc *d, int oy, int ox, int *y0, int *y1, int *x0, int *x1)
+{
+    *y0 = oy * d->sh - d->pt, *x0 = ox * d->sw - d->pl;
+    *y1 = *y0 + d->kh, *x1 = *x0 + d->kw;
+    if (*y1 > d->h + d->pb) *y1 = d->h + d->pb;
+    if (*x1 > d->w + d->pr) *x1 = d->w + d->pr;
+    const int padded_area = (*y1 - *y0) * (*x1 - *x0);
+    if (*y0 < 0) *y0 = 0;
+    if (*x0 < 0) *x0 = 0;
+    if (*y1 > d->h) *y1 = d->h;
+    if (*x1 > d->w) *x1 = d->w;
+    return d->count_include_pad ? padded_area : (*y1 - *y0) * (*x1 - *x0);
+}
+
 typedef struct ferc_kernel_table {
     /* conv2d reads its weights in the layout this ISA wants: conv2d_pack (NULL: none, the
      * stored layout is used) rearranges them once at load into conv2d_packed_size(d) floats;

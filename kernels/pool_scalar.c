@@ -31,16 +31,8 @@ void ferc_avgpool_scalar(const ferc_pool_desc *d, const float *x, float *y, int 
     for (int n = 0; n < d->n; n++)
         for (int oy = 0; oy < d->oh; oy++)
             for (int ox = 0; ox < d->ow; ox++) {
-                int y0 = oy * d->sh - d->pt, x0 = ox * d->sw - d->pl;
-                int y1 = y0 + d->kh, x1 = x0 + d->kw;
-                if (y1 > d->h + d->pb) y1 = d->h + d->pb;
-                if (x1 > d->w + d->pr) x1 = d->w + d->pr;
-                const int padded_area = (y1 - y0) * (x1 - x0);
-                if (y0 < 0) y0 = 0;
-                if (x0 < 0) x0 = 0;
-                if (y1 > d->h) y1 = d->h;
-                if (x1 > d->w) x1 = d->w;
-                const int area = d->count_include_pad ? padded_area : (y1 - y0) * (x1 - x0);
+                int y0, y1, x0, x1;
+                const int area = ferc_avgpool_window(d, oy, ox, &y0, &y1, &x0, &x1);
                 for (int c = 0; c < d->c; c++) {
                     float s = 0.f;
                     for (int iy = y0; iy < y1; iy++)

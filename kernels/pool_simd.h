@@ -63,17 +63,8 @@ static void avgpool_rows(const ferc_pool_desc *d, const float *x, float *y, long
     for (long row = r0; row < r1; row++) {
         const int n = (int)(row / d->oh), oy = (int)(row % d->oh);
         for (int ox = 0; ox < d->ow; ox++) {
-            /* The window and divisor exactly as ferc_avgpool_scalar. */
-            int y0 = oy * d->sh - d->pt, x0 = ox * d->sw - d->pl;
-            int y1 = y0 + d->kh, x1 = x0 + d->kw;
-            if (y1 > d->h + d->pb) y1 = d->h + d->pb;
-            if (x1 > d->w + d->pr) x1 = d->w + d->pr;
-            const int padded_area = (y1 - y0) * (x1 - x0);
-            if (y0 < 0) y0 = 0;
-            if (x0 < 0) x0 = 0;
-            if (y1 > d->h) y1 = d->h;
-            if (x1 > d->w) x1 = d->w;
-            const int area = d->count_include_pad ? padded_area : (y1 - y0) * (x1 - x0);
+            int y0, y1, x0, x1;
+            const int area = ferc_avgpool_window(d, oy, ox, &y0, &y1, &x0, &x1);
             const vf div = vset1((float)area);
             float *yp = y + (((size_t)n * d->oh + oy) * d->ow + ox) * c;
             for (int c0 = 0; c0 < d->c; c0 += VL) {

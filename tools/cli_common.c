@@ -138,32 +138,32 @@ static const char *find_weight(const char *file, const char *what, char *buf, si
     return NULL;
 }
 
-const char *cli_default_file(int detector, const char *name, char *buf, size_t size)
+/* The file of the classifier or detector called name, found by find_weight. */
+static const char *default_file(int detector, const char *name, const char *what, char *buf, size_t size, int quiet)
 {
     for (size_t i = 0; i < 3; i++) {
         const char *n = detector ? detector_files[i].name : classifier_files[i].name;
         const char *f = detector ? detector_files[i].file : classifier_files[i].file;
-        if (!strcmp(n, name)) return find_weight(f, NULL, buf, size, 1);
+        if (!strcmp(n, name)) return find_weight(f, what, buf, size, quiet);
     }
     return NULL;
+}
+
+const char *cli_default_file(int detector, const char *name, char *buf, size_t size)
+{
+    return default_file(detector, name, NULL, buf, size, 1);
 }
 
 const char *cli_classifier_path(const cli_common *o, char *buf, size_t size)
 {
     if (o->model) return o->model;
-    const char *name = o->classifier ? o->classifier : "cnn";
-    for (size_t i = 0; i < sizeof classifier_files / sizeof *classifier_files; i++)
-        if (!strcmp(classifier_files[i].name, name)) return find_weight(classifier_files[i].file, "classifier model", buf, size, 0);
-    return NULL;
+    return default_file(0, o->classifier ? o->classifier : "cnn", "classifier model", buf, size, 0);
 }
 
 const char *cli_detector_path(const cli_common *o, char *buf, size_t size)
 {
     if (o->detector_model) return o->detector_model;
-    const char *name = o->detector ? o->detector : "ssd";
-    for (size_t i = 0; i < sizeof detector_files / sizeof *detector_files; i++)
-        if (!strcmp(detector_files[i].name, name)) return find_weight(detector_files[i].file, "detector", buf, size, 1);
-    return NULL;
+    return default_file(1, o->detector ? o->detector : "ssd", "detector", buf, size, 1);
 }
 
 int cli_engines_open(cli_engines *e, const cli_common *o, int n, int engine_threads, int detect)
