@@ -66,6 +66,9 @@ def parse_args(argv=None):
     ap.add_argument("--contrast", type=float, default=0.2)
     ap.add_argument("--erase", type=float, default=0.5, help="random-erasing probability")
     ap.add_argument("--no-aug", action="store_true")
+    ap.add_argument("--clahe", default=None, metavar="CLIP,GRID",
+                    help="apply cv2 CLAHE (clip limit, GRIDxGRID tiles) to every 48x48 face, train and val, "
+                         "before augmentation; the exported model asks the C classifier for the same")
     ap.add_argument("--channels-last", type=int, default=None, help="1/0, default per model")
     ap.add_argument("--init", default=None,
                     help="start from the weights of this checkpoint (new optimizer and schedule: "
@@ -81,7 +84,20 @@ def parse_args(argv=None):
     a.channels_last = bool(a.channels_last)
     if a.data is None and a.csv is None:
         a.data = fer2013.DEFAULT_DATA
+    if a.clahe is not None:
+        try:
+            clip, grid = a.clahe.split(",")
+            a.clahe = (float(clip), int(grid))
+        except ValueError:
+            ap.error(f"--clahe {a.clahe!r}: expected CLIP,GRID such as 2.0,8")
     return a
+
+
+def apply_clahe(x_uint8, clahe):
+    """N x 48 x 48 uint8 -> the same after cv2.createCLAHE(clip, (grid, grid)).apply on each face."""
+    import cv2
+    c = cv2.createCLAHE(clipLimit=clahe[0], tileGridSize=(clahe[1], clahe[1]))
+    return np.stack([c.apply(f) for f in x_uint8])
 
 
 def deadline_ts(s):
@@ -216,6 +232,8 @@ def main(argv=None):
 
     xtr, ytr, _ = fer2013.load_split("train", a.data, a.csv, a.cache)
     xva, yva, _ = fer2013.load_split("val", a.data, a.csv, a.cache)
+    if a.clahe:
+        xtr, xva = apply_clahe(xtr, a.clahe), apply_clahe(xva, a.clahe)
     if a.limit:
         idx = np.random.RandomState(a.seed).permutation(len(ytr))[: a.limit]
         xtr, ytr = xtr[idx], ytr[idx]
@@ -325,7 +343,7 @@ def main(argv=None):
               f"{et:.0f}s  [{time.strftime('%H:%M:%S', time.gmtime())}]", flush=True)
         metrics = {k: v for k, v in row.items()}
         sd = {k: v.contiguous() for k, v in model.state_dict().items()}
-        meta = dict(model=a.model, epoch=epoch + 1, metrics=metrics, mean=models.MEAN, std=models.STD,
+        meta = dict(model=a.model, epoch=epoch + 1, metrics=metrics, mean=models.MEAN, std=models.STD, clahe=a.clahe,
                     classes=fer2013.CLASSES, args=vars(a), params=info["params"], macs=info["macs"])
         if ev["val_acc"] > best_acc:
             best_acc = ev["val_acc"]
