@@ -1,5 +1,6 @@
 /* analyzer.c - image in, faces with emotions out: detect, crop each face to the
- * classifier's gray input, classify all faces of the image in one batch. */
+ * classifier's gray input (optionally turned upright from its eyes), classify all faces of
+ * the image in one batch. */
 #include "ferc.h"
 #include "api/detector.h"
 #include "nn/model.h"
@@ -12,9 +13,12 @@ struct ferc_analyzer {
     ferc_detector *det;
     ferc_model *model;     /* set when ferc_analyzer_open loaded it (then all three are owned) */
     int owns;
+    const ferc_cascade *eyes; /* alignment's eye cascade, or NULL */
+    ferc_cascade *own_eyes;   /* the one ferc_analyzer_open loaded */
     ferc_box *boxes;
     uint8_t *crops;
-    int cap;               /* faces the two buffers hold */
+    float *probs;
+    int cap;               /* faces the buffers hold */
 };
 
 ferc_status ferc_analyzer_create(ferc_classifier *classifier, ferc_detector *detector, ferc_analyzer **out,
@@ -44,8 +48,12 @@ ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer *
         ferc_detector_options dopt = {opt->detector, opt->detector_model, opt->threshold, 0, opt->threads, 0, 0, 0};
         s = ferc_detector_create(&dopt, &d, err);
     }
+    ferc_cascade *eyes = NULL;
+    if (!s && opt->eye_cascade && (s = ferc_cascade_load(opt->eye_cascade, &eyes, err)))
+        ferc_error_prefix(err, opt->eye_cascade);
     if (!s) s = ferc_analyzer_create(c, d, out, err);
     if (s) {
+        ferc_cascade_free(eyes);
         ferc_detector_free(d);
         ferc_classifier_free(c);
         ferc_model_free(m);
@@ -53,6 +61,17 @@ ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer *
     }
     (*out)->model = m;
     (*out)->owns = 1;
+    (*out)->eyes = (*out)->own_eyes = eyes;
+    return FERC_OK;
+}
+
+ferc_status ferc_analyzer_set_align(ferc_analyzer *a, const ferc_cascade *eye_cascade, ferc_error *err)
+{
+    if (!a) return ferc_set_error(err, FERC_ERR_ARG, "no analyzer");
+    if (eye_cascade && strcmp(ferc_cascade_kind(eye_cascade), "haar"))
+        return ferc_set_error(err, FERC_ERR_ARG, "alignment needs a Haar eye cascade, this one is %s",
+                              ferc_cascade_kind(eye_cascade));
+    a->eyes = eye_cascade;
     return FERC_OK;
 }
 
@@ -64,8 +83,10 @@ void ferc_analyzer_free(ferc_analyzer *a)
         ferc_classifier_free(a->cls);
         ferc_model_free(a->model);
     }
+    ferc_cascade_free(a->own_eyes);
     free(a->boxes);
     free(a->crops);
+    free(a->probs);
     free(a);
 }
 
@@ -76,7 +97,9 @@ static ferc_status reserve(ferc_analyzer *a, int n, size_t face_bytes, ferc_erro
     if (b) a->boxes = b;
     uint8_t *c = b ? realloc(a->crops, face_bytes * (size_t)n) : NULL;
     if (c) a->crops = c;
-    if (!b || !c) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for %d faces", n);
+    float *p = c ? realloc(a->probs, sizeof *p * FERC_NUM_EMOTIONS * (size_t)n) : NULL;
+    if (p) a->probs = p;
+    if (!b || !c || !p) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for %d faces", n);
     a->cap = n;
     return FERC_OK;
 }
@@ -94,6 +117,25 @@ static ferc_status crop_face(const ferc_image *img, const ferc_box *b, int detec
     memcpy(out, face.data, (size_t)fw * fh);
     ferc_image_free(&face);
     return FERC_OK;
+}
+
+/* The aligned crop: eyes searched in the detector's box, the face turned about the centre of
+ * the square crop_face would take (the FER framing for built-in detectors) and resampled.
+ * Returns 1 when no eye pair was found (the caller crops without alignment). */
+static int crop_aligned(const ferc_analyzer *a, const ferc_image *gray, const ferc_box *b, int detected, int fw,
+                        int fh, uint8_t *out)
+{
+    ferc_rect face = {(int)b->x, (int)b->y, (int)(b->w + 0.5f), (int)(b->h + 0.5f)};
+    ferc_eyes e;
+    if (ferc_find_eyes(a->eyes, gray->data, gray->width, gray->height, gray->width, face, &e, NULL) || !e.found)
+        return 1;
+    ferc_rect sq = face;
+    if (detected && fw == fh) {
+        ferc_face_box fb = {b->x, b->y, b->x + b->w, b->y + b->h, b->score};
+        ferc_face_crop_fer_rect(&fb, &sq.x, &sq.y, &sq.width);
+        sq.height = sq.width;
+    }
+    return fw != fh || ferc_align_crop(gray->data, gray->width, gray->height, gray->width, sq, &e, out, fw, NULL);
 }
 
 ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *faces, int max_faces, int *count,
@@ -115,14 +157,20 @@ ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *fac
         n = 1;
     }
     if (n == 0) return FERC_OK;
+    ferc_image gray = {0, 0, 0, NULL};
+    if (a->eyes && (s = ferc_image_to_gray(img, &gray, err))) return s;
     int kept = 0;
+    const int detected = ferc_detector_is_builtin(a->det);
     for (int i = 0; i < n; i++) {
+        uint8_t *out = a->crops + face_bytes * kept;
         /* A box entirely outside the image (a detector at the border) has no face to crop. */
-        if (crop_face(img, &a->boxes[i], ferc_detector_is_builtin(a->det), fw, fh, a->crops + face_bytes * kept)) continue;
+        if ((!a->eyes || crop_aligned(a, &gray, &a->boxes[i], detected, fw, fh, out)) &&
+            crop_face(img, &a->boxes[i], detected, fw, fh, out))
+            continue;
         faces[kept++].box = a->boxes[i];
     }
-    float *probs = malloc(sizeof(float) * FERC_NUM_EMOTIONS * (size_t)(kept ? kept : 1));
-    if (!probs) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    ferc_image_free(&gray);
+    float *probs = a->probs;
     s = ferc_classify(a->cls, a->crops, kept, probs, err);
     for (int i = 0; !s && i < kept; i++) {
         int best = 0;
@@ -132,7 +180,6 @@ ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *fac
         }
         faces[i].emotion = best;
     }
-    free(probs);
     if (!s) *count = kept;
     return s;
 }

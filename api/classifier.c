@@ -1,6 +1,7 @@
 /* classifier.c - runs an emotion model on gray face crops: reads the preprocessing from the
- * model's metadata, normalises, runs the engine in batches, optionally averages with the
- * mirror image (test-time augmentation), and reports probabilities in FER2013 order. */
+ * model's metadata (optional CLAHE, then mean/std), normalises, runs the engine in batches,
+ * optionally averages with the mirror image (test-time augmentation), and reports
+ * probabilities in FER2013 order. */
 #include "ferc.h"
 #include "nn/model.h"
 
@@ -31,6 +32,9 @@ struct ferc_classifier {
     int width, height, max_batch, tta, softmax;
     int map[FERC_NUM_EMOTIONS]; /* model output k -> ferc_emotion */
     float mean, std;
+    double clahe_clip;          /* "clahe" metadata: a model trained on CLAHE'd faces */
+    int clahe_grid;             /* 0: no CLAHE */
+    uint8_t *eq;                /* one face after CLAHE */
     float *input;               /* max_batch normalised faces */
 };
 
@@ -74,6 +78,24 @@ static ferc_status parse_float(const char *s, const char *key, float *out, ferc_
     return FERC_OK;
 }
 
+/* "clahe" metadata, "CLIP,GRID" as tools/train.py --clahe wrote it: the model was trained on
+ * faces after cv2.createCLAHE(CLIP, (GRID, GRID)), so every face gets the same here. */
+static ferc_status parse_clahe(const char *s, double *clip, int *grid, ferc_error *err)
+{
+    *clip = 0, *grid = 0;
+    if (!s) return FERC_OK;
+    char *end;
+    errno = 0;
+    double c = strtod(s, &end);
+    long g = 0;
+    if (end != s && *end == ',' && !errno) g = strtol(end + 1, &end, 10);
+    if (*end || errno || !(c > 0 && c <= 1000) || g < 1 || g > 64)
+        return ferc_set_error(err, FERC_ERR_FORMAT,
+                              "metadata clahe=\"%s\" must be CLIP,GRID with 0 < CLIP <= 1000 and 1 <= GRID <= 64", s);
+    *clip = c, *grid = (int)g;
+    return FERC_OK;
+}
+
 /* Checks that the model is an emotion classifier and reads its preprocessing. */
 static ferc_status inspect(ferc_classifier *c, const ferc_model *m, ferc_error *err)
 {
@@ -109,7 +131,7 @@ static ferc_status inspect(ferc_classifier *c, const ferc_model *m, ferc_error *
     if (mean && (s = parse_float(mean, "mean", &c->mean, err))) return s;
     if (std && (s = parse_float(std, "std", &c->std, err))) return s;
     if (!(c->std > 0)) return ferc_set_error(err, FERC_ERR_FORMAT, "metadata std=%g must be positive", c->std);
-    return FERC_OK;
+    return parse_clahe(ferc_model_meta(m, "clahe"), &c->clahe_clip, &c->clahe_grid, err);
 }
 
 ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifier_options *opt, ferc_classifier **out,
@@ -134,7 +156,8 @@ ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifie
     }
     if (!s) {
         c->input = malloc(sizeof(float) * (size_t)c->width * c->height * c->max_batch * 2);
-        if (!c->input) s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+        c->eq = c->clahe_grid ? malloc((size_t)c->width * c->height) : NULL;
+        if (!c->input || (c->clahe_grid && !c->eq)) s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     }
     if (s) {
         ferc_classifier_free(c);
@@ -149,6 +172,7 @@ void ferc_classifier_free(ferc_classifier *c)
     if (!c) return;
     ferc_context_free(c->ctx);
     free(c->input);
+    free(c->eq);
     free(c);
 }
 
@@ -175,6 +199,11 @@ ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float
         int b = n - start < c->max_batch ? n - start : c->max_batch;
         for (int i = 0; i < b; i++) {
             const uint8_t *f = faces + (size_t)(start + i) * px;
+            if (c->clahe_grid) {
+                ferc_status s = ferc_clahe(f, w, h, w, c->eq, w, c->clahe_clip, c->clahe_grid, c->clahe_grid, err);
+                if (s) return s;
+                f = c->eq;
+            }
             float *x = c->input + (size_t)i * px, *mx = c->input + (size_t)(b + i) * px;
             for (int y = 0; y < h; y++)
                 for (int xx = 0; xx < w; xx++) {

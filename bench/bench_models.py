@@ -8,7 +8,9 @@ full width with random weights, exported by tools/export_torch.py so the pipelin
      conv weights back to OIHW, the dense layer after a flatten given its CHW column order
      back), which is also exported to ONNX for cv2.dnn.readNetFromONNX;
   2. ferc (build/bench/bench_model, a C program), PyTorch and OpenCV run the same random
-     input; outputs must agree within 1e-4 (abs + rel) before anything is timed;
+     input, each in a process of its own (idle worker threads of one engine must not take
+     the cores from the next); outputs must agree within 1e-4 (abs + rel) before anything
+     is timed;
   3. each is timed at batch 1 (1 and 2 threads) and batch 64 (1 and 2 threads): the median
      of --reps samples, each a loop of runs lasting at least 20 ms.
 A table is printed and the figures are written to build/bench.json ("models"), next to the
@@ -199,27 +201,33 @@ def close(a, b, what):
         raise SystemExit(f"{what}: outputs differ (max abs diff {np.abs(a - b).max():.3g}); nothing timed")
 
 
-def bench_model(build, path, reps, tmp):
-    import cv2
-    g = fercfile.read(path)
-    name = g["meta"].get("name", os.path.basename(path))
-    net = FercGraph(g).eval()
-    h, w, c = net.in_shape[1:]
-    rng = np.random.default_rng(0)
-    x64 = rng.random((64, h, w, c), dtype=np.float32)
-    onnx = {}
-    for b in (1, 64):
-        onnx[b] = os.path.join(tmp, f"model_b{b}.onnx")
-        with torch.no_grad():
-            torch.onnx.export(net, torch.from_numpy(x64[:b]).permute(0, 3, 1, 2).contiguous(), onnx[b],
-                              opset_version=11, input_names=["input"], output_names=["output"])
-    rows = []
-    for batch, threads in ((1, 1), (1, 2), (64, 1), (64, 2)):
-        x = x64[:batch]
-        xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+def peer_run(engine, model, onnx, batch, threads, reps, tmp):
+    """Times PyTorch or OpenCV in a process of its own: an engine's idle worker threads
+    (OpenMP spinning after a parallel region) must not steal the two cores from the next
+    engine measured, which in one process made PyTorch's figures swing by 3x between runs."""
+    r = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", engine, "--onnx", onnx, "--batch",
+                        str(batch), "--threads", str(threads), "--reps", str(reps), "--tmp", tmp, model],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise SystemExit(f"{engine} worker failed: {r.stderr.strip()}")
+    return json.loads(r.stdout)["ms"]
+
+
+def worker(engine, model, onnx, batch, threads, reps, tmp):
+    """One peer, one configuration: check its output against PyTorch's, then time it."""
+    x = np.load(os.path.join(tmp, "x.npy"))[:batch]
+    want = np.load(os.path.join(tmp, f"want_b{batch}.npy"))
+    xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+    if engine == "torch":
         torch.set_num_threads(threads)
+        net = FercGraph(fercfile.read(model)).eval()
+        with torch.inference_mode():
+            close(net(xt).numpy(), want, f"{model} torch, batch {batch}")
+            ms = median_ms(lambda: net(xt), reps)
+    else:
+        import cv2
         cv2.setNumThreads(threads)
-        cvnet = cv2.dnn.readNetFromONNX(onnx[batch])
+        cvnet = cv2.dnn.readNetFromONNX(onnx)
         cvnet.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
         cvnet.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
         blob = np.ascontiguousarray(xt.numpy())
@@ -228,13 +236,35 @@ def bench_model(build, path, reps, tmp):
             cvnet.setInput(blob)
             return cvnet.forward()
 
+        close(run_cv(), want, f"{model} OpenCV vs torch, batch {batch}")
+        ms = median_ms(run_cv, reps)
+    print(json.dumps({"ms": ms}))
+
+
+def bench_model(build, path, reps, tmp):
+    g = fercfile.read(path)
+    name = g["meta"].get("name", os.path.basename(path))
+    net = FercGraph(g).eval()
+    h, w, c = net.in_shape[1:]
+    rng = np.random.default_rng(0)
+    x64 = rng.random((64, h, w, c), dtype=np.float32)
+    np.save(os.path.join(tmp, "x.npy"), x64)
+    onnx = {}
+    for b in (1, 64):
+        onnx[b] = os.path.join(tmp, f"model_b{b}.onnx")
+        xt = torch.from_numpy(x64[:b]).permute(0, 3, 1, 2).contiguous()
         with torch.inference_mode():
-            want = net(xt).numpy()
-            stats, got = ferc_run(build, path, batch, threads, x, reps, tmp)
-            close(got, want, f"{name} ferc vs torch, batch {batch}")
-            close(run_cv(), want, f"{name} OpenCV vs torch, batch {batch}")
-            ms_torch = median_ms(lambda: net(xt), reps)
-        ms_cv = median_ms(run_cv, reps)
+            np.save(os.path.join(tmp, f"want_b{b}.npy"), net(xt).numpy())
+        with torch.no_grad():
+            torch.onnx.export(net, xt, onnx[b], opset_version=11, input_names=["input"], output_names=["output"])
+    rows = []
+    for batch, threads in ((1, 1), (1, 2), (64, 1), (64, 2)):
+        x = x64[:batch]
+        want = np.load(os.path.join(tmp, f"want_b{batch}.npy"))
+        stats, got = ferc_run(build, path, batch, threads, x, reps, tmp)
+        close(got, want, f"{name} ferc vs torch, batch {batch}")
+        ms_torch = peer_run("torch", path, onnx[batch], batch, threads, reps, tmp)
+        ms_cv = peer_run("opencv", path, onnx[batch], batch, threads, reps, tmp)
         rows.append(dict(name=name, batch=batch, threads=threads, ms_ferc=stats["ms"], ms_torch=ms_torch,
                          ms_opencv=ms_cv, x_torch=ms_torch / stats["ms"], x_opencv=ms_cv / stats["ms"],
                          isa=stats["isa"], ferc_context_bytes=stats["context_bytes"],
@@ -253,7 +283,14 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--reps", type=int, default=15)
     ap.add_argument("models", nargs="*")
+    ap.add_argument("--worker", choices=["torch", "opencv"], help=argparse.SUPPRESS)
+    for k in ("--onnx", "--tmp"):
+        ap.add_argument(k, help=argparse.SUPPRESS)
+    ap.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.worker:
+        return worker(a.worker, a.models[0], a.onnx, a.batch, a.threads, a.reps, a.tmp)
     models = a.models or sorted(glob.glob(os.path.join(ROOT, "weights", "*.ferc")))
     os.makedirs(os.path.join(a.build, "bench"), exist_ok=True)
     if not models:

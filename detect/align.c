@@ -15,28 +15,41 @@
 
 #define PI 3.14159265358979323846
 
-/* out (ow x oh) = src sampled bilinearly around (cx, cy), rotated by deg (image axes, y down)
- * and scaled by scale source pixels per output pixel, output centre at (ow/2, oh/2); the
- * border replicates the edge pixels. */
+/* One bilinear sample at (x, y), clamped to the image (edge pixels repeat). */
+static double bilinear(const uint8_t *src, int w, int h, int stride, double x, double y)
+{
+    if (x < 0) x = 0;
+    if (y < 0) y = 0;
+    if (x > w - 1) x = w - 1;
+    if (y > h - 1) y = h - 1;
+    int x0 = (int)x, y0 = (int)y;
+    int x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
+    double fx = x - x0, fy = y - y0;
+    const uint8_t *r0 = src + (size_t)y0 * stride, *r1 = src + (size_t)y1 * stride;
+    return (r0[x0] * (1 - fx) + r0[x1] * fx) * (1 - fy) + (r1[x0] * (1 - fx) + r1[x1] * fx) * fy;
+}
+
+/* out (ow x oh) = src sampled around (cx, cy), rotated by deg (image axes, y down) and
+ * scaled by scale source pixels per output pixel, output centre at (ow/2, oh/2); the border
+ * replicates the edge pixels. Below 2x reduction one bilinear sample per pixel (what
+ * cv2.warpAffine does); from 2x on, the mean of k x k samples spread over the pixel's
+ * footprint (k = the whole reduction factor, at most 8), so that a large face shrunk to
+ * 48x48 is averaged like cv2.resize's INTER_AREA rather than aliased. */
 static void rotate_crop(const uint8_t *src, int w, int h, int stride, double cx, double cy, double deg, double scale,
                         uint8_t *out, int ow, int oh)
 {
     const double c = cos(deg * PI / 180) * scale, s = sin(deg * PI / 180) * scale;
     const double ocx = ow * 0.5 - 0.5, ocy = oh * 0.5 - 0.5;
+    const int k = scale >= 8 ? 8 : scale >= 2 ? (int)scale : 1;
     for (int v = 0; v < oh; v++)
         for (int u = 0; u < ow; u++) {
-            double du = u - ocx, dv = v - ocy;
-            double x = cx + c * du - s * dv, y = cy + s * du + c * dv;
-            if (x < 0) x = 0;
-            if (y < 0) y = 0;
-            if (x > w - 1) x = w - 1;
-            if (y > h - 1) y = h - 1;
-            int x0 = (int)x, y0 = (int)y;
-            int x1 = x0 + 1 < w ? x0 + 1 : x0, y1 = y0 + 1 < h ? y0 + 1 : y0;
-            double fx = x - x0, fy = y - y0;
-            const uint8_t *r0 = src + (size_t)y0 * stride, *r1 = src + (size_t)y1 * stride;
-            double val = (r0[x0] * (1 - fx) + r0[x1] * fx) * (1 - fy) + (r1[x0] * (1 - fx) + r1[x1] * fx) * fy;
-            out[(size_t)v * ow + u] = (uint8_t)(val + 0.5);
+            double sum = 0;
+            for (int j = 0; j < k; j++)
+                for (int i = 0; i < k; i++) {
+                    const double du = u - ocx + (i + 0.5) / k - 0.5, dv = v - ocy + (j + 0.5) / k - 0.5;
+                    sum += bilinear(src, w, h, stride, cx + c * du - s * dv, cy + s * du + c * dv);
+                }
+            out[(size_t)v * ow + u] = (uint8_t)(sum / (k * k) + 0.5);
         }
 }
 

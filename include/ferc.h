@@ -394,12 +394,20 @@ typedef struct {
     float threshold;            /* detector minimum score; 0: default */
     int tta;                    /* as ferc_classifier_options */
     int threads;                /* engine threads; 0: as ferc_context_options */
+    const char *eye_cascade;    /* haarcascade_eye.xml: align faces (ferc_analyzer_set_align);
+                                   NULL: no alignment */
 } ferc_analyzer_options;
 
 /* The one-call setup: loads the files and owns everything it made. */
 ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer **out,
                                ferc_error *err);
 void ferc_analyzer_free(ferc_analyzer *a);
+
+/* Roll correction before classifying: the eyes are looked for in each face box with
+ * eye_cascade (ferc_find_eyes) and the face is cropped turned upright (ferc_align_crop of
+ * the square the classifier's crop would take); a face whose eyes are not found is cropped
+ * as without alignment. The cascade is borrowed; NULL turns alignment off. */
+ferc_status ferc_analyzer_set_align(ferc_analyzer *a, const ferc_cascade *eye_cascade, ferc_error *err);
 
 /* Faces in img (gray or RGB), best detector score first: writes at most max_faces and
  * their number to *count. */

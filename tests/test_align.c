@@ -90,6 +90,22 @@ START_TEST(aligned_crop_matches_warp_affine)
 }
 END_TEST
 
+/* Shrunk 4x without rotation, the crop averages each 4x4 block as INTER_AREA does (not
+ * the one bilinear sample per pixel that would alias a large face down to 48x48). */
+START_TEST(shrunk_crop_averages_like_inter_area)
+{
+    ferc_image img = load("data/faces_astronaut.png"), want = load("data/align/crop_area24.png");
+    ferc_rect box = {177, 66, 96, 96};
+    uint8_t out[24 * 24];
+    ferc_error err;
+    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, box, NULL, out, 24, &err) == FERC_OK);
+    for (int i = 0; i < 24 * 24; i++)
+        ck_assert_msg(abs(out[i] - want.data[i]) <= 1, "pixel %d: %d, cv2 INTER_AREA %d", i, out[i], want.data[i]);
+    ferc_image_free(&img);
+    ferc_image_free(&want);
+}
+END_TEST
+
 START_TEST(no_eyes_in_a_flat_box)
 {
     ferc_cascade *c = eye_cascade();
@@ -114,6 +130,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, roll_follows_known_rotations);
     tcase_add_test(tc, aligned_crop_matches_warp_affine);
+    tcase_add_test(tc, shrunk_crop_averages_like_inter_area);
     tcase_add_test(tc, no_eyes_in_a_flat_box);
     suite_add_tcase(s, tc);
     return run_suite(s);

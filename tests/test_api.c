@@ -102,6 +102,25 @@ START_TEST(classify_logits_model)
 }
 END_TEST
 
+/* A model trained on CLAHE'd faces says so in its metadata; the classifier applies the same
+ * CLAHE (OpenCV's, on the 48x48 face) before normalising. Against PyTorch on cv2's output. */
+START_TEST(classify_clahe_model)
+{
+    ferc_model *m = load("cli/emotion_clahe.ferc"), *refs = load("cli/refs.ferc");
+    uint8_t faces[10 * 48 * 48];
+    load_faces(faces);
+    ferc_classifier *c;
+    ferc_error err;
+    ck_assert_msg(ferc_classifier_create(m, NULL, &c, &err) == FERC_OK, "%s", err.message);
+    float probs[70];
+    ck_assert_msg(ferc_classify(c, faces, 10, probs, &err) == FERC_OK, "%s", err.message);
+    check_probs(probs, ref(refs, "faces_clahe", 70), 70, "clahe");
+    ferc_classifier_free(c);
+    ferc_model_free(refs);
+    ferc_model_free(m);
+}
+END_TEST
+
 START_TEST(classifier_rejects_other_models)
 {
     ferc_classifier *c = (ferc_classifier *)1;
@@ -202,7 +221,7 @@ START_TEST(analyze_faces_only)
     ferc_model *refs = load("cli/refs.ferc");
     const float *want = ref(refs, "faces_tta", 70);
     char path[512], mpath[512];
-    ferc_analyzer_options o = {test_path("cli/emotion_tiny.ferc", mpath, sizeof mpath), NULL, NULL, 0, 1, 1};
+    ferc_analyzer_options o = {test_path("cli/emotion_tiny.ferc", mpath, sizeof mpath), NULL, NULL, 0, 1, 1, NULL};
     ferc_analyzer *a;
     ferc_error err;
     ck_assert_msg(ferc_analyzer_open(&o, &a, &err) == FERC_OK, "%s", err.message);
@@ -227,11 +246,81 @@ START_TEST(analyze_faces_only)
 }
 END_TEST
 
+static ferc_status one_box(void *user, const ferc_image *img, ferc_box *boxes, int max, int *count, ferc_error *err)
+{
+    *count = max > 0;
+    if (max > 0) boxes[0] = *(const ferc_box *)user;
+    return FERC_OK;
+}
+
+/* With alignment, the analyzer classifies the face turned upright from its eyes: the
+ * astronaut rotated by +-30 degrees (cv2.warpAffine, tests/data/align) gets exactly the
+ * probabilities of ferc_align_face's crop, differs from the unaligned crop, and keeps the
+ * upright face's top emotion. */
+START_TEST(analyze_with_alignment)
+{
+    char path[512];
+    ferc_error err;
+    ferc_model *m = load("../weights/emotion_cnn.ferc");
+    const char *d = getenv("FERC_CASCADE_DIR");
+    snprintf(path, sizeof path, "%s/haarcascades/haarcascade_eye.xml", d && *d ? d : "/usr/share/opencv4");
+    ferc_cascade *eyes;
+    ck_assert_msg(ferc_cascade_load(path, &eyes, &err) == FERC_OK, "%s", err.message);
+    ferc_box box = {53, 52, 95, 95, 1}; /* tests/data/align/cases.txt */
+    ferc_classifier *c;
+    ferc_detector *det;
+    ferc_analyzer *a;
+    ck_assert(ferc_classifier_create(m, NULL, &c, &err) == FERC_OK);
+    ck_assert(ferc_detector_from_function(one_box, &box, &det, &err) == FERC_OK);
+    ck_assert(ferc_analyzer_create(c, det, &a, &err) == FERC_OK);
+    int upright = -1;
+    static const char *const files[] = {"data/align/astronaut_rot0.png", "data/align/astronaut_rot30.png",
+                                        "data/align/astronaut_rot-30.png"};
+    for (int i = 0; i < 3; i++) {
+        ferc_image img;
+        ck_assert(ferc_image_load(test_path(files[i], path, sizeof path), 1, &img, &err) == FERC_OK);
+        ferc_face plain, aligned;
+        int n;
+        ck_assert(ferc_analyzer_set_align(a, NULL, &err) == FERC_OK);
+        ck_assert(ferc_analyze(a, &img, &plain, 1, &n, &err) == FERC_OK && n == 1);
+        ck_assert(ferc_analyzer_set_align(a, eyes, &err) == FERC_OK);
+        ck_assert_msg(ferc_analyze(a, &img, &aligned, 1, &n, &err) == FERC_OK && n == 1, "%s", err.message);
+        uint8_t face[48 * 48];
+        ferc_eyes e;
+        ferc_rect r = {53, 52, 95, 95};
+        ck_assert(ferc_align_face(eyes, img.data, img.width, img.height, img.width, r, face, 48, &e, &err) == FERC_OK);
+        ck_assert_msg(e.found, "%s: no eyes", files[i]);
+        float p[7];
+        ck_assert(ferc_classify(c, face, 1, p, &err) == FERC_OK);
+        for (int k = 0; k < 7; k++) ck_assert_float_eq(aligned.probabilities[k], p[k]);
+        if (i == 0) upright = aligned.emotion;
+        else {
+            float diff = 0;
+            for (int k = 0; k < 7; k++) diff += fabsf(plain.probabilities[k] - p[k]);
+            ck_assert_msg(diff > 1e-3f, "%s: alignment changed nothing", files[i]);
+            ck_assert_int_eq(aligned.emotion, upright);
+        }
+        ferc_image_free(&img);
+    }
+    ferc_cascade *lbp;
+    snprintf(path, sizeof path, "%s/lbpcascades/lbpcascade_frontalface_improved.xml", d && *d ? d : "/usr/share/opencv4");
+    ck_assert(ferc_cascade_load(path, &lbp, &err) == FERC_OK);
+    ck_assert_int_eq(ferc_analyzer_set_align(a, lbp, &err), FERC_ERR_ARG);
+    ck_assert_msg(strstr(err.message, "Haar eye cascade") != NULL, "%s", err.message);
+    ferc_cascade_free(lbp);
+    ferc_analyzer_free(a);
+    ferc_detector_free(det);
+    ferc_classifier_free(c);
+    ferc_cascade_free(eyes);
+    ferc_model_free(m);
+}
+END_TEST
+
 START_TEST(detector_kinds)
 {
     ferc_detector *d = (ferc_detector *)1;
     ferc_error err;
-    ferc_detector_options o = {"yolo", NULL, 0, 0, 0};
+    ferc_detector_options o = {.kind = "yolo"};
     ck_assert_int_eq(ferc_detector_create(&o, &d, &err), FERC_ERR_ARG);
     ck_assert_ptr_null(d);
     ck_assert_msg(strstr(err.message, "unknown detector 'yolo'") != NULL, "%s", err.message);
@@ -339,10 +428,12 @@ int main(void)
     tcase_add_test(tc, emotion_names);
     tcase_add_test(tc, classify_matches_pytorch);
     tcase_add_test(tc, classify_logits_model);
+    tcase_add_test(tc, classify_clahe_model);
     tcase_add_test(tc, classifier_rejects_other_models);
     tcase_add_test(tc, crop_matches_opencv);
     tcase_add_test(tc, analyze_scene_with_detector);
     tcase_add_test(tc, analyze_faces_only);
+    tcase_add_test(tc, analyze_with_alignment);
     tcase_add_test(tc, detector_kinds);
     tcase_add_test(tc, stb_bug_guards);
     tcase_add_test(tc, threads_share_a_model);

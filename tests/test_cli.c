@@ -240,8 +240,11 @@ START_TEST(bad_models_and_options)
     ck_assert_int_eq(run(&out, &err, TINY " --bogus x.png"), 2);
     ck_assert_msg(strstr(err, "unknown option --bogus"), "%s", err);
     free(out), free(err);
+    ck_assert_int_eq(run(&out, &err, TINY " --eye-cascade tests/cli/scene.png --no-detect tests/cli/scene.png"), 1);
+    ck_assert_msg(strstr(err, "--align: ") && strstr(err, "tests/cli/scene.png"), "%s", err);
+    free(out), free(err);
     ck_assert_int_eq(run(&out, &err, "--help"), 0);
-    ck_assert(strstr(out, "Examples:") && strstr(out, "--annotate DIR") && strstr(out, "ferc eval --data"));
+    ck_assert(strstr(out, "--align") && strstr(out, "Examples:") && strstr(out, "--annotate DIR") && strstr(out, "ferc eval --data"));
     free(out), free(err);
     ck_assert_int_eq(run(&out, &err, "version"), 0);
     ck_assert_msg(strstr(out, "ferc " FERC_VERSION_STRING) && strstr(out, ferc_isa_name()), "%s", out);

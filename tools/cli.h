@@ -21,6 +21,7 @@ typedef struct {
     int min_neighbors;       /* --min-neighbors (cascades) */
     int no_detect;
     int tta;
+    const char *eye_cascade; /* --align [--eye-cascade FILE]: roll correction from the eyes */
     int threads;             /* total threads to use */
     const char *format;      /* json, text (images); csv, json (video) */
 } cli_common;
@@ -52,6 +53,7 @@ typedef struct {
     ferc_classifier **cls;
     ferc_detector **det;
     ferc_analyzer **an;
+    ferc_cascade *eyes;      /* --align: shared by every analyzer */
 } cli_engines;
 
 /* n analyzers, each running the engine with engine_threads. Prints the error and returns

@@ -19,6 +19,8 @@ static const struct { const char *name, *file; } detector_files[] = {
     {"ssd", "face_res10.ferc"}, {"haar", "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"},
     {"lbp", "/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml"}};
 
+#define EYE_CASCADE "/usr/share/opencv4/haarcascades/haarcascade_eye.xml"
+
 const char *cli_opt_value(const char *name, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
@@ -63,6 +65,11 @@ int cli_parse_common(cli_common *o, int argc, char **argv, int *i)
     const char *v, *a = argv[*i];
     if (!strcmp(a, "--no-detect") || !strcmp(a, "--faces-only")) return o->no_detect = 1;
     if (!strcmp(a, "--tta")) return o->tta = 1;
+    if (!strcmp(a, "--align")) {
+        if (!o->eye_cascade) o->eye_cascade = EYE_CASCADE;
+        return 1;
+    }
+    if ((v = cli_opt_value("--eye-cascade", argc, argv, i))) return o->eye_cascade = v, 1;
     if ((v = cli_opt_value("--model", argc, argv, i))) return o->model = v, 1;
     if ((v = cli_opt_value("--classifier", argc, argv, i)))
         return one_of("--classifier", v, classifiers) ? -1 : (o->classifier = v, 1);
@@ -186,6 +193,12 @@ int cli_engines_open(cli_engines *e, const cli_common *o, int n, int engine_thre
         return 1;
     }
     e->n = n;
+    if (o->eye_cascade && ferc_cascade_load(o->eye_cascade, &e->eyes, &err)) {
+        fprintf(stderr, "ferc: --align: %s%s\n", err.message,
+                strcmp(o->eye_cascade, EYE_CASCADE) ? "" : " (apt-get install opencv-data)");
+        cli_engines_close(e);
+        return 1;
+    }
     const char *dpath = detect ? cli_detector_path(o, dbuf, sizeof dbuf) : NULL;
     for (int i = 0; i < n; i++) {
         ferc_classifier_options co = {o->tta, 0, engine_threads};
@@ -201,6 +214,7 @@ int cli_engines_open(cli_engines *e, const cli_common *o, int n, int engine_thre
             s = ferc_detector_create(&dopt, &e->det[i], &err);
         }
         if (!s) s = ferc_analyzer_create(e->cls[i], e->det[i], &e->an[i], &err);
+        if (!s && e->eyes) s = ferc_analyzer_set_align(e->an[i], e->eyes, &err);
         if (s) {
             fprintf(stderr, "ferc: %s\n", err.message);
             cli_engines_close(e);
@@ -220,6 +234,7 @@ void cli_engines_close(cli_engines *e)
     free(e->an);
     free(e->det);
     free(e->cls);
+    ferc_cascade_free(e->eyes);
     ferc_model_free(e->model);
     memset(e, 0, sizeof *e);
 }

@@ -331,7 +331,7 @@ int cli_video(int argc, char **argv)
     ferc_tracker_options to = {iou, window, max_missed};
     slot *cur = NULL; /* the frame being classified, read by given_boxes */
     if (ferc_tracker_create(&to, &tracker, &err) || ferc_detector_from_function(given_boxes, &cur, &given, &err) ||
-        ferc_analyzer_create(e.cls[0], given, &an, &err)) {
+        ferc_analyzer_create(e.cls[0], given, &an, &err) || (e.eyes && ferc_analyzer_set_align(an, e.eyes, &err))) {
         fprintf(stderr, "ferc video: %s\n", err.message);
         goto done;
     }

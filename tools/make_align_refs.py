@@ -8,6 +8,8 @@
   align/crop_roll17.png       cv2.warpAffine's 64x64 crop of the face box (177,66,95,95)
                               turned by 17 degrees about its centre: what ferc_align_crop
                               must produce for roll 17 (up to interpolation rounding)
+  align/crop_area24.png       cv2.resize(INTER_AREA) of the box (177,66,96,96) to 24x24: an
+                              unrotated crop shrunk 4x must average like INTER_AREA
 
 Run: /usr/bin/python3 tools/make_align_refs.py
 """
@@ -46,6 +48,8 @@ def main():
     crop = cv2.warpAffine(img, m, (64, 64), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)
     cv2.imwrite(os.path.join(out, "crop_roll17.png"), crop)
+    cv2.imwrite(os.path.join(out, "crop_area24.png"),
+                cv2.resize(img[66:162, 177:273], (24, 24), interpolation=cv2.INTER_AREA))
 
 
 if __name__ == "__main__":

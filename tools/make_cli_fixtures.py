@@ -10,11 +10,13 @@ Writes, under --out:
                          a shuffled order and mean/std metadata (exercises all of the
                          classifier's metadata handling)
   emotion_logits.ferc    the same without softmax and without labels (FER2013 order)
+  emotion_clahe.ferc     emotion_tiny with "clahe" metadata 2,8 (trained-with-CLAHE models)
   scene.png              a 160x112 RGB picture with two tinted faces at known boxes
   clip420.y4m            two 32x24 frames of scene.png made by ffmpeg (yuv420p, limited range)
   refs.ferc              PyTorch's probabilities, in FER2013 order:
                            faces [10,7], faces_tta [10,7] (flip averaging), logits [10,7]
-                           (emotion_logits.ferc through softmax), scene [2,7], labels [10],
+                           (emotion_logits.ferc through softmax), faces_clahe [10,7] (the
+                           faces after cv2.createCLAHE(2, (8, 8))), scene [2,7], labels [10],
                            scene_boxes [2,4]; plus gray/crop references from OpenCV:
                            crop_src [40,56] gray, crop_box [4], crop_cv2 [48,48],
                            clip420_rgb [2,24,32,3] (cv2.cvtColor YUV2RGB_I420 of each frame)
@@ -96,7 +98,13 @@ def main():
     logits_model.load_state_dict(soft.state_dict())
     export(logits_model, example, os.path.join(a.out, "emotion_logits.ferc"), {"name": "emotion_logits", "task": "emotion"})
 
+    export(soft, example, os.path.join(a.out, "emotion_clahe.ferc"),
+           {"name": "emotion_clahe", "task": "emotion", "labels": ",".join(SHUFFLED), "mean": MEAN, "std": STD,
+            "clahe": "2,8"})
+
     order = [SHUFFLED.index(c) for c in FER]  # model column of each FER class
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+    pc = run(soft, np.stack([clahe.apply(f) for f in faces]), MEAN, STD)[:, order]
     p = run(soft, faces, MEAN, STD)[:, order]
     pf = 0.5 * (p + run(soft, faces[:, :, ::-1].copy(), MEAN, STD)[:, order])
     lg = torch.softmax(torch.from_numpy(run(logits_model, faces, 0.0, 1.0)), 1).numpy()  # no labels: FER order
@@ -137,7 +145,7 @@ def main():
     assert pos == len(data)
 
     fercfile.write_tensors(os.path.join(a.out, "refs.ferc"), {
-        "faces": p, "faces_tta": pf, "logits": lg, "scene": ps, "labels": np.array(labels, np.float32),
+        "faces": p, "faces_tta": pf, "logits": lg, "faces_clahe": pc, "scene": ps, "labels": np.array(labels, np.float32),
         "scene_boxes": boxes, "crop_src": src.astype(np.float32), "crop_box": box,
         "crop_cv2": crop.astype(np.float32), "clip420_rgb": np.stack(frames).astype(np.float32)}, {"model": "emotion_tiny"})
     print("labels", labels)
