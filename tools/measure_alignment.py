@@ -75,6 +75,8 @@ def main():
     ap.add_argument("--lib", default=os.path.join(ROOT, "libferc.so"))
     ap.add_argument("--cascade", default="/usr/share/opencv4/haarcascades/haarcascade_eye.xml")
     ap.add_argument("--model", default=None, help="emotion classifier: also report agreement")
+    ap.add_argument("--min-roll", type=float, default=0.0,
+                    help="classify with alignment only faces whose eye line is tilted more than this (degrees)")
     args = ap.parse_args()
     lib = ctypes.CDLL(args.lib)
     lib.ferc_find_eyes.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, Rect,
@@ -142,7 +144,7 @@ def main():
             e = eyes(rot, box)
             if ref is not None:
                 plain = classify(crop(rot, box, None))
-                aligned = classify(crop(rot, box, e)) if e else plain
+                aligned = classify(crop(rot, box, e)) if e and abs(e.roll) > args.min_roll else plain
                 want = names.index(label)
                 for k, ok in enumerate((True, plain == ref, aligned == ref, plain == want, aligned == want)):
                     agree[a][k] += ok
