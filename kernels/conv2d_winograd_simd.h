@@ -61,20 +61,20 @@ static void wino_pack(const ferc_conv2d_desc *d, const float *w, float *packed)
         }
 }
 
-/* Tiles per chunk: a multiple of MR, at most all of them (rounded up to MR); depends on d
- * only through its shape, and grows with the batch, so the scratch sized for the largest
- * batch serves every smaller one. */
-static long wino_chunk(const ferc_conv2d_desc *d)
+/* Groups of MR tiles (the micro-kernel's rows) in all, and per chunk: as many as the
+ * scratch's V holds (at most all of them). The scratch depends on the shape only and grows
+ * with the batch, so the size for the largest batch serves every smaller one. */
+static long wino_groups(const ferc_conv2d_desc *d) { return (wino_tiles(d) + wino_mr(d) - 1) / wino_mr(d); }
+static long wino_chunk_groups(const ferc_conv2d_desc *d)
 {
-    const long mr = wino_mr(d), all = (wino_tiles(d) + mr - 1) / mr * mr;
-    long ch = (long)(WINO_CHUNK_BYTES / (16 * (size_t)d->c * sizeof(float))) / mr * mr;
-    if (ch < mr) ch = mr;
-    return ch < all ? ch : all;
+    long ch = (long)(WINO_CHUNK_BYTES / (16 * (size_t)wino_mr(d) * (size_t)d->c * sizeof(float)));
+    if (ch < 1) ch = 1;
+    return ch < wino_groups(d) ? ch : wino_groups(d);
 }
 
 static size_t wino_scratch(const ferc_conv2d_desc *d)
 {
-    return (size_t)wino_chunk(d) * 16 * (size_t)d->c * sizeof(float);
+    return (size_t)wino_chunk_groups(d) * (size_t)wino_mr(d) * 16 * (size_t)d->c * sizeof(float);
 }
 
 /* V of tiles [ta, tb) of the chunk starting at tile t0. Layout per group of MR tiles:
@@ -164,40 +164,60 @@ static void wino_output(const ferc_conv2d_desc *d, const float *m, int mr, long 
     }
 }
 
-/* One thread's share of the whole convolution; v is the scratch (one chunk of V). */
+/* Group g (mr tiles from tile t, its V at vg) x panel p: 16 GEMMs into m, then the output
+ * transform. */
+static void wino_unit(const ferc_conv2d_desc *d, const float *vg, int mr, long t, int p, const float *u,
+                      const float *b, float *y, float *m)
+{
+    const int nv = conv_nv(d), nr = nv * VL, mr_max = wino_mr(d);
+    const size_t c = (size_t)d->c;
+    const conv_runs ru = {1, 1, d->c, 0, 0};
+    const float *rows[16];
+    for (int e = 0; e < 16; e++) {
+        for (int r = 0; r < mr; r++) rows[r] = vg + ((size_t)e * mr_max + (size_t)r) * c;
+        const float *w = u + ((size_t)p * 16 + (size_t)e) * c * nr;
+        float *me = m + (size_t)e * mr_max * nr;
+        if (nv == 2) ukernel_nv2(mr, rows, &ru, w, NULL, nr, me, (size_t)nr, FERC_ACT_NONE, 0.f);
+        else ukernel_nv1(mr, rows, &ru, w, NULL, nr, me, (size_t)nr, FERC_ACT_NONE, 0.f);
+    }
+    const int oc0 = p * nr;
+    wino_output(d, m, mr, t, oc0, d->oc - oc0 < nr ? d->oc - oc0 : nr, b, y);
+}
+
+/* One thread's share of the whole convolution; v is the scratch (V of one chunk of groups).
+ * Several chunks (large batches): chunks of equal size, and thread i of n owns the same
+ * slots [i*C/n, (i+1)*C/n) of every chunk: it transforms those groups' tiles and computes
+ * them for every panel, touching no other thread's V, so no barrier is needed. One chunk:
+ * few groups to share, so the threads transform a share of the tiles each and, after a
+ * barrier, take a share of the (group, panel) units. */
 static void wino_part(const ferc_conv2d_desc *d, const float *x, const float *u, const float *b, float *y, float *v,
                       int tid, int nth)
 {
-    const int nv = conv_nv(d), nr = nv * VL, mr_max = wino_mr(d), panels = (d->oc + nr - 1) / nr;
-    const size_t c = (size_t)d->c;
-    const long tiles = wino_tiles(d), chunk = wino_chunk(d);
+    const int nr = conv_nv(d) * VL, mr_max = wino_mr(d), panels = (d->oc + nr - 1) / nr;
+    const long tiles = wino_tiles(d), groups = wino_groups(d), chunks = (groups + wino_chunk_groups(d) - 1) /
+                                                                       wino_chunk_groups(d);
+    const size_t gsize = (size_t)16 * mr_max * (size_t)d->c; /* floats of V per group */
     float m[16 * 2 * VL * (MR2 > MR1 ? MR2 : MR1)] __attribute__((aligned(64)));
-    conv_runs ru = {1, 1, d->c, 0, 0};
-    for (long t0 = 0; t0 < tiles; t0 += chunk) {
-        const long nt = tiles - t0 < chunk ? tiles - t0 : chunk;
-        if (t0 > 0 && nth > 1) { /* every unit of the previous chunk is done with v */
-#pragma omp barrier
-        }
-        wino_input(d, x, v, t0, t0 + nt * tid / nth, t0 + nt * (tid + 1) / nth);
+    if (chunks == 1) {
+        wino_input(d, x, v, 0, tiles * tid / nth, tiles * (tid + 1) / nth);
         if (nth > 1) {
 #pragma omp barrier
         }
-        /* Units: groups of MR tiles x panels, group by group (each thread's groups are mostly
-         * the tiles it transformed). */
-        const long units = (nt + mr_max - 1) / mr_max * panels;
+        const long units = groups * panels;
         for (long un = units * tid / nth; un < units * (tid + 1) / nth; un++) {
-            const long g = un / panels;
-            const int p = (int)(un % panels), mr = nt - g * mr_max < mr_max ? (int)(nt - g * mr_max) : mr_max;
-            const float *rows[16];
-            for (int e = 0; e < 16; e++) {
-                for (int r = 0; r < mr; r++) rows[r] = v + ((size_t)(g * 16 + e) * mr_max + (size_t)r) * c;
-                const float *w = u + ((size_t)p * 16 + (size_t)e) * c * nr;
-                float *me = m + (size_t)e * mr_max * nr;
-                if (nv == 2) ukernel_nv2(mr, rows, &ru, w, NULL, nr, me, (size_t)nr, FERC_ACT_NONE, 0.f);
-                else ukernel_nv1(mr, rows, &ru, w, NULL, nr, me, (size_t)nr, FERC_ACT_NONE, 0.f);
-            }
-            const int oc0 = p * nr;
-            wino_output(d, m, mr, t0 + g * mr_max, oc0, d->oc - oc0 < nr ? d->oc - oc0 : nr, b, y);
+            const long g = un / panels, t = g * mr_max;
+            const int mr = tiles - t < mr_max ? (int)(tiles - t) : mr_max;
+            wino_unit(d, v + (size_t)g * gsize, mr, t, (int)(un % panels), u, b, y, m);
         }
+        return;
     }
+    const long per = (groups + chunks - 1) / chunks;
+    for (long g0 = 0; g0 < groups; g0 += per)
+        for (long s = per * tid / nth; s < per * (tid + 1) / nth && g0 + s < groups; s++) {
+            const long t = (g0 + s) * mr_max;
+            const int mr = tiles - t < mr_max ? (int)(tiles - t) : mr_max;
+            float *vg = v + (size_t)s * gsize;
+            wino_input(d, x, vg, t, t, t + mr);
+            for (int p = 0; p < panels; p++) wino_unit(d, vg, mr, t, p, u, b, y, m);
+        }
 }
