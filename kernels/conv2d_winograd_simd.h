@@ -24,8 +24,11 @@
  *   0 -1  1  0     1/2 -1/2  1/2
  *   0  1  0 -1      0    0    1                  */
 
-/* Bytes of transformed input per chunk (the scratch). */
+/* Bytes of transformed input per chunk (the scratch), and the fewest groups of tiles a
+ * chunk has when the layer has more: with several chunks each thread owns a fixed share of
+ * a chunk's groups, and 24 splits evenly among 1, 2, 3, 4, 6 or 8 threads. */
 #define WINO_CHUNK_BYTES ((size_t)1 << 20)
+#define WINO_CHUNK_MIN_GROUPS 24
 
 static int wino_mr(const ferc_conv2d_desc *d) { return conv_nv(d) == 2 ? MR2 : MR1; }
 static long wino_tiles(const ferc_conv2d_desc *d) { return (long)d->n * ((d->oh + 1) / 2) * ((d->ow + 1) / 2); }
@@ -68,7 +71,7 @@ static long wino_groups(const ferc_conv2d_desc *d) { return (wino_tiles(d) + win
 static long wino_chunk_groups(const ferc_conv2d_desc *d)
 {
     long ch = (long)(WINO_CHUNK_BYTES / (16 * (size_t)wino_mr(d) * (size_t)d->c * sizeof(float)));
-    if (ch < 1) ch = 1;
+    if (ch < WINO_CHUNK_MIN_GROUPS) ch = WINO_CHUNK_MIN_GROUPS;
     return ch < wino_groups(d) ? ch : wino_groups(d);
 }
 
