@@ -44,13 +44,13 @@ static int conv_is_depthwise(const ferc_conv2d_desc *d) { return d->groups == d-
 static int conv_nv(const ferc_conv2d_desc *d) { return d->oc / d->groups <= VL ? 1 : 2; }
 
 /* Winograd path (conv2d_winograd_simd.h, included below the micro-kernel it uses): 3x3,
- * stride 1, dilation 1, groups 1, with at least 24 input and 16 output channels (with fewer,
- * the transforms cost about what the saved multiplies did: docs/performance.md). Chosen by
- * shape alone: the pack does not know the batch. */
+ * stride 1, dilation 1, groups 1, with at least 16 input and 16 output channels (with 8
+ * inputs the transforms cost more than the saved multiplies: docs/performance.md). Chosen
+ * by shape alone: the pack does not know the batch. */
 static int conv_is_winograd(const ferc_conv2d_desc *d)
 {
     return d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->dh == 1 && d->dw == 1 && d->groups == 1 &&
-           d->c >= 24 && d->oc >= 16;
+           d->c >= 16 && d->oc >= 16;
 }
 int FERC_SIMD(ferc_conv2d_winograd)(const ferc_conv2d_desc *d) { return conv_is_winograd(d); }
 static size_t wino_packed_size(const ferc_conv2d_desc *d);

@@ -179,8 +179,8 @@ START_TEST(conv_model_shapes)
 }
 END_TEST
 
-/* 3x3 stride-1 convolutions with 24 or more input and 16 or more output channels (the
- * Winograd F(2x2, 3x3) path of the SIMD kernels): odd sizes (partial 2x2 tiles), channels
+/* 3x3 stride-1 convolutions with 16 or more input and output channels (the Winograd
+ * F(2x2, 3x3) path of the SIMD kernels): odd sizes (partial 2x2 tiles), channels
  * off the vector width, padding 0, 1, 2 and uneven, batch 1 and more, several chunks of
  * tiles, and 1, 2 and 3 threads. */
 START_TEST(conv_winograd_shapes)
@@ -188,11 +188,11 @@ START_TEST(conv_winograd_shapes)
     rng_state = 4242;
     static const conv_case cases[] = {
         /* n  h   w   c    oc   kh kw sh sw pt pl pb pr dh dw g act */
-        {1, 7, 9, 24, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 7, 9, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
         {3, 5, 5, 25, 33, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0},
         {2, 8, 6, 24, 40, 3, 3, 1, 1, 0, 1, 1, 0, 1, 1, 1, 2},
         {1, 3, 3, 24, 16, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 3}, /* one output pixel */
-        {1, 4, 4, 24, 17, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1}, /* outputs over padding only */
+        {1, 4, 4, 16, 17, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1}, /* outputs over padding only */
         {2, 11, 13, 31, 47, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3},
         {2, 13, 11, 250, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, /* several chunks */
         {3, 31, 29, 40, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0},
