@@ -7,16 +7,17 @@
  * instead of 4 x 9 = 36 multiply-adds. Summed over the input channels, the 16 elements e are
  * 16 independent GEMMs  M[e][tile][oc] = sum_ic V[e][tile][ic] U[e][ic][oc],  with
  * V = B^T d B (the input transform) and U = G g G^T (the weight transform, done once at pack
- * time, in double, rounded once). The coefficients are 0, +-1 and 1/2, so the transforms add
- * little rounding error (docs/performance.md has the measured difference).
+ * time, in double, rounded once). The coefficients are 0, +-1 and 1/2; the rounding error
+ * still grows, as the transformed values are larger than the raw terms (docs/performance.md
+ * has the measured difference).
  *
- * Per chunk of tiles (its V fills the scratch, ~1 MiB, a size fixed by the shape): the
- * threads transform their share of the chunk's tiles into V, read straight from the input
- * with zeros outside the image (no padded copy); after a barrier, units of MR tiles x NR
- * output channels go to the threads: 16 micro-kernel calls (K = Cin) into a small buffer on
- * the stack, then the output transform, bias and activation, stores guarded at odd edges.
- * Every output is computed the same way whichever thread computes it, so results are bitwise
- * identical for any thread count. */
+ * Tiles go in groups of MR (the micro-kernel's rows). A group's V is made straight from the
+ * input, zeros outside the image (no padded copy); a unit, one group x one panel of NR
+ * output channels, is 16 micro-kernel calls (K = Cin) into a small buffer on the stack, then
+ * the output transform, bias and activation, stores guarded at odd edges. The scratch holds
+ * the V of one chunk of groups; how threads share chunks is said at wino_part. Every output
+ * is computed the same way whichever thread computes it, so results are bitwise identical
+ * for any thread count. */
 
 /* B^T, G and A^T:
  *   1  0 -1  0      1    0    0      1  1  1  0
@@ -25,7 +26,7 @@
  *   0  1  0 -1      0    0    1                  */
 
 /* Bytes of transformed input per chunk (the scratch), and the fewest groups of tiles a
- * chunk has when the layer has more: with several chunks each thread owns a fixed share of
+ * chunk has when the layer has as many: with several chunks each thread owns a fixed share of
  * a chunk's groups, and 24 splits evenly among 1, 2, 3, 4, 6 or 8 threads. */
 #define WINO_CHUNK_BYTES ((size_t)1 << 20)
 #define WINO_CHUNK_MIN_GROUPS 24
@@ -64,9 +65,10 @@ static void wino_pack(const ferc_conv2d_desc *d, const float *w, float *packed)
         }
 }
 
-/* Groups of MR tiles (the micro-kernel's rows) in all, and per chunk: as many as the
- * scratch's V holds (at most all of them). The scratch depends on the shape only and grows
- * with the batch, so the size for the largest batch serves every smaller one. */
+/* Groups of MR tiles (the micro-kernel's rows) in all, and per chunk: WINO_CHUNK_BYTES of V
+ * but at least WINO_CHUNK_MIN_GROUPS, at most all of them. The scratch (one chunk) depends on
+ * the shape only and grows with the batch, so the size for the largest batch serves every
+ * smaller one. */
 static long wino_groups(const ferc_conv2d_desc *d) { return (wino_tiles(d) + wino_mr(d) - 1) / wino_mr(d); }
 static long wino_chunk_groups(const ferc_conv2d_desc *d)
 {
