@@ -312,7 +312,8 @@ static double tolerance_used(job *j, size_t ny, float *out)
 {
     const ferc_conv2d_desc *d = &j->d;
     const size_t nx = (size_t)d->n * d->h * d->w * d->c, nw = (size_t)d->oc * d->kh * d->kw * (d->c / d->groups);
-    float *ax = ferc_alloc(nx * sizeof(float)), *aw = ferc_alloc(nw * sizeof(float)), *ab = ferc_alloc((size_t)d->oc * sizeof(float));
+    float *ax = ferc_alloc(nx * sizeof(float)), *aw = ferc_alloc(nw * sizeof(float));
+    float *ab = ferc_alloc((size_t)d->oc * sizeof(float));
     float *mag = ferc_alloc(ny * sizeof(float));
     for (size_t i = 0; i < nx; i++) ax[i] = fabsf(j->x[i]);
     for (size_t i = 0; i < nw; i++) aw[i] = fabsf(j->w[i]);

@@ -20,6 +20,9 @@
  * Depthwise path (groups == Cin == Cout): per pixel and channel vector, KH*KW FMAs over
  * weights packed [ky][kx][C]; four pixels share each weight load.
  *
+ * Winograd path (3x3, stride 1, dilation 1, groups 1, >= 16 channels in and out):
+ * conv2d_winograd_simd.h, 16 GEMMs per 2x2 output tiles through the same micro-kernel.
+ *
  * Threads: the work is cut into tiles whose size depends only on the shape, and tile t goes
  * to thread t * threads / tiles; every output is computed by one thread with the same
  * operations in the same order, so results are bitwise identical for any thread count. */
