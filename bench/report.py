@@ -16,14 +16,17 @@ def main():
     print(f"FMA peak ({b.get('peak_width', '?')}): {pk['1']:.1f} GFLOP/s on 1 thread, {pk['2']:.1f} on 2"
           f" (other width: {b['peak_gflops_other_width']['1']:.1f}, {b['peak_gflops_other_width']['2']:.1f}).\n")
     skx = {(r["name"], r["threads"]): r for r in b.get("layers_openblas_skylakex", [])}
-    print("| layer | thr | ferc ms | GFLOP/s | % peak | x OpenBLAS (Haswell) | x OpenBLAS (SkylakeX) | x scalar |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("GFLOP/s and % peak count the direct convolution's FLOPs; layers marked (Winograd) do fewer multiplies,"
+          " so theirs are effective figures.\n")
+    print("| layer | thr | ferc ms | GFLOP/s | % peak | x OpenBLAS (Haswell) | x OpenBLAS (SkylakeX) | x scalar | tolerance used |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in b["layers"]:
         s = skx.get((r["name"], r["threads"]))
         xs = f"{s['x_openblas']:.2f}" if s else "-"
         xsc = f"{r['x_scalar']:.1f}" if r.get("x_scalar") is not None else "-"
-        print(f"| {r['name']} | {r['threads']} | {r['ms']:.4f} | {r['gflops']:.1f} | {r['pct_peak']:.1f} | "
-              f"{r['x_openblas']:.2f} | {xs} | {xsc} |")
+        name = r["name"] + (" (Winograd)" if r.get("winograd") else "")
+        print(f"| {name} | {r['threads']} | {r['ms']:.4f} | {r['gflops']:.1f} | {r['pct_peak']:.1f} | "
+              f"{r['x_openblas']:.2f} | {xs} | {xsc} | {r.get('tolerance_used', float('nan')):.3f} |")
     print()
     print("| model | batch | thr | ferc ms | PyTorch ms | OpenCV ms | x PyTorch | x OpenCV | ferc images/s | ferc context MiB |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -1,2 +1,2 @@
-/* conv2d_avx512.c - convolution for AVX-512, 16 lanes: implicit GEMM and depthwise paths (kernels/conv2d_simd.h). */
+/* conv2d_avx512.c - convolution for AVX-512, 16 lanes: implicit GEMM, Winograd and depthwise paths (kernels/conv2d_simd.h). */
 #include "kernels/conv2d_simd.h"

@@ -20,6 +20,9 @@
  * Depthwise path (groups == Cin == Cout): per pixel and channel vector, KH*KW FMAs over
  * weights packed [ky][kx][C]; four pixels share each weight load.
  *
+ * Winograd path (3x3, stride 1, dilation 1, groups 1, >= 16 channels in and out):
+ * conv2d_winograd_simd.h, 16 GEMMs per 2x2 output tiles through the same micro-kernel.
+ *
  * Threads: the work is cut into tiles whose size depends only on the shape, and tile t goes
  * to thread t * threads / tiles; every output is computed by one thread with the same
  * operations in the same order, so results are bitwise identical for any thread count. */
@@ -43,6 +46,20 @@
 static int conv_is_depthwise(const ferc_conv2d_desc *d) { return d->groups == d->c && d->oc == d->c; }
 static int conv_nv(const ferc_conv2d_desc *d) { return d->oc / d->groups <= VL ? 1 : 2; }
 
+/* Winograd path (conv2d_winograd_simd.h, included below the micro-kernel it uses): 3x3,
+ * stride 1, dilation 1, groups 1, with at least 16 input and 16 output channels (with 8
+ * inputs the transforms cost more than the saved multiplies: docs/performance.md). Chosen
+ * by shape alone: the pack does not know the batch. */
+static int conv_is_winograd(const ferc_conv2d_desc *d)
+{
+    return d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->dh == 1 && d->dw == 1 && d->groups == 1 &&
+           d->c >= 16 && d->oc >= 16;
+}
+int FERC_SIMD(ferc_conv2d_winograd)(const ferc_conv2d_desc *d) { return conv_is_winograd(d); }
+static size_t wino_packed_size(const ferc_conv2d_desc *d);
+static void wino_pack(const ferc_conv2d_desc *d, const float *w, float *packed);
+static size_t wino_scratch(const ferc_conv2d_desc *d);
+
 /* The contiguous runs a row's K splits into: whole kernel rows when groups == 1 and the
  * horizontal dilation is 1, single taps otherwise. */
 static int conv_run_len(const ferc_conv2d_desc *d)
@@ -60,6 +77,7 @@ static int conv_is_dot(const ferc_conv2d_desc *d)
 size_t FERC_SIMD(ferc_conv2d_packed_size)(const ferc_conv2d_desc *d)
 {
     const size_t taps = (size_t)d->kh * d->kw;
+    if (conv_is_winograd(d)) return wino_packed_size(d);
     if (conv_is_depthwise(d)) return taps * (size_t)d->c;
     if (conv_is_dot(d)) return (size_t)d->oc * taps * (size_t)(d->c / d->groups);
     const int cog = d->oc / d->groups, nr = conv_nv(d) * VL;
@@ -68,10 +86,14 @@ size_t FERC_SIMD(ferc_conv2d_packed_size)(const ferc_conv2d_desc *d)
 }
 
 /* GEMM path: per group, per panel of NR output channels, K rows of NR weights (zeros past
- * the last channel). Depthwise: [ky][kx][c]. Dot path: as stored. */
+ * the last channel). Depthwise: [ky][kx][c]. Dot path: as stored. Winograd: transformed. */
 void FERC_SIMD(ferc_conv2d_pack)(const ferc_conv2d_desc *d, const float *w, float *packed)
 {
     const size_t taps = (size_t)d->kh * d->kw;
+    if (conv_is_winograd(d)) {
+        wino_pack(d, w, packed);
+        return;
+    }
     if (conv_is_depthwise(d)) {
         for (size_t t = 0; t < taps; t++)
             for (int c = 0; c < d->c; c++) packed[t * (size_t)d->c + (size_t)c] = w[(size_t)c * taps + t];
@@ -120,6 +142,7 @@ static int conv_chunk_images(const ferc_conv2d_desc *d, const conv_src *s)
 
 size_t FERC_SIMD(ferc_conv2d_scratch)(const ferc_conv2d_desc *d)
 {
+    if (conv_is_winograd(d)) return wino_scratch(d);
     conv_src s = conv_source(d);
     return s.copy ? (size_t)conv_chunk_images(d, &s) * s.hn * s.wn * d->c * sizeof(float) : 0;
 }
@@ -222,6 +245,8 @@ static void ukernel_nv1(int mr, const float *const *rows, const conv_runs *ru, c
     default: break;
     }
 }
+
+#include "kernels/conv2d_winograd_simd.h"
 
 /* One or two rows x P panels at once (P*NV <= 8 accumulators per row): with so few rows the
  * per-row FMA chains of a single panel would wait on FMA latency; more panels give more
@@ -548,10 +573,19 @@ void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const flo
     /* Below ~100k multiply-adds a second thread costs more than it saves (results do not
      * depend on the thread count either way). */
     const double work = (double)d->n * d->oh * d->ow * d->oc * d->kh * d->kw * (d->c / d->groups);
-    if (threads <= 1 || work < 1e5) {
+    const int nth = threads <= 1 || work < 1e5 ? 1 : threads;
+    if (conv_is_winograd(d)) {
+        if (nth == 1) wino_part(d, x, w, b, y, scratch, 0, 1);
+        else {
+#pragma omp parallel num_threads(nth)
+            wino_part(d, x, w, b, y, scratch, ferc_thread_id(), ferc_thread_count());
+        }
+        return;
+    }
+    if (nth == 1) {
         conv_part(d, &s, x, w, b, y, scratch, 0, 1);
         return;
     }
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(nth)
     conv_part(d, &s, x, w, b, y, scratch, ferc_thread_id(), ferc_thread_count());
 }

@@ -77,13 +77,17 @@ static inline int ferc_avgpool_window(const ferc_pool_desc *d, int oy, int ox, i
 typedef struct ferc_kernel_table {
     /* conv2d reads its weights in the layout this ISA wants: conv2d_pack (NULL: none, the
      * stored layout is used) rearranges them once at load into conv2d_packed_size(d) floats;
-     * only d's oc, kh, kw, c and groups matter there. conv2d_scratch (NULL: none) gives the
-     * workspace bytes a run on d (all fields set) needs, passed as scratch. */
+     * only d's oc, kh, kw, c, groups, strides and dilations matter there (not the batch or
+     * image size). conv2d_scratch (NULL: none) gives the workspace bytes a run on d (all
+     * fields set) needs, passed as scratch; the size for a batch serves every smaller one.
+     * conv2d_winograd (NULL: never) says whether d runs as Winograd F(2x2, 3x3) rather than
+     * as a direct convolution (benches report such layers' speed as effective FLOPs). */
     size_t (*conv2d_packed_size)(const ferc_conv2d_desc *d);
     void (*conv2d_pack)(const ferc_conv2d_desc *d, const float *w, float *packed);
     size_t (*conv2d_scratch)(const ferc_conv2d_desc *d);
     void (*conv2d)(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
                    void *scratch, int threads);
+    int (*conv2d_winograd)(const ferc_conv2d_desc *d);
     /* dense: the same, weights packed once by dense_pack (NULL: stored layout). */
     size_t (*dense_packed_size)(int in, int out);
     void (*dense_pack)(int in, int out, const float *w, float *packed);
@@ -133,6 +137,7 @@ void ferc_softmax_scalar(size_t rows, int cols, const float *x, float *y, int th
     size_t ferc_conv2d_scratch_##isa(const ferc_conv2d_desc *d);                                       \
     void ferc_conv2d_##isa(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b,  \
                            float *y, void *scratch, int threads);                                      \
+    int ferc_conv2d_winograd_##isa(const ferc_conv2d_desc *d);                                         \
     size_t ferc_dense_packed_size_##isa(int in, int out);                                              \
     void ferc_dense_pack_##isa(int in, int out, const float *w, float *packed);                        \
     void ferc_dense_##isa(int n, int in, int out, const float *x, const float *w, const float *b,      \

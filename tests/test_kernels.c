@@ -63,7 +63,9 @@ typedef struct {
 
 static int out_size(int in, int k, int s, int p0, int p1, int dil) { return (in + p0 + p1 - dil * (k - 1) - 1) / s + 1; }
 
-static void check_conv(const conv_case *cc)
+/* Runs the SIMD conv on 1..threads threads: the first must be close to the scalar result,
+ * the others bitwise equal to the first. */
+static void check_conv_threads(const conv_case *cc, int threads)
 {
     ferc_conv2d_desc d = {cc->n, cc->h, cc->w, cc->c, 0, 0, cc->oc, cc->kh, cc->kw, cc->sh, cc->sw, cc->pt, cc->pl,
                           cc->dh, cc->dw, cc->groups, cc->act, 0.1f};
@@ -78,7 +80,7 @@ static void check_conv(const conv_case *cc)
     float *x = rand_buf(nx), *w = rand_buf(nw), *b = rand_buf((size_t)d.oc);
     float *ax = abs_copy(x, nx), *aw = abs_copy(w, nw), *ab = abs_copy(b, (size_t)d.oc);
     float *want = ferc_alloc(ny * sizeof(float)), *mag = ferc_alloc(ny * sizeof(float));
-    float *got[2] = {ferc_alloc(ny * sizeof(float)), ferc_alloc(ny * sizeof(float))};
+    float *got[3] = {ferc_alloc(ny * sizeof(float)), ferc_alloc(ny * sizeof(float)), ferc_alloc(ny * sizeof(float))};
     ferc_conv2d_desc dm = d;
     dm.act = FERC_ACT_NONE;
     const float *bias = d.oc % 3 ? b : NULL; /* some cases without bias */
@@ -95,15 +97,19 @@ static void check_conv(const conv_case *cc)
     }
     const size_t ns = k->conv2d_scratch ? k->conv2d_scratch(&d) : 0;
     void *scratch = ns ? ferc_alloc(ns) : NULL;
-    for (int t = 0; t < 2; t++) {
+    for (int t = 0; t < threads; t++) {
         memset(got[t], 0xff, ny * sizeof(float)); /* NaN: an output never written shows */
         k->conv2d(&d, x, wk, bias, got[t], scratch, t + 1);
     }
     check_close(what, got[0], want, mag, ny);
-    ck_assert_msg(!memcmp(got[0], got[1], ny * sizeof(float)), "%s [%s]: 1 and 2 threads differ", what, k->isa);
+    for (int t = 1; t < threads; t++)
+        ck_assert_msg(!memcmp(got[0], got[t], ny * sizeof(float)), "%s [%s]: 1 and %d threads differ", what, k->isa,
+                      t + 1);
     ferc_free(x), ferc_free(w), ferc_free(b), ferc_free(ax), ferc_free(aw), ferc_free(ab), ferc_free(want);
-    ferc_free(mag), ferc_free(got[0]), ferc_free(got[1]), ferc_free(packed), ferc_free(scratch);
+    ferc_free(mag), ferc_free(got[0]), ferc_free(got[1]), ferc_free(got[2]), ferc_free(packed), ferc_free(scratch);
 }
+
+static void check_conv(const conv_case *cc) { check_conv_threads(cc, 2); }
 
 /* Every kernel shape x stride x padding x dilation x groups, with random sizes that leave
  * vector tails; the channel counts cycle through values below, at and above the widths. */
@@ -170,6 +176,31 @@ START_TEST(conv_model_shapes)
         {2, 120, 120, 40, 40, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 40, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv(&cases[i]);
+}
+END_TEST
+
+/* 3x3 stride-1 convolutions with 16 or more input and output channels (the Winograd
+ * F(2x2, 3x3) path of the SIMD kernels): odd sizes (partial 2x2 tiles), channels
+ * off the vector width, padding 0, 1, 2 and uneven, batch 1 and more, several chunks of
+ * tiles, and 1, 2 and 3 threads. */
+START_TEST(conv_winograd_shapes)
+{
+    rng_state = 4242;
+    static const conv_case cases[] = {
+        /* n  h   w   c    oc   kh kw sh sw pt pl pb pr dh dw g act */
+        {1, 7, 9, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {3, 5, 5, 25, 33, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0},
+        {2, 8, 6, 24, 40, 3, 3, 1, 1, 0, 1, 1, 0, 1, 1, 1, 2},
+        {1, 3, 3, 24, 16, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 3}, /* one output pixel */
+        {1, 4, 4, 16, 17, 3, 3, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1}, /* outputs over padding only */
+        {2, 11, 13, 31, 47, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3},
+        {2, 13, 11, 250, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, /* several chunks */
+        {3, 31, 29, 40, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0},
+        {1, 6, 6, 256, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {5, 12, 12, 64, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 23, 23, 64, 128, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv_threads(&cases[i], 3);
 }
 END_TEST
 
@@ -353,6 +384,7 @@ int main(void)
     tcase_add_test(tc, dispatch_honours_ferc_isa);
     tcase_add_test(tc, conv_all_combinations);
     tcase_add_test(tc, conv_model_shapes);
+    tcase_add_test(tc, conv_winograd_shapes);
     tcase_add_test(tc, dense_shapes);
     tcase_add_test(tc, pool_bitwise);
     tcase_add_test(tc, global_pool_bitwise);
