@@ -5,9 +5,12 @@ For each cascade and image size (640x480, 1280x720: built from tests/data/faces_
 see make_image) both detectors run REPEAT times in alternation at the same thread count
 (cv2.setNumThreads / ferc --threads), the boxes are checked equal, and the medians and their
 ratio are printed. ferc is timed inside bench/cascade_run (one process, image loaded once),
-OpenCV inside this process; both time detectMultiScale only.
+OpenCV inside this process; both time detectMultiScale only. OpenCV's timed calls find its
+thread pool and buffers from the previous ones; cascade_run starts afresh each time, so it
+first runs WARMUP untimed detections (--warmup 0: time ferc's first call in a new process,
+thread start and page faults included).
 
-Run: make && /usr/bin/python3 bench/bench_cascade.py [--threads 1] [--repeat 15]
+Run: make && /usr/bin/python3 bench/bench_cascade.py [--threads 1] [--repeat 15] [--warmup 1]
 """
 import argparse
 import os
@@ -54,11 +57,12 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--neighbors", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
     args = ap.parse_args()
     exe = build_runner()
     cv2.setNumThreads(args.threads)
-    print("threads %d, repeat %d, scale 1.1, min_neighbors %d, CPU %s" % (
-        args.threads, args.repeat, args.neighbors, os.uname().machine))
+    print("threads %d, repeat %d, ferc warmup %d, scale 1.1, min_neighbors %d, CPU %s" % (
+        args.threads, args.repeat, args.warmup, args.neighbors, os.uname().machine))
     print("%-45s %-9s %5s %10s %10s %7s" % ("cascade", "image", "faces", "opencv_ms", "ferc_ms", "speedup"))
     with tempfile.TemporaryDirectory() as tmp:
         for w, h in [(640, 480), (1280, 720)]:
@@ -74,7 +78,8 @@ def main():
                     ref = c.detectMultiScale(img, 1.1, args.neighbors)
                     cv_times.append(time.perf_counter() - t0)
                     r = subprocess.run([exe, cpath, path, "--threads", str(args.threads), "--neighbors",
-                                        str(args.neighbors), "--repeat", "1"], capture_output=True, text=True, check=True)
+                                        str(args.neighbors), "--repeat", "1", "--warmup", str(args.warmup)],
+                                       capture_output=True, text=True, check=True)
                     ferc_times.append(float(r.stderr.split()[-1]) / 1e3)
                 mine = sorted(tuple(map(int, l.split())) for l in r.stdout.split("\n") if l)
                 want = sorted(map(tuple, np.array(ref).reshape(-1, 4).tolist()))

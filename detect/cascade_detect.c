@@ -91,7 +91,10 @@ static int by_position(const void *a, const void *b)
 }
 
 /* What one thread needs for one scale at a time: the resized image and its integral
- * planes, sized for the largest scale in either layout. */
+ * planes, sized for the largest scale in either layout. All threads' buffers are one
+ * allocation: separate ones of a few MB each went back to the system at every free (glibc
+ * trims the heap top past twice its largest freed mapping), so every call with 2 threads
+ * page-faulted them in again, which cost more than a 640x480 scan. */
 typedef struct {
     uint8_t *small, *hit;
     int32_t *sum, *tilted;
@@ -144,10 +147,6 @@ static int run_scale(const detect_job *job, workspace *ws, float s)
     return 0;
 }
 
-static void free_workspace(workspace *ws)
-{
-    free(ws->small), free(ws->hit), free(ws->sum), free(ws->tilted), free(ws->sq), free(ws->found.r);
-}
 
 ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int width, int height, int stride,
                                 const ferc_detect_params *params, ferc_rect *boxes, int max_boxes, int *n_boxes,
@@ -185,18 +184,21 @@ ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int 
     ferc_status st = ferc_scan_layout_init(&layouts[0], c, job.istride, 0, err);
     if (!st) st = ferc_scan_layout_init(&layouts[1], c, job.hs, (int)job.odd_plane, err);
     job.layout[0] = &layouts[0], job.layout[1] = &layouts[1];
-    workspace *ws = calloc((size_t)threads, sizeof *ws);
-    if (!st && !ws) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     const int haar = c->type == FERC_CASCADE_HAAR;
+    const size_t n_planes = 1 + (size_t)haar + (size_t)c->has_tilted;
+    const size_t per_thread = (n_planes * plane * sizeof(int32_t) + (size_t)sw0 * sh0 + (size_t)sw0 + 2 + 63) & ~(size_t)63;
+    workspace *ws = calloc((size_t)threads, sizeof *ws);
+    uint8_t *mem = calloc((size_t)threads, per_thread);
+    if (!st && (!ws || !mem))
+        st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
     for (int t = 0; !st && t < threads; t++) {
         workspace *w = &ws[t];
-        w->small = malloc((size_t)sw0 * sh0 + 1);
-        w->hit = malloc((size_t)sw0 + 1);
-        w->sum = calloc(plane, sizeof(int32_t));
-        if (haar) w->sq = calloc(plane, sizeof(uint32_t));
-        if (c->has_tilted) w->tilted = calloc(plane, sizeof(int32_t));
-        if (!w->small || !w->hit || !w->sum || (haar && !w->sq) || (c->has_tilted && !w->tilted))
-            st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for a %dx%d image", width, height);
+        int32_t *planes = (int32_t *)(mem + (size_t)t * per_thread);
+        w->sum = planes;
+        if (haar) w->sq = (uint32_t *)planes + plane;
+        if (c->has_tilted) w->tilted = planes + (n_planes - 1) * plane;
+        w->small = (uint8_t *)(planes + n_planes * plane);
+        w->hit = w->small + (size_t)sw0 * sh0 + 1;
     }
     int failed = 0;
     if (!st) {
@@ -229,8 +231,9 @@ ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int 
         for (int i = 0; i < k && i < max_boxes; i++) boxes[i] = all.r[i];
         *n_boxes = k;
     }
-    for (int t = 0; ws && t < threads; t++) free_workspace(&ws[t]);
+    for (int t = 0; ws && t < threads; t++) free(ws[t].found.r);
     free(ws);
+    free(mem);
     free(all.r);
     ferc_scan_layout_free(&layouts[0]);
     ferc_scan_layout_free(&layouts[1]);

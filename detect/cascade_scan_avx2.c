@@ -30,33 +30,41 @@ static inline __attribute__((always_inline)) __m256 haar8(const ferc_haar_opt *f
     return _mm256_mul_ps(r, vnf);
 }
 
+/* The LBP code of 8 windows, in the order in_subset8 takes: the word index (code bits 7-5)
+ * in bits 2-0 and 31 minus the bit index (code bits 4-0, inverted) in bits 7-3. */
 static inline __attribute__((always_inline)) __m256i lbp8(const ferc_lbp_opt *f, const int32_t *p)
 {
-    __m256i v[16];
+    __m256i v[16], d[12];
+#pragma GCC unroll 16
     for (int k = 0; k < 16; k++) v[k] = _mm256_loadu_si256((const __m256i *)(p + f->ofs[k]));
-#define S(a, b, c, d) _mm256_add_epi32(_mm256_sub_epi32(_mm256_sub_epi32(v[a], v[b]), v[c]), v[d])
-    const __m256i cv = S(5, 6, 9, 10);
-    /* bit set where the block sum >= the centre's, i.e. where cv > sum is false */
-    __m256i code = _mm256_andnot_si256(_mm256_cmpgt_epi32(cv, S(0, 1, 4, 5)), _mm256_set1_epi32(128));
-    code = _mm256_or_si256(code, _mm256_andnot_si256(_mm256_cmpgt_epi32(cv, S(1, 2, 5, 6)), _mm256_set1_epi32(64)));
-    code = _mm256_or_si256(code, _mm256_andnot_si256(_mm256_cmpgt_epi32(cv, S(2, 3, 6, 7)), _mm256_set1_epi32(32)));
-    code = _mm256_or_si256(code, _mm256_andnot_si256(_mm256_cmpgt_epi32(cv, S(6, 7, 10, 11)), _mm256_set1_epi32(16)));
-    code = _mm256_or_si256(code, _mm256_andnot_si256(_mm256_cmpgt_epi32(cv, S(10, 11, 14, 15)), _mm256_set1_epi32(8)));
-    code = _mm256_or_si256(code, _mm256_andnot_si256(_mm256_cmpgt_epi32(cv, S(9, 10, 13, 14)), _mm256_set1_epi32(4)));
-    code = _mm256_or_si256(code, _mm256_andnot_si256(_mm256_cmpgt_epi32(cv, S(8, 9, 12, 13)), _mm256_set1_epi32(2)));
-    code = _mm256_or_si256(code, _mm256_andnot_si256(_mm256_cmpgt_epi32(cv, S(4, 5, 8, 9)), _mm256_set1_epi32(1)));
-#undef S
+    /* column strips of the 3 block rows, then blocks as differences of neighbouring strips
+     * (the same sums as corner by corner: integer arithmetic modulo 2^32) */
+#pragma GCC unroll 12
+    for (int k = 0; k < 12; k++) d[k] = _mm256_sub_epi32(v[k], v[k + 4]);
+#define B(j, k) _mm256_sub_epi32(d[(j) * 4 + (k)], d[(j) * 4 + (k) + 1])
+    const __m256i cv = B(1, 1);
+    /* cmpgt(cv, block) is all ones where the code bit is clear */
+#define SET(j, k, b) _mm256_andnot_si256(_mm256_cmpgt_epi32(cv, B(j, k)), _mm256_set1_epi32(b))
+#define CLR(j, k, b) _mm256_and_si256(_mm256_cmpgt_epi32(cv, B(j, k)), _mm256_set1_epi32(b))
+    __m256i code = _mm256_or_si256(SET(0, 0, 4), SET(0, 1, 2));               /* code bits 7, 6 */
+    code = _mm256_or_si256(code, SET(0, 2, 1));                                /* 5 */
+    code = _mm256_or_si256(code, CLR(1, 2, 128));                              /* 4 */
+    code = _mm256_or_si256(code, CLR(2, 2, 64));                               /* 3 */
+    code = _mm256_or_si256(code, CLR(2, 1, 32));                               /* 2 */
+    code = _mm256_or_si256(code, CLR(2, 0, 16));                               /* 1 */
+    code = _mm256_or_si256(code, CLR(1, 0, 8));                                /* 0 */
+#undef SET
+#undef CLR
+#undef B
     return code;
 }
 
-/* all-ones lanes where the code's bit is set in the node's 256-bit subset: the word is
- * picked by a lane permute (code >> 5 is 0..7), then shifted. */
+/* all-ones sign bit in the lanes whose code is in the node's 256-bit subset: the word is
+ * picked by a lane permute (which reads index bits 2-0), and the bit shifted to the top. */
 static inline __m256i in_subset8(const int32_t *subset, __m256i code)
 {
-    __m256i words = _mm256_loadu_si256((const __m256i *)subset);
-    __m256i word = _mm256_permutevar8x32_epi32(words, _mm256_srli_epi32(code, 5));
-    __m256i bit = _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_and_si256(code, _mm256_set1_epi32(31)));
-    return _mm256_cmpeq_epi32(_mm256_and_si256(word, bit), bit);
+    __m256i word = _mm256_permutevar8x32_epi32(_mm256_loadu_si256((const __m256i *)subset), code);
+    return _mm256_sllv_epi32(word, _mm256_srli_epi32(code, 3));
 }
 
 /* double accumulators for 8 lanes */
@@ -111,14 +119,14 @@ static int stage8(const ferc_scan_row *r, int si, const int32_t *p, const int32_
             __m256i at = _mm256_cmpeq_epi32(idx, _mm256_set1_epi32(k));
             if (_mm256_testz_si256(at, at)) continue;
             const ferc_cascade_node *nd = &c->nodes[tr->first_node + k];
-            __m256i go_left;
+            __m256 go_left; /* sign bit set: left */
             if (c->type == FERC_CASCADE_HAAR)
-                go_left = _mm256_castps_si256(
-                    _mm256_cmp_ps(haar8(&l->haar[nd->feature], p, t, vnf), _mm256_set1_ps(nd->threshold), _CMP_LT_OQ));
+                go_left = _mm256_cmp_ps(haar8(&l->haar[nd->feature], p, t, vnf), _mm256_set1_ps(nd->threshold), _CMP_LT_OQ);
             else
-                go_left = in_subset8(c->subsets + (size_t)(tr->first_node + k) * c->subset_size,
-                                     lbp8(&l->lbp[nd->feature], p));
-            __m256i next = _mm256_blendv_epi8(_mm256_set1_epi32(nd->right), _mm256_set1_epi32(nd->left), go_left);
+                go_left = _mm256_castsi256_ps(in_subset8(c->subsets + (size_t)(tr->first_node + k) * c->subset_size,
+                                                         lbp8(&l->lbp[nd->feature], p)));
+            __m256i next = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(_mm256_set1_epi32(nd->right)),
+                                                                _mm256_castsi256_ps(_mm256_set1_epi32(nd->left)), go_left));
             idx = _mm256_blendv_epi8(idx, next, at);
         }
         const __m256i li = _mm256_sub_epi32(_mm256_setzero_si256(), idx);
