@@ -168,9 +168,11 @@ static const layer layers[] = {
 static ferc_conv2d_desc desc_of(const layer *l)
 {
     ferc_conv2d_desc d = {l->n, l->h, l->w, l->c, 0, 0, l->oc, l->k, l->k, l->s, l->s, l->p, l->p,
-                          l->dil, l->dil, l->groups, l->act < 0 ? 0 : l->act, 0.f};
+                          l->dil, l->dil, l->groups, l->act < 0 ? 0 : l->act, 0.f, 0};
     d.oh = (l->h + 2 * l->p - l->dil * (l->k - 1) - 1) / l->s + 1;
     d.ow = (l->w + 2 * l->p - l->dil * (l->k - 1) - 1) / l->s + 1;
+    const ferc_kernel_table *k = ferc_kernels(); /* as a model packs them: the layout chosen for this size */
+    d.winograd = l->act >= 0 && k->conv2d_winograd && k->conv2d_winograd(&d);
     return d;
 }
 
@@ -419,7 +421,7 @@ int main(int argc, char **argv)
         }
         if (!ok) break;
         const double flops = 2.0 * (double)ny * d->kh * d->kw * (d->c / d->groups);
-        const int wino = l->act >= 0 && k->conv2d_winograd && k->conv2d_winograd(d);
+        const int wino = d->winograd;
         const double ms_scalar = scalar ? time_ms(run_scalar, &j, 1, 1) : NAN;
         for (int t = 1; t <= 2; t++) {
             const side_by_side sb = compare(&j, t, wide, quick ? 3 : 15);

@@ -35,7 +35,8 @@ int main(int argc, char **argv)
     const ferc_kernel_table *k = ferc_kernels();
     for (int a = 2; a + 3 < argc; a += 4) {
         const int n = atoi(argv[a]), hw = atoi(argv[a + 1]), c = atoi(argv[a + 2]), oc = atoi(argv[a + 3]);
-        const ferc_conv2d_desc d = {n, hw, hw, c, hw, hw, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1, FERC_ACT_RELU, 0.f};
+        ferc_conv2d_desc d = {n, hw, hw, c, hw, hw, oc, 3, 3, 1, 1, 1, 1, 1, 1, 1, FERC_ACT_RELU, 0.f, 0};
+        d.winograd = k->conv2d_winograd && k->conv2d_winograd(&d);
         const size_t nx = (size_t)n * hw * hw * c, nw = (size_t)oc * 9 * c, ny = (size_t)n * hw * hw * oc;
         float *x = ferc_alloc(nx * sizeof(float)), *w = ferc_alloc(nw * sizeof(float));
         float *b = ferc_alloc((size_t)oc * sizeof(float)), *y = ferc_alloc(ny * sizeof(float));

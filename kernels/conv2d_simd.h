@@ -48,14 +48,21 @@ static int conv_nv(const ferc_conv2d_desc *d) { return d->oc / d->groups <= VL ?
 
 /* Winograd path (conv2d_winograd_simd.h, included below the micro-kernel it uses): 3x3,
  * stride 1, dilation 1, groups 1, with at least 16 input and 16 output channels (with 8
- * inputs the transforms cost more than the saved multiplies: docs/performance.md). Chosen
- * by shape alone: the pack does not know the batch. */
-static int conv_is_winograd(const ferc_conv2d_desc *d)
+ * inputs the transforms cost more than the saved multiplies: docs/performance.md) and, where
+ * the output size is known when the weights are packed (a model's nominal size), at least
+ * 4x4 outputs: on 3x3 or 2x2 outputs, 1 to 4 tiles, most of a tile's products fall off the
+ * edge and the direct path is faster. The choice is made once, at pack time (the batch and a
+ * context's image size come later), and kept in d->winograd. */
+static int conv_winograd_shape(const ferc_conv2d_desc *d)
 {
     return d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->dh == 1 && d->dw == 1 && d->groups == 1 &&
            d->c >= 16 && d->oc >= 16;
 }
-int FERC_SIMD(ferc_conv2d_winograd)(const ferc_conv2d_desc *d) { return conv_is_winograd(d); }
+static int conv_is_winograd(const ferc_conv2d_desc *d) { return d->winograd && conv_winograd_shape(d); }
+int FERC_SIMD(ferc_conv2d_winograd)(const ferc_conv2d_desc *d)
+{
+    return conv_winograd_shape(d) && (d->oh <= 0 || d->ow <= 0 || (d->oh >= 4 && d->ow >= 4));
+}
 static size_t wino_packed_size(const ferc_conv2d_desc *d);
 static void wino_pack(const ferc_conv2d_desc *d, const float *w, float *packed);
 static size_t wino_scratch(const ferc_conv2d_desc *d);

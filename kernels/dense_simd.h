@@ -6,7 +6,7 @@
 
 static ferc_conv2d_desc dense_desc(int n, int in, int out, int act, float alpha)
 {
-    ferc_conv2d_desc d = {n, 1, 1, in, 1, 1, out, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, alpha};
+    ferc_conv2d_desc d = {n, 1, 1, in, 1, 1, out, 1, 1, 1, 1, 0, 0, 1, 1, 1, act, alpha, 0};
     return d;
 }
 

@@ -42,6 +42,8 @@ typedef struct {
     int groups;
     int act;
     float alpha;         /* LeakyReLU slope */
+    int winograd;        /* weights packed for Winograd: conv2d_winograd's answer when they
+                            were packed, kept for every run on them */
 } ferc_conv2d_desc;
 
 /* Pooling: max or average over a kh x kw window.
@@ -80,8 +82,11 @@ typedef struct ferc_kernel_table {
      * only d's oc, kh, kw, c, groups, strides and dilations matter there (not the batch or
      * image size). conv2d_scratch (NULL: none) gives the workspace bytes a run on d (all
      * fields set) needs, passed as scratch; the size for a batch serves every smaller one.
-     * conv2d_winograd (NULL: never) says whether d runs as Winograd F(2x2, 3x3) rather than
-     * as a direct convolution (benches report such layers' speed as effective FLOPs). */
+     * conv2d_winograd (NULL: never) says whether d should run as Winograd F(2x2, 3x3) rather
+     * than as a direct convolution, from its kernel and channels and, when set (non-zero),
+     * its output size; the caller stores the answer in d->winograd before packing, and pack,
+     * scratch and conv2d follow d->winograd (benches report such layers' speed as effective
+     * FLOPs). */
     size_t (*conv2d_packed_size)(const ferc_conv2d_desc *d);
     void (*conv2d_pack)(const ferc_conv2d_desc *d, const float *w, float *packed);
     size_t (*conv2d_scratch)(const ferc_conv2d_desc *d);

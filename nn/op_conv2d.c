@@ -45,8 +45,13 @@ static ferc_status prepare(ferc_model *m, ferc_node *n, ferc_error *err)
                               (long long)b->shape.d[0], d->oc);
     st->w = w->data;
     st->b = b ? b->data : NULL;
-    /* Weights are rearranged for the kernels once here, never in a run. */
+    /* Weights are rearranged for the kernels once here, never in a run; the layout may depend
+     * on the model's nominal output size (a context may run other sizes on it). */
     st->k = m->kernels;
+    const ferc_shape *os = &m->values[n->out[0]].shape;
+    if (os->ndim == 4) d->oh = (int)os->d[1], d->ow = (int)os->d[2];
+    d->winograd = st->k->conv2d_winograd && st->k->conv2d_winograd(d);
+    d->oh = d->ow = 0;
     if (st->k->conv2d_pack) {
         st->packed = ferc_alloc(st->k->conv2d_packed_size(d) * sizeof(float));
         if (!st->packed) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory packing weights");

@@ -64,14 +64,18 @@ typedef struct {
 static int out_size(int in, int k, int s, int p0, int p1, int dil) { return (in + p0 + p1 - dil * (k - 1) - 1) / s + 1; }
 
 /* Runs the SIMD conv on 1..threads threads: the first must be close to the scalar result,
- * the others bitwise equal to the first. */
-static void check_conv_threads(const conv_case *cc, int threads)
+ * the others bitwise equal to the first. Weights are packed in the layout the kernels choose
+ * for this size, or for Winograd whenever the shape allows it (force_winograd: a context
+ * may run sizes other than the one a model's weights were packed for). */
+static void check_conv_threads(const conv_case *cc, int threads, int force_winograd)
 {
     ferc_conv2d_desc d = {cc->n, cc->h, cc->w, cc->c, 0, 0, cc->oc, cc->kh, cc->kw, cc->sh, cc->sw, cc->pt, cc->pl,
-                          cc->dh, cc->dw, cc->groups, cc->act, 0.1f};
+                          cc->dh, cc->dw, cc->groups, cc->act, 0.1f, 0};
     d.oh = out_size(cc->h, cc->kh, cc->sh, cc->pt, cc->pb, cc->dh);
     d.ow = out_size(cc->w, cc->kw, cc->sw, cc->pl, cc->pr, cc->dw);
     if (d.oh < 1 || d.ow < 1) return;
+    const ferc_kernel_table *k = simd();
+    d.winograd = force_winograd || (k->conv2d_winograd && k->conv2d_winograd(&d));
     char what[200];
     snprintf(what, sizeof what, "conv n%d %dx%dx%d->%d k%dx%d s%dx%d p%d,%d,%d,%d d%dx%d g%d act%d", d.n, d.h, d.w,
              d.c, d.oc, d.kh, d.kw, d.sh, d.sw, cc->pt, cc->pl, cc->pb, cc->pr, d.dh, d.dw, d.groups, d.act);
@@ -87,7 +91,6 @@ static void check_conv_threads(const conv_case *cc, int threads)
     ref()->conv2d(&d, x, w, bias, want, NULL, 1);
     ref()->conv2d(&dm, ax, aw, bias ? ab : NULL, mag, NULL, 1);
 
-    const ferc_kernel_table *k = simd();
     float *packed = NULL;
     const float *wk = w;
     if (k->conv2d_pack) {
@@ -109,7 +112,7 @@ static void check_conv_threads(const conv_case *cc, int threads)
     ferc_free(mag), ferc_free(got[0]), ferc_free(got[1]), ferc_free(got[2]), ferc_free(packed), ferc_free(scratch);
 }
 
-static void check_conv(const conv_case *cc) { check_conv_threads(cc, 2); }
+static void check_conv(const conv_case *cc) { check_conv_threads(cc, 2, 0); }
 
 /* Every kernel shape x stride x padding x dilation x groups, with random sizes that leave
  * vector tails; the channel counts cycle through values below, at and above the widths. */
@@ -200,7 +203,7 @@ START_TEST(conv_winograd_shapes)
         {5, 12, 12, 64, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
         {1, 23, 23, 64, 128, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv_threads(&cases[i], 3);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_conv_threads(&cases[i], 3, 1);
 }
 END_TEST
 
