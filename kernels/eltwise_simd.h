@@ -9,7 +9,7 @@
 /* Below this many elements a parallel region costs more than it saves. */
 #define ELT_MIN_PARALLEL 32768
 
-static int elt_threads(size_t count, int threads) { return count < ELT_MIN_PARALLEL || threads < 1 ? 1 : threads; }
+static inline int elt_threads(size_t count, int threads) { return count < ELT_MIN_PARALLEL || threads < 1 ? 1 : threads; }
 
 /* count = pixels * c; threads take contiguous ranges of pixels, vectors run along c. */
 void FERC_SIMD(ferc_affine)(size_t count, int c, const float *x, const float *scale, const float *shift, float *y,

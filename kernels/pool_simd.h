@@ -13,7 +13,7 @@
 /* Below this many outputs a parallel region costs more than it saves. */
 #define POOL_MIN_PARALLEL 16384
 
-static int pool_threads(size_t outputs, int threads)
+static inline int pool_threads(size_t outputs, int threads)
 {
     return outputs < POOL_MIN_PARALLEL || threads < 1 ? 1 : threads;
 }
