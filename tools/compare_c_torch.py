@@ -6,7 +6,8 @@ compares accuracy, argmax and probabilities (with and without flip TTA).
 
 Both sides must see identical pixels: JPEG decoders differ by a gray level here and there
 (stb_image vs libjpeg), so the images are decoded once (tools/fer2013.py) and handed to ferc
-as lossless PNGs. Pass criteria (issue 3): accuracy equal within 0.05 points, argmax equal on
+as lossless PNGs. A checkpoint trained with CLAHE gets cv2's CLAHE here and ferc's own
+(from the exported file's metadata) on the C side. Pass criteria (issue 3): accuracy equal within 0.05 points, argmax equal on
 at least 99.9% of images, max |probability difference| at most 1e-4. Exit 1 if any fails.
 """
 import argparse
@@ -28,6 +29,9 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
 def torch_probs(ck, images, tta):
+    if ck.get("clahe"):  # trained with tools/train.py --clahe: the same cv2 CLAHE first
+        c = cv2.createCLAHE(clipLimit=ck["clahe"][0], tileGridSize=(ck["clahe"][1], ck["clahe"][1]))
+        images = np.stack([c.apply(f) for f in images])
     model = build(ck["model"])
     model.load_state_dict(ck["state_dict"])
     model.eval()
