@@ -18,6 +18,7 @@
  * the share of tests/test_kernels.c's tolerance the layer's result uses. */
 #include "kernels/kernels.h"
 #include "nn/tensor.h"
+#include "bench/bench_time.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -25,25 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* OpenBLAS extensions (Debian's cblas.h declares them; repeated here for other headers). */
 void openblas_set_num_threads(int);
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* ---- peak --------------------------------------------------------------------------- */
 
@@ -92,14 +80,14 @@ static float fma_loop(long iters, int wide)
 /* One sample: GFLOP/s of `threads` threads each running iters iterations of the loop. */
 static double peak_sample(int threads, int wide, long iters)
 {
-    const double t0 = now();
+    const double t0 = bench_now();
 #pragma omp parallel num_threads(threads)
     {
         const float v = fma_loop(iters, wide);
 #pragma omp critical
         sink += v;
     }
-    return (double)threads * iters * 12 * (wide ? 16 : 8) * 2 / (now() - t0) * 1e-9;
+    return (double)threads * iters * 12 * (wide ? 16 : 8) * 2 / (bench_now() - t0) * 1e-9;
 }
 
 /* The median of 7 samples of ~0.1 s. */
@@ -108,16 +96,16 @@ static double peak_gflops(int threads, int wide)
     const long iters = 20000000;
     double s[7];
     for (int r = 0; r < 7; r++) {
-        const double t0 = now();
+        const double t0 = bench_now();
 #pragma omp parallel num_threads(threads)
         {
             const float v = fma_loop(iters, wide);
 #pragma omp critical
             sink += v;
         }
-        s[r] = (double)threads * iters * 12 * (wide ? 16 : 8) * 2 / (now() - t0) * 1e-9;
+        s[r] = (double)threads * iters * 12 * (wide ? 16 : 8) * 2 / (bench_now() - t0) * 1e-9;
     }
-    qsort(s, 7, sizeof *s, cmp_double);
+    qsort(s, 7, sizeof *s, bench_cmp_double);
     return s[3];
 }
 
@@ -230,28 +218,19 @@ static void run_scalar(job *j, int threads)
     else ferc_conv2d_scalar(&j->d, j->x, j->w, j->b, j->y, threads);
 }
 
-/* Calls per sample: enough for 20 ms. */
-static long calls_for(void (*fn)(job *, int), job *j, int threads)
+/* One way to compute a job on some threads, as bench_time.h's timers call it. */
+typedef struct {
+    void (*fn)(job *, int);
+    job *j;
+    int threads;
+} job_call;
+
+static void run_job(void *arg)
 {
-    fn(j, threads); /* warm up */
-    const double t0 = now();
-    fn(j, threads);
-    const double once = now() - t0;
-    return once > 0.02 ? 1 : (long)(0.02 / (once + 1e-7)) + 1;
+    const job_call *c = arg;
+    c->fn(c->j, c->threads);
 }
 
-static double sample_ms(void (*fn)(job *, int), job *j, int threads, long calls)
-{
-    const double t0 = now();
-    for (long c = 0; c < calls; c++) fn(j, threads);
-    return (now() - t0) / (double)calls * 1e3;
-}
-
-static double median(double *s, int n)
-{
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return s[n / 2];
-}
 
 /* ferc and OpenBLAS side by side, with a short peak sample between them: on a shared machine
  * the load changes from one second to the next, so the ratios are taken per round (ferc,
@@ -262,37 +241,32 @@ typedef struct {
 
 static side_by_side compare(job *j, int threads, int wide, int rounds)
 {
-    const long cf = calls_for(run_ferc, j, threads), cb = calls_for(run_blas, j, threads);
+    job_call jf = {run_ferc, j, threads}, jb = {run_blas, j, threads};
+    const long cf = bench_calls(bench_once(run_job, &jf)), cb = bench_calls(bench_once(run_job, &jb));
     double f[15], b[15], x[15], p[15], pk[15];
     const double flops = 2.0 * j->d.n * j->d.oh * j->d.ow * j->d.oc * j->d.kh * j->d.kw * (j->d.c / j->d.groups);
     for (int r = 0; r < rounds; r++) {
-        f[r] = sample_ms(run_ferc, j, threads, cf);
+        f[r] = bench_sample_ms(run_job, &jf, cf);
         pk[r] = peak_sample(threads, wide, 400000);
-        b[r] = sample_ms(run_blas, j, threads, cb);
+        b[r] = bench_sample_ms(run_job, &jb, cb);
         x[r] = b[r] / f[r];
         p[r] = 100 * flops / f[r] * 1e-6 / pk[r];
     }
-    side_by_side s = {median(f, rounds), median(b, rounds), median(x, rounds), median(p, rounds), median(pk, rounds)};
+    side_by_side s = {bench_median(f, rounds), bench_median(b, rounds), bench_median(x, rounds),
+                      bench_median(p, rounds), bench_median(pk, rounds)};
     return s;
 }
 
 /* Median ms per call: 7 samples of enough calls for 20 ms (3 single calls if slow). */
 static double time_ms(void (*fn)(job *, int), job *j, int threads, int quick)
 {
-    fn(j, threads); /* warm up */
-    double t0 = now();
-    fn(j, threads);
-    const double once = now() - t0;
+    job_call jc = {fn, j, threads};
+    const double once = bench_once(run_job, &jc);
     const int samples = once > 0.05 || quick ? 3 : 7;
-    const long calls = once > 0.02 ? 1 : (long)(0.02 / (once + 1e-7)) + 1;
+    const long calls = bench_calls(once);
     double s[7];
-    for (int r = 0; r < samples; r++) {
-        t0 = now();
-        for (long c = 0; c < calls; c++) fn(j, threads);
-        s[r] = (now() - t0) / (double)calls * 1e3;
-    }
-    qsort(s, (size_t)samples, sizeof *s, cmp_double);
-    return s[samples / 2];
+    for (int r = 0; r < samples; r++) s[r] = bench_sample_ms(run_job, &jc, calls);
+    return bench_median(s, samples);
 }
 
 static int verify(const char *what, const char *name, const float *got, const float *want, size_t n)

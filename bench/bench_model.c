@@ -9,24 +9,24 @@
  * one JSON line: the median ms per run, the context's memory (activation arena + scratch),
  * the model's parameter count and the process's peak resident set. */
 #include "ferc.h"
+#include "bench/bench_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+typedef struct {
+    ferc_context *c;
+    const float **inputs;
+    int batch;
+} model_call;
 
-static int cmp_double(const void *a, const void *b)
+static void run_model(void *arg)
 {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    const model_call *mc = arg;
+    ferc_error err;
+    ferc_run(mc->c, mc->inputs, mc->batch, &err);
 }
 
 int main(int argc, char **argv)
@@ -95,22 +95,12 @@ int main(int argc, char **argv)
         }
         fclose(f);
     }
-    double t0 = now();
-    ferc_run(c, inputs, batch, &err);
-    const double once = now() - t0;
-    const long runs = once > 0.02 ? 1 : (long)(0.02 / (once + 1e-7)) + 1;
-    double *s = malloc(sizeof(double) * (size_t)reps);
-    for (int r = 0; r < reps; r++) {
-        t0 = now();
-        for (long k = 0; k < runs; k++) ferc_run(c, inputs, batch, &err);
-        s[r] = (now() - t0) / (double)runs * 1e3;
-    }
-    qsort(s, (size_t)reps, sizeof *s, cmp_double);
+    model_call mc = {c, inputs, batch};
+    const double ms = bench_median_ms(run_model, &mc, reps);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("{\"ms\": %.5f, \"isa\": \"%s\", \"context_bytes\": %zu, \"params\": %lld, \"maxrss_kb\": %ld}\n",
-           s[reps / 2], ferc_isa_name(), ferc_context_memory(c), (long long)ferc_model_param_count(m), ru.ru_maxrss);
-    free(s);
+           ms, ferc_isa_name(), ferc_context_memory(c), (long long)ferc_model_param_count(m), ru.ru_maxrss);
     free(x);
     ferc_context_free(c);
     ferc_model_free(m);

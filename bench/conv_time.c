@@ -8,21 +8,24 @@
 #include "kernels/kernels.h"
 #include "nn/tensor.h"
 
+#include "bench/bench_time.h"
+
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+typedef struct {
+    const ferc_kernel_table *k;
+    const ferc_conv2d_desc *d;
+    const float *x, *w, *b;
+    float *y;
+    void *scratch;
+    int threads;
+} conv_call;
 
-static int cmp_double(const void *a, const void *b)
+static void run_conv(void *arg)
 {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    const conv_call *c = arg;
+    c->k->conv2d(c->d, c->x, c->w, c->b, c->y, c->scratch, c->threads);
 }
 
 int main(int argc, char **argv)
@@ -52,19 +55,9 @@ int main(int argc, char **argv)
         }
         const size_t ns = k->conv2d_scratch ? k->conv2d_scratch(&d) : 0;
         void *scratch = ns ? ferc_alloc(ns) : NULL;
-        k->conv2d(&d, x, wk, b, y, scratch, threads); /* warm up */
-        double t0 = now();
-        k->conv2d(&d, x, wk, b, y, scratch, threads);
-        const double once = now() - t0;
-        const long calls = once > 0.02 ? 1 : (long)(0.02 / (once + 1e-7)) + 1;
-        double s[11];
-        for (int r = 0; r < 11; r++) {
-            t0 = now();
-            for (long i = 0; i < calls; i++) k->conv2d(&d, x, wk, b, y, scratch, threads);
-            s[r] = (now() - t0) / (double)calls * 1e3;
-        }
-        qsort(s, 11, sizeof *s, cmp_double);
-        printf("n%d %dx%d %d->%d, %d thread(s), %s: %.4f ms\n", n, hw, hw, c, oc, threads, k->isa, s[5]);
+        conv_call call = {k, &d, x, wk, b, y, scratch, threads};
+        const double ms = bench_median_ms(run_conv, &call, 11);
+        printf("n%d %dx%d %d->%d, %d thread(s), %s: %.4f ms\n", n, hw, hw, c, oc, threads, k->isa, ms);
         ferc_free(x), ferc_free(w), ferc_free(b), ferc_free(y), ferc_free(packed), ferc_free(scratch);
     }
     return 0;

@@ -84,10 +84,11 @@ START_TEST(classify_matches_pytorch)
 }
 END_TEST
 
-/* A graph without softmax and without labels metadata: softmax applied, FER2013 order. */
-START_TEST(classify_logits_model)
+/* The ten faces through the classifier of model_rel (default options) against PyTorch's
+ * probabilities ref_name in refs.ferc. */
+static void check_model_on_faces(const char *model_rel, const char *ref_name)
 {
-    ferc_model *m = load("cli/emotion_logits.ferc"), *refs = load("cli/refs.ferc");
+    ferc_model *m = load(model_rel), *refs = load("cli/refs.ferc");
     uint8_t faces[10 * 48 * 48];
     load_faces(faces);
     ferc_classifier *c;
@@ -95,30 +96,19 @@ START_TEST(classify_logits_model)
     ck_assert_msg(ferc_classifier_create(m, NULL, &c, &err) == FERC_OK, "%s", err.message);
     float probs[70];
     ck_assert_msg(ferc_classify(c, faces, 10, probs, &err) == FERC_OK, "%s", err.message);
-    check_probs(probs, ref(refs, "logits", 70), 70, "logits");
+    check_probs(probs, ref(refs, ref_name, 70), 70, ref_name);
     ferc_classifier_free(c);
     ferc_model_free(refs);
     ferc_model_free(m);
 }
+
+/* A graph without softmax and without labels metadata: softmax applied, FER2013 order. */
+START_TEST(classify_logits_model) { check_model_on_faces("cli/emotion_logits.ferc", "logits"); }
 END_TEST
 
 /* A model trained on CLAHE'd faces says so in its metadata; the classifier applies the same
  * CLAHE (OpenCV's, on the 48x48 face) before normalising. Against PyTorch on cv2's output. */
-START_TEST(classify_clahe_model)
-{
-    ferc_model *m = load("cli/emotion_clahe.ferc"), *refs = load("cli/refs.ferc");
-    uint8_t faces[10 * 48 * 48];
-    load_faces(faces);
-    ferc_classifier *c;
-    ferc_error err;
-    ck_assert_msg(ferc_classifier_create(m, NULL, &c, &err) == FERC_OK, "%s", err.message);
-    float probs[70];
-    ck_assert_msg(ferc_classify(c, faces, 10, probs, &err) == FERC_OK, "%s", err.message);
-    check_probs(probs, ref(refs, "faces_clahe", 70), 70, "clahe");
-    ferc_classifier_free(c);
-    ferc_model_free(refs);
-    ferc_model_free(m);
-}
+START_TEST(classify_clahe_model) { check_model_on_faces("cli/emotion_clahe.ferc", "faces_clahe"); }
 END_TEST
 
 START_TEST(classifier_rejects_other_models)
