@@ -120,6 +120,10 @@ START_TEST(classifier_rejects_other_models)
     ck_assert_ptr_null(c);
     ck_assert_msg(strstr(err.message, "task is 'test'") != NULL, "%s", err.message);
     ferc_model_free(m);
+    m = load("cli/emotion_badclahe.ferc"); /* clahe metadata with a 0-tile grid */
+    ck_assert_int_eq(ferc_classifier_create(m, NULL, &c, &err), FERC_ERR_FORMAT);
+    ck_assert_msg(strstr(err.message, "clahe=\"2,0\" must be CLIP,GRID") != NULL, "%s", err.message);
+    ferc_model_free(m);
     m = load("cli/refs.ferc"); /* tensors, no graph */
     ck_assert_int_eq(ferc_classifier_create(m, NULL, &c, &err), FERC_ERR_UNSUPPORTED);
     ck_assert_msg(strstr(err.message, "reference") || strstr(err.message, "not a model"), "%s", err.message);

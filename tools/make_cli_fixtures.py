@@ -11,6 +11,7 @@ Writes, under --out:
                          classifier's metadata handling)
   emotion_logits.ferc    the same without softmax and without labels (FER2013 order)
   emotion_clahe.ferc     emotion_tiny with "clahe" metadata 2,8 (trained-with-CLAHE models)
+  emotion_badclahe.ferc  the same with clahe="2,0" (a grid of 0 tiles: must be refused)
   scene.png              a 160x112 RGB picture with two tinted faces at known boxes
   clip420.y4m            two 32x24 frames of scene.png made by ffmpeg (yuv420p, limited range)
   refs.ferc              PyTorch's probabilities, in FER2013 order:
@@ -101,6 +102,8 @@ def main():
     export(soft, example, os.path.join(a.out, "emotion_clahe.ferc"),
            {"name": "emotion_clahe", "task": "emotion", "labels": ",".join(SHUFFLED), "mean": MEAN, "std": STD,
             "clahe": "2,8"})
+    export(soft, example, os.path.join(a.out, "emotion_badclahe.ferc"),
+           {"name": "emotion_badclahe", "task": "emotion", "mean": MEAN, "std": STD, "clahe": "2,0"})
 
     order = [SHUFFLED.index(c) for c in FER]  # model column of each FER class
     clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
