@@ -69,6 +69,11 @@ def parse_args(argv=None):
     ap.add_argument("--clahe", default=None, metavar="CLIP,GRID",
                     help="apply cv2 CLAHE (clip limit, GRIDxGRID tiles) to every 48x48 face, train and val, "
                          "before augmentation; the exported model asks the C classifier for the same")
+    ap.add_argument("--equalize", action="store_true",
+                    help="histogram-equalise every face after the photometric augmentation (cv2.equalizeHist "
+                         "arithmetic), as the C classifier does for a model whose metadata says equalize=1")
+    ap.add_argument("--gamma", type=float, default=0.0,
+                    help="gamma jitter: x ** g with log g uniform in +-log(1 + GAMMA) (0: off)")
     ap.add_argument("--channels-last", type=int, default=None, help="1/0, default per model")
     ap.add_argument("--init", default=None,
                     help="start from the weights of this checkpoint (new optimizer and schedule: "
@@ -98,6 +103,25 @@ def apply_clahe(x_uint8, clahe):
     import cv2
     c = cv2.createCLAHE(clipLimit=clahe[0], tileGridSize=(clahe[1], clahe[1]))
     return np.stack([c.apply(f) for f in x_uint8])
+
+
+def equalize_batch(x01):
+    """cv2.equalizeHist on every image of a float N x 1 x H x W batch in [0, 1], after rounding it to
+    uint8 as the C crop path holds it. Same arithmetic as OpenCV 4.6: the first occupied gray level
+    maps to 0, level j to round_half_even(float(cdf[j] - cdf[first]) * float(255 / (total - cdf[first]))),
+    and a one-level image is left as it is. Returns float in [0, 1]."""
+    n = x01.shape[0]
+    q = torch.round(x01.reshape(n, -1) * 255.0).clamp_(0, 255).long()
+    total = q.shape[1]
+    hist = torch.zeros(n, 256, dtype=torch.int64, device=q.device).scatter_add_(1, q, torch.ones_like(q))
+    cdf = hist.cumsum(1)
+    first = (hist > 0).to(torch.int64).argmax(1, keepdim=True)
+    h0 = hist.gather(1, first)
+    flat = h0 == total
+    scale = (torch.tensor(255.0, dtype=torch.float32) / (total - h0).clamp_min(1).to(torch.float32))
+    lut = torch.round((cdf - h0).to(torch.float32) * scale).clamp_(0, 255)
+    lut = torch.where(flat, torch.arange(256, device=q.device, dtype=torch.float32)[None, :], lut)
+    return (lut.gather(1, q) / 255.0).reshape(x01.shape)
 
 
 def deadline_ts(s):
@@ -140,6 +164,11 @@ def augment(x01, a, gen=None):
     if a.bright > 0:
         x = x * (1.0 + (r(n, 1, 1, 1) * 2 - 1) * a.bright)
     x = x.clamp_(0.0, 1.0)
+    if a.gamma > 0:
+        g = torch.exp((r(n, 1, 1, 1) * 2 - 1) * math.log1p(a.gamma))
+        x = x.clamp_min(1e-6).pow(g)
+    if a.equalize:
+        x = equalize_batch(x)
     x = (x - models.MEAN) / models.STD
     # random erasing: one rectangle, area 2-25 %, aspect 0.3-3.3, filled with 0 (= MEAN)
     if a.erase > 0:
@@ -234,6 +263,8 @@ def main(argv=None):
     xva, yva, _ = fer2013.load_split("val", a.data, a.csv, a.cache)
     if a.clahe:
         xtr, xva = apply_clahe(xtr, a.clahe), apply_clahe(xva, a.clahe)
+    if a.equalize:  # val as the C classifier will see it; train is equalised per batch after augmentation
+        xva = (equalize_batch(torch.from_numpy(xva).float().div(255.0)) * 255.0).round().to(torch.uint8).numpy()
     if a.limit:
         idx = np.random.RandomState(a.seed).permutation(len(ytr))[: a.limit]
         xtr, ytr = xtr[idx], ytr[idx]
@@ -344,7 +375,7 @@ def main(argv=None):
         metrics = {k: v for k, v in row.items()}
         sd = {k: v.contiguous() for k, v in model.state_dict().items()}
         meta = dict(model=a.model, epoch=epoch + 1, metrics=metrics, mean=models.MEAN, std=models.STD, clahe=a.clahe,
-                    classes=fer2013.CLASSES, args=vars(a), params=info["params"], macs=info["macs"])
+                    equalize=bool(a.equalize), classes=fer2013.CLASSES, args=vars(a), params=info["params"], macs=info["macs"])
         if ev["val_acc"] > best_acc:
             best_acc = ev["val_acc"]
             save_atomic(dict(meta, state_dict=sd), best_path)
@@ -357,6 +388,8 @@ def main(argv=None):
 
 def preprocess_aug(xb01, a):
     if a.no_aug:
+        if a.equalize:
+            xb01 = equalize_batch(xb01)
         return (xb01 - models.MEAN) / models.STD
     return augment(xb01, a)
 
