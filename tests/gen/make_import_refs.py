@@ -292,6 +292,43 @@ def make_zoo(cases):
             cases.append(("ref/import/" + name + ".ferc", "ref/import/" + case + ".ref.ferc"))
 
 
+def make_pt(cases):
+    """A train.py checkpoint (the 'small' model, random weights and batch-norm statistics,
+    saved with train.py's keys) through convert.py's .pt path."""
+    import onnx
+    import torch
+    import models
+    import onnx_torch
+    import pt_reader
+    torch.manual_seed(1)
+    m = models.build("small")
+    for mod in m.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.running_mean.uniform_(-0.3, 0.3)
+            mod.running_var.uniform_(0.5, 2.0)
+    m.eval()
+    ck = "/tmp/pt_small.pt"
+    torch.save(dict(model="small", epoch=3, metrics={"val_acc": 0.5, "val_acc_tta": 0.51}, mean=models.MEAN,
+                    std=models.STD, clahe=None, equalize=False, classes=FER_LABELS.split(","),
+                    state_dict=m.state_dict()), ck)
+    dst = os.path.join(OUT, "pt_small.ferc")
+    low, _ = convert.convert(ck, dst, "pt_small")
+    x = torch.randn(2, 1, models.INPUT_SIZE, models.INPUT_SIZE)
+    buf = io.BytesIO()  # the export pt_reader makes, for the per-node values
+    torch.onnx.export(m, torch.zeros(1, 1, models.INPUT_SIZE, models.INPUT_SIZE), buf, opset_version=13,
+                      input_names=["input"], output_names=["logits"])
+    vals = onnx_torch.run(onnx.load_from_string(buf.getvalue()), x.numpy())
+    with torch.no_grad():
+        want = m(x).numpy()
+    assert np.abs(vals["logits"] - want).max() <= 1e-5 * (1 + np.abs(want).max())
+    xn = x.numpy().transpose(0, 2, 3, 1)
+    worst = check_c(dst, xn, vals, low.layout)
+    print(f"  pt_small: C engine worst {worst[0]:.3f} of the tolerance at {worst[1]}")
+    write_ref("pt_small", dst, vals, low.layout, xn)
+    cases.append(("ref/import/pt_small.ferc", "ref/import/pt_small.ref.ferc"))
+    del pt_reader
+
+
 # ---- YuNet against OpenCV
 
 def tiled_bgr(h, w):
@@ -379,13 +416,13 @@ def keras_source(name):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=["zoo", "yunet", "keras"])
+    ap.add_argument("--only", choices=["zoo", "pt", "yunet", "keras"])
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     listing = os.path.join(OUT, "cases.txt")
     old = [ln.split() for ln in open(listing)] if os.path.exists(listing) else []
     cases = []
-    for part, fn in (("zoo", make_zoo), ("yunet", make_yunet), ("keras", make_keras)):
+    for part, fn in (("zoo", make_zoo), ("pt", make_pt), ("yunet", make_yunet), ("keras", make_keras)):
         if a.only in (None, part):
             fn(cases)
         else:
