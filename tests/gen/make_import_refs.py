@@ -21,7 +21,6 @@ import argparse
 import io
 import os
 import sys
-import zlib
 
 import numpy as np
 
@@ -299,7 +298,6 @@ def make_pt(cases):
     import torch
     import models
     import onnx_torch
-    import pt_reader
     torch.manual_seed(1)
     m = models.build("small")
     for mod in m.modules():
@@ -326,7 +324,6 @@ def make_pt(cases):
     print(f"  pt_small: C engine worst {worst[0]:.3f} of the tolerance at {worst[1]}")
     write_ref("pt_small", dst, vals, low.layout, xn)
     cases.append(("ref/import/pt_small.ferc", "ref/import/pt_small.ref.ferc"))
-    del pt_reader
 
 
 # ---- YuNet against OpenCV
@@ -354,11 +351,7 @@ def make_yunet(cases):
         net.setInput(img.transpose(2, 0, 1)[None].copy())
         names = [a for a in acts if a in prod]
         outs = net.forward(["onnx_node!" + prod[a] for a in names])
-        refs = {}
-        for a, r in zip(names, outs):
-            r = np.asarray(r)
-            refs[a] = r
-        fshape = {v["name"]: v["shape"] for v in f["values"]}
+        refs = {a: np.asarray(r) for a, r in zip(names, outs)}
         for a in names:  # cv2 gives 3-D heads as stored; 4-D maps NCHW
             if refs[a].ndim != 4:
                 layout.pop(a, None)
@@ -367,7 +360,6 @@ def make_yunet(cases):
         write_ref(f"yunet_{size}", model, refs, layout, None,
                   {"input_image": "data/faces_group.png", "input_size": f"{size}x{size}", "input_order": "bgr"})
         cases.append(("../weights/face_yunet.ferc", f"ref/import/yunet_{size}.ref.ferc"))
-        del fshape
 
 
 def v_shape(f, name):
@@ -400,12 +392,10 @@ def make_keras(cases):
         model = os.path.join(ROOT, "weights", name + ".ferc")
         src = keras_source(name)
         refs = keras_numpy.forward(src, x)
-        f = fercfile.read(model)
         worst = check_c(model, x, refs, {})
         print(f"  {name}: C engine worst {worst[0]:.3f} of the tolerance at {worst[1]}")
         write_ref(name, model, refs, {}, x)
         cases.append((f"../weights/{name}.ferc", f"ref/import/{name}.ref.ferc"))
-        del f
 
 
 def keras_source(name):

@@ -433,7 +433,6 @@ class _Lowering:
     def binary(self, node, op):
         a, b = node.inputs[:2]
         ca, cb = a in self.consts, b in self.consts
-        ref = b if ca else a
         ref = self.act_input(node, 1 if ca else 0, ("nchw", "plain"))
         shapes = [self.consts[t].shape if t in self.consts else self.shape[t] for t in (a, b)]
         try:
