@@ -105,7 +105,7 @@ static ferc_status reserve(ferc_analyzer *a, int n, size_t face_bytes, ferc_erro
 }
 
 /* A face found by a built-in detector is cropped as FER2013 frames its faces
- * (detect/face_crop.c), so the classifier sees what it was trained on; a whole image (no
+ * (detect/image/face_crop.c), so the classifier sees what it was trained on; a whole image (no
  * detector) or a box from the caller's function is taken as it is. */
 static ferc_status crop_face(const ferc_image *img, const ferc_box *b, int detected, int fw, int fh, uint8_t *out)
 {

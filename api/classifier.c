@@ -78,7 +78,7 @@ static ferc_status parse_float(const char *s, const char *key, float *out, ferc_
     return FERC_OK;
 }
 
-/* "clahe" metadata, "CLIP,GRID" as tools/train.py --clahe wrote it: the model was trained on
+/* "clahe" metadata, "CLIP,GRID" as tools/model/train.py --clahe wrote it: the model was trained on
  * faces after cv2.createCLAHE(CLIP, (GRID, GRID)), so every face gets the same here. */
 static ferc_status parse_clahe(const char *s, double *clip, int *grid, ferc_error *err)
 {

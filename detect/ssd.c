@@ -1,5 +1,5 @@
 /* ssd.c - the res10 SSD face detector: the network runs on the engine (weights/face_res10.ferc,
- * made by tools/convert_res10.py); prior boxes and detection output are computed here with
+ * made by tools/model/convert_res10.py); prior boxes and detection output are computed here with
  * OpenCV 4.6's PriorBox and DetectionOutput semantics, from the "ssd.*" metadata of the file.
  *
  * PriorBox, per head with a feature map of fh x fw and a network input of W x H: for each

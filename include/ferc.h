@@ -1,6 +1,6 @@
 /* ferc.h - facial expression recognition in pure C.
  *
- * The engine runs CNNs exported from PyTorch (tools/export_torch.py) from ferc's own weight
+ * The engine runs CNNs exported from PyTorch (tools/model/export_torch.py) from ferc's own weight
  * file (docs/FORMAT.md). Two kinds of object:
  *
  *   ferc_model    a loaded weight file: graph, parameters, metadata. Read-only after
@@ -76,7 +76,7 @@ int ferc_model_num_nodes(const ferc_model *model);
 int64_t ferc_model_param_count(const ferc_model *model);
 
 /* A named tensor stored in the file (a parameter, or a reference tensor in a debug-state
- * file written by tools/export_torch.py). Returns 0 and fills *t, or -1 if absent. */
+ * file written by tools/model/export_torch.py). Returns 0 and fills *t, or -1 if absent. */
 int ferc_model_tensor(const ferc_model *model, const char *name, ferc_tensor *t);
 int ferc_model_num_tensors(const ferc_model *model);
 const char *ferc_model_tensor_name(const ferc_model *model, int i);
@@ -132,7 +132,7 @@ ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, 
 ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err);
 void ferc_image_free(ferc_image *img);
 
-/* ---- image preprocessing (detect/preprocess.c) -------------------------------------- */
+/* ---- image preprocessing (detect/image/preprocess.c) -------------------------------------- */
 /* Each call allocates dst (free with ferc_image_free). The arithmetic is OpenCV 4.6's:
  * results are identical to cv2's on every photo and size measured (docs/detection.md). */
 
@@ -190,7 +190,7 @@ ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_ima
                         const ferc_ssd_options *opt, ferc_face_box *out, int max_faces,
                         int *n_faces, ferc_error *err);
 
-/* ---- the classifier's face crop (detect/face_crop.c, docs/detection.md) ------------- */
+/* ---- the classifier's face crop (detect/image/face_crop.c, docs/detection.md) ------------- */
 /* The square region, in image pixels, framed around a detected face as FER2013's 48x48
  * crops frame their faces (measured by bench/fer_framing.py). It may extend past the image. */
 void ferc_face_crop_fer_rect(const ferc_face_box *face, int *x, int *y, int *side);

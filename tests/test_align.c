@@ -1,7 +1,7 @@
 /* test_align.c - eye-based roll estimate and aligned crop on the astronaut's face.
  *
  * tests/data/align/ holds the photo rotated by known angles with cv2.warpAffine
- * (tools/make_align_refs.py). The roll ferc finds on each must equal the unrotated face's
+ * (tests/gen/make_align_refs.py). The roll ferc finds on each must equal the unrotated face's
  * roll minus the rotation (a counter-clockwise turn by a lowers the eye-line angle by a),
  * within 3 degrees; the aligned crop for a given roll must match cv2.warpAffine's crop of the
  * same box up to interpolation rounding (OpenCV quantises positions to 1/32 pixel). */

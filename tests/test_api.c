@@ -1,5 +1,5 @@
 /* test_api.c - the high-level API (classifier, detector plug, crop, analyzer) against
- * PyTorch and OpenCV references made by tools/make_cli_fixtures.py. */
+ * PyTorch and OpenCV references made by tests/gen/make_cli_fixtures.py. */
 #include "testutil.h"
 
 #include <pthread.h>

@@ -1,4 +1,4 @@
-/* test_cascade.c - the cascade detector against OpenCV 4.6 (tools/make_cascade_refs.py).
+/* test_cascade.c - the cascade detector against OpenCV 4.6 (tests/gen/make_cascade_refs.py).
  *
  * Each line of tests/data/cascade_refs.txt holds cv2.CascadeClassifier.detectMultiScale's
  * boxes for one image, cascade and setting; ferc must return exactly the same boxes (raw

@@ -1,6 +1,6 @@
 /* test_cli.c - the ferc command end to end: runs the binary ($FERC_BUILD/ferc as the
  * Makefile builds it for this build's flags, or $FERC_BIN) on the
- * fixtures of tools/make_cli_fixtures.py, parses its JSON output and compares the numbers
+ * fixtures of tests/gen/make_cli_fixtures.py, parses its JSON output and compares the numbers
  * with PyTorch's (refs.ferc); checks bad input gives a message naming the file, a non-zero
  * exit, and that the other inputs are still processed. */
 #include "testutil.h"

@@ -1,6 +1,6 @@
 /* test_preprocess.c - gray conversion and resizing against OpenCV 4.6 (cv2.cvtColor,
  * cv2.resize) on a real photo (tests/data/astronaut_face.png, references from
- * tools/make_ssd_refs.py). Required: within 1 gray level everywhere; measured and asserted
+ * tests/gen/make_ssd_refs.py). Required: within 1 gray level everywhere; measured and asserted
  * here: bit-exact (bench/compare_preprocess.py checks more sizes on larger photos). */
 #include "testutil.h"
 
@@ -101,8 +101,8 @@ START_TEST(crop_and_bad_arguments)
 }
 END_TEST
 
-/* FER2013-framed crops (detect/face_crop.c) against the same chain done with cv2 in
- * tools/make_ssd_refs.py: the astronaut's detected face, a box over the image corner
+/* FER2013-framed crops (detect/image/face_crop.c) against the same chain done with cv2 in
+ * tests/gen/make_ssd_refs.py: the astronaut's detected face, a box over the image corner
  * (replicated edge pixels) and a small box (enlarged). */
 START_TEST(face_crops_match_opencv_chain)
 {

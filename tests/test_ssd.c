@@ -1,5 +1,5 @@
 /* test_ssd.c - the res10 SSD face detector against OpenCV 4.6 (cv2.dnn), on a real photo
- * (tests/data/astronaut_face.png; references from tools/make_ssd_refs.py):
+ * (tests/data/astronaut_face.png; references from tests/gen/make_ssd_refs.py):
  *   - network layers at a 96x96 input: |ferc - cv2| <= 1e-4 * max|cv2| per tensor (float
  *     sums in another order; measured ~2e-5);
  *   - prior boxes equal to OpenCV's within 1e-6;

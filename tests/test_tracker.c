@@ -2,7 +2,7 @@
  * detections come in any order, survive short gaps, end after long ones; smoothing is the
  * mean of the last `window` observations, computed here independently. */
 #include "testutil.h"
-#include "video/tracker.h"
+#include "detect/tracker.h"
 
 static ferc_face face(float x, float y, float w, float h, int hot)
 {
