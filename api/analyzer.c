@@ -3,7 +3,7 @@
  * the image in one batch. */
 #include "ferc.h"
 #include "api/detector.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <stdlib.h>
 #include <string.h>

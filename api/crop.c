@@ -2,7 +2,7 @@
  * whole images and caller-given boxes; detected faces get the FER2013 framing of
  * detect/image/face_crop.c). */
 #include "ferc.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <math.h>
 #include <stdlib.h>

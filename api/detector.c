@@ -1,7 +1,7 @@
 /* detector.c - the ferc_detector handle: one of the built-in kinds by name, or a function
  * supplied by the caller. */
 #include "api/detector.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <math.h>
 #include <stdlib.h>

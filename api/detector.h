@@ -11,7 +11,7 @@
  *            extend past the border, the crop clips them), score in [0, 1]. ferc_detect then
  *            checks count and that every box is finite with w, h > 0.
  *   destroy  frees the state (not called when create failed).
- * Errors go through ferc_set_error (nn/model.h) with a message naming the file or problem. */
+ * Errors go through ferc_set_error (nn/error.h) with a message naming the file or problem. */
 #ifndef FERC_API_DETECTOR_H
 #define FERC_API_DETECTOR_H
 

@@ -11,7 +11,8 @@
  * whose score lands within rounding of a threshold would otherwise flip. */
 #include "detect/cascade.h"
 #include "detect/cascade_scan.h"
-#include "nn/model.h"
+#include "nn/error.h"
+#include "kernels/threads.h"
 
 #include <math.h>
 #include <stdlib.h>

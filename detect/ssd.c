@@ -19,7 +19,6 @@
  *   keep at most keep_top_k (already in score order). */
 #include "detect/ssd.h"
 #include "nn/graph.h"
-#include "nn/model.h"
 
 #include <math.h>
 #include <stdio.h>

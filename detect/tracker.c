@@ -1,6 +1,6 @@
 /* tracker.c - IoU association of faces between frames, with moving-average smoothing. */
 #include "detect/tracker.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <stdlib.h>
 #include <string.h>

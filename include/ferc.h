@@ -71,6 +71,9 @@ int ferc_model_num_outputs(const ferc_model *model);
 const char *ferc_model_input_name(const ferc_model *model, int i);
 const char *ferc_model_output_name(const ferc_model *model, int i);
 void ferc_model_input_shape(const ferc_model *model, int i, int *ndim, int64_t dims[4]);
+void ferc_model_output_shape(const ferc_model *model, int i, int *ndim, int64_t dims[4]);
+/* The op ("softmax", "dense", ...) that writes output i; NULL if an input or parameter does. */
+const char *ferc_model_output_op(const ferc_model *model, int i);
 int ferc_model_num_nodes(const ferc_model *model);
 /* Number of parameter tensors and their total element count. */
 int64_t ferc_model_param_count(const ferc_model *model);

@@ -7,7 +7,7 @@
  * The pair is chosen among the detections in the upper 60% of the box by geometry: one eye
  * on each side, a plausible distance apart, similar sizes, nearly level. */
 #include "ferc.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * Each output pixel blends the tables of the four nearest tile centres bilinearly, in float
  * like OpenCV, so results agree to the gray level. */
 #include "ferc.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <math.h>
 #include <stdlib.h>

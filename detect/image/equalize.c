@@ -1,7 +1,7 @@
 /* equalize.c - cv::equalizeHist for 8-bit gray: lut[v] = round(255 * (cdf(v) - cdf(first)) /
  * (N - cdf(first))) in float, as OpenCV computes it; a one-level image maps to itself. */
 #include "ferc.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <math.h>
 #include <string.h>

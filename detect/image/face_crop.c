@@ -12,7 +12,7 @@
  * resized as cv2.resize does: INTER_AREA when shrinking (what an anti-aliased FER2013
  * downscale looks like), INTER_LINEAR when enlarging. */
 #include "ferc.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * limit here also refuses e.g. 16000x16000 (768 MB of RGB) with a message that says so. */
 #include "ferc.h"
 #include "detect/image/image.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <errno.h>
 #include <stdio.h>

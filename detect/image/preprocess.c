@@ -20,7 +20,7 @@
  *   sx = floor(d * scale), fraction f = (d + 1) - (sx + 1) / scale, 0 if <= 0 else its
  *   fractional part. */
 #include "ferc.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <math.h>
 #include <stdlib.h>

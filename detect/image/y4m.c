@@ -4,7 +4,7 @@
  * Everything is untrusted: lines are bounded, numbers range-checked, sizes limited before
  * any allocation, and a short frame is reported as truncated, never padded. */
 #include "detect/image/y4m.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <errno.h>
 #include <limits.h>
