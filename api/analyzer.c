@@ -110,9 +110,8 @@ static ferc_status reserve(ferc_analyzer *a, int n, size_t face_bytes, ferc_erro
 static ferc_status crop_face(const ferc_image *img, const ferc_box *b, int detected, int fw, int fh, uint8_t *out)
 {
     if (!detected || fw != fh) return ferc_face_crop(img, b, fw, fh, out, NULL);
-    ferc_face_box fb = {b->x, b->y, b->x + b->w, b->y + b->h, b->score};
     ferc_image face;
-    ferc_status s = ferc_face_crop_fer(img, &fb, fw, &face, NULL);
+    ferc_status s = ferc_face_crop_fer(img, b, fw, &face, NULL);
     if (s) return s;
     memcpy(out, face.data, (size_t)fw * fh);
     ferc_image_free(&face);
@@ -125,17 +124,16 @@ static ferc_status crop_face(const ferc_image *img, const ferc_box *b, int detec
 static int crop_aligned(const ferc_analyzer *a, const ferc_image *gray, const ferc_box *b, int detected, int fw,
                         int fh, uint8_t *out)
 {
-    ferc_rect face = {(int)b->x, (int)b->y, (int)(b->w + 0.5f), (int)(b->h + 0.5f)};
     ferc_eyes e;
-    if (ferc_find_eyes(a->eyes, gray->data, gray->width, gray->height, gray->width, face, &e, NULL) || !e.found)
+    if (ferc_find_eyes(a->eyes, gray->data, gray->width, gray->height, gray->width, b, &e, NULL) || !e.found)
         return 1;
-    ferc_rect sq = face;
+    ferc_box sq = *b;
     if (detected && fw == fh) {
-        ferc_face_box fb = {b->x, b->y, b->x + b->w, b->y + b->h, b->score};
-        ferc_face_crop_fer_rect(&fb, &sq.x, &sq.y, &sq.width);
-        sq.height = sq.width;
+        int x, y, side;
+        ferc_face_crop_fer_rect(b, &x, &y, &side);
+        sq = (ferc_box){.x = (float)x, .y = (float)y, .w = (float)side, .h = (float)side, .score = b->score};
     }
-    return fw != fh || ferc_align_crop(gray->data, gray->width, gray->height, gray->width, sq, &e, out, fw, NULL);
+    return fw != fh || ferc_align_crop(gray->data, gray->width, gray->height, gray->width, &sq, &e, out, fw, NULL);
 }
 
 ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *faces, int max_faces, int *count,
@@ -153,7 +151,7 @@ ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *fac
     if (a->det) {
         if ((s = ferc_detect(a->det, img, a->boxes, max_faces, &n, err))) return s;
     } else if (max_faces > 0) {
-        a->boxes[0] = (ferc_box){0, 0, (float)img->width, (float)img->height, 1.0f};
+        a->boxes[0] = (ferc_box){.x = 0, .y = 0, .w = (float)img->width, .h = (float)img->height, .score = 1.0f};
         n = 1;
     }
     if (n == 0) return FERC_OK;

@@ -13,7 +13,7 @@ typedef struct {
     ferc_ssd *ssd;
     ferc_ssd_state *st;
     ferc_ssd_options opt;
-    ferc_face_box *found;
+    ferc_box *found;
     int cap;
 } ssd_kind;
 
@@ -48,7 +48,7 @@ static ferc_status ssd_detect(void *state, const ferc_image *img, ferc_box *boxe
 {
     ssd_kind *k = state;
     if (max_boxes > k->cap) {
-        ferc_face_box *f = realloc(k->found, sizeof *f * (size_t)max_boxes);
+        ferc_box *f = realloc(k->found, sizeof *f * (size_t)max_boxes);
         if (!f) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
         k->found = f, k->cap = max_boxes;
     }
@@ -57,9 +57,8 @@ static ferc_status ssd_detect(void *state, const ferc_image *img, ferc_box *boxe
     if (s) return s;
     *count = 0;
     for (int i = 0; i < n && i < max_boxes; i++) {
-        const ferc_face_box *f = &k->found[i];
-        if (!(f->x1 > f->x0 && f->y1 > f->y0)) continue; /* degenerate boxes carry no face */
-        boxes[(*count)++] = (ferc_box){f->x0, f->y0, f->x1 - f->x0, f->y1 - f->y0, f->score};
+        if (!(k->found[i].w > 0 && k->found[i].h > 0)) continue; /* degenerate boxes carry no face */
+        boxes[(*count)++] = k->found[i];
     }
     return FERC_OK;
 }
@@ -69,7 +68,7 @@ static ferc_status ssd_detect(void *state, const ferc_image *img, ferc_box *boxe
 typedef struct {
     ferc_cascade *cascade;
     ferc_detect_params params;
-    ferc_rect *rects;
+    ferc_box *rects;
     int cap;
 } cascade_kind;
 
@@ -125,7 +124,7 @@ static ferc_status cascade_detect(void *state, const ferc_image *img, ferc_box *
         s = ferc_cascade_detect(k->cascade, gray.data, gray.width, gray.height, gray.width, &k->params, k->rects,
                                 k->cap, &n, err);
     if (!s && n > k->cap) { /* more faces than room: grow once and scan again */
-        ferc_rect *r = realloc(k->rects, sizeof *r * (size_t)n);
+        ferc_box *r = realloc(k->rects, sizeof *r * (size_t)n);
         if (!r) s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
         else {
             k->rects = r, k->cap = n;
@@ -140,11 +139,10 @@ static ferc_status cascade_detect(void *state, const ferc_image *img, ferc_box *
     for (int i = 0; i < n && *count < max_boxes; i++) {
         int best = i;
         for (int j = i + 1; j < n; j++)
-            if (k->rects[j].width * k->rects[j].height > k->rects[best].width * k->rects[best].height) best = j;
-        ferc_rect t = k->rects[i];
+            if ((double)k->rects[j].w * k->rects[j].h > (double)k->rects[best].w * k->rects[best].h) best = j;
+        ferc_box t = k->rects[i];
         k->rects[i] = k->rects[best], k->rects[best] = t;
-        const ferc_rect *r = &k->rects[i];
-        boxes[(*count)++] = (ferc_box){(float)r->x, (float)r->y, (float)r->width, (float)r->height, 1.0f};
+        boxes[(*count)++] = k->rects[i];
     }
     return FERC_OK;
 }

@@ -33,7 +33,5 @@ void ferc_tracker_free(ferc_tracker *t);
  * frame or recently), ordered by id. */
 ferc_status ferc_tracker_update(ferc_tracker *t, long frame, const ferc_face *faces, int n, ferc_error *err);
 int ferc_tracker_tracks(ferc_tracker *t, const ferc_track **tracks);
-/* Intersection over union of two boxes (0 when either is empty). */
-float ferc_box_iou(const ferc_box *a, const ferc_box *b);
 
 #endif

@@ -135,6 +135,25 @@ ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, 
 ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err);
 void ferc_image_free(ferc_image *img);
 
+/* ---- face boxes (detect/box.c) --------------------------------------------------- */
+
+#define FERC_MAX_LANDMARKS 5
+
+/* A face box in pixels of the input image: top-left corner (x, y) and size w x h (it may
+ * extend past the image), the detector's confidence in [0, 1] (1 from the cascades, which
+ * give none), and n_landmarks points (x, y) in image pixels from detectors that find them
+ * (eyes, nose tip, mouth corners), 0 otherwise. Every detector, the analyzer, the tracker
+ * and the command's output use this one type. */
+typedef struct {
+    float x, y, w, h;
+    float score;
+    int n_landmarks;
+    float landmarks[FERC_MAX_LANDMARKS][2];
+} ferc_box;
+
+/* Intersection over union of two boxes (0 when either is empty). */
+float ferc_box_iou(const ferc_box *a, const ferc_box *b);
+
 /* ---- image preprocessing (detect/image/preprocess.c) -------------------------------------- */
 /* Each call allocates dst (free with ferc_image_free). The arithmetic is OpenCV 4.6's:
  * results are identical to cv2's on every photo and size measured (docs/detection.md). */
@@ -158,11 +177,6 @@ ferc_status ferc_image_crop(const ferc_image *src, int x, int y, int width, int 
 
 typedef struct ferc_ssd ferc_ssd;
 typedef struct ferc_ssd_state ferc_ssd_state;
-
-typedef struct {
-    float x0, y0, x1, y1; /* corners in input-image pixels (may lie outside the image) */
-    float score;          /* face confidence, 0..1 */
-} ferc_face_box;
 
 #define FERC_SSD_DEFAULT_SIZE 300
 #define FERC_SSD_DEFAULT_THRESHOLD 0.5f
@@ -190,17 +204,17 @@ int ferc_ssd_auto_sizes(int image_width, int image_height, int sizes[2][2]);
  * the number found, which may exceed max_faces (only max_faces are written). opt may be
  * NULL. With one given input size the result equals OpenCV's sample at that size. */
 ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_image *img,
-                        const ferc_ssd_options *opt, ferc_face_box *out, int max_faces,
+                        const ferc_ssd_options *opt, ferc_box *out, int max_faces,
                         int *n_faces, ferc_error *err);
 
 /* ---- the classifier's face crop (detect/image/face_crop.c, docs/detection.md) ------------- */
 /* The square region, in image pixels, framed around a detected face as FER2013's 48x48
  * crops frame their faces (measured by bench/fer_framing.py). It may extend past the image. */
-void ferc_face_crop_fer_rect(const ferc_face_box *face, int *x, int *y, int *side);
+void ferc_face_crop_fer_rect(const ferc_box *face, int *x, int *y, int *side);
 /* That square as a size x size gray image (out is allocated; free with ferc_image_free):
  * edge pixels repeated outside the image, gray as cv2.cvtColor, resized as cv2.resize
  * (INTER_AREA to shrink, INTER_LINEAR to enlarge). */
-ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_face_box *face, int size,
+ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_box *face, int size,
                            ferc_image *out, ferc_error *err);
 
 /* ---- kernels and CPU ------------------------------------------------------------- */
@@ -214,10 +228,6 @@ const char *ferc_status_name(ferc_status s);
 /* A Haar or LBP cascade read from OpenCV's XML (new format, or the old Haar format).
  * Read-only after loading: one cascade can serve any number of threads. */
 typedef struct ferc_cascade ferc_cascade;
-
-typedef struct {
-    int x, y, width, height;
-} ferc_rect;
 
 typedef struct {
     double scale_factor;        /* > 1; window grows by this factor per scale (1.1) */
@@ -238,10 +248,11 @@ const char *ferc_cascade_kind(const ferc_cascade *cascade);
 void ferc_cascade_window(const ferc_cascade *cascade, int *width, int *height);
 
 /* cv::CascadeClassifier::detectMultiScale on an 8-bit gray image (rows `stride` bytes
- * apart): same boxes as OpenCV 4.6. Writes up to max_boxes boxes (sorted by y, then x)
- * and sets *n_boxes to the number found (which may be larger than max_boxes). */
+ * apart): same boxes as OpenCV 4.6 (whole pixels, score 1). Writes up to max_boxes boxes
+ * (sorted by y, then x) and sets *n_boxes to the number found (which may be larger than
+ * max_boxes). */
 ferc_status ferc_cascade_detect(const ferc_cascade *cascade, const uint8_t *gray, int width, int height,
-                                int stride, const ferc_detect_params *params, ferc_rect *boxes, int max_boxes,
+                                int stride, const ferc_detect_params *params, ferc_box *boxes, int max_boxes,
                                 int *n_boxes, ferc_error *err);
 
 /* cv::resize of an 8-bit gray image, bit-exact with OpenCV 4.6: INTER_LINEAR (exact = 0) or
@@ -271,15 +282,16 @@ typedef struct {
     int found;                       /* 0: no eye pair, roll_deg is 0 */
 } ferc_eyes;
 
+/* The face box is taken in whole pixels: corner truncated, width and height rounded. */
 ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
-                           int stride, ferc_rect face, ferc_eyes *eyes, ferc_error *err);
+                           int stride, const ferc_box *face, ferc_eyes *eyes, ferc_error *err);
 /* Rotates by eyes->roll_deg (0 when eyes is NULL or !eyes->found) about the box centre and
  * resamples bilinearly into an out_size x out_size crop; outside the image, edge pixels. */
-ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, ferc_rect face,
+ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, const ferc_box *face,
                             const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err);
 /* Both steps. */
 ferc_status ferc_align_face(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
-                            int stride, ferc_rect face, uint8_t *out, int out_size, ferc_eyes *eyes,
+                            int stride, const ferc_box *face, uint8_t *out, int out_size, ferc_eyes *eyes,
                             ferc_error *err);
 
 /* ---- emotion recognition: detect -> crop -> classify ------------------------------
@@ -306,13 +318,6 @@ typedef enum {
 const char *ferc_emotion_name(int emotion);
 /* Index of a name (case-insensitive; FER2013's digits "0".."6" too), or -1. */
 int ferc_emotion_from_name(const char *name);
-
-/* A face box in pixels of the input image ([x, y, w, h], top-left origin) and the
- * detector's confidence in [0, 1]. */
-typedef struct {
-    float x, y, w, h;
-    float score;
-} ferc_box;
 
 /* ---- classifier ---- */
 

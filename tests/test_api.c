@@ -141,7 +141,7 @@ START_TEST(crop_matches_opencv)
     uint8_t pix[40 * 56], out[48 * 48];
     for (int i = 0; i < 40 * 56; i++) pix[i] = (uint8_t)src[i];
     ferc_image g = {56, 40, 1, pix};
-    ferc_box b = {box[0], box[1], box[2], box[3], 1};
+    ferc_box b = {.x = box[0], .y = box[1], .w = box[2], .h = box[3], .score = 1};
     ferc_error err;
     ck_assert_msg(ferc_face_crop(&g, &b, 48, 48, out, &err) == FERC_OK, "%s", err.message);
     int worst = 0;
@@ -150,7 +150,7 @@ START_TEST(crop_matches_opencv)
         worst = d > worst ? d : worst;
     }
     ck_assert_int_le(worst, 1);
-    ferc_box outside = {60, 0, 10, 10, 1};
+    ferc_box outside = {.x = 60, .y = 0, .w = 10, .h = 10, .score = 1};
     ck_assert_int_eq(ferc_face_crop(&g, &outside, 48, 48, out, &err), FERC_ERR_ARG);
     ck_assert_msg(strstr(err.message, "outside") != NULL, "%s", err.message);
     ferc_model_free(refs);
@@ -163,7 +163,9 @@ static ferc_status scene_detector(void *user, const ferc_image *img, ferc_box *b
                                   ferc_error *err)
 {
     const float *b = user;
-    ferc_box all[3] = {{b[0], b[1], b[2], b[3], 0.9f}, {b[4], b[5], b[6], b[7], 0.8f}, {500, 500, 20, 20, 0.7f}};
+    ferc_box all[3] = {{.x = b[0], .y = b[1], .w = b[2], .h = b[3], .score = 0.9f},
+                       {.x = b[4], .y = b[5], .w = b[6], .h = b[7], .score = 0.8f},
+                       {.x = 500, .y = 500, .w = 20, .h = 20, .score = 0.7f}};
     *count = max < 3 ? max : 3;
     memcpy(boxes, all, sizeof *boxes * (size_t)*count);
     return FERC_OK;
@@ -260,7 +262,7 @@ START_TEST(analyze_with_alignment)
     snprintf(path, sizeof path, "%s/haarcascades/haarcascade_eye.xml", d && *d ? d : "/usr/share/opencv4");
     ferc_cascade *eyes;
     ck_assert_msg(ferc_cascade_load(path, &eyes, &err) == FERC_OK, "%s", err.message);
-    ferc_box box = {53, 52, 95, 95, 1}; /* tests/data/align/cases.txt */
+    ferc_box box = {.x = 53, .y = 52, .w = 95, .h = 95, .score = 1}; /* tests/data/align/cases.txt */
     ferc_classifier *c;
     ferc_detector *det;
     ferc_analyzer *a;
@@ -281,8 +283,8 @@ START_TEST(analyze_with_alignment)
         ck_assert_msg(ferc_analyze(a, &img, &aligned, 1, &n, &err) == FERC_OK && n == 1, "%s", err.message);
         uint8_t face[48 * 48];
         ferc_eyes e;
-        ferc_rect r = {53, 52, 95, 95};
-        ck_assert(ferc_align_face(eyes, img.data, img.width, img.height, img.width, r, face, 48, &e, &err) == FERC_OK);
+        ferc_box r = {.x = 53, .y = 52, .w = 95, .h = 95, .score = 1};
+        ck_assert(ferc_align_face(eyes, img.data, img.width, img.height, img.width, &r, face, 48, &e, &err) == FERC_OK);
         ck_assert_msg(e.found, "%s: no eyes", files[i]);
         float p[7];
         ck_assert(ferc_classify(c, face, 1, p, &err) == FERC_OK);
@@ -393,7 +395,7 @@ END_TEST
 static ferc_status nan_detector(void *user, const ferc_image *img, ferc_box *boxes, int max, int *count,
                                 ferc_error *err)
 {
-    boxes[0] = (ferc_box){NAN, 0, 10, 10, 1};
+    boxes[0] = (ferc_box){.x = NAN, .y = 0, .w = 10, .h = 10, .score = 1};
     *count = 1;
     return FERC_OK;
 }

@@ -59,20 +59,20 @@ typedef struct {
 } eye_pair;
 
 /* Best pair among eye boxes in a crop of size n x n, or score = INFINITY. */
-static eye_pair best_pair(const ferc_rect *e, int ne, int n)
+static eye_pair best_pair(const ferc_box *e, int ne, int n)
 {
     eye_pair best = {0, 0, 0, 0, INFINITY};
     for (int i = 0; i < ne; i++)
         for (int j = 0; j < ne; j++) {
             if (i == j) continue;
-            double ax = e[i].x + e[i].width * 0.5, ay = e[i].y + e[i].height * 0.5;
-            double bx = e[j].x + e[j].width * 0.5, by = e[j].y + e[j].height * 0.5;
+            double ax = e[i].x + e[i].w * 0.5, ay = e[i].y + e[i].h * 0.5;
+            double bx = e[j].x + e[j].w * 0.5, by = e[j].y + e[j].h * 0.5;
             double dx = bx - ax, dy = by - ay;
             if (dx < 0.2 * n || dx > 0.7 * n) continue;       /* i on the left, j on the right */
             if (fabs(dy) > 0.36 * dx) continue;                 /* within ~20 degrees of level */
             if (ay > 0.6 * n || by > 0.6 * n) continue;         /* eyes are in the upper part */
             if (ax > 0.55 * n || bx < 0.45 * n) continue;       /* one eye on each side */
-            double ratio = (double)e[j].width / e[i].width;
+            double ratio = (double)e[j].w / e[i].w;
             if (ratio < 0.6 || ratio > 1.67) continue;
             double score = fabs(dy) / dx + fabs(log(ratio)) + fabs((ax + bx) * 0.5 - 0.5 * n) / n;
             if (score < best.score) best = (eye_pair){ax, ay, bx, by, score};
@@ -80,10 +80,23 @@ static eye_pair best_pair(const ferc_rect *e, int ne, int n)
     return best;
 }
 
-ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height, int stride,
-                           ferc_rect face, ferc_eyes *eyes, ferc_error *err)
+/* A face box in whole pixels: the corner truncated, the size rounded. */
+typedef struct {
+    int x, y, width, height;
+} pixel_box;
+
+static int to_pixels(const ferc_box *b, pixel_box *p)
 {
-    if (!eye_cascade || !gray || !eyes || width < 1 || height < 1 || stride < width)
+    if (!b || !(fabsf(b->x) < 1e6f && fabsf(b->y) < 1e6f && fabsf(b->w) < 1e6f && fabsf(b->h) < 1e6f)) return -1;
+    *p = (pixel_box){(int)b->x, (int)b->y, (int)(b->w + 0.5f), (int)(b->h + 0.5f)};
+    return 0;
+}
+
+ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height, int stride,
+                           const ferc_box *box, ferc_eyes *eyes, ferc_error *err)
+{
+    pixel_box face;
+    if (!eye_cascade || !gray || !eyes || width < 1 || height < 1 || stride < width || to_pixels(box, &face))
         return ferc_set_error(err, FERC_ERR_ARG, "find_eyes: bad arguments");
     memset(eyes, 0, sizeof *eyes);
     if (face.width < 8 || face.height < 8 || face.width > 4096 || face.x + face.width <= 0 ||
@@ -108,7 +121,7 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
     double score[NT];
     for (int t = 0; t < NT; t++) {
         rotate_crop(gray, width, height, stride, cx, cy, trials[t], scale, crop, n, n);
-        ferc_rect e[64];
+        ferc_box e[64];
         int ne = 0;
         ferc_status st = ferc_cascade_detect(eye_cascade, crop, n, n, n, &p, e, 64, &ne, err);
         if (st) {
@@ -144,9 +157,11 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
     return FERC_OK;
 }
 
-ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, ferc_rect face,
+ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, const ferc_box *box,
                             const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err)
 {
+    pixel_box face;
+    if (to_pixels(box, &face)) return ferc_set_error(err, FERC_ERR_ARG, "align_crop: no face box or not finite");
     if (!gray || !out || width < 1 || height < 1 || stride < width || out_size < 1 || out_size > 4096)
         return ferc_set_error(err, FERC_ERR_ARG, "align_crop: bad arguments (out_size %d)", out_size);
     if (face.width < 1 || face.height < 1)
@@ -159,7 +174,7 @@ ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stri
 }
 
 ferc_status ferc_align_face(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height, int stride,
-                            ferc_rect face, uint8_t *out, int out_size, ferc_eyes *eyes, ferc_error *err)
+                            const ferc_box *face, uint8_t *out, int out_size, ferc_eyes *eyes, ferc_error *err)
 {
     ferc_eyes local;
     if (!eyes) eyes = &local;

@@ -23,12 +23,14 @@
 #define FER_BOX_CY 0.509f
 #define MAX_SIDE 8192
 
-void ferc_face_crop_fer_rect(const ferc_face_box *face, int *x, int *y, int *side)
+void ferc_face_crop_fer_rect(const ferc_box *face, int *x, int *y, int *side)
 {
-    const float w = face->x1 - face->x0, h = face->y1 - face->y0;
+    /* Through the corners, in the arithmetic the framing was measured with. */
+    const float x0 = face->x, y0 = face->y, x1 = face->x + face->w, y1 = face->y + face->h;
+    const float w = x1 - x0, h = y1 - y0;
     const float s = (w / FER_BOX_W + h / FER_BOX_H) * 0.5f;
-    const float cx = (face->x0 + face->x1) * 0.5f - (FER_BOX_CX - 0.5f) * s;
-    const float cy = (face->y0 + face->y1) * 0.5f - (FER_BOX_CY - 0.5f) * s;
+    const float cx = (x0 + x1) * 0.5f - (FER_BOX_CX - 0.5f) * s;
+    const float cy = (y0 + y1) * 0.5f - (FER_BOX_CY - 0.5f) * s;
     int n = (int)lrintf(s);
     *side = n < 1 ? 1 : n;
     *x = (int)lrintf(cx - 0.5f * (float)*side);
@@ -37,7 +39,7 @@ void ferc_face_crop_fer_rect(const ferc_face_box *face, int *x, int *y, int *sid
 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_face_box *face, int size, ferc_image *out,
+ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_box *face, int size, ferc_image *out,
                            ferc_error *err)
 {
     if (out) out->data = NULL;
@@ -45,11 +47,10 @@ ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_face_box *face,
         (img->channels != 1 && img->channels != 3))
         return ferc_set_error(err, FERC_ERR_ARG, "face_crop: missing or invalid image, box or output");
     if (size < 1 || size > 4096) return ferc_set_error(err, FERC_ERR_ARG, "face_crop: size %d out of range", size);
-    if (!(face->x1 > face->x0 && face->y1 > face->y0) || !isfinite(face->x0) || !isfinite(face->y0) ||
-        !isfinite(face->x1) || !isfinite(face->y1))
+    if (!(face->w > 0 && face->h > 0) || !isfinite(face->x) || !isfinite(face->y) || !isfinite(face->w) ||
+        !isfinite(face->h))
         return ferc_set_error(err, FERC_ERR_ARG, "face_crop: empty or invalid box");
-    if (face->x1 - face->x0 > MAX_SIDE || face->y1 - face->y0 > MAX_SIDE || fabsf(face->x0) > 1e6f ||
-        fabsf(face->y0) > 1e6f)
+    if (face->w > MAX_SIDE || face->h > MAX_SIDE || fabsf(face->x) > 1e6f || fabsf(face->y) > 1e6f)
         return ferc_set_error(err, FERC_ERR_ARG, "face_crop: box larger than %d pixels or far outside the image",
                               MAX_SIDE);
     int x, y, side;
