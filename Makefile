@@ -57,6 +57,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The install prefix is the last place ferc_find_weights looks (api/weights.c).
+$(BUILD)/api/weights.o: CFLAGS_BASE += -DFERC_PREFIX='"$(PREFIX)"'
+
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

@@ -28,6 +28,7 @@ int ferc_emotion_from_name(const char *name)
 
 struct ferc_classifier {
     const ferc_model *model;
+    ferc_classifier_options opt; /* as given, for ferc_classifier_clone */
     ferc_context *ctx;
     int width, height, max_batch, tta, softmax;
     int map[FERC_NUM_EMOTIONS]; /* model output k -> ferc_emotion */
@@ -144,19 +145,20 @@ ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifie
 {
     if (!model || !out) return ferc_set_error(err, FERC_ERR_ARG, "no model or output pointer");
     *out = NULL;
-    ferc_classifier_options o = {0, 0, 0};
+    ferc_classifier_options o = {.tta = 0};
     if (opt) o = *opt;
     if (o.max_batch <= 0) o.max_batch = 16;
     if (o.max_batch > 4096) return ferc_set_error(err, FERC_ERR_ARG, "max_batch %d is above 4096", o.max_batch);
     ferc_classifier *c = calloc(1, sizeof *c);
     if (!c) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     c->model = model;
+    c->opt = o;
     c->tta = o.tta != 0;
     c->max_batch = o.max_batch;
     ferc_status s = inspect(c, model, err);
     if (!s) {
         /* With TTA each face and its mirror go through in the same batch. */
-        ferc_context_options co = {c->max_batch * (c->tta ? 2 : 1), 0, 0, o.threads, 0};
+        ferc_context_options co = {.max_batch = c->max_batch * (c->tta ? 2 : 1), .threads = o.threads};
         s = ferc_context_create(model, &co, &c->ctx, err);
     }
     if (!s) {
@@ -170,6 +172,12 @@ ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifie
     }
     *out = c;
     return FERC_OK;
+}
+
+ferc_status ferc_classifier_clone(const ferc_classifier *c, ferc_classifier **out, ferc_error *err)
+{
+    if (!c) return ferc_set_error(err, FERC_ERR_ARG, "no classifier");
+    return ferc_classifier_create(c->model, &c->opt, out, err);
 }
 
 void ferc_classifier_free(ferc_classifier *c)

@@ -27,6 +27,9 @@ extern "C" {
 
 #define FERC_VERSION_STRING "0.1.0"
 
+/* The library's version, FERC_VERSION_STRING of the build that made it. */
+const char *ferc_version(void);
+
 typedef enum {
     FERC_OK = 0,
     FERC_ERR_IO,          /* file missing, unreadable, short read */
@@ -337,6 +340,8 @@ typedef struct {
 ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifier_options *opt,
                                    ferc_classifier **out, ferc_error *err);
 void ferc_classifier_free(ferc_classifier *c);
+/* A second classifier over the same model and options, for another thread. */
+ferc_status ferc_classifier_clone(const ferc_classifier *c, ferc_classifier **out, ferc_error *err);
 /* The face size the classifier takes (48x48 for FER2013 models). */
 void ferc_classifier_input_size(const ferc_classifier *c, int *width, int *height);
 /* n faces, each width*height gray bytes, back to back -> probs[n][FERC_NUM_EMOTIONS]. */
@@ -347,14 +352,25 @@ ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float
 
 typedef struct ferc_detector ferc_detector;
 
+/* How a detector's box becomes the square the classifier sees. Each detector kind has one,
+ * since each draws its boxes differently around a face. */
+typedef enum {
+    FERC_FRAMING_BOX = 0,  /* the box as given, clipped to the image (whole images, boxes
+                              already framed like the classifier's training faces) */
+    FERC_FRAMING_RES10 = 1 /* the square FER2013 frames around a res10 SSD box (measured by
+                              bench/fer_framing.py, ferc_face_crop_fer); also the cascades' */
+} ferc_framing;
+
 /* A detector function: writes at most max_boxes boxes, best first, and their number to
  * *count. */
 typedef ferc_status (*ferc_detect_fn)(void *user, const ferc_image *img, ferc_box *boxes,
                                       int max_boxes, int *count, ferc_error *err);
 
 typedef struct {
-    const char *kind;    /* "ssd" (NULL: ssd), "haar" or "lbp" */
-    const char *model;   /* the detector's file (SSD weights or cascade XML) */
+    const char *kind;    /* "ssd" (NULL: ssd), "haar", "lbp", or "none": the whole image is
+                            one face (already cropped, as FER2013's) */
+    const char *model;   /* the detector's file (SSD weights or cascade XML); NULL: the kind's
+                            default file, found by ferc_find_weights */
     float threshold;     /* ssd: minimum score; 0: FERC_SSD_DEFAULT_THRESHOLD */
     int min_size;        /* smallest face side in pixels; 0: the detector's default */
     int threads;         /* engine threads; 0: as ferc_context_options */
@@ -365,9 +381,14 @@ typedef struct {
 
 ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector **out,
                                  ferc_error *err);
-/* A detector that calls fn(user, ...): for your own detector, or fixed boxes in tests. */
-ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_detector **out,
-                                        ferc_error *err);
+/* A detector that calls fn(user, ...): for your own detector, or fixed boxes in tests.
+ * framing says how its boxes are cropped for the classifier. */
+ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_framing framing,
+                                        ferc_detector **out, ferc_error *err);
+/* A second detector of the same kind and options for another thread: loaded files (SSD
+ * weights, cascades) are shared, not read again; d must outlive the clone. */
+ferc_status ferc_detector_clone(const ferc_detector *d, ferc_detector **out, ferc_error *err);
+ferc_framing ferc_detector_framing(const ferc_detector *d);
 ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes, int max_boxes,
                         int *count, ferc_error *err);
 void ferc_detector_free(ferc_detector *d);
@@ -390,26 +411,52 @@ typedef struct {
 
 typedef struct ferc_analyzer ferc_analyzer;
 
-/* Composes borrowed stages. detector NULL: every image is one already-cropped face (as in
- * FER2013), its box the whole image with score 1. */
+/* Composes borrowed stages. detector NULL: as kind "none", every image is one
+ * already-cropped face (as in FER2013), its box the whole image with score 1. */
 ferc_status ferc_analyzer_create(ferc_classifier *classifier, ferc_detector *detector,
                                  ferc_analyzer **out, ferc_error *err);
 
+/* What ferc_analyzer_open builds; zero (or a NULL options pointer) is the `ferc` command's
+ * default: the CNN classifier and the res10 SSD from the installed weights. */
 typedef struct {
-    const char *model;          /* classifier weight file (required) */
-    const char *detector;       /* "ssd", "haar", "lbp"; NULL: no detection (faces only) */
-    const char *detector_model; /* the detector's file */
-    float threshold;            /* detector minimum score; 0: default */
+    const char *model;          /* classifier weight file; NULL: the file of `classifier` */
+    const char *classifier;     /* "cnn" (NULL), "small" or "lbp-svm": a shipped classifier,
+                                   found by ferc_find_weights */
+    const char *detector;       /* "ssd" (NULL), "haar", "lbp", or "none" (no detection: the
+                                   whole image is one face) */
+    const char *detector_model; /* the detector's file; NULL: the kind's default */
+    float threshold;            /* ssd: minimum score; 0: default */
+    int min_size;               /* smallest face side in pixels; 0: the detector's default */
+    int detector_size;          /* ssd: network input side; 0: by image size */
+    double scale_factor;        /* haar/lbp: detectMultiScale scaleFactor; 0: 1.1 */
+    int min_neighbors;          /* haar/lbp: detectMultiScale minNeighbors; 0: 3 */
     int tta;                    /* as ferc_classifier_options */
     int threads;                /* engine threads; 0: as ferc_context_options */
-    const char *eye_cascade;    /* haarcascade_eye.xml: align faces (ferc_analyzer_set_align);
-                                   NULL: no alignment */
+    int align;                  /* 1: align faces with OpenCV's haarcascade_eye.xml */
+    const char *eye_cascade;    /* align with this eye cascade instead (implies align) */
 } ferc_analyzer_options;
 
 /* The one-call setup: loads the files and owns everything it made. */
 ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer **out,
                                ferc_error *err);
+/* A second analyzer like a for another thread: the loaded files (classifier model,
+ * detector weights, eye cascade) are shared, contexts and buffers are its own. a must
+ * outlive the clone. */
+ferc_status ferc_analyzer_clone(const ferc_analyzer *a, ferc_analyzer **out, ferc_error *err);
 void ferc_analyzer_free(ferc_analyzer *a);
+/* The analyzer's classifier (borrowed), to classify crops made elsewhere. */
+ferc_classifier *ferc_analyzer_classifier(const ferc_analyzer *a);
+
+/* Finds a shipped file (e.g. "emotion_cnn.ferc", "face_res10.ferc") in, in order:
+ * $FERC_WEIGHTS; weights/ and ../share/ferc/weights beside the running program; the same
+ * beside libferc.so; the install prefix's share/ferc/weights. An absolute name is only
+ * checked. Writes the path to path (size bytes); FERC_ERR_IO naming the places if absent. */
+ferc_status ferc_find_weights(const char *file, char *path, size_t size, ferc_error *err);
+/* The file behind a name: stage "classifier" ("cnn", "small", "lbp-svm"), "detector"
+ * ("ssd", "haar", "lbp") or "eyes" ("haar"); NULL for an unknown name. */
+const char *ferc_default_file(const char *stage, const char *name);
+/* The i-th place ferc_find_weights looks in (0, 1, ...); -1 past the last. */
+int ferc_weights_dir(int i, char *dir, size_t size);
 
 /* Roll correction before classifying: the eyes are looked for in each face box with
  * eye_cascade (ferc_find_eyes) and the face is cropped turned upright (ferc_align_crop of
@@ -418,9 +465,18 @@ void ferc_analyzer_free(ferc_analyzer *a);
 ferc_status ferc_analyzer_set_align(ferc_analyzer *a, const ferc_cascade *eye_cascade, ferc_error *err);
 
 /* Faces in img (gray or RGB), best detector score first: writes at most max_faces and
- * their number to *count. */
+ * their number to *count. The same as ferc_analyzer_detect then ferc_analyze_boxes. */
 ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *faces,
                          int max_faces, int *count, ferc_error *err);
+/* The first half: the analyzer's detector on img (the whole image with detector "none"). */
+ferc_status ferc_analyzer_detect(ferc_analyzer *a, const ferc_image *img, ferc_box *boxes,
+                                 int max_boxes, int *count, ferc_error *err);
+/* The second half: n boxes found in img by this analyzer's detector kind (by
+ * ferc_analyzer_detect here or in a clone), each cropped with the kind's framing, aligned
+ * if asked, classified in one batch. faces[i] for each box that has pixels in the image
+ * (a box wholly outside is skipped); *count says how many, at most n. */
+ferc_status ferc_analyze_boxes(ferc_analyzer *a, const ferc_image *img, const ferc_box *boxes,
+                               int n, ferc_face *faces, int *count, ferc_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-/* cli.h - pieces shared by the ferc command's modes (tools/cli/ferc.c and tools/cli_*.c). */
+/* cli.h - pieces shared by the ferc command's modes (the C files in tools/cli/). */
 #ifndef FERC_TOOLS_CLI_CLI_H
 #define FERC_TOOLS_CLI_CLI_H
 
@@ -8,57 +8,32 @@
 
 #define CLI_MAX_FACES 256
 
-/* Options common to all modes, filled by cli_parse_common. */
+/* Options common to all modes, filled by cli_parse_common: the image options go straight
+ * into the library's analyzer options, which ferc_analyzer_open turns into the pipeline. */
 typedef struct {
-    const char *classifier;  /* cnn, small, lbp-svm */
-    const char *model;       /* --model FILE: overrides classifier */
-    const char *detector;    /* ssd, haar, lbp */
-    const char *detector_model;
-    float threshold;
-    int min_size;            /* --min-size: smallest face, pixels */
-    int ssd_size;            /* --ssd-size: SSD input side (0: by image size) */
-    double scale_factor;     /* --scale-factor (cascades) */
-    int min_neighbors;       /* --min-neighbors (cascades) */
-    int no_detect;
-    int tta;
-    const char *eye_cascade; /* --align [--eye-cascade FILE]: roll correction from the eyes */
-    int threads;             /* total threads to use */
-    const char *format;      /* json, text (images); csv, json (video) */
-} cli_common;
+    ferc_analyzer_options an; /* an.threads is set per worker by cli_engines_open */
+    int threads;              /* --threads: total threads to use */
+    const char *format;       /* json, text (images); csv, json (video) */
+} cli_options;
 
 /* Parses one common option at argv[*i] (with its value, as "--x v" or "--x=v").
  * Returns 1 if consumed, 0 if not a common option, -1 on a bad value (message printed). */
-int cli_parse_common(cli_common *o, int argc, char **argv, int *i);
+int cli_parse_common(cli_options *o, int argc, char **argv, int *i);
 /* Value of option `name` at argv[*i] ("--name v" or "--name=v"), advancing *i; NULL if
  * argv[*i] is not that option. Prints an error and exits 2 if the value is missing. */
 const char *cli_opt_value(const char *name, int argc, char **argv, int *i);
 int cli_parse_int(const char *opt, const char *s, int lo, int hi, int *out);
 
-/* The classifier weight file to load: --model, else the file for --classifier found in
- * FERC_WEIGHTS, weights/ next to the binary, or ../share/ferc/weights from it. NULL (and a
- * message printed naming the places tried) if not found. */
-const char *cli_classifier_path(const cli_common *o, char *buf, size_t size);
-/* Same for the detector's file; NULL if --detector-model was not given and none is found
- * (the detector then reports what it needs). */
-const char *cli_detector_path(const cli_common *o, char *buf, size_t size);
-/* The default file for a classifier (detector 0) or detector (1) name, or NULL. */
-const char *cli_default_file(int detector, const char *name, char *buf, size_t size);
-/* Where default weights are looked for, in order (for `ferc version`). */
-int cli_weight_dirs(char dirs[][1024], int max);
-
-/* Per-thread analyzers over one shared model. */
+/* Per-thread analyzers: one opened from the options, the others its clones (sharing the
+ * loaded files). */
 typedef struct {
-    ferc_model *model;
     int n;
-    ferc_classifier **cls;
-    ferc_detector **det;
     ferc_analyzer **an;
-    ferc_cascade *eyes;      /* --align: shared by every analyzer */
 } cli_engines;
 
 /* n analyzers, each running the engine with engine_threads. Prints the error and returns
  * non-zero on failure. */
-int cli_engines_open(cli_engines *e, const cli_common *o, int n, int engine_threads, int detect);
+int cli_engines_open(cli_engines *e, const cli_options *o, int n, int engine_threads);
 void cli_engines_close(cli_engines *e);
 
 /* Input list: files, directories walked recursively (image files only, sorted), "-". */
@@ -72,9 +47,6 @@ typedef struct {
 int cli_inputs_add(cli_inputs *in, const char *arg);
 void cli_inputs_free(cli_inputs *in);
 int cli_is_image_name(const char *name);
-
-/* JSON string (quoted, escaped) to f. */
-void cli_json_string(FILE *f, const char *s);
 
 /* Default thread count: FERC_THREADS, else the number of processors. */
 int cli_default_threads(void);

@@ -1,5 +1,5 @@
-/* cli_common.c - option parsing, default weight lookup, input listing and per-thread
- * engines shared by the ferc command's modes. */
+/* common.c - option parsing, input listing and per-thread engines shared by the ferc
+ * command's modes. */
 #include "tools/cli/cli.h"
 
 #include <dirent.h>
@@ -11,15 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Default files per --classifier and --detector name. */
-static const struct { const char *name, *file; } classifier_files[] = {
-    {"cnn", "emotion_cnn.ferc"}, {"small", "emotion_small.ferc"}, {"lbp-svm", "emotion_lbp_svm.ferc"}};
-static const struct { const char *name, *file; } detector_files[] = {
-    {"ssd", "face_res10.ferc"}, {"haar", "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"},
-    {"lbp", "/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml"}};
-
-#define EYE_CASCADE "/usr/share/opencv4/haarcascades/haarcascade_eye.xml"
 
 const char *cli_opt_value(const char *name, int argc, char **argv, int *i)
 {
@@ -58,27 +49,27 @@ static int one_of(const char *opt, const char *v, const char *const *names)
     return -1;
 }
 
-int cli_parse_common(cli_common *o, int argc, char **argv, int *i)
+int cli_parse_common(cli_options *o, int argc, char **argv, int *i)
 {
     static const char *const classifiers[] = {"cnn", "small", "lbp-svm", NULL};
     static const char *const detectors[] = {"ssd", "haar", "lbp", NULL};
+    ferc_analyzer_options *an = &o->an;
     const char *v, *a = argv[*i];
-    if (!strcmp(a, "--no-detect") || !strcmp(a, "--faces-only")) return o->no_detect = 1;
-    if (!strcmp(a, "--tta")) return o->tta = 1;
-    if (!strcmp(a, "--align")) {
-        if (!o->eye_cascade) o->eye_cascade = EYE_CASCADE;
-        return 1;
-    }
-    if ((v = cli_opt_value("--eye-cascade", argc, argv, i))) return o->eye_cascade = v, 1;
-    if ((v = cli_opt_value("--model", argc, argv, i))) return o->model = v, 1;
+    if (!strcmp(a, "--no-detect") || !strcmp(a, "--faces-only")) return an->detector = "none", 1;
+    if (!strcmp(a, "--tta")) return an->tta = 1;
+    if (!strcmp(a, "--align")) return an->align = 1;
+    if ((v = cli_opt_value("--eye-cascade", argc, argv, i))) return an->eye_cascade = v, 1;
+    if ((v = cli_opt_value("--model", argc, argv, i))) return an->model = v, 1;
     if ((v = cli_opt_value("--classifier", argc, argv, i)))
-        return one_of("--classifier", v, classifiers) ? -1 : (o->classifier = v, 1);
-    if ((v = cli_opt_value("--detector-model", argc, argv, i))) return o->detector_model = v, 1;
-    if ((v = cli_opt_value("--cascade", argc, argv, i))) return o->detector_model = v, 1;
+        return one_of("--classifier", v, classifiers) ? -1 : (an->classifier = v, 1);
+    if ((v = cli_opt_value("--detector-model", argc, argv, i))) return an->detector_model = v, 1;
+    if ((v = cli_opt_value("--cascade", argc, argv, i))) return an->detector_model = v, 1;
     if ((v = cli_opt_value("--min-neighbors", argc, argv, i)))
-        return cli_parse_int("--min-neighbors", v, 1, 1000, &o->min_neighbors) ? -1 : 1;
-    if ((v = cli_opt_value("--min-size", argc, argv, i))) return cli_parse_int("--min-size", v, 1, 65536, &o->min_size) ? -1 : 1;
-    if ((v = cli_opt_value("--ssd-size", argc, argv, i))) return cli_parse_int("--ssd-size", v, 32, 4096, &o->ssd_size) ? -1 : 1;
+        return cli_parse_int("--min-neighbors", v, 1, 1000, &an->min_neighbors) ? -1 : 1;
+    if ((v = cli_opt_value("--min-size", argc, argv, i)))
+        return cli_parse_int("--min-size", v, 1, 65536, &an->min_size) ? -1 : 1;
+    if ((v = cli_opt_value("--ssd-size", argc, argv, i)))
+        return cli_parse_int("--ssd-size", v, 32, 4096, &an->detector_size) ? -1 : 1;
     if ((v = cli_opt_value("--scale-factor", argc, argv, i))) {
         char *end;
         double f = strtod(v, &end);
@@ -86,11 +77,14 @@ int cli_parse_common(cli_common *o, int argc, char **argv, int *i)
             fprintf(stderr, "ferc: --scale-factor %s: expected a number between 1 and 10 (exclusive)\n", v);
             return -1;
         }
-        o->scale_factor = f;
+        an->scale_factor = f;
         return 1;
     }
-    if ((v = cli_opt_value("--detector", argc, argv, i)))
-        return one_of("--detector", v, detectors) ? -1 : (o->detector = v, 1);
+    if ((v = cli_opt_value("--detector", argc, argv, i))) { /* --no-detect wins, in any order */
+        if (one_of("--detector", v, detectors)) return -1;
+        if (!an->detector || strcmp(an->detector, "none")) an->detector = v;
+        return 1;
+    }
     if ((v = cli_opt_value("--threads", argc, argv, i))) return cli_parse_int("--threads", v, 1, 1024, &o->threads) ? -1 : 1;
     if ((v = cli_opt_value("--format", argc, argv, i))) return o->format = v, 1;
     if ((v = cli_opt_value("--threshold", argc, argv, i))) {
@@ -100,142 +94,37 @@ int cli_parse_common(cli_common *o, int argc, char **argv, int *i)
             fprintf(stderr, "ferc: --threshold %s: expected a number between 0 and 1\n", v);
             return -1;
         }
-        o->threshold = (float)t;
+        an->threshold = (float)t;
         return 1;
     }
     return 0;
 }
 
-int cli_weight_dirs(char dirs[][1024], int max)
-{
-    int n = 0;
-    const char *env = getenv("FERC_WEIGHTS");
-    if (env && *env && n < max) snprintf(dirs[n++], 1024, "%s", env);
-    char exe[960];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-        if (n < max) snprintf(dirs[n++], 1024, "%s/weights", exe);
-        if (n < max) snprintf(dirs[n++], 1024, "%s/../share/ferc/weights", exe);
-    }
-    return n;
-}
-
-static const char *find_weight(const char *file, const char *what, char *buf, size_t size, int quiet)
-{
-    if (file[0] == '/') { /* OpenCV's cascades, from Debian's opencv-data */
-        snprintf(buf, size, "%s", file);
-        if (access(buf, R_OK) == 0) return buf;
-        if (!quiet) fprintf(stderr, "ferc: no %s: %s is missing (apt-get install opencv-data)\n", what, file);
-        return NULL;
-    }
-    char dirs[4][1024];
-    int n = cli_weight_dirs(dirs, 4);
-    for (int i = 0; i < n; i++) {
-        snprintf(buf, size, "%s/%s", dirs[i], file);
-        if (access(buf, R_OK) == 0) return buf;
-    }
-    if (!quiet) {
-        fprintf(stderr, "ferc: no %s: %s is not in", what, file);
-        for (int i = 0; i < n; i++) fprintf(stderr, "%s %s", i ? "," : "", dirs[i]);
-        fprintf(stderr, " (set FERC_WEIGHTS to its folder, or name a file with --model)\n");
-    }
-    return NULL;
-}
-
-/* The file of the classifier or detector called name, found by find_weight. */
-static const char *default_file(int detector, const char *name, const char *what, char *buf, size_t size, int quiet)
-{
-    for (size_t i = 0; i < 3; i++) {
-        const char *n = detector ? detector_files[i].name : classifier_files[i].name;
-        const char *f = detector ? detector_files[i].file : classifier_files[i].file;
-        if (!strcmp(n, name)) return find_weight(f, what, buf, size, quiet);
-    }
-    return NULL;
-}
-
-const char *cli_default_file(int detector, const char *name, char *buf, size_t size)
-{
-    return default_file(detector, name, NULL, buf, size, 1);
-}
-
-const char *cli_classifier_path(const cli_common *o, char *buf, size_t size)
-{
-    if (o->model) return o->model;
-    return default_file(0, o->classifier ? o->classifier : "cnn", "classifier model", buf, size, 0);
-}
-
-const char *cli_detector_path(const cli_common *o, char *buf, size_t size)
-{
-    if (o->detector_model) return o->detector_model;
-    return default_file(1, o->detector ? o->detector : "ssd", "detector", buf, size, 1);
-}
-
-int cli_engines_open(cli_engines *e, const cli_common *o, int n, int engine_threads, int detect)
+int cli_engines_open(cli_engines *e, const cli_options *o, int n, int engine_threads)
 {
     memset(e, 0, sizeof *e);
-    char mbuf[1200], dbuf[1200];
-    const char *mpath = cli_classifier_path(o, mbuf, sizeof mbuf);
-    if (!mpath) return 1;
-    ferc_error err;
-    if (ferc_model_load(mpath, &e->model, &err)) {
-        fprintf(stderr, "ferc: %s\n", err.message);
-        return 1;
-    }
-    e->cls = calloc((size_t)n, sizeof *e->cls);
-    e->det = calloc((size_t)n, sizeof *e->det);
-    e->an = calloc((size_t)n, sizeof *e->an);
-    if (!e->cls || !e->det || !e->an) {
+    if (!(e->an = calloc((size_t)n, sizeof *e->an))) {
         fprintf(stderr, "ferc: out of memory\n");
-        cli_engines_close(e);
         return 1;
     }
+    ferc_analyzer_options an = o->an;
+    an.threads = engine_threads;
+    ferc_error err;
+    ferc_status s = ferc_analyzer_open(&an, &e->an[0], &err);
+    for (int i = 1; !s && i < n; i++) s = ferc_analyzer_clone(e->an[0], &e->an[i], &err);
     e->n = n;
-    if (o->eye_cascade && ferc_cascade_load(o->eye_cascade, &e->eyes, &err)) {
-        fprintf(stderr, "ferc: --align: %s%s\n", err.message,
-                strcmp(o->eye_cascade, EYE_CASCADE) ? "" : " (apt-get install opencv-data)");
+    if (s) {
+        fprintf(stderr, "ferc: %s\n", err.message);
         cli_engines_close(e);
         return 1;
-    }
-    const char *dpath = detect ? cli_detector_path(o, dbuf, sizeof dbuf) : NULL;
-    for (int i = 0; i < n; i++) {
-        ferc_classifier_options co = {o->tta, 0, engine_threads};
-        ferc_status s = ferc_classifier_create(e->model, &co, &e->cls[i], &err);
-        if (s) {
-            fprintf(stderr, "ferc: %s: %s\n", mpath, err.message);
-            cli_engines_close(e);
-            return 1;
-        }
-        if (detect) {
-            ferc_detector_options dopt = {o->detector ? o->detector : "ssd", dpath, o->threshold, o->min_size,
-                                          engine_threads, o->ssd_size, o->scale_factor, o->min_neighbors};
-            s = ferc_detector_create(&dopt, &e->det[i], &err);
-        }
-        if (!s) s = ferc_analyzer_create(e->cls[i], e->det[i], &e->an[i], &err);
-        if (!s && e->eyes) s = ferc_analyzer_set_align(e->an[i], e->eyes, &err);
-        if (s) {
-            fprintf(stderr, "ferc: %s\n", err.message);
-            cli_engines_close(e);
-            return 1;
-        }
     }
     return 0;
 }
 
 void cli_engines_close(cli_engines *e)
 {
-    for (int i = 0; i < e->n; i++) {
-        ferc_analyzer_free(e->an[i]);
-        ferc_detector_free(e->det[i]);
-        ferc_classifier_free(e->cls[i]);
-    }
+    for (int i = e->n - 1; i >= 0; i--) ferc_analyzer_free(e->an[i]); /* clones before the original */
     free(e->an);
-    free(e->det);
-    free(e->cls);
-    ferc_cascade_free(e->eyes);
-    ferc_model_free(e->model);
     memset(e, 0, sizeof *e);
 }
 
@@ -312,19 +201,6 @@ void cli_inputs_free(cli_inputs *in)
     for (int i = 0; i < in->n; i++) free(in->paths[i]);
     free(in->paths);
     memset(in, 0, sizeof *in);
-}
-
-void cli_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p == '\n') fputs("\\n", f);
-        else if (*p == '\t') fputs("\\t", f);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
-    }
-    fputc('"', f);
 }
 
 int cli_default_threads(void)

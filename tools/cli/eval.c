@@ -97,7 +97,7 @@ static int load_face(const char *path, int w, int h, uint8_t *out)
 
 int cli_eval(int argc, char **argv)
 {
-    cli_common o = {0};
+    cli_options o = {.format = NULL};
     const char *data = NULL, *v;
     for (int i = 1; i < argc; i++) {
         int r = cli_parse_common(&o, argc, argv, &i);
@@ -124,7 +124,8 @@ int cli_eval(int argc, char **argv)
     int workers = threads < batches ? threads : batches;
     cli_engines e;
     int *pred = malloc(sizeof(int) * (size_t)files.n);
-    if (!pred || cli_engines_open(&e, &o, workers, threads / workers, 0)) {
+    o.an.detector = "none"; /* FER2013 images are faces */
+    if (!pred || cli_engines_open(&e, &o, workers, threads / workers)) {
         if (!pred) fprintf(stderr, "ferc eval: out of memory\n");
         free(pred);
         free(labels);
@@ -132,10 +133,10 @@ int cli_eval(int argc, char **argv)
         return 1;
     }
     int w, h, errors = 0, failed = 0;
-    ferc_classifier_input_size(e.cls[0], &w, &h);
+    ferc_classifier_input_size(ferc_analyzer_classifier(e.an[0]), &w, &h);
 #pragma omp parallel num_threads(workers) reduction(+ : errors, failed)
     {
-        ferc_classifier *c = e.cls[omp_get_thread_num()];
+        ferc_classifier *c = ferc_analyzer_classifier(e.an[omp_get_thread_num()]);
         uint8_t *faces = malloc((size_t)w * h * EVAL_BATCH);
         float *probs = malloc(sizeof(float) * FERC_NUM_EMOTIONS * EVAL_BATCH);
         int idx[EVAL_BATCH];
@@ -189,7 +190,7 @@ int cli_eval(int argc, char **argv)
         }
         printf("],\"labels\":[");
         for (int k = 0; k < FERC_NUM_EMOTIONS; k++) printf("%s\"%s\"", k ? "," : "", ferc_emotion_name(k));
-        printf("],\"tta\":%s,\"errors\":%d,\"seconds\":%.3f}\n", o.tta ? "true" : "false", errors, seconds);
+        printf("],\"tta\":%s,\"errors\":%d,\"seconds\":%.3f}\n", o.an.tta ? "true" : "false", errors, seconds);
     } else if (!total) {
         fprintf(stderr, "ferc eval: %s: none of the %d images could be read\n", data, files.n);
     }

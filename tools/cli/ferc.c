@@ -1,12 +1,13 @@
 /* ferc - the command: emotions of the faces in photos, folders and video.
  *
  *   ferc [options] FILE|DIR|- ...   one JSON object per image (JSON Lines) or a text table
- *   ferc video [options] FILE|-     YUV4MPEG2 in, tracked faces per frame out (cli_video.c)
- *   ferc eval --data DIR [options]  accuracy on an image-folder data set (cli_eval.c)
+ *   ferc video [options] FILE|-     YUV4MPEG2 in, tracked faces per frame out (video.c)
+ *   ferc eval --data DIR [options]  accuracy on an image-folder data set (eval.c)
  *   ferc version
  *
  * Images are processed in parallel, one analyzer per thread, and printed in input order. */
 #include "tools/cli/cli.h"
+#include "tools/cli/json.h"
 
 #include <errno.h>
 #include <omp.h>
@@ -62,7 +63,8 @@ static const char usage[] =
     "  confusion (rows true, columns predicted), seconds.\n"
     "\n"
     "Weights: --classifier and --detector files are looked up in $FERC_WEIGHTS, in weights/\n"
-    "next to the ferc binary, and in ../share/ferc/weights from it (make install).\n"
+    "and ../share/ferc/weights next to the ferc binary (make install), the same next to\n"
+    "libferc.so, then in the install prefix (ferc version lists them).\n"
     "\n"
     "Examples:\n"
     "  ferc photo.jpg\n"
@@ -71,22 +73,6 @@ static const char usage[] =
     "  cat photo.jpg | ferc -\n"
     "  ffmpeg -i clip.mp4 -f yuv4mpegpipe - | ferc video --summary --plot emotions.svg -\n"
     "  ferc eval --data ../shared/data/fer2013/val --tta\n";
-
-static void print_json(FILE *f, const char *file, const ferc_image *img, const ferc_face *faces, int n)
-{
-    fputs("{\"file\":", f);
-    cli_json_string(f, file);
-    fprintf(f, ",\"width\":%d,\"height\":%d,\"faces\":[", img->width, img->height);
-    for (int i = 0; i < n; i++) {
-        const ferc_face *fc = &faces[i];
-        fprintf(f, "%s{\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,\"emotion\":\"%s\",\"probabilities\":{", i ? "," : "",
-                fc->box.x, fc->box.y, fc->box.w, fc->box.h, fc->box.score, ferc_emotion_name(fc->emotion));
-        for (int k = 0; k < FERC_NUM_EMOTIONS; k++)
-            fprintf(f, "%s\"%s\":%.6g", k ? "," : "", ferc_emotion_name(k), fc->probabilities[k]);
-        fputs("}}", f);
-    }
-    fputs("]}\n", f);
-}
 
 static void print_text(FILE *f, const char *file, const ferc_image *img, const ferc_face *faces, int n)
 {
@@ -144,17 +130,13 @@ static int process(ferc_analyzer *a, const char *path, int text_format, const ch
         if (text_format) {
             fprintf(f, "%s  error: %s\n", path, err.message);
         } else {
-            fputs("{\"file\":", f);
-            cli_json_string(f, path);
-            fputs(",\"error\":", f);
-            cli_json_string(f, err.message);
-            fputs("}\n", f);
+            cli_print_json_error(f, path, err.message);
         }
         failed = 1;
     } else if (text_format) {
         print_text(f, path, &img, faces, n);
     } else {
-        print_json(f, path, &img, faces, n);
+        cli_print_json(f, path, img.width, img.height, faces, n);
     }
     ferc_image_free(&img);
     fclose(f);
@@ -163,7 +145,7 @@ static int process(ferc_analyzer *a, const char *path, int text_format, const ch
 
 static int images_main(int argc, char **argv)
 {
-    cli_common o = {0};
+    cli_options o = {.format = NULL};
     const char *annotate = NULL, *v;
     cli_inputs in = {0};
     int rc = 0, stdin_used = 0;
@@ -211,7 +193,7 @@ static int images_main(int argc, char **argv)
     int threads = o.threads ? o.threads : cli_default_threads();
     int workers = threads < in.n ? threads : in.n;
     cli_engines e;
-    if (cli_engines_open(&e, &o, workers, threads / workers, !o.no_detect)) {
+    if (cli_engines_open(&e, &o, workers, threads / workers)) {
         cli_inputs_free(&in);
         return 1;
     }
@@ -255,7 +237,7 @@ int main(int argc, char **argv)
 
 int cli_version(void)
 {
-    printf("ferc %s\n", FERC_VERSION_STRING);
+    printf("ferc %s\n", ferc_version());
     printf("isa: %s%s\n", ferc_isa_name(), getenv("FERC_ISA") && *getenv("FERC_ISA") ? " (FERC_ISA)" : "");
     printf("threads: %d (processors: %d)\n", cli_default_threads(), omp_get_num_procs());
     printf("openmp: %d\n", _OPENMP);
@@ -277,17 +259,17 @@ int cli_version(void)
     printf(" openblas");
 #endif
     printf("\n");
-    char dirs[4][1024];
-    int n = cli_weight_dirs(dirs, 4);
+    char dir[1024];
     printf("weights:");
-    for (int i = 0; i < n; i++) printf("%s %s", i ? "," : "", dirs[i]);
+    for (int i = 0; ferc_weights_dir(i, dir, sizeof dir) == 0; i++) printf("%s %s", i ? "," : "", dir);
     printf("\n");
     static const char *const names[2][3] = {{"cnn", "small", "lbp-svm"}, {"ssd", "haar", "lbp"}};
     for (int d = 0; d < 2; d++)
         for (int i = 0; i < 3; i++) {
-            char buf[1200];
-            const char *p = cli_default_file(d, names[d][i], buf, sizeof buf);
-            printf("%s %s: %s\n", d ? "detector" : "classifier", names[d][i], p ? p : "not found");
+            const char *stage = d ? "detector" : "classifier";
+            char path[1200];
+            int found = !ferc_find_weights(ferc_default_file(stage, names[d][i]), path, sizeof path, NULL);
+            printf("%s %s: %s\n", stage, names[d][i], found ? path : "not found");
         }
     return 0;
 }
