@@ -26,7 +26,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
-sys.path[:0] = [HERE, os.path.join(ROOT, "tools", "model"), os.path.join(ROOT, "tools")]
+sys.path[:0] = [HERE, os.path.join(ROOT, "tools", "model")]
 import convert  # noqa: E402
 import fercfile  # noqa: E402
 

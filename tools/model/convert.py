@@ -14,9 +14,8 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-for _d in (HERE, os.path.dirname(HERE)):  # fercfile.py lives in tools/ or tools/model/
-    if _d not in sys.path:
-        sys.path.insert(0, _d)
+if HERE not in sys.path:  # its siblings: the readers, fercfile.py, models.py
+    sys.path.insert(0, HERE)
 
 import ferc_graph  # noqa: E402
 from ferc_graph import ConvertError  # noqa: E402
