@@ -238,6 +238,20 @@ def zoo_models():
             y = self.h(a + b)
             return torch.sigmoid(y.permute(0, 2, 3, 1).reshape(y.shape[0], -1, 4))
 
+    class Deconv(nn.Module):  # transposed convolutions: stride, padding, output_padding, groups, dilation
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(5)  # own stream (inside fork_rng below): the other cases stay as they were
+            self.c = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+            self.d1, self.b1 = nn.ConvTranspose2d(8, 6, 3, stride=2, padding=1, output_padding=1, groups=2), nn.BatchNorm2d(6)
+            self.d2 = nn.ConvTranspose2d(6, 4, (2, 3), stride=(1, 2), padding=(0, 1), dilation=2, bias=False)
+
+        def forward(self, x):
+            x = F.relu(self.b1(self.d1(F.relu(self.c(x)))))
+            return F.leaky_relu(self.d2(x), 0.1)
+
+    with torch.random.fork_rng():
+        deconv = Deconv()
     return [  # name, module, input NCHW, opset, keep BN, dynamic H/W, extra sizes
         ("zoo_conv", Conv(), (1, 3, 11, 13), 13, True, False, []),
         ("zoo_act", Act(), (2, 3, 7, 9), 13, False, False, []),
@@ -247,6 +261,7 @@ def zoo_models():
         ("zoo_dw", DW(), (1, 3, 24, 20), 13, True, False, []),
         ("zoo_head", Head(), (3, 1, 10, 12), 13, False, False, []),
         ("zoo_dyn", Dyn(), (1, 3, 12, 16), 11, False, True, [(20, 10)]),
+        ("zoo_deconv", deconv, (1, 3, 10, 9), 13, True, False, []),
     ]
 
 
