@@ -50,11 +50,20 @@ $(LIBA): $(LIB_OBJ)
 libferc.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS) $(LDFLAGS)
 CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,tools/ferc.c $(sort $(wildcard tools/cli_*.c)))
+# ferc serve's HTTP comes from libmicrohttpd: linked into the command only, never the library.
+MHD_CFLAGS = $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   = $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
 ferc: $(CLI_OBJ) $(LIBA)
-	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
+	$(CC) -o $@ $^ $(MHD_LIBS) $(LDLIBS) $(LDFLAGS)
 # The command as tests/test_cli.c runs it: built with this build's flags (ASan in make asan).
 $(BUILD)/ferc: $(CLI_OBJ) $(LIBA)
-	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
+	$(CC) -o $@ $^ $(MHD_LIBS) $(LDLIBS) $(LDFLAGS)
+# The page of ferc serve, built into the binary as the bytes of tools/serve_page.html.
+$(BUILD)/tools/serve_page.inc: tools/serve_page.html
+	@mkdir -p $(dir $@)
+	xxd -i < $< > $@
+$(BUILD)/tools/cli_serve.o: $(BUILD)/tools/serve_page.inc
+$(BUILD)/tools/cli_serve.o: CFLAGS_BASE += -I$(BUILD)/tools $(MHD_CFLAGS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBA)
 	@mkdir -p $(dir $@)

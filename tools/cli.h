@@ -75,6 +75,8 @@ int cli_is_image_name(const char *name);
 
 /* JSON string (quoted, escaped) to f. */
 void cli_json_string(FILE *f, const char *s);
+/* The JSON line the command prints for one analysed image (ferc serve answers the same). */
+void cli_print_json(FILE *f, const char *file, const ferc_image *img, const ferc_face *faces, int n);
 
 /* Default thread count: FERC_THREADS, else the number of processors. */
 int cli_default_threads(void);
@@ -83,6 +85,8 @@ double cli_seconds(void);
 /* Modes. */
 int cli_eval(int argc, char **argv);
 int cli_video(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+extern const char cli_serve_usage[];
 int cli_version(void);
 
 /* SVG of each track's smoothed probabilities: pts[t] holds n_pts[t] records of 8 floats

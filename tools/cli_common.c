@@ -327,6 +327,22 @@ void cli_json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
+void cli_print_json(FILE *f, const char *file, const ferc_image *img, const ferc_face *faces, int n)
+{
+    fputs("{\"file\":", f);
+    cli_json_string(f, file);
+    fprintf(f, ",\"width\":%d,\"height\":%d,\"faces\":[", img->width, img->height);
+    for (int i = 0; i < n; i++) {
+        const ferc_face *fc = &faces[i];
+        fprintf(f, "%s{\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,\"emotion\":\"%s\",\"probabilities\":{", i ? "," : "",
+                fc->box.x, fc->box.y, fc->box.w, fc->box.h, fc->box.score, ferc_emotion_name(fc->emotion));
+        for (int k = 0; k < FERC_NUM_EMOTIONS; k++)
+            fprintf(f, "%s\"%s\":%.6g", k ? "," : "", ferc_emotion_name(k), fc->probabilities[k]);
+        fputs("}}", f);
+    }
+    fputs("]}\n", f);
+}
+
 int cli_default_threads(void)
 {
     const char *env = getenv("FERC_THREADS");

@@ -3,6 +3,7 @@
  *   ferc [options] FILE|DIR|- ...   one JSON object per image (JSON Lines) or a text table
  *   ferc video [options] FILE|-     YUV4MPEG2 in, tracked faces per frame out (cli_video.c)
  *   ferc eval --data DIR [options]  accuracy on an image-folder data set (cli_eval.c)
+ *   ferc serve [options]            the same as an HTTP service and web page (cli_serve.c)
  *   ferc version
  *
  * Images are processed in parallel, one analyzer per thread, and printed in input order. */
@@ -19,6 +20,7 @@ static const char usage[] =
     "usage: ferc [options] FILE|DIR|- ...       faces and emotions in images\n"
     "       ferc video [options] FILE|-         faces and emotions over a YUV4MPEG2 video\n"
     "       ferc eval --data DIR [options]      accuracy on an image-folder data set\n"
+    "       ferc serve [options]                HTTP API and web page (see ferc serve --help)\n"
     "       ferc version                        version, build options, ISA, threads\n"
     "\n"
     "Images (JPEG, PNG, BMP, PNM, TGA, GIF): each FILE, every image under each DIR (sorted,\n"
@@ -71,22 +73,6 @@ static const char usage[] =
     "  cat photo.jpg | ferc -\n"
     "  ffmpeg -i clip.mp4 -f yuv4mpegpipe - | ferc video --summary --plot emotions.svg -\n"
     "  ferc eval --data ../shared/data/fer2013/val --tta\n";
-
-static void print_json(FILE *f, const char *file, const ferc_image *img, const ferc_face *faces, int n)
-{
-    fputs("{\"file\":", f);
-    cli_json_string(f, file);
-    fprintf(f, ",\"width\":%d,\"height\":%d,\"faces\":[", img->width, img->height);
-    for (int i = 0; i < n; i++) {
-        const ferc_face *fc = &faces[i];
-        fprintf(f, "%s{\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,\"emotion\":\"%s\",\"probabilities\":{", i ? "," : "",
-                fc->box.x, fc->box.y, fc->box.w, fc->box.h, fc->box.score, ferc_emotion_name(fc->emotion));
-        for (int k = 0; k < FERC_NUM_EMOTIONS; k++)
-            fprintf(f, "%s\"%s\":%.6g", k ? "," : "", ferc_emotion_name(k), fc->probabilities[k]);
-        fputs("}}", f);
-    }
-    fputs("]}\n", f);
-}
 
 static void print_text(FILE *f, const char *file, const ferc_image *img, const ferc_face *faces, int n)
 {
@@ -154,7 +140,7 @@ static int process(ferc_analyzer *a, const char *path, int text_format, const ch
     } else if (text_format) {
         print_text(f, path, &img, faces, n);
     } else {
-        print_json(f, path, &img, faces, n);
+        cli_print_json(f, path, &img, faces, n);
     }
     ferc_image_free(&img);
     fclose(f);
@@ -244,12 +230,14 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             if (i == 2 && !strcmp(argv[1], "video")) return cli_video(argc - 1, argv + 1);
+            if (!strcmp(argv[1], "serve")) return fputs(cli_serve_usage, stdout), 0;
             fputs(usage, stdout);
             return 0;
         }
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) return cli_version();
     if (!strcmp(argv[1], "eval")) return cli_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "video")) return cli_video(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "serve")) return cli_serve(argc - 1, argv + 1);
     return images_main(argc, argv);
 }
 
