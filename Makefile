@@ -1,7 +1,7 @@
 # ferc build. Sources are found by folder, so a new kernel or op needs no edit here:
 #   kernels/*_avx2.c   compiled with AVX2+FMA flags, kernels/*_avx512.c with AVX-512 flags,
 #   everything else in kernels/ nn/ detect/ with the baseline flags (any x86-64 or other CPU).
-# Targets: all (default), demo, test, asan, valgrind, fuzz, bench, eval, install, deps, deps-tools, clean.
+# Targets: all (default), demo, test, test-browser, asan, valgrind, fuzz, bench, eval, install, deps, deps-tools, clean.
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
@@ -28,7 +28,7 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread)
 
-.PHONY: all test asan valgrind fuzz bench eval demo install deps deps-tools clean check-deps
+.PHONY: all test test-browser asan valgrind fuzz bench eval demo install deps deps-tools clean check-deps
 
 LIBA = $(LIBDIR)/libferc.a
 
@@ -79,6 +79,12 @@ $(BUILD)/examples/%: examples/%.c include/ferc.h $(LIBA)
 # scalar and AVX2 paths too, so machines without AVX-512 are covered on this one).
 test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+	/usr/bin/python3 tests/serve/test_serve.py --ferc $(BUILD)/ferc
+
+# The page of ferc serve in headless Chromium (Selenium, a fake camera); screenshots in
+# $(BUILD)/serve/. Too slow for make test; .ci/run runs it.
+test-browser: check-deps $(BUILD)/ferc
+	/usr/bin/python3 tests/serve/test_browser.py --ferc $(BUILD)/ferc --out $(BUILD)/serve
 
 asan:
 	$(MAKE) BUILD=build/asan LIBDIR=build/asan OPT=-O1 \
