@@ -83,7 +83,8 @@ test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 
 # The page of ferc serve in headless Chromium (Selenium, a fake camera); screenshots in
 # $(BUILD)/serve/. Too slow for make test; .ci/run runs it.
-test-browser: check-deps $(BUILD)/ferc
+test-browser: $(BUILD)/ferc
+	sh tools/install-deps.sh --browser
 	/usr/bin/python3 tests/serve/test_browser.py --ferc $(BUILD)/ferc --out $(BUILD)/serve
 
 asan:
