@@ -698,6 +698,7 @@ int cli_serve(int argc, char **argv)
     worker_arg *wa = calloc((size_t)s->workers, sizeof *wa);
     int rc = 1, started = 0;
     struct MHD_Daemon *d = NULL;
+    MHD_socket listen_fd = MHD_INVALID_SOCKET;
     if (!s->eng || !s->threads || !wa) {
         fprintf(stderr, "ferc serve: out of memory\n");
         goto done;
@@ -738,7 +739,7 @@ int cli_serve(int argc, char **argv)
         sigwait(&set, &sig);
     while (sig == SIGPIPE);
     fprintf(stderr, "ferc serve: %s: finishing queued images\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    MHD_quiesce_daemon(d); /* no new connections */
+    listen_fd = MHD_quiesce_daemon(d); /* no new connections; closed after the daemon stops */
     rc = 0;
 stop:
     pthread_mutex_lock(&s->mu);
@@ -755,6 +756,7 @@ stop:
         nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
     }
     if (d) MHD_stop_daemon(d);
+    if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
 done:
