@@ -1,8 +1,8 @@
 /* fuzz_serve_request.c - libFuzzer target for what `ferc serve` parses itself
- * (tools/cli_serve_request.c): query parameters and multipart/form-data bodies. The input
+ * (tools/cli/serve_request.c): query parameters and multipart/form-data bodies. The input
  * is "query string \n Content-Type \n body"; the query is split on '&' and '=' as
  * libmicrohttpd hands it over (a key without '=' has no value). */
-#include "tools/cli_serve_request.c"
+#include "tools/cli/serve_request.c"
 
 #include <assert.h>
 #include <stdlib.h>

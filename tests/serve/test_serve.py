@@ -301,8 +301,8 @@ def main():
         st, _, body = srv.request("GET", "/healthz")
         check(st == 200 and json.loads(body)["status"] == "ok", "healthz after everything: %d %r" % (st, body))
         st, hd, page = srv.request("GET", "/")
-        check(st == 200 and hd.get("Content-Type", "").startswith("text/html") and page == read("tools/serve_page.html"),
-              "GET / is tools/serve_page.html")
+        check(st == 200 and hd.get("Content-Type", "").startswith("text/html") and page == read("tools/cli/serve_page.html"),
+              "GET / is tools/cli/serve_page.html")
         _, _, m = srv.request("GET", "/metrics")
         m = m.decode()
         # Aborted: the body cut off and the client stalled in the body (one that never
