@@ -3,9 +3,10 @@
  * HTTP is libmicrohttpd's: one internal thread polls every connection and calls handle()
  * as a request's headers and body arrive. A complete POST /v1/analyze becomes a job on a
  * bounded queue and its connection is suspended; one of --workers threads, each with its own
- * detectors, classifiers and analyzers (over classifier models loaded once and shared
- * read-only), runs it and resumes the connection, whose handler then sends the answer. A full
- * queue answers 503 at once, so memory stays bounded by --queue and --max-body. */
+ * detectors, classifiers and analyzers (clones over models and detector files loaded once and
+ * shared read-only), runs it and resumes the connection, whose handler then sends the answer.
+ * A full queue answers 503 at once; memory stays bounded by --max-connections bodies of at
+ * most --max-body bytes. */
 #include "tools/cli/cli.h"
 #include "tools/cli/json.h"
 #include "tools/cli/serve_request.h"
