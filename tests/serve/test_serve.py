@@ -317,6 +317,8 @@ def main():
     finally:
         if srv.proc.poll() is None:
             srv.proc.kill()
+        if check.failed:  # what the server said (sanitizer reports land here)
+            print("server stderr:\n" + "".join(srv.log[-40:]))
     t0 = time.monotonic()
     before = check.failed
     test_burst(ferc, check)
