@@ -60,7 +60,7 @@ class Server:
         finally:
             c.close()
 
-    def raw(self, data, wait=10):
+    def raw(self, data, wait=120):
         """Sends bytes on a new connection; returns what comes back until the server closes."""
         s = socket.create_connection(("127.0.0.1", self.port), timeout=wait)
         try:
