@@ -136,6 +136,10 @@ ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, 
                                    ferc_error *err);
 /* .png or .jpg by the file name's extension. */
 ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err);
+/* The bytes ferc_image_save would write for a file called name (.png or .jpg), in memory:
+ * *out is allocated (release with free). */
+ferc_status ferc_image_encode(const ferc_image *img, const char *name, uint8_t **out, size_t *size,
+                              ferc_error *err);
 void ferc_image_free(ferc_image *img);
 
 /* ---- face boxes (detect/box.c) --------------------------------------------------- */

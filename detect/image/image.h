@@ -9,5 +9,9 @@ const char *ferc_stbi_failure(void);
 void ferc_stbi_free(void *p);
 int ferc_stbi_write_png(const char *path, int w, int h, int c, const void *data);
 int ferc_stbi_write_jpg(const char *path, int w, int h, int c, const void *data, int quality);
+/* The same, handing the bytes to fn(ctx, bytes, n) as they are made. */
+int ferc_stbi_write_png_func(void (*fn)(void *, void *, int), void *ctx, int w, int h, int c, const void *data);
+int ferc_stbi_write_jpg_func(void (*fn)(void *, void *, int), void *ctx, int w, int h, int c, const void *data,
+                             int quality);
 
 #endif
