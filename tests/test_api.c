@@ -67,7 +67,7 @@ START_TEST(classify_matches_pytorch)
     uint8_t faces[10 * 48 * 48];
     load_faces(faces);
     for (int tta = 0; tta < 2; tta++) {
-        ferc_classifier_options o = {tta, 3, 1};
+        ferc_classifier_options o = {.tta = tta, .max_batch = 3, .threads = 1};
         ferc_classifier *c;
         ferc_error err;
         ck_assert_msg(ferc_classifier_create(m, &o, &c, &err) == FERC_OK, "%s", err.message);
@@ -361,7 +361,7 @@ static void *share_worker(void *arg)
     for (int rep = 0; rep < 5; rep++) {
         ferc_classifier *c;
         ferc_error err;
-        ferc_classifier_options o = {rep & 1, 4, 1};
+        ferc_classifier_options o = {.tta = rep & 1, .max_batch = 4, .threads = 1};
         float probs[70];
         if (ferc_classifier_create(j->m, &o, &c, &err) || ferc_classify(c, j->faces, 10, probs, &err)) {
             j->bad++;
