@@ -6,8 +6,11 @@
 
 #include "ferc.h"
 
-/* cv::saturate_cast<uchar> of an int. */
+#include <math.h>
+
+/* cv::saturate_cast<uchar> of an int, and of a float (rounded to nearest even first). */
 static inline uint8_t ferc_sat_u8(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+static inline uint8_t ferc_round_u8(float v) { return ferc_sat_u8((int)lrintf(v)); }
 
 /* cv2.cvtColor RGB2GRAY on uint8: the BT.601 weights 0.299/0.587/0.114 in 15-bit fixed
  * point. */

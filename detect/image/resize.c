@@ -39,8 +39,6 @@ typedef struct {
     int w, h, stride;
 } dst_plane;
 
-static uint8_t round_u8(float v) { return ferc_sat_u8((int)lrintf(v)); }
-
 /* Source index and 11-bit weights per destination index along one axis. area_up: the
  * INTER_AREA upscaling weights. clamp: positions before the first or past the last pixel
  * take that pixel with weight 1 (OpenCV does this across rows); otherwise the weights stay
@@ -110,7 +108,7 @@ static void resize_area_fast(const src_plane *s, const dst_plane *d, int fx, int
                 for (int y = 0; y < fy; y++)
                     for (int x = 0; x < fx; x++) sum += s->p[(size_t)(dy * fy + y) * s->stride + (dx * fx + x) * cn + c];
                 d->p[(size_t)dy * d->stride + dx * cn + c] =
-                    area == 4 ? (uint8_t)((sum + 2) >> 2) : round_u8((float)sum * inv);
+                    area == 4 ? (uint8_t)((sum + 2) >> 2) : ferc_round_u8((float)sum * inv);
             }
 }
 
@@ -151,7 +149,7 @@ static void resize_area(const src_plane *s, const dst_plane *d, int *work)
                 for (int c = 0; c < cn; c++) row[xdi[j] * cn + c] += xw[j] * src[xsi[j] * cn + c];
             for (int x = 0; x < dw * cn; x++) acc[x] += yw[k] * row[x];
         }
-        for (int x = 0; x < dw * cn; x++) d->p[(size_t)dy * d->stride + x] = round_u8(acc[x]);
+        for (int x = 0; x < dw * cn; x++) d->p[(size_t)dy * d->stride + x] = ferc_round_u8(acc[x]);
     }
 }
 
