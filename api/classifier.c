@@ -35,7 +35,8 @@ struct ferc_classifier {
     float mean, std;
     double clahe_clip;          /* "clahe" metadata: a model trained on CLAHE'd faces */
     int clahe_grid;             /* 0: no CLAHE */
-    uint8_t *eq;                /* one face after CLAHE */
+    int equalize;               /* "equalize" metadata: a model trained on histogram-equalised faces */
+    uint8_t *eq;                /* one face after CLAHE or equalisation */
     float *input;               /* max_batch normalised faces */
 };
 
@@ -137,7 +138,16 @@ static ferc_status inspect(ferc_classifier *c, const ferc_model *m, ferc_error *
     if (mean && (s = parse_float(mean, "mean", &c->mean, err))) return s;
     if (std && (s = parse_float(std, "std", &c->std, err))) return s;
     if (!(c->std > 0)) return ferc_set_error(err, FERC_ERR_FORMAT, "metadata std=%g must be positive", c->std);
-    return parse_clahe(ferc_model_meta(m, "clahe"), &c->clahe_clip, &c->clahe_grid, err);
+    const char *eqs = ferc_model_meta(m, "equalize");
+    if (eqs) {
+        if (strcmp(eqs, "0") && strcmp(eqs, "1"))
+            return ferc_set_error(err, FERC_ERR_FORMAT, "metadata equalize=\"%s\" must be 0 or 1", eqs);
+        c->equalize = eqs[0] == '1';
+    }
+    s = parse_clahe(ferc_model_meta(m, "clahe"), &c->clahe_clip, &c->clahe_grid, err);
+    if (!s && c->equalize && c->clahe_grid)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "metadata asks for both equalize and clahe; a model is trained on one");
+    return s;
 }
 
 ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifier_options *opt, ferc_classifier **out,
@@ -163,8 +173,9 @@ ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifie
     }
     if (!s) {
         c->input = malloc(sizeof(float) * (size_t)c->width * c->height * c->max_batch * 2);
-        c->eq = c->clahe_grid ? malloc((size_t)c->width * c->height) : NULL;
-        if (!c->input || (c->clahe_grid && !c->eq)) s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+        int need_eq = c->clahe_grid || c->equalize;
+        c->eq = need_eq ? malloc((size_t)c->width * c->height) : NULL;
+        if (!c->input || (need_eq && !c->eq)) s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     }
     if (s) {
         ferc_classifier_free(c);
@@ -214,6 +225,10 @@ ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float
             const uint8_t *f = faces + (size_t)(start + i) * px;
             if (c->clahe_grid) {
                 ferc_status s = ferc_clahe(f, w, h, w, c->eq, w, c->clahe_clip, c->clahe_grid, c->clahe_grid, err);
+                if (s) return s;
+                f = c->eq;
+            } else if (c->equalize) {
+                ferc_status s = ferc_equalize_hist(f, w, h, w, c->eq, w, err);
                 if (s) return s;
                 f = c->eq;
             }

@@ -27,26 +27,36 @@ static const ferc_kernel_table scalar_table = {
     .affine = ferc_affine_scalar,
     .add = ferc_add_scalar,
     .softmax = ferc_softmax_scalar,
+    .unary = ferc_unary_scalar,
+    .prelu = ferc_prelu_scalar,
+    .binary = ferc_binary_scalar,
+    .resize = ferc_resize_scalar,
+    .global_maxpool = ferc_global_maxpool_scalar,
     .isa = "scalar",
 };
 
-#define SIMD_TABLE(X)                                      \
-    {                                                        \
-        .conv2d_packed_size = ferc_conv2d_packed_size_##X, \
-        .conv2d_pack = ferc_conv2d_pack_##X,               \
-        .conv2d_scratch = ferc_conv2d_scratch_##X,         \
-        .conv2d = ferc_conv2d_##X,                         \
-        .conv2d_winograd = ferc_conv2d_winograd_##X,       \
-        .dense_packed_size = ferc_dense_packed_size_##X,   \
-        .dense_pack = ferc_dense_pack_##X,                 \
-        .dense = ferc_dense_##X,                           \
-        .maxpool = ferc_maxpool_##X,                       \
-        .avgpool = ferc_avgpool_##X,                       \
-        .global_avgpool = ferc_global_avgpool_##X,         \
-        .affine = ferc_affine_##X,                         \
-        .add = ferc_add_##X,                               \
-        .softmax = ferc_softmax_scalar,                      \
-        .isa = #X,                                         \
+#define SIMD_TABLE(X)                                       \
+    {                                                       \
+        .conv2d_packed_size = ferc_conv2d_packed_size_##X,  \
+        .conv2d_pack = ferc_conv2d_pack_##X,                \
+        .conv2d_scratch = ferc_conv2d_scratch_##X,          \
+        .conv2d = ferc_conv2d_##X,                          \
+        .conv2d_winograd = ferc_conv2d_winograd_##X,        \
+        .dense_packed_size = ferc_dense_packed_size_##X,    \
+        .dense_pack = ferc_dense_pack_##X,                  \
+        .dense = ferc_dense_##X,                            \
+        .maxpool = ferc_maxpool_##X,                        \
+        .avgpool = ferc_avgpool_##X,                        \
+        .global_avgpool = ferc_global_avgpool_##X,          \
+        .affine = ferc_affine_##X,                          \
+        .add = ferc_add_##X,                                \
+        .softmax = ferc_softmax_scalar,                     \
+        .unary = ferc_unary_##X,                            \
+        .prelu = ferc_prelu_##X,                            \
+        .binary = ferc_binary_##X,                          \
+        .resize = ferc_resize_scalar,                       \
+        .global_maxpool = ferc_global_maxpool_scalar,       \
+        .isa = #X,                                          \
     }
 
 #ifdef FERC_WITH_OPENBLAS
@@ -62,6 +72,11 @@ static const ferc_kernel_table openblas_table = {
     .affine = ferc_affine_avx2,
     .add = ferc_add_avx2,
     .softmax = ferc_softmax_scalar,
+    .unary = ferc_unary_avx2,
+    .prelu = ferc_prelu_avx2,
+    .binary = ferc_binary_avx2,
+    .resize = ferc_resize_scalar,
+    .global_maxpool = ferc_global_maxpool_scalar,
     .isa = "openblas",
 };
 #endif

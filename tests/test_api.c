@@ -111,6 +111,38 @@ END_TEST
 START_TEST(classify_clahe_model) { check_model_on_faces("cli/emotion_clahe.ferc", "faces_clahe"); }
 END_TEST
 
+/* A model trained on equalised faces (equalize=1) gets cv2.equalizeHist of each crop: on re-lit
+ * faces its probabilities equal PyTorch's on cv2's equalised copies, and the same weights without
+ * the metadata give other answers (so the test sees the equalisation, not the weights). */
+START_TEST(classify_equalize_model)
+{
+    ferc_model *refs = load("cli/refs.ferc");
+    const float *relit = ref(refs, "faces_relit", 10 * 48 * 48);
+    uint8_t faces[10 * 48 * 48];
+    for (int i = 0; i < 10 * 48 * 48; i++) faces[i] = (uint8_t)relit[i];
+    const float *want = ref(refs, "faces_equalize", 70);
+    const char *files[2] = {"cli/emotion_equalize.ferc", "cli/emotion_tiny.ferc"};
+    for (int k = 0; k < 2; k++) {
+        ferc_model *m = load(files[k]);
+        ferc_classifier *c;
+        ferc_error err;
+        ck_assert_msg(ferc_classifier_create(m, NULL, &c, &err) == FERC_OK, "%s", err.message);
+        float probs[70];
+        ck_assert_msg(ferc_classify(c, faces, 10, probs, &err) == FERC_OK, "%s", err.message);
+        if (k == 0) {
+            check_probs(probs, want, 70, "faces_equalize");
+        } else {
+            float worst = 0;
+            for (int i = 0; i < 70; i++) worst = fmaxf(worst, fabsf(probs[i] - want[i]));
+            ck_assert_msg(worst > 0.01f, "without equalize metadata the answers should differ (max diff %g)", worst);
+        }
+        ferc_classifier_free(c);
+        ferc_model_free(m);
+    }
+    ferc_model_free(refs);
+}
+END_TEST
+
 START_TEST(classifier_rejects_other_models)
 {
     ferc_classifier *c = (ferc_classifier *)1;
@@ -474,6 +506,7 @@ int main(void)
     tcase_add_test(tc, classify_matches_pytorch);
     tcase_add_test(tc, classify_logits_model);
     tcase_add_test(tc, classify_clahe_model);
+    tcase_add_test(tc, classify_equalize_model);
     tcase_add_test(tc, classifier_rejects_other_models);
     tcase_add_test(tc, crop_matches_opencv);
     tcase_add_test(tc, analyze_scene_with_detector);

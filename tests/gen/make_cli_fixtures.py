@@ -12,12 +12,15 @@ Writes, under --out:
   emotion_logits.ferc    the same without softmax and without labels (FER2013 order)
   emotion_clahe.ferc     emotion_tiny with "clahe" metadata 2,8 (trained-with-CLAHE models)
   emotion_badclahe.ferc  the same with clahe="2,0" (a grid of 0 tiles: must be refused)
+  emotion_equalize.ferc  emotion_tiny with "equalize" metadata 1 (models trained on equalised faces)
   scene.png              a 160x112 RGB picture with two tinted faces at known boxes
   clip420.y4m            two 32x24 frames of scene.png made by ffmpeg (yuv420p, limited range)
   refs.ferc              PyTorch's probabilities, in FER2013 order:
                            faces [10,7], faces_tta [10,7] (flip averaging), logits [10,7]
                            (emotion_logits.ferc through softmax), faces_clahe [10,7] (the
-                           faces after cv2.createCLAHE(2, (8, 8))), scene [2,7], labels [10],
+                           faces after cv2.createCLAHE(2, (8, 8))), faces_relit [10,48,48] (the
+                           faces re-lit: gamma 2, contrast halved, darker), faces_equalize [10,7]
+                           (cv2.equalizeHist of faces_relit), scene [2,7], labels [10],
                            scene_boxes [2,4]; plus gray/crop references from OpenCV:
                            crop_src [40,56] gray, crop_box [4], crop_cv2 [48,48],
                            clip420_rgb [2,24,32,3] (cv2.cvtColor YUV2RGB_I420 of each frame)
@@ -102,6 +105,9 @@ def main():
     export(soft, example, os.path.join(a.out, "emotion_clahe.ferc"),
            {"name": "emotion_clahe", "task": "emotion", "labels": ",".join(SHUFFLED), "mean": MEAN, "std": STD,
             "clahe": "2,8"})
+    export(soft, example, os.path.join(a.out, "emotion_equalize.ferc"),
+           {"name": "emotion_equalize", "task": "emotion", "labels": ",".join(SHUFFLED), "mean": MEAN, "std": STD,
+            "equalize": "1"})
     export(soft, example, os.path.join(a.out, "emotion_badclahe.ferc"),
            {"name": "emotion_badclahe", "task": "emotion", "mean": MEAN, "std": STD, "clahe": "2,0"})
 
@@ -109,6 +115,11 @@ def main():
     clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
     pc = run(soft, np.stack([clahe.apply(f) for f in faces]), MEAN, STD)[:, order]
     p = run(soft, faces, MEAN, STD)[:, order]
+    # The ten faces re-lit as a camera might show them (gamma 2, then contrast halved and darkened),
+    # and PyTorch on cv2.equalizeHist of those: what a model with equalize=1 must give.
+    relit = np.stack([np.clip(((f / 255.0) ** 2.0 * 255.0 - 128) * 0.5 + 100, 0, 255) for f in faces])
+    relit = np.round(relit).astype(np.uint8)
+    pe = run(soft, np.stack([cv2.equalizeHist(f) for f in relit]), MEAN, STD)[:, order]
     pf = 0.5 * (p + run(soft, faces[:, :, ::-1].copy(), MEAN, STD)[:, order])
     lg = torch.softmax(torch.from_numpy(run(logits_model, faces, 0.0, 1.0)), 1).numpy()  # no labels: FER order
 
@@ -148,7 +159,8 @@ def main():
     assert pos == len(data)
 
     fercfile.write_tensors(os.path.join(a.out, "refs.ferc"), {
-        "faces": p, "faces_tta": pf, "logits": lg, "faces_clahe": pc, "scene": ps, "labels": np.array(labels, np.float32),
+        "faces": p, "faces_tta": pf, "logits": lg, "faces_clahe": pc, "faces_relit": relit.astype(np.float32),
+        "faces_equalize": pe, "scene": ps, "labels": np.array(labels, np.float32),
         "scene_boxes": boxes, "crop_src": src.astype(np.float32), "crop_box": box,
         "crop_cv2": crop.astype(np.float32), "clip420_rgb": np.stack(frames).astype(np.float32)}, {"model": "emotion_tiny"})
     print("labels", labels)

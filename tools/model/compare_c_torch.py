@@ -32,6 +32,8 @@ def torch_probs(ck, images, tta):
     if ck.get("clahe"):  # trained with tools/model/train.py --clahe: the same cv2 CLAHE first
         c = cv2.createCLAHE(clipLimit=ck["clahe"][0], tileGridSize=(ck["clahe"][1], ck["clahe"][1]))
         images = np.stack([c.apply(f) for f in images])
+    if ck.get("equalize"):  # trained with tools/train.py --equalize: cv2.equalizeHist first
+        images = np.stack([cv2.equalizeHist(f) for f in images])
     model = build(ck["model"])
     model.load_state_dict(ck["state_dict"])
     model.eval()

@@ -34,6 +34,7 @@ def main():
         "labels": ",".join(ck["classes"]), "input": f"{INPUT_SIZE}x{INPUT_SIZE} gray",
         "mean": ck["mean"], "std": ck["std"],
         **({"clahe": "%g,%d" % tuple(ck["clahe"])} if ck.get("clahe") else {}),
+        **({"equalize": "1"} if ck.get("equalize") else {}),
         "dataset": "FER2013 Training (28,709); selected on PublicTest (val)",
         "train_command": args.train_command, "epoch": ck["epoch"],
         "accuracy": f"val {m['val_acc']:.4f}, val with flip TTA {m['val_acc_tta']:.4f} (PyTorch)",
