@@ -126,6 +126,11 @@ BLAS_LIBS   = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(BLAS_CFLAGS) $(CFLAGS) $< $(LIBA) -o $@ $(BLAS_LIBS) $(LDLIBS) $(LDFLAGS)
+# bench_kernels times the library's own im2col + OpenBLAS backend, compiled into it.
+$(BUILD)/bench/bench_kernels: bench/bench_kernels.c kernels/conv2d_openblas.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -DFERC_WITH_OPENBLAS $(BLAS_CFLAGS) $(CFLAGS) bench/bench_kernels.c kernels/conv2d_openblas.c \
+	  $(LIBA) -o $@ $(BLAS_LIBS) $(LDLIBS) $(LDFLAGS)
 
 bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model $(BUILD)/bench/lbp_svm $(BUILD)/bench/bench_import_kernels
 	$(BUILD)/bench/bench_kernels --json $(BUILD)/bench_layers.json
