@@ -49,7 +49,7 @@ $(LIBA): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 libferc.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS) $(LDFLAGS)
-CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,tools/ferc.c $(sort $(wildcard tools/cli_*.c)))
+CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,tools/ferc.c $(sort $(wildcard tools/cli_*.c tools/cli/*.c)))
 ferc: $(CLI_OBJ) $(LIBA)
 	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
 # The command as tests/test_cli.c runs it: built with this build's flags (ASan in make asan).
