@@ -70,6 +70,8 @@ $(BUILD)/examples/%: examples/%.c include/ferc.h $(LIBA)
 # scalar and AVX2 paths too, so machines without AVX-512 are covered on this one).
 test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+	@if /usr/bin/python3 -c 'import pytest' 2>/dev/null; then FERC_BUILD=$(BUILD) /usr/bin/python3 -m pytest -q tests/test_trace.py; \
+	 else echo "tests/test_trace.py skipped: no pytest for /usr/bin/python3 (make deps-tools)"; fi
 
 asan:
 	$(MAKE) BUILD=build/asan LIBDIR=build/asan OPT=-O1 \
