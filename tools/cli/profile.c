@@ -18,8 +18,9 @@ static const char usage[] =
     "order: the kernel path chosen (ISA and variant), median time over the runs, share of the\n"
     "run, GFLOP/s (2 x MACs / time; Winograd layers do fewer multiplies than they are credited\n"
     "with, so theirs are effective figures) and percent of the FMA peak of this ISA and thread\n"
-    "count, measured in the same command (12 independent FMA chains). Also the median run\n"
-    "time and how much of it the node timers cover.\n"
+    "count, measured in the same command (12 independent FMA chains, best of 9 samples). Also\n"
+    "the median run time and how much of it the node timers cover. Times are wall clock: on a\n"
+    "busy machine, runs longer than a scheduler slice include time spent waiting for a core.\n"
     "\n"
     "--conv profiles one convolution: nN (batch), HxWxC->OC (input and output channels),\n"
     "kK or kKHxKW, sS (stride), pP (padding, all sides), dD (dilation), gG (groups); e.g.\n"
@@ -64,16 +65,17 @@ __attribute__((target("fma"))) static float fma_scalar(long iters)
 
 static volatile float sink;
 
-/* GFLOP/s of `threads` threads each running 12 FMA chains of the ISA's vector width: the
- * median of 7 samples of ~20 ms. 0 when there is no FMA (the figure is then not shown). */
+/* GFLOP/s of `threads` threads each running 12 FMA chains of the ISA's vector width: the best
+ * of 9 samples of ~2 ms (a peak is a maximum; on a shared machine any sample can lose its
+ * core for a while, which only ever lowers it). 0 when there is no FMA (not shown then). */
 static double fma_peak(const char *isa, int threads)
 {
 #if defined(__x86_64__) || defined(__i386__)
     int lanes = !strcmp(isa, "avx512") ? 16 : !strcmp(isa, "avx2") ? 8 : 1;
     if (!__builtin_cpu_supports("fma")) return 0;
     const long iters = lanes == 1 ? 2000000 : 1000000;
-    double s[7];
-    for (int r = 0; r < 7; r++) {
+    double best = 0;
+    for (int r = 0; r < 9; r++) {
         const double t0 = cli_seconds();
 #pragma omp parallel num_threads(threads)
         {
@@ -81,14 +83,10 @@ static double fma_peak(const char *isa, int threads)
 #pragma omp critical
             sink += v;
         }
-        s[r] = (double)threads * iters * 12 * lanes * 2 / (cli_seconds() - t0) * 1e-9;
+        const double g = (double)threads * iters * 12 * lanes * 2 / (cli_seconds() - t0) * 1e-9;
+        best = g > best ? g : best;
     }
-    for (int i = 1; i < 7; i++)
-        for (int j = i; j > 0 && s[j] < s[j - 1]; j--) {
-            double t = s[j];
-            s[j] = s[j - 1], s[j - 1] = t;
-        }
-    return s[3];
+    return best;
 #else
     (void)isa, (void)threads;
     return 0;
