@@ -364,14 +364,15 @@ int cli_profile(int argc, char **argv)
         if (image) cli_json_string(stdout, image);
         else printf("\"random\"");
         printf(",\"runs\":%d,\"peak_gflops\":%.4g,\"run_ms\":%.6g,\"node_coverage\":%.4f,\"macs\":%lld,\"gflops\":%.4g,"
-               "\"nodes\":[",
-               runs, peak, run_med * 1e3, cover_med, (long long)macs_all, 2e-9 * (double)macs_all / run_med);
+               "\"node_ms_sum\":%.6g,\"nodes\":[",
+               runs, peak, run_med * 1e3, cover_med, (long long)macs_all, 2e-9 * (double)macs_all / run_med, med_sum * 1e3);
     } else {
         printf("%s  isa %s  threads %d  batch %d  input %s  runs %d\n", what, ferc_isa_name(), threads, batch,
                image ? image : "random", runs);
         if (peak > 0) printf("FMA peak (%s, %d thread%s, measured now): %.1f GFLOP/s\n", ferc_isa_name(), threads, threads == 1 ? "" : "s", peak);
-        printf("run: median %.4g ms, %.3g GFLOP/s; node timers cover %.1f%% of each run (median)\n\n", run_med * 1e3,
-               2e-9 * (double)macs_all / run_med, 100 * cover_med);
+        printf("run: median %.4g ms, %.3g GFLOP/s; node timers cover %.1f%% of each run (median); node medians sum to "
+               "%.4g ms\n\n",
+               run_med * 1e3, 2e-9 * (double)macs_all / run_med, 100 * cover_med, med_sum * 1e3);
         printf("%3s  %-26s %-14s %-16s %-16s %12s %10s %6s %8s %6s\n", "#", "name", "op", "path", "out", "MACs", "ms",
                "share", "GFLOP/s", "%peak");
     }
