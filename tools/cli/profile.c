@@ -304,7 +304,8 @@ int cli_profile(int argc, char **argv)
     for (int d = 1; d < nd; d++) per *= (size_t)dims[d];
     float *in = NULL;
     int nin = ferc_model_num_inputs(m), rc = 1;
-    if (nin != 1) fprintf(stderr, "ferc profile: the model has %d inputs; profile runs models with one\n", nin);
+    if (!ferc_model_num_nodes(m)) fprintf(stderr, "ferc profile: %s holds tensors only, no graph to run\n", conv ? "--conv" : path);
+    else if (nin != 1) fprintf(stderr, "ferc profile: the model has %d inputs; profile runs models with one\n", nin);
     else if (ferc_context_create(m, &o, &ctx, &err)) fprintf(stderr, "ferc profile: %s\n", err.message);
     else if (!(in = malloc(per * (size_t)batch * sizeof(float)))) fprintf(stderr, "ferc profile: out of memory\n");
     else if (!image || !look_model_input(m, image, 0, 0, in)) rc = 0;

@@ -74,6 +74,7 @@ int cli_trace(int argc, char **argv)
     char path[2048];
     snprintf(path, sizeof path, "%s/summary.json", out);
     if (only && want < 0) fprintf(stderr, "ferc trace: %s has no node '%s' (ferc inspect lists them)\n", model, only);
+    else if (!n) fprintf(stderr, "ferc trace: %s holds tensors only, no graph to run\n", model);
     else if (ferc_model_num_inputs(m) != 1) fprintf(stderr, "ferc trace: the model needs %d inputs; trace feeds one\n", ferc_model_num_inputs(m));
     else if (ferc_context_create(m, &o, &ctx, &err)) fprintf(stderr, "ferc trace: %s\n", err.message);
     else rc = 0;
