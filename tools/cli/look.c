@@ -56,10 +56,13 @@ int look_model_input(const ferc_model *m, const char *path, int height, int widt
         double clip = 0;
         int grid = 0;
         const char *cl = ferc_model_meta(m, "clahe");
-        bad = meta_float(m, "mean", 0, &mean) || meta_float(m, "std", 1, &std) || !(std > 0) ||
-              (cl && (sscanf(cl, "%lf,%d", &clip, &grid) != 2 || grid < 1 || grid > 64));
+        bad = 2 * (meta_float(m, "mean", 0, &mean) || meta_float(m, "std", 1, &std) || !(std > 0) ||
+              (cl && (sscanf(cl, "%lf,%d", &clip, &grid) != 2 || grid < 1 || grid > 64)));
         uint8_t *eq = grid && !bad ? malloc(px) : NULL; /* ferc_clahe does not work in place */
-        if (eq && ferc_clahe(small.data, width, height, width, eq, width, clip, grid, grid, &err)) {
+        if (grid && !bad && !eq) {
+            fprintf(stderr, "ferc: out of memory\n");
+            bad = 1;
+        } else if (eq && ferc_clahe(small.data, width, height, width, eq, width, clip, grid, grid, &err)) {
             fprintf(stderr, "ferc: %s\n", err.message);
             bad = 1;
         }
@@ -69,13 +72,13 @@ int look_model_input(const ferc_model *m, const char *path, int height, int widt
     } else {
         float mean[3] = {0, 0, 0};
         const char *mv = ferc_model_meta(m, "mean"), *order = ferc_model_meta(m, "channel_order");
-        bad = mv && sscanf(mv, "%f %f %f", &mean[0], &mean[1], &mean[2]) != 3;
+        bad = 2 * (mv && sscanf(mv, "%f %f %f", &mean[0], &mean[1], &mean[2]) != 3);
         const int bgr = order && !strcmp(order, "BGR");
         for (size_t i = 0; !bad && i < px; i++)
             for (int c = 0; c < 3; c++) out[3 * i + c] = small.data[3 * i + (bgr ? 2 - c : c)] - mean[c];
     }
     ferc_image_free(&small);
-    if (bad) fprintf(stderr, "ferc: the model's mean, std or clahe metadata is malformed\n");
+    if (bad == 2) fprintf(stderr, "ferc: the model's mean, std or clahe metadata is malformed\n");
     return bad ? -1 : 0;
 }
 

@@ -79,8 +79,10 @@ int cli_trace(int argc, char **argv)
     else if (ferc_context_create(m, &o, &ctx, &err)) fprintf(stderr, "ferc trace: %s\n", err.message);
     else rc = 0;
     /* The input is prepared in place in the arena (KEEP_ALL: nothing else lives there). */
-    if (!rc) ferc_context_value(ctx, ferc_model_input_name(m, 0), &in);
-    if (!rc && (rc = look_model_input(m, image, 0, 0, in.data) ? 1 : 0)) goto done;
+    if (!rc) {
+        ferc_context_value(ctx, ferc_model_input_name(m, 0), &in);
+        rc = look_model_input(m, image, 0, 0, in.data) ? 1 : 0;
+    }
     if (!rc && stat(out, &st) && mkdir(out, 0777) && errno != EEXIST) {
         fprintf(stderr, "ferc trace: %s: %s\n", out, strerror(errno));
         rc = 1;
