@@ -4,7 +4,7 @@
 
 The reference is PyTorch computing the graph stored in the .ferc file: each node by its
 documented semantics (docs/FORMAT.md) with torch.nn.functional, on the weights read by
-tools/fercfile.py (batch norm already folded by the exporter), in PyTorch's NCHW layout.
+tools/model/fercfile.py (batch norm already folded by the exporter), in PyTorch's NCHW layout.
 ferc's .npy files (NHWC) are transposed to match. Every ISA this CPU has is checked.
 """
 import json
@@ -20,7 +20,7 @@ torch = pytest.importorskip("torch", reason="PyTorch is not installed: ferc trac
 F = torch.nn.functional
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "model"))
 import fercfile  # noqa: E402
 
 BUILD = os.environ.get("FERC_BUILD", "build")

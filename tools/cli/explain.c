@@ -136,7 +136,7 @@ static int write_png(const char *path, const face_map *faces, int n, int fw, int
 
 int cli_explain(int argc, char **argv)
 {
-    cli_common o = {0};
+    cli_options o = {0};
     const char *image = NULL, *out = NULL, *v;
     int patch = 8, stride = 4;
     for (int i = 1; i < argc; i++) {
@@ -157,41 +157,48 @@ int cli_explain(int argc, char **argv)
             return 2;
         } else image = argv[i];
     }
-    const int json = o.format && !strcmp(o.format, "json");
-    if (!image || (o.format && !json && strcmp(o.format, "text")) || o.eye_cascade) {
+    const int json = o.format && !strcmp(o.format, "json"), align = o.an.align || o.an.eye_cascade;
+    if (!image || (o.format && !json && strcmp(o.format, "text")) || align) {
         fprintf(stderr, "ferc explain: %s (see ferc explain --help)\n",
-                !image ? "needs an IMAGE" : o.eye_cascade ? "--align is not supported here" : "--format is text or json");
+                !image ? "needs an IMAGE" : align ? "--align is not supported here" : "--format is text or json");
         return 2;
     }
     const int threads = o.threads ? o.threads : cli_default_threads();
+    /* The analyzer finds the faces; a classifier of our own takes all occluded copies of a
+     * face in one batch. */
     cli_engines e;
-    if (cli_engines_open(&e, &o, 1, threads, !o.no_detect)) return 1;
-    int fw, fh;
-    ferc_classifier_input_size(e.cls[0], &fw, &fh);
-    if (patch > fw || patch > fh) {
-        fprintf(stderr, "ferc explain: --patch %d is larger than the %dx%d face\n", patch, fw, fh);
-        cli_engines_close(&e);
-        return 2;
-    }
-    const int gx = (fw - patch) / stride + 1, gy = (fh - patch) / stride + 1;
-    const char *mv = ferc_model_meta(e.model, "mean");
-    const double mean = mv ? atof(mv) : 0.5;
-    const uint8_t gray = (uint8_t)lround(fmin(fmax(mean, 0), 1) * 255);
+    if (cli_engines_open(&e, &o, 1, threads)) return 1;
+    const int no_detect = o.an.detector && !strcmp(o.an.detector, "none");
+    char mpath[1200];
+    ferc_model *model = NULL;
     ferc_classifier *cls = NULL;
-    ferc_classifier_options co = {o.tta, gx * gy + 1, threads};
     ferc_image img = {0};
     ferc_box boxes[CLI_MAX_FACES];
     face_map faces[CLI_MAX_FACES];
-    int n = 0, rc = 1;
+    int n = 0, rc = 1, fw, fh, gx = 0, gy = 0;
+    uint8_t gray = 0;
     ferc_error err;
     memset(faces, 0, sizeof faces);
     double secs = 0; /* classifier time: the cost of the map */
-    if (ferc_classifier_create(e.model, &co, &cls, &err) || ferc_image_load(image, 3, &img, &err)) {
+    const char *mfile = o.an.model ? o.an.model : ferc_default_file("classifier", o.an.classifier ? o.an.classifier : "cnn");
+    if ((!o.an.model && ferc_find_weights(mfile, mpath, sizeof mpath, &err)) ||
+        ferc_model_load(o.an.model ? o.an.model : mpath, &model, &err)) {
         fprintf(stderr, "ferc explain: %s\n", err.message);
         goto done;
     }
-    if (o.no_detect) boxes[n++] = (ferc_box){0, 0, (float)img.width, (float)img.height, 1};
-    else if (ferc_detect(e.det[0], &img, boxes, CLI_MAX_FACES, &n, &err)) {
+    ferc_classifier_input_size(ferc_analyzer_classifier(e.an[0]), &fw, &fh);
+    if (patch > fw || patch > fh) {
+        fprintf(stderr, "ferc explain: --patch %d is larger than the %dx%d face\n", patch, fw, fh);
+        rc = 2;
+        goto done;
+    }
+    gx = (fw - patch) / stride + 1, gy = (fh - patch) / stride + 1;
+    /* The occluder is the model's mean gray: what its normalisation maps to 0. */
+    const char *mv = ferc_model_meta(model, "mean");
+    gray = (uint8_t)lround(fmin(fmax(mv ? atof(mv) : 0, 0), 1) * 255);
+    ferc_classifier_options co = {o.an.tta, gx * gy + 1, threads};
+    if (ferc_classifier_create(model, &co, &cls, &err) || ferc_image_load(image, 3, &img, &err) ||
+        ferc_analyzer_detect(e.an[0], &img, boxes, CLI_MAX_FACES, &n, &err)) {
         fprintf(stderr, "ferc explain: %s\n", err.message);
         goto done;
     }
@@ -203,11 +210,10 @@ int cli_explain(int argc, char **argv)
         f->crop = malloc((size_t)fw * fh);
         /* The crop ferc_analyze classifies: FER2013's framing around a detected face, the
          * whole image with --no-detect. */
-        ferc_face_box fb = {boxes[i].x, boxes[i].y, boxes[i].x + boxes[i].w, boxes[i].y + boxes[i].h, boxes[i].score};
         ferc_image face = {0};
         ferc_status s = !f->crop ? FERC_ERR_NOMEM
-                        : o.no_detect || fw != fh ? ferc_face_crop(&img, &boxes[i], fw, fh, f->crop, &err)
-                                                  : ferc_face_crop_fer(&img, &fb, fw, &face, &err);
+                        : no_detect || fw != fh ? ferc_face_crop(&img, &boxes[i], fw, fh, f->crop, &err)
+                                                : ferc_face_crop_fer(&img, &boxes[i], fw, &face, &err);
         if (!s && face.data) memcpy(f->crop, face.data, (size_t)fw * fh);
         ferc_image_free(&face);
         if (s) {
@@ -227,11 +233,11 @@ int cli_explain(int argc, char **argv)
         cli_json_string(stdout, image);
         printf(",\"patch\":%d,\"stride\":%d,\"fill\":%d,\"grid\":[%d,%d],\"runs_per_face\":%d,\"tta\":%s,"
                "\"seconds\":%.4f,\"faces\":[",
-               patch, stride, gray, gy, gx, runs * (o.tta ? 2 : 1), o.tta ? "true" : "false", secs);
+               patch, stride, gray, gy, gx, runs * (o.an.tta ? 2 : 1), o.an.tta ? "true" : "false", secs);
     } else {
         printf("%s  %d face%s  patch %dx%d of gray %d, stride %d: %d x %d positions, %d classifier runs per face%s"
                " (%.1f ms of classifying)\n",
-               image, n, n == 1 ? "" : "s", patch, patch, gray, stride, gx, gy, runs, o.tta ? " (x2 with --tta)" : "",
+               image, n, n == 1 ? "" : "s", patch, patch, gray, stride, gx, gy, runs, o.an.tta ? " (x2 with --tta)" : "",
                secs * 1e3);
     }
     for (int i = 0; i < n; i++) {
@@ -264,6 +270,7 @@ done:
     for (int i = 0; i < n && i < CLI_MAX_FACES; i++) free(faces[i].grid), free(faces[i].heat), free(faces[i].crop);
     ferc_image_free(&img);
     ferc_classifier_free(cls);
+    ferc_model_free(model);
     cli_engines_close(&e);
     return rc;
 }

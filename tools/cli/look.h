@@ -3,7 +3,8 @@
 #ifndef FERC_TOOLS_CLI_LOOK_H
 #define FERC_TOOLS_CLI_LOOK_H
 
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
+#include "tools/cli/json.h"
 
 int cli_inspect(int argc, char **argv);
 int cli_profile(int argc, char **argv);
