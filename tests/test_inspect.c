@@ -50,7 +50,10 @@ static int run(char **out, char **err, const char *fmt, ...)
     va_end(ap);
     snprintf(o, sizeof o, "%s/stdout", tmpd);
     snprintf(e, sizeof e, "%s/stderr", tmpd);
-    snprintf(cmd, sizeof cmd, "%s/ferc %s >%s 2>%s", build && *build ? build : "build", args, o, e);
+    char weights[512];
+    test_path("../weights", weights, sizeof weights);
+    snprintf(cmd, sizeof cmd, "FERC_WEIGHTS=%s %s/ferc %s >%s 2>%s", weights, build && *build ? build : "build", args, o,
+             e);
     int st = system(cmd);
     *out = slurp(o), *err = slurp(e);
     ck_assert(*out && *err);
@@ -402,6 +405,32 @@ START_TEST(explain_sees_only_what_the_model_sees)
 }
 END_TEST
 
+/* explain crops and classifies each face as the image mode does: same boxes, same
+ * probabilities (with an LBP cascade, which needs no weights beyond the classifier). */
+START_TEST(explain_sees_the_faces_ferc_sees)
+{
+    char *out, *e, *out2, *e2;
+    const char *img = tf("data/faces_group.png");
+    ck_assert_int_eq(run(&out, &e, "--detector lbp --classifier small --format json --threads 1 %s", img), 0);
+    ck_assert_int_eq(run(&out2, &e2, "explain --detector lbp --classifier small --patch 16 --stride 16 --format json "
+                                     "--threads 1 %s", img), 0);
+    json *a = json_parse(out), *b = json_parse(out2);
+    ck_assert(a && b);
+    json *fa = json_get(a, "faces"), *fb = json_get(b, "faces");
+    ck_assert_int_eq(fa->n, 3);
+    ck_assert_int_eq(fb->n, fa->n);
+    for (int i = 0; i < fa->n; i++) {
+        for (int k = 0; k < 4; k++)
+            ck_assert(json_at(json_get(json_at(fa, i), "box"), k)->num == json_at(json_get(json_at(fb, i), "box"), k)->num);
+        for (int k = 0; k < 7; k++)
+            ck_assert_float_eq_tol(json_get(json_get(json_at(fa, i), "probabilities"), ferc_emotion_name(k))->num,
+                                   json_get(json_get(json_at(fb, i), "probabilities"), ferc_emotion_name(k))->num, 1e-6);
+    }
+    json_free(a), json_free(b);
+    free(out), free(e), free(out2), free(e2);
+}
+END_TEST
+
 /* One layer from the command line: the path and MACs it reports, and bad specs refused. */
 START_TEST(profile_one_convolution)
 {
@@ -446,6 +475,7 @@ int main(void)
     tcase_add_test(tc, inspect_json_totals);
     tcase_add_test(tc, trace_writes_each_node);
     tcase_add_test(tc, explain_sees_only_what_the_model_sees);
+    tcase_add_test(tc, explain_sees_the_faces_ferc_sees);
     tcase_add_test(tc, profile_one_convolution);
     suite_add_tcase(s, tc);
     int rc = run_suite(s);
