@@ -319,7 +319,8 @@ START_TEST(trace_writes_each_node)
 {
     char *out, *e, dir[128], npy[256];
     snprintf(dir, sizeof dir, "%s/trace", tmpd);
-    ck_assert_int_eq(run(&out, &e, "trace %s %s --out %s", tf("../weights/emotion_small.ferc"), tf("cli/fer/happy/0.png"), dir), 0);
+    ck_assert_int_eq(run(&out, &e, "trace %s %s --out %s", tf("../weights/emotion_small.ferc"), tf("cli/fer/happy/0.png"),
+                         dir), 0);
     free(out), free(e);
     ferc_model *m = load("../weights/emotion_small.ferc");
     ferc_image img;

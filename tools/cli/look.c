@@ -88,7 +88,8 @@ int look_write_npy(const char *path, const ferc_tensor *t)
     size_t n = 0, count = 1;
     shape[0] = 0;
     for (int d = 0; d < t->ndim; d++) {
-        n += (size_t)snprintf(shape + n, sizeof shape - n, "%lld,%s", (long long)t->dims[d], t->ndim > 1 && d < t->ndim - 1 ? " " : "");
+        const char *sep = t->ndim > 1 && d < t->ndim - 1 ? " " : "";
+        n += (size_t)snprintf(shape + n, sizeof shape - n, "%lld,%s", (long long)t->dims[d], sep);
         count *= (size_t)t->dims[d];
     }
     if (t->ndim > 1) shape[n - 1] = 0; /* "(1, 7)" but "(7,)" */

@@ -304,7 +304,8 @@ int cli_profile(int argc, char **argv)
     for (int d = 1; d < nd; d++) per *= (size_t)dims[d];
     float *in = NULL;
     int nin = ferc_model_num_inputs(m), rc = 1;
-    if (!ferc_model_num_nodes(m)) fprintf(stderr, "ferc profile: %s holds tensors only, no graph to run\n", conv ? "--conv" : path);
+    if (!ferc_model_num_nodes(m))
+        fprintf(stderr, "ferc profile: %s holds tensors only, no graph to run\n", conv ? "--conv" : path);
     else if (nin != 1) fprintf(stderr, "ferc profile: the model has %d inputs; profile runs models with one\n", nin);
     else if (ferc_context_create(m, &o, &ctx, &err)) fprintf(stderr, "ferc profile: %s\n", err.message);
     else if (!(in = malloc(per * (size_t)batch * sizeof(float)))) fprintf(stderr, "ferc profile: out of memory\n");
@@ -370,7 +371,9 @@ int cli_profile(int argc, char **argv)
     } else {
         printf("%s  isa %s  threads %d  batch %d  input %s  runs %d\n", what, ferc_isa_name(), threads, batch,
                image ? image : "random", runs);
-        if (peak > 0) printf("FMA peak (%s, %d thread%s, measured now): %.1f GFLOP/s\n", ferc_isa_name(), threads, threads == 1 ? "" : "s", peak);
+        if (peak > 0)
+            printf("FMA peak (%s, %d thread%s, measured now): %.1f GFLOP/s\n", ferc_isa_name(), threads,
+                   threads == 1 ? "" : "s", peak);
         printf("run: median %.4g ms, %.3g GFLOP/s; node timers cover %.1f%% of each run (median); node medians sum to "
                "%.4g ms\n\n",
                run_med * 1e3, 2e-9 * (double)macs_all / run_med, 100 * cover_med, med_sum * 1e3);

@@ -75,7 +75,8 @@ int cli_trace(int argc, char **argv)
     snprintf(path, sizeof path, "%s/summary.json", out);
     if (only && want < 0) fprintf(stderr, "ferc trace: %s has no node '%s' (ferc inspect lists them)\n", model, only);
     else if (!n) fprintf(stderr, "ferc trace: %s holds tensors only, no graph to run\n", model);
-    else if (ferc_model_num_inputs(m) != 1) fprintf(stderr, "ferc trace: the model needs %d inputs; trace feeds one\n", ferc_model_num_inputs(m));
+    else if (ferc_model_num_inputs(m) != 1)
+        fprintf(stderr, "ferc trace: the model needs %d inputs; trace feeds one\n", ferc_model_num_inputs(m));
     else if (ferc_context_create(m, &o, &ctx, &err)) fprintf(stderr, "ferc trace: %s\n", err.message);
     else rc = 0;
     /* The input is prepared in place in the arena (KEEP_ALL: nothing else lives there). */
@@ -140,7 +141,8 @@ int cli_trace(int argc, char **argv)
         cli_json_string(sum, info.name);
         fprintf(sum, ",\"op\":\"%s\",\"shape\":[", info.op);
         for (int d = 0; d < t.ndim; d++) fprintf(sum, "%s%lld", d ? "," : "", (long long)t.dims[d]);
-        fprintf(sum, "],\"min\":%.9g,\"max\":%.9g,\"mean\":%.9g,\"zeros\":%zu,\"count\":%zu,\"file\":", lo, hi, mean, zeros, cnt);
+        fprintf(sum, "],\"min\":%.9g,\"max\":%.9g,\"mean\":%.9g,\"zeros\":%zu,\"count\":%zu,\"file\":", lo, hi, mean,
+                zeros, cnt);
         cli_json_string(sum, file);
         fputc('}', sum);
         first = 0;
