@@ -150,6 +150,21 @@ START_TEST(shipped_models_match_their_cards)
     ck_assert_str_eq(info.op, "conv2d");
     ck_assert_str_eq(info.dtype, "q8");
     ferc_model_free(m);
+
+    /* Converted files (tools/model/convert.py): face_yunet.md "73,840 after folding", "135.6 M
+     * at 320x320"; mini_xception.md 56,215 and 10.2 M; big_xception.md 205,127 and 65.8 M. */
+    static const struct { const char *file; int64_t params, macs_rounded, unit; } converted[] = {
+        {"../weights/face_yunet.ferc", 73840, 1356, 100000},
+        {"../weights/mini_xception.ferc", 56215, 102, 100000},
+        {"../weights/big_xception.ferc", 205127, 658, 100000},
+    };
+    for (int i = 0; i < 3; i++) {
+        m = load(converted[i].file);
+        t = count(m);
+        ck_assert_int_eq(t.params, converted[i].params);
+        ck_assert_int_eq((t.macs + converted[i].unit / 2) / converted[i].unit, converted[i].macs_rounded);
+        ferc_model_free(m);
+    }
 }
 END_TEST
 
@@ -158,8 +173,9 @@ END_TEST
 START_TEST(plan_never_overwrites_a_live_input)
 {
     static const char *const models[] = {"../weights/emotion_cnn.ferc", "../weights/emotion_small.ferc",
-                                         "../weights/emotion_lbp_svm.ferc", "../weights/face_res10.ferc"};
-    for (int f = 0; f < 4; f++) {
+                                         "../weights/emotion_lbp_svm.ferc", "../weights/face_res10.ferc",
+                                         "../weights/face_yunet.ferc", "../weights/mini_xception.ferc"};
+    for (int f = 0; f < 6; f++) {
         ferc_model *m = load(models[f]);
         for (int keep = 0; keep < 2; keep++) {
             ferc_context *c;
