@@ -100,6 +100,8 @@ $(BUILD)/examples/%: examples/%.c include/ferc.h $(LIBA)
 test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 	/usr/bin/python3 tests/serve/test_serve.py --ferc $(BUILD)/ferc
+	@if /usr/bin/python3 -c 'import pytest' 2>/dev/null; then FERC_BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_trace.py; \
+	 else echo "tests/test_trace.py skipped: no pytest for /usr/bin/python3 (make deps-tools)"; fi
 	@if /usr/bin/python3 -c "import pytest, onnx, h5py" 2>/dev/null; then \
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_convert.py; \
 	else echo "tests/test_convert.py skipped: needs python3-pytest, python3-onnx, python3-h5py (make deps-tools)"; fi

@@ -90,7 +90,8 @@ const char *ferc_model_tensor_name(const ferc_model *model, int i);
 /* ---- contexts -------------------------------------------------------------------- */
 
 enum {
-    FERC_CTX_KEEP_ALL = 1 /* give every activation its own buffer (to inspect them all) */
+    FERC_CTX_KEEP_ALL = 1, /* give every activation its own buffer (to inspect them all) */
+    FERC_CTX_PROFILE = 2   /* time each node of every run (ferc_context_node_seconds) */
 };
 
 typedef struct {
@@ -118,6 +119,50 @@ int ferc_output(const ferc_context *ctx, int i, ferc_tensor *t);
 /* Any activation by name after a run; only reliable for contexts made with
  * FERC_CTX_KEEP_ALL, since buffers are otherwise reused. Returns -1 if no such value. */
 int ferc_context_value(const ferc_context *ctx, const char *name, ferc_tensor *t);
+
+/* ---- looking inside: nodes, memory plan, per-node times (ferc inspect, profile) ---- */
+/* Nodes are numbered in execution order, 0 .. ferc_model_num_nodes - 1. */
+
+typedef struct {
+    const char *name;  /* the node's first output value */
+    const char *op;    /* "conv2d", "dense", ... (docs/FORMAT.md) */
+    int n_inputs, n_outputs, n_attrs;
+    int64_t params;    /* elements of the parameter tensors among its inputs */
+    const char *dtype; /* their dtype in the file: "f32", "f16" or "q8" ("" when none);
+                          the engine computes in f32 whatever the file holds */
+    int64_t macs;      /* multiply-accumulates for one sample at the nominal input size
+                          (convolutions and dense layers; 0 for the rest) */
+    char path[48];     /* the kernel path chosen at load: ISA and variant ("avx2 winograd",
+                          "scalar direct", "avx512 pool"), or "c" for plain loops that are
+                          the same on every ISA */
+} ferc_node_info;
+
+/* Returns 0 and fills *info, or -1 if i is out of range. */
+int ferc_model_node_info(const ferc_model *model, int i, ferc_node_info *info);
+/* Name of node i's input or output j (a graph input, parameter or activation); NULL out of
+ * range. */
+const char *ferc_model_node_input(const ferc_model *model, int i, int j);
+const char *ferc_model_node_output(const ferc_model *model, int i, int j);
+/* Attribute a of node i: its key and *count values, integers in *ints or floats in *floats
+ * (the other set to NULL). Returns 0, or -1 out of range. */
+int ferc_model_node_attr(const ferc_model *model, int i, int a, const char **key, int *count,
+                         const int32_t **ints, const float **floats);
+/* Shape of a value by name: parameters as stored, inputs and activations at the nominal
+ * input size with batch 1. Returns 0, or -1 if there is no such value. */
+int ferc_model_value_shape(const ferc_model *model, const char *name, int *ndim, int64_t dims[4]);
+
+/* Where the memory planner put a graph input or activation: byte offset in the context's
+ * arena and bytes reserved (for the planned batch). -1 for parameters (they stay in the
+ * model) and unknown names. */
+int ferc_context_value_place(const ferc_context *ctx, const char *name, size_t *offset, size_t *bytes);
+/* Bytes of the activation arena alone (ferc_context_memory adds the scratch buffer). */
+size_t ferc_context_arena_bytes(const ferc_context *ctx);
+/* Multiply-accumulates of node i for the last run's batch (the planned batch before any run)
+ * at the context's input size. */
+int64_t ferc_context_node_macs(const ferc_context *ctx, int i);
+/* Seconds node i took in the last run of a context made with FERC_CTX_PROFILE (wall clock
+ * around its kernel); 0 without the flag. Without it a run pays one branch per node. */
+double ferc_context_node_seconds(const ferc_context *ctx, int i);
 
 /* ---- images --------------------------------------------------------------------- */
 

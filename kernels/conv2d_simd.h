@@ -81,6 +81,14 @@ static int conv_is_dot(const ferc_conv2d_desc *d)
     return !conv_is_depthwise(d) && 2 * (d->oc / d->groups) <= VL && conv_run_len(d) >= 2 * VL;
 }
 
+const char *FERC_SIMD(ferc_conv2d_path)(const ferc_conv2d_desc *d)
+{
+    if (conv_is_winograd(d)) return "winograd";
+    if (conv_is_depthwise(d)) return "depthwise";
+    if (conv_is_dot(d)) return "dot";
+    return d->kh == 1 && d->kw == 1 ? "gemm-1x1" : "gemm";
+}
+
 size_t FERC_SIMD(ferc_conv2d_packed_size)(const ferc_conv2d_desc *d)
 {
     const size_t taps = (size_t)d->kh * d->kw;

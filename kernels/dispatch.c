@@ -57,9 +57,11 @@ static const ferc_kernel_table scalar_table = {
         .resize = ferc_resize_scalar,                       \
         .global_maxpool = ferc_global_maxpool_scalar,       \
         .isa = #X,                                          \
+        .conv2d_path = ferc_conv2d_path_##X,                \
     }
 
 #ifdef FERC_WITH_OPENBLAS
+static const char *im2col_path(const ferc_conv2d_desc *d) { (void)d; return "im2col-sgemm"; }
 /* Comparison backend (make OPENBLAS=1): convolutions and dense layers by im2col + sgemm, the
  * rest from the AVX2 kernels. */
 static const ferc_kernel_table openblas_table = {
@@ -78,6 +80,7 @@ static const ferc_kernel_table openblas_table = {
     .resize = ferc_resize_scalar,
     .global_maxpool = ferc_global_maxpool_scalar,
     .isa = "openblas",
+    .conv2d_path = im2col_path,
 };
 #endif
 

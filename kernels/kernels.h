@@ -155,6 +155,9 @@ typedef struct ferc_kernel_table {
     /* y[n][c] = max over h, w of x[n][h][w][c] (NaN wins) */
     void (*global_maxpool)(int n, int hw, int c, const float *x, float *y, int threads);
     const char *isa;
+    /* The path conv2d takes for d (packed as d->winograd says), for inspect and profile:
+     * "winograd", "depthwise", "dot", "gemm", "gemm-1x1"; NULL: "direct" (plain loops). */
+    const char *(*conv2d_path)(const ferc_conv2d_desc *d);
 } ferc_kernel_table;
 
 /* The table for the ISA in use: the best this CPU supports, or FERC_ISA=scalar|avx2|avx512
@@ -215,6 +218,7 @@ void ferc_global_maxpool_scalar(int n, int hw, int c, const float *x, float *y, 
     void ferc_conv2d_##isa(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b,  \
                            float *y, void *scratch, int threads);                                      \
     int ferc_conv2d_winograd_##isa(const ferc_conv2d_desc *d);                                         \
+    const char *ferc_conv2d_path_##isa(const ferc_conv2d_desc *d);                                     \
     size_t ferc_dense_packed_size_##isa(int in, int out);                                              \
     void ferc_dense_pack_##isa(int in, int out, const float *w, float *packed);                        \
     void ferc_dense_##isa(int n, int in, int out, const float *x, const float *w, const float *b,      \

@@ -11,11 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-#define MAX_NODE_IO 64
 
 const char *ferc_node_name(const ferc_model *m, const ferc_node *n)
 {
@@ -161,6 +160,7 @@ struct ferc_context {
     void *scratch;
     size_t scratch_size;
     ferc_tensor *tin, *tout;
+    double *node_seconds; /* FERC_CTX_PROFILE: per node of the last run; NULL otherwise */
 };
 
 typedef struct {
@@ -224,8 +224,9 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
     c->tin = calloc(MAX_NODE_IO, sizeof *c->tin);
     c->tout = calloc(MAX_NODE_IO, sizeof *c->tout);
     plan_item *items = calloc((size_t)m->n_values, sizeof *items);
+    if (o.flags & FERC_CTX_PROFILE) c->node_seconds = calloc((size_t)m->n_nodes, sizeof *c->node_seconds);
     ferc_status s = FERC_OK;
-    if (!c->shapes || !c->ptr || !items || !c->tin || !c->tout) {
+    if (!c->shapes || !c->ptr || !items || !c->tin || !c->tout || ((o.flags & FERC_CTX_PROFILE) && !c->node_seconds)) {
         s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -291,6 +292,7 @@ void ferc_context_free(ferc_context *c)
     free(c->ptr);
     free(c->tin);
     free(c->tout);
+    free(c->node_seconds);
     ferc_free(c->arena);
     ferc_free(c->scratch);
     free(c);
@@ -309,6 +311,13 @@ static void fill_tensor(const ferc_context *c, int v, ferc_tensor *t)
     /* Activations are planned for max_batch; a smaller batch uses the front of each buffer. */
     if (!param) t->dims[0] = c->batch;
     t->data = c->ptr[v];
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 ferc_status ferc_run(ferc_context *c, const float *const *inputs, int batch, ferc_error *err)
@@ -330,7 +339,13 @@ ferc_status ferc_run(ferc_context *c, const float *const *inputs, int batch, fer
         for (int j = 0; j < n->n_in; j++) fill_tensor(c, n->in[j], &c->tin[j]);
         for (int j = 0; j < n->n_out; j++) fill_tensor(c, n->out[j], &c->tout[j]);
         ferc_op_args a = {c->tin, c->tout, c->scratch, c->threads, m->kernels};
-        n->op->run(n, &a);
+        if (c->node_seconds) {
+            double t0 = now_seconds();
+            n->op->run(n, &a);
+            c->node_seconds[k] = now_seconds() - t0;
+        } else {
+            n->op->run(n, &a);
+        }
     }
     return FERC_OK;
 }
@@ -350,4 +365,47 @@ int ferc_context_value(const ferc_context *c, const char *name, ferc_tensor *t)
             return 0;
         }
     return -1;
+}
+
+/* ---- looking inside (ferc inspect, profile) ------------------------------------------ */
+
+static int value_index(const ferc_model *m, const char *name)
+{
+    for (int i = 0; i < m->n_values; i++)
+        if (!strcmp(m->values[i].name, name)) return i;
+    return -1;
+}
+
+int ferc_context_value_place(const ferc_context *c, const char *name, size_t *offset, size_t *bytes)
+{
+    int v = value_index(c->model, name);
+    if (v < 0 || c->model->values[v].kind == FERC_VAL_PARAM) return -1;
+    *offset = (size_t)((uint8_t *)c->ptr[v] - c->arena);
+    *bytes = ferc_align_up((size_t)ferc_shape_numel(&c->shapes[v]) * sizeof(float));
+    return 0;
+}
+
+size_t ferc_context_arena_bytes(const ferc_context *c) { return c->arena_size; }
+
+int64_t ferc_context_node_macs(const ferc_context *c, int i)
+{
+    const ferc_model *m = c->model;
+    if (i < 0 || i >= m->n_nodes) return 0;
+    const ferc_node *n = &m->nodes[m->order[i]];
+    if (!n->op->macs) return 0;
+    ferc_shape in[MAX_NODE_IO], out[MAX_NODE_IO];
+    for (int j = 0; j < n->n_in; j++) {
+        in[j] = m->values[n->in[j]].kind == FERC_VAL_PARAM ? m->values[n->in[j]].shape : c->shapes[n->in[j]];
+        if (m->values[n->in[j]].kind != FERC_VAL_PARAM) in[j].d[0] = c->batch;
+    }
+    for (int j = 0; j < n->n_out; j++) {
+        out[j] = c->shapes[n->out[j]];
+        out[j].d[0] = c->batch;
+    }
+    return n->op->macs(n, in, out);
+}
+
+double ferc_context_node_seconds(const ferc_context *c, int i)
+{
+    return c->node_seconds && i >= 0 && i < c->model->n_nodes ? c->node_seconds[i] : 0;
 }

@@ -4,6 +4,8 @@
 
 #include "nn/model.h"
 
+#define MAX_NODE_IO 64 /* inputs, or outputs, of one node at most */
+
 /* Called by the loader once the tables are parsed: producers, topological order (rejecting
  * cycles), per-op prepare, and shape inference at the nominal input shapes. */
 ferc_status ferc_graph_check(ferc_model *m, ferc_error *err);

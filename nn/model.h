@@ -79,6 +79,12 @@ typedef struct ferc_op {
     size_t (*scratch)(const ferc_node *n, const ferc_shape *in, const ferc_shape *out);
     void (*run)(const ferc_node *n, const ferc_op_args *a);
     void (*destroy)(ferc_node *n);
+    /* For inspect and profile. Multiply-accumulates of a run on these shapes (NULL: none
+     * counted: pooling, element-wise and copies). */
+    int64_t (*macs)(const ferc_node *n, const ferc_shape *in, const ferc_shape *out);
+    /* The kernel variant the node runs on table k ("winograd", "gemm", ...); NULL: plain C
+     * loops, the same on every ISA. */
+    const char *(*path)(const ferc_node *n, const ferc_kernel_table *k);
 } ferc_op;
 
 const ferc_op *ferc_find_op(const char *name);

@@ -102,4 +102,15 @@ static void destroy(ferc_node *n)
     free(st);
 }
 
-const ferc_op ferc_op_conv2d = {"conv2d", 2, 3, 1, prepare, infer, scratch, run, destroy};
+static int64_t macs(const ferc_node *n, const ferc_shape *in, const ferc_shape *out)
+{
+    const ferc_conv2d_desc *d = &((const conv_state *)n->state)->d;
+    return ferc_shape_numel(&out[0]) * d->kh * d->kw * (d->c / d->groups);
+}
+
+static const char *path(const ferc_node *n, const ferc_kernel_table *k)
+{
+    return k->conv2d_path ? k->conv2d_path(&((const conv_state *)n->state)->d) : "direct";
+}
+
+const ferc_op ferc_op_conv2d = {"conv2d", 2, 3, 1, prepare, infer, scratch, run, destroy, macs, path};

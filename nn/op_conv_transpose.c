@@ -73,4 +73,11 @@ static void run(const ferc_node *n, const ferc_op_args *a)
 
 static void destroy(ferc_node *n) { free(n->state); }
 
-const ferc_op ferc_op_conv_transpose2d = {"conv_transpose2d", 2, 3, 1, prepare, infer, NULL, run, destroy};
+/* Every input value meets every tap of its group's output channels (cropped taps included). */
+static int64_t macs(const ferc_node *n, const ferc_shape *in, const ferc_shape *out)
+{
+    const ferc_conv2d_desc *d = &((const deconv_state *)n->state)->d;
+    return ferc_shape_numel(&in[0]) * d->kh * d->kw * (d->oc / d->groups);
+}
+
+const ferc_op ferc_op_conv_transpose2d = {"conv_transpose2d", 2, 3, 1, prepare, infer, NULL, run, destroy, macs, NULL};

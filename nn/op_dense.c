@@ -58,4 +58,12 @@ static void destroy(ferc_node *n)
     free(st);
 }
 
-const ferc_op ferc_op_dense = {"dense", 2, 3, 1, prepare, infer, NULL, run, destroy};
+static int64_t macs(const ferc_node *n, const ferc_shape *in, const ferc_shape *out)
+{
+    const dense_state *st = n->state;
+    return in[0].d[0] * (int64_t)st->in * st->out;
+}
+
+static const char *path(const ferc_node *n, const ferc_kernel_table *k) { return "gemm"; }
+
+const ferc_op ferc_op_dense = {"dense", 2, 3, 1, prepare, infer, NULL, run, destroy, macs, path};

@@ -84,7 +84,11 @@ static void run_affine(const ferc_node *n, const ferc_op_args *a)
                  st->alpha, a->threads);
 }
 
-const ferc_op ferc_op_batchnorm = {"batchnorm", 5, 5, 1, prepare_bn, infer_bn, NULL, run_affine, destroy};
+static const char *path_affine(const ferc_node *n, const ferc_kernel_table *k) { return "affine"; }
+static const char *path_add(const ferc_node *n, const ferc_kernel_table *k) { return "add"; }
+
+const ferc_op ferc_op_batchnorm = {"batchnorm", 5, 5, 1, prepare_bn, infer_bn, NULL, run_affine, destroy,
+                                  NULL, path_affine};
 
 static ferc_status prepare_act(ferc_node *n, int act, ferc_error *err)
 {
@@ -99,9 +103,12 @@ static ferc_status prepare_relu(ferc_model *m, ferc_node *n, ferc_error *err) { 
 static ferc_status prepare_relu6(ferc_model *m, ferc_node *n, ferc_error *err) { (void)m; return prepare_act(n, FERC_ACT_RELU6, err); }
 static ferc_status prepare_leaky(ferc_model *m, ferc_node *n, ferc_error *err) { (void)m; return prepare_act(n, FERC_ACT_LEAKY, err); }
 
-const ferc_op ferc_op_relu = {"relu", 1, 1, 1, prepare_relu, same_shape, NULL, run_affine, destroy};
-const ferc_op ferc_op_relu6 = {"relu6", 1, 1, 1, prepare_relu6, same_shape, NULL, run_affine, destroy};
-const ferc_op ferc_op_leaky_relu = {"leaky_relu", 1, 1, 1, prepare_leaky, same_shape, NULL, run_affine, destroy};
+const ferc_op ferc_op_relu = {"relu", 1, 1, 1, prepare_relu, same_shape, NULL, run_affine, destroy,
+                                  NULL, path_affine};
+const ferc_op ferc_op_relu6 = {"relu6", 1, 1, 1, prepare_relu6, same_shape, NULL, run_affine, destroy,
+                                  NULL, path_affine};
+const ferc_op ferc_op_leaky_relu = {"leaky_relu", 1, 1, 1, prepare_leaky, same_shape, NULL, run_affine, destroy,
+                                  NULL, path_affine};
 
 static ferc_status prepare_add(ferc_model *m, ferc_node *n, ferc_error *err)
 {
@@ -130,4 +137,4 @@ static void run_add(const ferc_node *n, const ferc_op_args *a)
     a->k->add(count(&a->in[0]), a->in[0].data, a->in[1].data, a->out[0].data, st->act, st->alpha, a->threads);
 }
 
-const ferc_op ferc_op_add = {"add", 2, 2, 1, prepare_add, infer_add, NULL, run_add, destroy};
+const ferc_op ferc_op_add = {"add", 2, 2, 1, prepare_add, infer_add, NULL, run_add, destroy, NULL, path_add};

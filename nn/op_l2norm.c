@@ -57,4 +57,4 @@ static void run(const ferc_node *n, const ferc_op_args *a)
     }
 }
 
-const ferc_op ferc_op_l2norm = {"l2norm", 2, 2, 1, prepare, infer, NULL, run, destroy};
+const ferc_op ferc_op_l2norm = {"l2norm", 2, 2, 1, prepare, infer, NULL, run, destroy, NULL, NULL};

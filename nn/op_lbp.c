@@ -72,4 +72,4 @@ static void run(const ferc_node *n, const ferc_op_args *a)
 
 static void destroy(ferc_node *n) { free(n->state); }
 
-const ferc_op ferc_op_lbp_histogram = {"lbp_histogram", 1, 1, 1, prepare, infer, scratch, run, destroy};
+const ferc_op ferc_op_lbp_histogram = {"lbp_histogram", 1, 1, 1, prepare, infer, scratch, run, destroy, NULL, NULL};

@@ -92,4 +92,4 @@ static void run(const ferc_node *n, const ferc_op_args *a)
         }
 }
 
-const ferc_op ferc_op_pad = {"pad", 1, 1, 1, prepare, infer, NULL, run, destroy};
+const ferc_op ferc_op_pad = {"pad", 1, 1, 1, prepare, infer, NULL, run, destroy, NULL, NULL};

@@ -93,11 +93,20 @@ static ferc_status prepare_clip(ferc_model *m, ferc_node *n, ferc_error *err)
     return FERC_OK;
 }
 
-const ferc_op ferc_op_sigmoid = {"sigmoid", 1, 1, 1, prepare_sigmoid, same_shape, NULL, run_unary, destroy};
-const ferc_op ferc_op_tanh = {"tanh", 1, 1, 1, prepare_tanh, same_shape, NULL, run_unary, destroy};
-const ferc_op ferc_op_hard_sigmoid = {"hard_sigmoid", 1, 1, 1, prepare_hard_sigmoid, same_shape, NULL, run_unary, destroy};
-const ferc_op ferc_op_hard_swish = {"hard_swish", 1, 1, 1, prepare_hard_swish, same_shape, NULL, run_unary, destroy};
-const ferc_op ferc_op_clip = {"clip", 1, 1, 1, prepare_clip, same_shape, NULL, run_unary, destroy};
+static const char *path_unary(const ferc_node *n, const ferc_kernel_table *k) { return "unary"; }
+static const char *path_prelu(const ferc_node *n, const ferc_kernel_table *k) { return "prelu"; }
+static const char *path_binary(const ferc_node *n, const ferc_kernel_table *k) { return "binary"; }
+
+const ferc_op ferc_op_sigmoid = {"sigmoid", 1, 1, 1, prepare_sigmoid, same_shape, NULL, run_unary, destroy,
+                                 NULL, path_unary};
+const ferc_op ferc_op_tanh = {"tanh", 1, 1, 1, prepare_tanh, same_shape, NULL, run_unary, destroy,
+                                 NULL, path_unary};
+const ferc_op ferc_op_hard_sigmoid = {"hard_sigmoid", 1, 1, 1, prepare_hard_sigmoid, same_shape, NULL, run_unary, destroy,
+                                 NULL, path_unary};
+const ferc_op ferc_op_hard_swish = {"hard_swish", 1, 1, 1, prepare_hard_swish, same_shape, NULL, run_unary, destroy,
+                                 NULL, path_unary};
+const ferc_op ferc_op_clip = {"clip", 1, 1, 1, prepare_clip, same_shape, NULL, run_unary, destroy,
+                                 NULL, path_unary};
 
 static ferc_status prepare_prelu(ferc_model *m, ferc_node *n, ferc_error *err)
 {
@@ -125,7 +134,8 @@ static void run_prelu(const ferc_node *n, const ferc_op_args *a)
     a->k->prelu(count(&a->in[0]), st->op, a->in[0].data, a->in[1].data, a->out[0].data, a->threads);
 }
 
-const ferc_op ferc_op_prelu = {"prelu", 2, 2, 1, prepare_prelu, infer_prelu, NULL, run_prelu, destroy};
+const ferc_op ferc_op_prelu = {"prelu", 2, 2, 1, prepare_prelu, infer_prelu, NULL, run_prelu, destroy, NULL,
+                               path_prelu};
 
 static ferc_status prepare_binary(ferc_model *m, ferc_node *n, ferc_error *err)
 {
@@ -174,4 +184,5 @@ static void run_binary(const ferc_node *n, const ferc_op_args *a)
     a->k->binary(&d, a->in[0].data, a->in[1].data, a->out[0].data, a->threads);
 }
 
-const ferc_op ferc_op_binary = {"binary", 2, 2, 1, prepare_binary, infer_binary, NULL, run_binary, destroy};
+const ferc_op ferc_op_binary = {"binary", 2, 2, 1, prepare_binary, infer_binary, NULL, run_binary, destroy, NULL,
+                                path_binary};

@@ -78,8 +78,10 @@ static void run_avg(const ferc_node *n, const ferc_op_args *a)
 
 static void destroy(ferc_node *n) { free(n->state); }
 
-const ferc_op ferc_op_maxpool2d = {"maxpool2d", 1, 1, 1, prepare, infer, NULL, run_max, destroy};
-const ferc_op ferc_op_avgpool2d = {"avgpool2d", 1, 1, 1, prepare, infer, NULL, run_avg, destroy};
+static const char *path_pool(const ferc_node *n, const ferc_kernel_table *k) { return "pool"; }
+
+const ferc_op ferc_op_maxpool2d = {"maxpool2d", 1, 1, 1, prepare, infer, NULL, run_max, destroy, NULL, path_pool};
+const ferc_op ferc_op_avgpool2d = {"avgpool2d", 1, 1, 1, prepare, infer, NULL, run_avg, destroy, NULL, path_pool};
 
 static ferc_status infer_global(const ferc_node *n, const ferc_shape *in, ferc_shape *out, ferc_error *err)
 {
@@ -97,4 +99,5 @@ static void run_global(const ferc_node *n, const ferc_op_args *a)
                          a->threads);
 }
 
-const ferc_op ferc_op_global_avgpool = {"global_avgpool", 1, 1, 1, NULL, infer_global, NULL, run_global, NULL};
+const ferc_op ferc_op_global_avgpool = {"global_avgpool", 1, 1, 1, NULL, infer_global, NULL, run_global, NULL,
+                                         NULL, path_pool};

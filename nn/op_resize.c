@@ -69,7 +69,7 @@ static void run(const ferc_node *n, const ferc_op_args *a)
     a->k->resize(&d, a->in[0].data, a->out[0].data, a->threads);
 }
 
-const ferc_op ferc_op_resize = {"resize", 1, 1, 1, prepare, infer, NULL, run, destroy};
+const ferc_op ferc_op_resize = {"resize", 1, 1, 1, prepare, infer, NULL, run, destroy, NULL, NULL};
 
 static ferc_status infer_global(const ferc_node *n, const ferc_shape *in, ferc_shape *out, ferc_error *err)
 {
@@ -87,4 +87,4 @@ static void run_global(const ferc_node *n, const ferc_op_args *a)
                          a->threads);
 }
 
-const ferc_op ferc_op_global_maxpool = {"global_maxpool", 1, 1, 1, NULL, infer_global, NULL, run_global, NULL};
+const ferc_op ferc_op_global_maxpool = {"global_maxpool", 1, 1, 1, NULL, infer_global, NULL, run_global, NULL, NULL, NULL};

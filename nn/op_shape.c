@@ -35,7 +35,7 @@ static ferc_status same_shape(const ferc_node *n, const ferc_shape *in, ferc_sha
     return FERC_OK;
 }
 
-const ferc_op ferc_op_identity = {"identity", 1, 1, 1, NULL, same_shape, NULL, run_copy, NULL};
+const ferc_op ferc_op_identity = {"identity", 1, 1, 1, NULL, same_shape, NULL, run_copy, NULL, NULL, NULL};
 
 static ferc_status infer_flatten(const ferc_node *n, const ferc_shape *in, ferc_shape *out, ferc_error *err)
 {
@@ -44,7 +44,7 @@ static ferc_status infer_flatten(const ferc_node *n, const ferc_shape *in, ferc_
     return FERC_OK;
 }
 
-const ferc_op ferc_op_flatten = {"flatten", 1, 1, 1, NULL, infer_flatten, NULL, run_copy, NULL};
+const ferc_op ferc_op_flatten = {"flatten", 1, 1, 1, NULL, infer_flatten, NULL, run_copy, NULL, NULL, NULL};
 
 static void destroy(ferc_node *n) { free(n->state); }
 
@@ -87,7 +87,7 @@ static ferc_status infer_reshape(const ferc_node *n, const ferc_shape *in, ferc_
     return FERC_OK;
 }
 
-const ferc_op ferc_op_reshape = {"reshape", 1, 1, 1, prepare_reshape, infer_reshape, NULL, run_copy, destroy};
+const ferc_op ferc_op_reshape = {"reshape", 1, 1, 1, prepare_reshape, infer_reshape, NULL, run_copy, destroy, NULL, NULL};
 
 static ferc_status prepare_concat(ferc_model *m, ferc_node *n, ferc_error *err)
 {
@@ -135,7 +135,7 @@ static void run_concat(const ferc_node *n, const ferc_op_args *a)
     }
 }
 
-const ferc_op ferc_op_concat = {"concat", 1, 64, 1, prepare_concat, infer_concat, NULL, run_concat, destroy};
+const ferc_op ferc_op_concat = {"concat", 1, 64, 1, prepare_concat, infer_concat, NULL, run_concat, destroy, NULL, NULL};
 
 static void run_softmax(const ferc_node *n, const ferc_op_args *a)
 {
@@ -145,4 +145,4 @@ static void run_softmax(const ferc_node *n, const ferc_op_args *a)
     a->k->softmax(count(x) / (size_t)cols, cols, x->data, a->out[0].data, a->threads);
 }
 
-const ferc_op ferc_op_softmax = {"softmax", 1, 1, 1, NULL, same_shape, NULL, run_softmax, NULL};
+const ferc_op ferc_op_softmax = {"softmax", 1, 1, 1, NULL, same_shape, NULL, run_softmax, NULL, NULL, NULL};

@@ -13,7 +13,7 @@ pkgs="gcc make pkg-config libc6-dev check libstb-dev clang libclang-rt-14-dev va
 case "${1:-}" in
   --browser) pkgs="$pkgs chromium chromium-driver python3-selenium" ;;
   --tools) pkgs="$pkgs python3 python3-numpy python3-torch python3-opencv python3-onnx python3-h5py python3-pytest python3-skimage
-                 python3-sklearn libopenblas-dev ffmpeg wrk" ;;
+                 python3-sklearn python3-pil libopenblas-dev ffmpeg wrk" ;;
 esac
 missing=""
 for p in $pkgs; do

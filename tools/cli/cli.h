@@ -66,5 +66,9 @@ int cli_write_plot(const char *path, const int *ids, const float *const *pts, co
 
 /* Annotation: draws each face's box and label onto rgb (3 channels). */
 void cli_annotate(ferc_image *rgb, const ferc_face *faces, int n);
+/* Drawing on an RGB image (clipped to it): a filled rectangle [x0, x1) x [y0, y1), and text in
+ * a 5x7 font (letters, digits, % . # - :), each dot scale x scale pixels, top-left at (x, y). */
+void cli_fill(ferc_image *im, int x0, int y0, int x1, int y1, const uint8_t c[3]);
+void cli_draw_text(ferc_image *im, int x, int y, int scale, const char *text, const uint8_t color[3]);
 
 #endif

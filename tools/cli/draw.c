@@ -34,7 +34,7 @@ static const struct { char c; uint8_t rows[7]; } glyphs[] = {
 static const uint8_t emotion_colors[FERC_NUM_EMOTIONS][3] = {
     {230, 40, 40}, {60, 160, 60}, {150, 80, 200}, {250, 200, 20}, {50, 100, 230}, {250, 130, 0}, {180, 180, 180}};
 
-static void fill(ferc_image *im, int x0, int y0, int x1, int y1, const uint8_t c[3])
+void cli_fill(ferc_image *im, int x0, int y0, int x1, int y1, const uint8_t c[3])
 {
     if (x0 < 0) x0 = 0;
     if (y0 < 0) y0 = 0;
@@ -47,7 +47,7 @@ static void fill(ferc_image *im, int x0, int y0, int x1, int y1, const uint8_t c
 static int text_width(const char *text, int scale) { return (int)strlen(text) * 6 * scale; }
 
 /* text in the 5x7 font, each dot scale x scale pixels, top-left at (x, y) */
-static void draw_text(ferc_image *im, int x, int y, int scale, const char *text, const uint8_t color[3])
+void cli_draw_text(ferc_image *im, int x, int y, int scale, const char *text, const uint8_t color[3])
 {
     for (; *text; text++, x += 6 * scale) {
         const uint8_t *rows = NULL;
@@ -57,7 +57,7 @@ static void draw_text(ferc_image *im, int x, int y, int scale, const char *text,
         for (int r = 0; r < 7; r++)
             for (int col = 0; col < 5; col++)
                 if (rows[r] >> (4 - col) & 1)
-                    fill(im, x + col * scale, y + r * scale, x + (col + 1) * scale, y + (r + 1) * scale, color);
+                    cli_fill(im, x + col * scale, y + r * scale, x + (col + 1) * scale, y + (r + 1) * scale, color);
     }
 }
 
@@ -73,15 +73,15 @@ void cli_annotate(ferc_image *im, const ferc_face *faces, int n)
         int x1 = (int)lroundf(f->box.x + f->box.w), y1 = (int)lroundf(f->box.y + f->box.h);
         int side = x1 - x0 < y1 - y0 ? x1 - x0 : y1 - y0;
         int t = side / 60 > 1 ? side / 60 : 1, scale = side / 100 > 1 ? side / 100 : 1;
-        fill(im, x0, y0, x1, y0 + t, c);
-        fill(im, x0, y1 - t, x1, y1, c);
-        fill(im, x0, y0, x0 + t, y1, c);
-        fill(im, x1 - t, y0, x1, y1, c);
+        cli_fill(im, x0, y0, x1, y0 + t, c);
+        cli_fill(im, x0, y1 - t, x1, y1, c);
+        cli_fill(im, x0, y0, x0 + t, y1, c);
+        cli_fill(im, x1 - t, y0, x1, y1, c);
         char label[48];
         snprintf(label, sizeof label, "%s %.0f%%", ferc_emotion_name(f->emotion), 100 * f->probabilities[f->emotion]);
         int lh = 9 * scale, lw = text_width(label, scale) + 2 * scale;
         int ly = y0 - lh >= 0 ? y0 - lh : y0; /* above the box, or inside it at the top edge */
-        fill(im, x0, ly, x0 + lw, ly + lh, c);
-        draw_text(im, x0 + 2 * scale, ly + scale, scale, label, black);
+        cli_fill(im, x0, ly, x0 + lw, ly + lh, c);
+        cli_draw_text(im, x0 + 2 * scale, ly + scale, scale, label, black);
     }
 }

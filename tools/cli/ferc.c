@@ -9,6 +9,7 @@
  * Images are processed in parallel, one analyzer per thread, and printed in input order. */
 #include "tools/cli/cli.h"
 #include "tools/cli/json.h"
+#include "tools/cli/look.h"
 
 #include <errno.h>
 #include <omp.h>
@@ -23,6 +24,10 @@ static const char usage[] =
     "       ferc eval --data DIR [options]      accuracy on an image-folder data set\n"
     "       ferc serve [options]                HTTP API and web page (see ferc serve --help)\n"
     "       ferc version                        version, build options, ISA, threads\n"
+    "       ferc inspect MODEL.ferc             a model's metadata and nodes (shapes, MACs, plan)\n"
+    "       ferc profile MODEL.ferc | --conv SPEC  time per node, GFLOP/s, % of the FMA peak\n"
+    "       ferc trace MODEL.ferc IMAGE --out DIR  every node's output as .npy\n"
+    "       ferc explain IMAGE                  which parts of each face drove its emotion\n"
     "\n"
     "Images (JPEG, PNG, BMP, PNM, TGA, GIF): each FILE, every image under each DIR (sorted,\n"
     "recursive), '-' reads one image from standard input. One JSON object per image is printed\n"
@@ -225,6 +230,11 @@ int main(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
+    /* Looking inside (tools/cli/): each command has its own --help. */
+    static const struct { const char *name; int (*run)(int, char **); } looks[] = {
+        {"inspect", cli_inspect}, {"profile", cli_profile}, {"trace", cli_trace}, {"explain", cli_explain}};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(argv[1], looks[i].name)) return looks[i].run(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             if (i == 2 && !strcmp(argv[1], "video")) return cli_video(argc - 1, argv + 1);
