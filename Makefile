@@ -28,7 +28,7 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread)
 
-.PHONY: all test asan valgrind fuzz bench eval demo install deps deps-tools clean check-deps
+.PHONY: all test asan tsan valgrind fuzz bench eval demo install deps deps-tools clean check-deps
 
 LIBA = $(LIBDIR)/libferc.a
 
@@ -75,6 +75,21 @@ asan:
 	$(MAKE) BUILD=build/asan LIBDIR=build/asan OPT=-O1 \
 	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
+
+# ThreadSanitizer with clang and LLVM's OpenMP runtime, whose Archer tool (libarcher, Debian
+# libomp-14-dev) tells TSan about OpenMP's barriers and tasks, so the OpenMP paths are checked
+# as well as the pthreads ones (the video pipeline, tests/test_stress.c). One ISA path (AVX2:
+# TSan is 5-15x slower); Check's timeouts x10. Any report fails the run (halt_on_error).
+ARCHER ?= $(firstword $(wildcard /usr/lib/llvm-*/lib/libarcher.so))
+TSAN_ENV = OMP_TOOL_LIBRARIES=$(ARCHER) TSAN_OPTIONS="halt_on_error=1 abort_on_error=0 exitcode=66 second_deadlock_stack=1 ignore_noninstrumented_modules=1" \
+           CK_TIMEOUT_MULTIPLIER=10 FERC_TEST_ISAS=$${FERC_TEST_ISAS:-avx2}
+tsan:
+	@[ -n "$(ARCHER)" ] || { echo "make tsan: libarcher.so not found (apt-get install libomp-dev)"; exit 1; }
+	$(MAKE) CC=clang BUILD=build/tsan LIBDIR=build/tsan OPT=-O1 \
+	  CFLAGS="-fsanitize=thread -fno-omit-frame-pointer" LDFLAGS="-fsanitize=thread" \
+	  build/tsan/libferc.a $(TEST_SRC:tests/%.c=build/tsan/tests/%) build/tsan/ferc $(EXAMPLES:$(BUILD)/%=build/tsan/%)
+	@$(TSAN_ENV) FERC_BUILD=build/tsan sh tests/run.sh $(TEST_SRC:tests/%.c=build/tsan/tests/%)
+	@$(TSAN_ENV) sh tests/tsan_video.sh build/tsan/ferc
 
 valgrind: $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@FERC_VALGRIND=1 sh tests/run.sh $(TEST_BIN)

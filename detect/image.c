@@ -115,15 +115,22 @@ void ferc_image_free(ferc_image *img)
     if (img) img->data = NULL;
 }
 
+/* A failed write (full or read-only disk) is named with errno's text and the partial file
+ * removed, so no truncated image is left looking like a result. */
 ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err)
 {
     const char *dot = strrchr(path, '.');
-    int ok;
-    if (dot && (!strcmp(dot, ".jpg") || !strcmp(dot, ".jpeg")))
-        ok = ferc_stbi_write_jpg(path, img->width, img->height, img->channels, img->data, 90);
-    else if (dot && !strcmp(dot, ".png"))
-        ok = ferc_stbi_write_png(path, img->width, img->height, img->channels, img->data);
-    else
-        return ferc_set_error(err, FERC_ERR_ARG, "%s: write .png or .jpg", path);
-    return ok ? FERC_OK : ferc_set_error(err, FERC_ERR_IO, "%s: cannot write", path);
+    const int jpg = dot && (!strcmp(dot, ".jpg") || !strcmp(dot, ".jpeg"));
+    if (!jpg && !(dot && !strcmp(dot, ".png"))) return ferc_set_error(err, FERC_ERR_ARG, "%s: write .png or .jpg", path);
+    FILE *f = fopen(path, "wb");
+    if (!f) return ferc_set_error(err, FERC_ERR_IO, "%s: %s", path, strerror(errno));
+    errno = 0;
+    const int ok = jpg ? ferc_stbi_write_jpg(f, img->width, img->height, img->channels, img->data, 90)
+                       : ferc_stbi_write_png(f, img->width, img->height, img->channels, img->data);
+    int e = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) && !e) e = errno ? errno : EIO;
+    if (ok && !e) return FERC_OK;
+    remove(path);
+    if (!ok) return ferc_set_error(err, FERC_ERR_NOMEM, "%s: could not encode %dx%d image", path, img->width, img->height);
+    return ferc_set_error(err, FERC_ERR_IO, "%s: %s", path, strerror(e));
 }

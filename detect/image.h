@@ -3,11 +3,14 @@
 #ifndef FERC_DETECT_IMAGE_H
 #define FERC_DETECT_IMAGE_H
 
+#include <stdio.h>
+
 int ferc_stbi_info(const unsigned char *buf, int len, int *w, int *h, int *c);
 unsigned char *ferc_stbi_load(const unsigned char *buf, int len, int *w, int *h, int channels);
 const char *ferc_stbi_failure(void);
 void ferc_stbi_free(void *p);
-int ferc_stbi_write_png(const char *path, int w, int h, int c, const void *data);
-int ferc_stbi_write_jpg(const char *path, int w, int h, int c, const void *data, int quality);
+/* Encode into f; 0 if encoding failed (write errors show in ferror(f) and fclose). */
+int ferc_stbi_write_png(FILE *f, int w, int h, int c, const void *data);
+int ferc_stbi_write_jpg(FILE *f, int w, int h, int c, const void *data, int quality);
 
 #endif

@@ -24,6 +24,7 @@ typedef struct {
     const char *eye_cascade; /* --align [--eye-cascade FILE]: roll correction from the eyes */
     int threads;             /* total threads to use */
     const char *format;      /* json, text (images); csv, json (video) */
+    int max_pixels;          /* --max-pixels: per image or video frame; 0: the library's limit */
 } cli_common;
 
 /* Parses one common option at argv[*i] (with its value, as "--x v" or "--x=v").

@@ -12,8 +12,10 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SLOTS 4
 
@@ -34,8 +36,11 @@ static const char video_usage[] =
     "  --plot FILE.svg     each track's seven probabilities over time\n"
     "  --summary           print per-track dominant emotion and shares instead of frames\n"
     "  --frames FILE       write the per-frame output to FILE (with --summary, say)\n"
+    "  --max-pixels N      refuse streams whose frames have over N pixels\n"
     "  and the image options --detector, --detector-model, --threshold, --no-detect,\n"
     "  --classifier, --model, --tta, --threads (see ferc --help).\n"
+    "Ctrl-C (SIGINT) stops at the current frame: what was processed is written out (frames,\n"
+    "--summary, --plot) and the exit status is 130; a second Ctrl-C ends at once.\n"
     "Example:\n"
     "  ffmpeg -i talk.mp4 -f yuv4mpegpipe - | ferc video --summary --plot talk.svg -\n";
 
@@ -60,12 +65,25 @@ typedef struct {
     int stop;           /* main thread gave up: other stages exit */
 } pipeline;
 
+/* Set by SIGINT; the stages look at it at least every 50 ms (a signal handler may not
+ * signal a condition variable). */
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) { interrupted = 1; }
+
+/* The slot for frame once it reaches state (or END); NULL when the pipeline is stopping. */
 static slot *wait_for(pipeline *p, long frame, int state)
 {
     slot *s = &p->slots[frame % SLOTS];
     pthread_mutex_lock(&p->mu);
-    while (!p->stop && s->state != state && s->state != END) pthread_cond_wait(&p->cv, &p->mu);
-    if (p->stop) s = NULL;
+    while (!p->stop && !interrupted && s->state != state && s->state != END) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 50000000;
+        if (t.tv_nsec >= 1000000000) t.tv_sec++, t.tv_nsec -= 1000000000;
+        pthread_cond_timedwait(&p->cv, &p->mu, &t);
+    }
+    if (p->stop || interrupted) s = NULL;
     pthread_mutex_unlock(&p->mu);
     return s;
 }
@@ -306,6 +324,12 @@ int cli_video(int argc, char **argv)
         if (in != stdin) fclose(in);
         return 1;
     }
+    if (o.max_pixels && (int64_t)p.y4m.width * p.y4m.height > o.max_pixels) {
+        fprintf(stderr, "ferc video: %s: frames of %dx%d pixels are over --max-pixels %d\n", input, p.y4m.width,
+                p.y4m.height, o.max_pixels);
+        if (in != stdin) fclose(in);
+        return 1;
+    }
     FILE *frames_out = summary ? NULL : stdout;
     if (frames_path && !(frames_out = fopen(frames_path, "w"))) {
         fprintf(stderr, "ferc video: %s: %s\n", frames_path, strerror(errno));
@@ -346,6 +370,14 @@ int cli_video(int argc, char **argv)
     }
     pthread_mutex_init(&p.mu, NULL);
     pthread_cond_init(&p.cv, NULL);
+    /* SA_RESTART: a read interrupted in the reader thread resumes rather than failing. */
+    struct sigaction sa, old_sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    sigaction(SIGINT, &sa, &old_sa);
     if (pthread_create(&th[0], NULL, reader, &p)) {
         pthread_cond_destroy(&p.cv);
         pthread_mutex_destroy(&p.mu);
@@ -371,6 +403,11 @@ int cli_video(int argc, char **argv)
     rc = 0;
     for (;; f++) {
         slot *s = wait_for(&p, f, DETECTED);
+        if (!s) {
+            fprintf(stderr, "ferc video: interrupted after %ld frames\n", f);
+            rc = 130;
+            break;
+        }
         if (s->state == END) {
             if (s->err.code) {
                 fprintf(stderr, "ferc video: %s: %s\n", input, s->err.message);
@@ -390,7 +427,10 @@ int cli_video(int argc, char **argv)
         }
         const ferc_track *tr;
         int nt = ferc_tracker_tracks(tracker, &tr);
-        if (frames_out) print_frame(frames_out, json, f, fps, tr, nt);
+        if (frames_out) {
+            print_frame(frames_out, json, f, fps, tr, nt);
+            fflush(frames_out); /* a frame at a time: whoever reads a pipe sees frames live */
+        }
         for (int i = 0; i < nt; i++)
             if (tr[i].seen && log_track(&L, f, &tr[i])) {
                 fprintf(stderr, "ferc video: out of memory\n");
@@ -403,10 +443,8 @@ int cli_video(int argc, char **argv)
     p.stop = 1;
     pthread_cond_broadcast(&p.cv);
     pthread_mutex_unlock(&p.mu);
-    pthread_join(th[0], NULL);
-    pthread_join(th[1], NULL);
-    pthread_cond_destroy(&p.cv);
-    pthread_mutex_destroy(&p.mu);
+    /* What was processed is written before the other stages are joined: after a Ctrl-C the
+     * reader may still be blocked on a stream that has stopped. */
     if (summary) print_summary(stdout, json, &L, fps);
     if (plot) {
         int *ids = malloc(sizeof(int) * (size_t)(L.n + 1));
@@ -420,6 +458,19 @@ int cli_video(int argc, char **argv)
         }
         free(ids), free(pts), free(np);
     }
+    if (frames_out && fflush(frames_out)) {
+        fprintf(stderr, "ferc video: %s: %s\n", frames_out == stdout ? "standard output" : frames_path, strerror(errno));
+        rc = rc ? rc : 1;
+    }
+    if (summary && fflush(stdout)) {
+        fprintf(stderr, "ferc video: standard output: %s\n", strerror(errno));
+        rc = rc ? rc : 1;
+    }
+    pthread_join(th[0], NULL);
+    pthread_join(th[1], NULL);
+    pthread_cond_destroy(&p.cv);
+    pthread_mutex_destroy(&p.mu);
+    sigaction(SIGINT, &old_sa, NULL);
 done:
     ferc_analyzer_free(an);
     ferc_detector_free(given);

@@ -5,7 +5,7 @@
 #                                       (PyTorch, OpenCV, scikit-image, scikit-learn, OpenBLAS)
 #   tools/install-deps.sh --check-only  exit 1 if a build/test package is missing
 set -eu
-pkgs="gcc make pkg-config libc6-dev check libstb-dev clang libclang-rt-14-dev valgrind opencv-data"
+pkgs="gcc make pkg-config libc6-dev check libstb-dev clang libclang-rt-14-dev libomp-dev valgrind opencv-data"
 case "${1:-}" in
   --tools) pkgs="$pkgs python3 python3-numpy python3-torch python3-opencv python3-onnx python3-skimage
                  python3-sklearn libopenblas-dev ffmpeg" ;;
