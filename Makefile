@@ -1,7 +1,7 @@
 # ferc build. Sources are found by folder, so a new kernel or op needs no edit here:
 #   kernels/*_avx2.c   compiled with AVX2+FMA flags, kernels/*_avx512.c with AVX-512 flags,
 #   everything else in kernels/ nn/ detect/ with the baseline flags (any x86-64 or other CPU).
-# Targets: all (default), demo, test, asan, valgrind, fuzz, bench, eval, install, deps, deps-tools, clean.
+# Targets: all (default), demo, test, asan, tsan, valgrind, valgrind-cli, fuzz, bench, eval, install, deps, deps-tools, clean.
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
@@ -28,7 +28,7 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread)
 
-.PHONY: all test asan tsan valgrind fuzz bench eval demo install deps deps-tools clean check-deps
+.PHONY: all test asan tsan valgrind valgrind-cli fuzz bench eval demo install deps deps-tools clean check-deps
 
 LIBA = $(LIBDIR)/libferc.a
 
@@ -93,6 +93,9 @@ tsan:
 
 valgrind: $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@FERC_VALGRIND=1 sh tests/run.sh $(TEST_BIN)
+# The command itself under valgrind on every kind of fixture (docs/reliability.md).
+valgrind-cli: ferc
+	sh tests/valgrind_cli.sh ./ferc
 
 # Benchmarks (docs/performance.md): kernels against the FMA peak, the scalar reference and
 # im2col + OpenBLAS; models against PyTorch and OpenCV DNN. Bench programs link OpenBLAS

@@ -7,6 +7,7 @@
 #   sh tests/tsan_video.sh build/tsan/ferc
 set -eu
 ferc=${1:-build/tsan/ferc}
+export FERC_WEIGHTS=${FERC_WEIGHTS:-weights}
 dir=$(mktemp -d /tmp/ferc_tsan_video_XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 command -v ffmpeg >/dev/null || { echo "tsan_video: ffmpeg is not installed: skipped"; exit 0; }
