@@ -19,7 +19,7 @@ typedef struct {
     const ferc_image *photo;
     const uint8_t *faces;                            /* FACES x 48 x 48 */
     const float (*want_probs)[FERC_NUM_EMOTIONS];    /* per face */
-    const ferc_face_box *want_boxes;
+    const ferc_box *want_boxes;
     int want_n, runs, detect_runs;
 } shared;
 
@@ -58,7 +58,7 @@ static void *worker(void *arg)
             j->mismatches += memcmp(p, s->want_probs[f], sizeof p) != 0;
         }
         if (r < s->detect_runs && !j->failed) {
-            ferc_face_box b[MAX_BOXES];
+            ferc_box b[MAX_BOXES];
             int n = 0;
             if (ferc_ssd_detect(s->ssd, st, s->photo, &so, b, MAX_BOXES, &n, &err)) {
                 snprintf(j->message, sizeof j->message, "detect: %s", err.message);
@@ -89,7 +89,8 @@ START_TEST(eight_threads_share_a_model_and_a_detector)
     /* Ten crops of the photo, then the one-thread answers. */
     static uint8_t faces[FACES * 48 * 48];
     for (int f = 0; f < FACES; f++) {
-        ferc_box b = {(float)(4 * f), (float)(3 * f), (float)gray.width / 2 + 5 * f, (float)gray.height / 2 + 5 * f, 1};
+        ferc_box b = {.x = (float)(4 * f), .y = (float)(3 * f), .w = (float)gray.width / 2 + 5 * f,
+                      .h = (float)gray.height / 2 + 5 * f, .score = 1};
         ck_assert(ferc_face_crop(&gray, &b, 48, 48, faces + (size_t)f * 48 * 48, &err) == FERC_OK);
     }
     static float want_probs[FACES][FERC_NUM_EMOTIONS];
@@ -98,7 +99,7 @@ START_TEST(eight_threads_share_a_model_and_a_detector)
     ck_assert(ferc_classifier_create(model, &co, &c, &err) == FERC_OK);
     for (int f = 0; f < FACES; f++) ck_assert(ferc_classify(c, faces + (size_t)f * 48 * 48, 1, want_probs[f], &err) == FERC_OK);
     ferc_classifier_free(c);
-    ferc_face_box want_boxes[MAX_BOXES];
+    ferc_box want_boxes[MAX_BOXES];
     int want_n = 0;
     ferc_ssd_state *st;
     ck_assert(ferc_ssd_state_create(ssd, &st, &err) == FERC_OK);
