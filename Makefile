@@ -91,7 +91,7 @@ test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	else echo "tests/test_convert.py skipped: needs python3-pytest, python3-onnx, python3-h5py (make deps-tools)"; fi
 
 asan:
-	$(MAKE) BUILD=build/asan LIBDIR=build/asan OPT=-O1 \
+	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-4} $(MAKE) BUILD=build/asan LIBDIR=build/asan OPT=-O1 \
 	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 

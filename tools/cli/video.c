@@ -190,10 +190,9 @@ int cli_video(int argc, char **argv)
         fprintf(stderr, "ferc video: %s\n", err.message);
         goto done;
     }
+    video_catch_sigint();
     if (video_pipeline_start(&p, e.an[1])) goto done;
     const double fps = p.y4m.fps_den > 0 ? (double)p.y4m.fps_num / p.y4m.fps_den : 0;
-    video_interrupted = 0;
-    video_catch_sigint();
     rc = run(&p, e.an[0], tracker, &va, frames_out, &L, fps, &frames);
     /* What was processed is written before the threads are joined: after a Ctrl-C the
      * reader may still be blocked on a stream that has stopped. */

@@ -2,18 +2,25 @@
  * (video.h). Each stage takes the slots in frame order, so output order is frame order. */
 #include "tools/cli/video.h"
 
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 enum { FREE, READ, DETECTED, END };
 
-volatile sig_atomic_t video_interrupted;
+/* Atomic rather than volatile sig_atomic_t, as the pipeline's threads read it; lock-free,
+ * so the signal handler may store to it. */
+static atomic_int video_interrupted;
 
-static void on_sigint(int sig) { video_interrupted = 1; }
+static void on_sigint(int sig) { atomic_store_explicit(&video_interrupted, 1, memory_order_relaxed); }
+
+static int interrupted(void) { return atomic_load_explicit(&video_interrupted, memory_order_relaxed); }
 
 void video_catch_sigint(void)
 {
+    atomic_store_explicit(&video_interrupted, 0, memory_order_relaxed);
     /* SA_RESTART: a read interrupted in the reader thread resumes rather than failing. */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -29,14 +36,14 @@ static video_slot *wait_for(video_pipeline *p, long frame, int state)
 {
     video_slot *s = &p->slots[frame % VIDEO_SLOTS];
     pthread_mutex_lock(&p->mu);
-    while (!p->stop && !video_interrupted && s->state != state && s->state != END) {
+    while (!p->stop && !interrupted() && s->state != state && s->state != END) {
         struct timespec t;
         clock_gettime(CLOCK_REALTIME, &t);
         t.tv_nsec += 50000000;
         if (t.tv_nsec >= 1000000000) t.tv_sec++, t.tv_nsec -= 1000000000;
         pthread_cond_timedwait(&p->cv, &p->mu, &t);
     }
-    if (p->stop || video_interrupted) s = NULL;
+    if (p->stop || interrupted()) s = NULL;
     pthread_mutex_unlock(&p->mu);
     return s;
 }
