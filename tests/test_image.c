@@ -155,6 +155,29 @@ START_TEST(caller_pixel_limit)
 }
 END_TEST
 
+/* Fuzz run of issue 20: a 39-byte TGA (after the harness's first byte) whose header
+ * declares 15871x255: stb fills the missing pixels, so 4 M pixels come from 39 bytes (the
+ * fuzzer timed out on it only because it was starved of CPU: 0.7 s under ASan). It decodes
+ * to its declared size, and a caller's pixel limit refuses it before decoding. */
+START_TEST(tiny_tga_with_large_header)
+{
+    char path[512];
+    size_t n;
+    unsigned char *buf = read_file(test_path("../fuzz/corpus/image/regress_tga_4mpixel_slow.tga", path, sizeof path), &n);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(n, 39);
+    ferc_image img;
+    ferc_error err;
+    ck_assert_msg(ferc_image_load_memory(buf + 1, n - 1, 1, &img, &err) == FERC_OK, "%s", err.message);
+    ck_assert_int_eq(img.width, 15871);
+    ck_assert_int_eq(img.height, 255);
+    ferc_image_free(&img);
+    ck_assert_int_eq(ferc_image_load_memory_limit(buf + 1, n - 1, 1, 1000000, &img, &err), FERC_ERR_FORMAT);
+    ck_assert_msg(strstr(err.message, "image header says 15871x255 pixels, limit 1000000 pixels"), "%s", err.message);
+    free(buf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("image");
@@ -166,6 +189,7 @@ int main(void)
     tcase_add_test(tc, undefined_huffman_table_is_refused_by_name);
     tcase_add_test(tc, progressive_decodes_like_its_baseline_twin);
     tcase_add_test(tc, caller_pixel_limit);
+    tcase_add_test(tc, tiny_tga_with_large_header);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
