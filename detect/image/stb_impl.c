@@ -159,16 +159,13 @@ const char *ferc_stbi_failure(void) { return stbi_failure_reason(); }
 
 void ferc_stbi_free(void *p) { stbi_image_free(p); }
 
-/* stbi_write_png/jpg ignore fwrite and fclose failures (a full disk leaves a truncated file
- * and reports success), so ferc writes through a callback into its own FILE and checks. */
-static void write_to_file(void *ctx, void *data, int size) { fwrite(data, 1, (size_t)size, (FILE *)ctx); }
-
-int ferc_stbi_write_png(FILE *f, int w, int h, int c, const void *data)
+int ferc_stbi_write_png_func(void (*fn)(void *, void *, int), void *ctx, int w, int h, int c, const void *data)
 {
-    return stbi_write_png_to_func(write_to_file, f, w, h, c, data, w * c);
+    return stbi_write_png_to_func(fn, ctx, w, h, c, data, w * c);
 }
 
-int ferc_stbi_write_jpg(FILE *f, int w, int h, int c, const void *data, int quality)
+int ferc_stbi_write_jpg_func(void (*fn)(void *, void *, int), void *ctx, int w, int h, int c, const void *data,
+                             int quality)
 {
-    return stbi_write_jpg_to_func(write_to_file, f, w, h, c, data, quality);
+    return stbi_write_jpg_to_func(fn, ctx, w, h, c, data, quality);
 }
