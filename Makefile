@@ -13,7 +13,8 @@
 #   examples/       programs that use only ferc.h (run by make test)
 #   fuzz/           libFuzzer targets (make fuzz)
 #   weights/        the shipped models; docs/ the documentation
-# Targets: all (default), demo, test, test-browser, asan, valgrind, fuzz, bench, eval, install, deps, deps-tools,
+# Targets: all (default), demo, test, test-browser, asan, tsan, valgrind, valgrind-cli, fuzz, bench, eval, install,
+#   deps, deps-tools,
 #   train-lbp, bench-lbp, clean.
 
 CC       ?= gcc
@@ -41,7 +42,7 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread)
 
-.PHONY: all test test-browser asan valgrind fuzz bench eval demo install deps deps-tools clean check-deps
+.PHONY: all test test-browser asan tsan valgrind valgrind-cli fuzz bench eval demo install deps deps-tools clean check-deps
 
 LIBA = $(LIBDIR)/libferc.a
 
@@ -113,12 +114,33 @@ test-browser: $(BUILD)/ferc
 	/usr/bin/python3 tests/serve/test_browser.py --ferc $(BUILD)/ferc --out $(BUILD)/serve
 
 asan:
-	$(MAKE) BUILD=build/asan LIBDIR=build/asan OPT=-O1 \
+	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-4} $(MAKE) BUILD=build/asan LIBDIR=build/asan OPT=-O1 \
 	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
+# ThreadSanitizer with clang and LLVM's OpenMP runtime, whose Archer tool (libarcher, Debian
+# libomp-14-dev) tells TSan about OpenMP's barriers and tasks, so the OpenMP paths are checked
+# as well as the pthreads ones (the video pipeline, tests/test_stress.c). One ISA path (AVX2:
+# TSan is 5-15x slower); Check's timeouts x10; then ferc video with detection and the
+# server's tests (tests/serve/test_serve.py) on the TSan-built command. Any report fails
+# the run (halt_on_error; the command exits 66).
+ARCHER ?= $(firstword $(wildcard /usr/lib/llvm-*/lib/libarcher.so))
+TSAN_ENV = OMP_TOOL_LIBRARIES=$(ARCHER) TSAN_OPTIONS="halt_on_error=1 abort_on_error=0 exitcode=66 second_deadlock_stack=1 ignore_noninstrumented_modules=1" \
+           CK_TIMEOUT_MULTIPLIER=10 FERC_TEST_ISAS=$${FERC_TEST_ISAS:-avx2}
+tsan:
+	@[ -n "$(ARCHER)" ] || { echo "make tsan: libarcher.so not found (apt-get install libomp-dev)"; exit 1; }
+	$(MAKE) CC=clang BUILD=build/tsan LIBDIR=build/tsan OPT=-O1 \
+	  CFLAGS="-fsanitize=thread -fno-omit-frame-pointer" LDFLAGS="-fsanitize=thread" \
+	  build/tsan/libferc.a $(TEST_SRC:tests/%.c=build/tsan/tests/%) build/tsan/ferc $(EXAMPLES:$(BUILD)/%=build/tsan/%)
+	@$(TSAN_ENV) FERC_BUILD=build/tsan sh tests/run.sh $(TEST_SRC:tests/%.c=build/tsan/tests/%)
+	@$(TSAN_ENV) sh tests/tsan_video.sh build/tsan/ferc
+	@$(TSAN_ENV) /usr/bin/python3 tests/serve/test_serve.py --ferc build/tsan/ferc
+
 valgrind: $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@FERC_VALGRIND=1 sh tests/run.sh $(TEST_BIN)
+# The command itself under valgrind on every kind of fixture (docs/reliability.md).
+valgrind-cli: ferc
+	sh tests/valgrind_cli.sh ./ferc
 
 # Benchmarks (docs/performance.md): kernels against the FMA peak, the scalar reference and
 # im2col + OpenBLAS; models against PyTorch and OpenCV DNN. Bench programs link OpenBLAS

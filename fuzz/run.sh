@@ -3,6 +3,8 @@
 # ASan/UBSan library that `make fuzz` builds in $FUZZ_BUILD, starting from the seed corpus
 # fuzz/corpus/<name>/. New inputs go to a scratch copy, so the committed corpus only
 # changes by hand. Exits non-zero on any finding (crash, leak, UB, timeout, OOM).
+# FUZZ_TARGETS="fuzz/fuzz_y4m.c ..." picks targets; FUZZ_TIMEOUT (default 10) is the
+# per-input limit in seconds (raise it on a loaded machine: it is wall-clock time).
 set -eu
 secs=${1:-60}
 out=${FUZZ_BUILD:-build/fuzz}
@@ -16,7 +18,7 @@ for target in ${FUZZ_TARGETS:-$(ls fuzz/fuzz_*.c)}; do
   rm -rf "$work"; mkdir -p "$work"
   [ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$work/"
   echo "== fuzz $name for ${secs}s"
-  if ! "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+  if ! "$bin" -max_total_time="$secs" -rss_limit_mb=2048 -timeout="${FUZZ_TIMEOUT:-10}" -print_final_stats=1 \
        -artifact_prefix="$out/crash_${name}_" "$work" > "$out/fuzz_$name.log" 2>&1; then
     status=1; echo "FINDING in $name: see $out/fuzz_$name.log"; tail -30 "$out/fuzz_$name.log"
   fi

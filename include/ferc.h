@@ -179,6 +179,13 @@ typedef struct {
 ferc_status ferc_image_load(const char *path, int channels, ferc_image *img, ferc_error *err);
 ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, ferc_image *img,
                                    ferc_error *err);
+/* The same with the caller's pixel limit (width x height; 0 or anything over
+ * FERC_IMAGE_MAX_PIXELS means FERC_IMAGE_MAX_PIXELS): a larger header is refused with
+ * FERC_ERR_FORMAT and its size named before any pixel memory is allocated. */
+ferc_status ferc_image_load_limit(const char *path, int channels, int64_t max_pixels, ferc_image *img,
+                                  ferc_error *err);
+ferc_status ferc_image_load_memory_limit(const void *data, size_t size, int channels, int64_t max_pixels,
+                                         ferc_image *img, ferc_error *err);
 /* .png or .jpg by the file name's extension. */
 ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err);
 /* The bytes ferc_image_save would write for a file called name (.png or .jpg), in memory:

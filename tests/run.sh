@@ -1,11 +1,13 @@
 #!/bin/sh
 # Runs each test binary once per kernel path this CPU can execute (FERC_ISA), so the scalar
 # and AVX2 paths are tested even on an AVX-512 machine. FERC_VALGRIND=1 runs them under
-# valgrind instead (one ISA: valgrind does not emulate AVX-512).
+# valgrind instead (one ISA: valgrind does not emulate AVX-512). FERC_TEST_ISAS="avx2"
+# runs only the paths named (make tsan: one path, as TSan is slow).
 set -u
 isas="scalar"
 grep -q ' avx2 ' /proc/cpuinfo 2>/dev/null && grep -q ' fma ' /proc/cpuinfo && isas="$isas avx2"
 grep -q ' avx512bw ' /proc/cpuinfo 2>/dev/null && isas="$isas avx512"
+isas=${FERC_TEST_ISAS:-$isas}
 passed=0 failed=0
 for t in "$@"; do
   if [ "${FERC_VALGRIND:-0}" = 1 ]; then

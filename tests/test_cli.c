@@ -2,12 +2,17 @@
  * Makefile builds it for this build's flags, or $FERC_BIN) on the
  * fixtures of tests/gen/make_cli_fixtures.py, parses its JSON output and compares the numbers
  * with PyTorch's (refs.ferc); checks bad input gives a message naming the file, a non-zero
- * exit, and that the other inputs are still processed. */
+ * exit, and that the other inputs are still processed; failure modes (a closed pipe, a full
+ * or read-only disk, Ctrl-C in video), --max-pixels, and the same output on every thread
+ * count and kernel path. */
 #include "testutil.h"
 #include "json.h"
 
+#include <signal.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *bin(void)
@@ -441,6 +446,300 @@ START_TEST(video_bad_streams)
 }
 END_TEST
 
+/* ---- issue 20: failure modes, limits, the same answer on every thread count and ISA ---- */
+
+/* The shipped classifier and SSD (the build folder has no weights/ of its own). */
+#define SHIPPED "--model weights/emotion_cnn.ferc --detector-model weights/face_res10.ferc"
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&t, NULL);
+}
+
+/* Runs a shell command line (printf-style); its exit status, or 128 + signal. */
+static int shell(const char *cmd_fmt, ...) __attribute__((format(printf, 1, 2)));
+static int shell(const char *cmd_fmt, ...)
+{
+    char cmd[12000];
+    va_list ap;
+    va_start(ap, cmd_fmt);
+    vsnprintf(cmd, sizeof cmd, cmd_fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* `ferc photos/ | head -1`: one whole line and nothing on stderr, whether SIGPIPE ends ferc
+ * (the default) or is ignored (ferc then stops at EPIPE and exits 1 without a message).
+ * 300 copies of the ten faces make ~600 KB, more than a pipe holds, so ferc is still
+ * writing when head exits. */
+START_TEST(pipe_to_head_is_quiet)
+{
+    char list[300 * 16] = "";
+    for (int i = 0; i < 300; i++) strcat(list, " tests/cli/fer");
+    for (int ignore = 0; ignore < 2; ignore++) {
+        ck_assert_int_eq(shell("%s { %s " TINY " --no-detect --threads 2 %s 2>%s; echo $? >%s; } | head -1 >%s",
+                               ignore ? "trap '' PIPE;" : "", bin(), list, tp("head.err"), tp("head.rc"), tp("head.out")),
+                         0);
+        char *out = slurp(tp("head.out")), *err = slurp(tp("head.err")), *rc = slurp(tp("head.rc"));
+        ck_assert(out && err && rc);
+        ck_assert_msg(!strcmp(err, ""), "stderr: %s", err);
+        ck_assert_msg(strchr(out, '\n') == out + strlen(out) - 1, "%s", out);
+        json *j = json_parse(out);
+        ck_assert_msg(j && json_get(j, "faces")->n == 1, "%s", out);
+        ck_assert_msg(atoi(rc) == (ignore ? 1 : 128 + 13), "ignore=%d: exit %s", ignore, rc);
+        json_free(j);
+        free(out), free(err), free(rc);
+    }
+}
+END_TEST
+
+START_TEST(stdout_write_error_is_named)
+{
+    ck_assert_int_eq(shell("%s " TINY " --no-detect tests/cli/fer >/dev/full 2>%s", bin(), tp("full.err")), 1);
+    char *err = slurp(tp("full.err"));
+    ck_assert_msg(err && strstr(err, "ferc: standard output: No space left on device"), "%s", err);
+    free(err);
+    ck_assert_int_eq(shell("%s video --no-detect --summary " TINY " tests/cli/clip420.y4m >/dev/full 2>%s", bin(),
+                           tp("full.err")), 1);
+    err = slurp(tp("full.err"));
+    ck_assert_msg(err && strstr(err, "ferc video: standard output: No space left on device"), "%s", err);
+    free(err);
+}
+END_TEST
+
+/* --annotate into a 16 KB tmpfs (full after the first image) and a read-only one, each
+ * mounted in a user and mount namespace of its own (unshare -rm): each failed write is
+ * named, the partial file removed, the JSON for every image still complete, exit 1. */
+START_TEST(annotate_to_full_or_read_only_disk)
+{
+    if (shell("unshare -rm true 2>/dev/null")) {
+        printf("annotate_to_full_or_read_only_disk: skipped (unshare -rm is not permitted here)\n");
+        return;
+    }
+    static const char *const opts[2] = {"size=16k", "ro"};
+    static const char *const why[2] = {"No space left on device", "Read-only file system"};
+    mkdir(tp("mnt"), 0777);
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(shell("unshare -rm sh -c 'mount -t tmpfs -o %s none %s && %s " TINY " --no-detect --annotate %s "
+                               "tests/cli/scene.png tests/cli/fer/happy/0.png >%s 2>%s; echo $? >%s; ls %s >%s'",
+                               opts[k], tp("mnt"), bin(), tp("mnt"), tp("ann.out"), tp("ann.err"), tp("ann.rc"), tp("mnt"),
+                               tp("ann.ls")),
+                         0);
+        char *out = slurp(tp("ann.out")), *err = slurp(tp("ann.err")), *rc = slurp(tp("ann.rc")), *ls = slurp(tp("ann.ls"));
+        ck_assert(out && err && rc && ls);
+        ck_assert_msg(atoi(rc) == 1, "exit %s", rc);
+        ck_assert_msg(strstr(err, fmt("ferc: %s/tests_cli_scene.png: %s", tp("mnt"), why[k])), "%s", err);
+        ck_assert_msg(!strstr(ls, "tests_cli_scene.png"), "partial file left: %s", ls);
+        json *l[3];
+        ck_assert_int_eq(parse_lines(out, l, 3), 2);
+        for (int i = 0; i < 2; i++) {
+            ck_assert_int_eq(json_get(l[i], "faces")->n, 1);
+            json_free(l[i]);
+        }
+        free(out), free(err), free(rc), free(ls);
+    }
+    rmdir(tp("mnt"));
+}
+END_TEST
+
+/* --max-pixels: an image or a video frame over the limit is refused by size, before decoding. */
+START_TEST(max_pixels_option)
+{
+    char *out, *err;
+    ck_assert_int_eq(run(&out, &err, TINY " --no-detect --max-pixels 2303 tests/cli/fer/happy/0.png tests/cli/scene.png"), 1);
+    ck_assert_msg(strstr(err, "tests/cli/fer/happy/0.png: image header says 48x48 pixels, limit 2303 pixels"), "%s", err);
+    free(out), free(err);
+    ck_assert_int_eq(run(&out, &err, TINY " --no-detect --max-pixels 2304 tests/cli/fer/happy/0.png"), 0);
+    free(out), free(err);
+    ck_assert_int_eq(run(&out, &err, "video --no-detect --max-pixels 767 " TINY " tests/cli/clip420.y4m"), 1);
+    ck_assert_msg(strstr(err, "tests/cli/clip420.y4m: frames of 32x24 pixels are over --max-pixels 767"), "%s", err);
+    ck_assert_str_eq(out, "");
+    free(out), free(err);
+    ck_assert_int_eq(run(&out, &err, "video --no-detect --max-pixels 768 " TINY " tests/cli/clip420.y4m"), 0);
+    free(out), free(err);
+    ck_assert_int_eq(run(&out, &err, TINY " --max-pixels 0 x.png"), 2);
+    ck_assert_msg(strstr(err, "--max-pixels 0: expected a whole number from 1 to 67108864"), "%s", err);
+    free(out), free(err);
+}
+END_TEST
+
+static int count_lines(const char *path)
+{
+    char *s = slurp(path);
+    int n = 0;
+    for (char *c = s; c && *c; c++) n += *c == '\n';
+    free(s);
+    return n;
+}
+
+/* SIGINT in `ferc video` reading a pipe that stays open: frames so far, the summary and the
+ * plot are written before ferc waits for its reader thread; exit status 130. */
+START_TEST(video_sigint_writes_what_was_processed)
+{
+    static const char *const faces[3] = {"happy/0", "sad/0", "fear/0"};
+    ck_assert_int_eq(mkfifo(tp("fifo"), 0600), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (!freopen(tp("sig.out"), "w", stdout) || !freopen(tp("sig.err"), "w", stderr)) _exit(99);
+        execl(bin(), "ferc", "video", "--no-detect", "--model", "tests/cli/emotion_tiny.ferc", "--format", "json",
+              "--summary", "--frames", tp("sig.frames"), "--plot", tp("sig.svg"), tp("fifo"), (char *)NULL);
+        _exit(98);
+    }
+    FILE *f = fopen(tp("fifo"), "wb");
+    ck_assert(f);
+    fputs("YUV4MPEG2 W48 H48 F10:1 Cmono XCOLORRANGE=FULL\n", f);
+    for (int i = 0; i < 3; i++) {
+        char rel[64], p[512];
+        ferc_image img;
+        ferc_error e;
+        snprintf(rel, sizeof rel, "cli/fer/%s.png", faces[i]);
+        ck_assert(ferc_image_load(test_path(rel, p, sizeof p), 1, &img, &e) == FERC_OK);
+        fputs("FRAME\n", f);
+        fwrite(img.data, 1, 48 * 48, f);
+        ferc_image_free(&img);
+    }
+    fflush(f);
+    /* ferc flushes each frame's line: wait for the three (the pipe stays open). */
+    for (int t = 0; t < 1200 && count_lines(tp("sig.frames")) < 3; t++) sleep_ms(50);
+    ck_assert_int_eq(count_lines(tp("sig.frames")), 3);
+    ck_assert_int_eq(kill(pid, SIGINT), 0);
+    char *svg = NULL;
+    for (int t = 0; t < 1200; t++, sleep_ms(50)) {
+        free(svg);
+        svg = slurp(tp("sig.svg"));
+        if (svg && strstr(svg, "</svg>")) break;
+    }
+    ck_assert_msg(svg && strstr(svg, "</svg>") && strstr(svg, "<g id=\"track1\">"), "plot not written before the pipe closed");
+    free(svg);
+    fclose(f); /* lets ferc's reader thread see the end and ferc exit */
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d", status);
+    char *out = slurp(tp("sig.out")), *err = slurp(tp("sig.err"));
+    json *s = json_parse(out);
+    ck_assert_msg(s && json_get(s, "frames")->num == 3, "%s", out);
+    ck_assert_msg(strstr(err, "ferc video: interrupted after 3 frames"), "%s", err);
+    json_free(s);
+    free(out), free(err);
+    unlink(tp("fifo")), unlink(tp("sig.out")), unlink(tp("sig.err")), unlink(tp("sig.frames")), unlink(tp("sig.svg"));
+}
+END_TEST
+
+/* A mono Y4M of n 320x240 windows moving across the astronaut (a face in every frame). */
+static void write_face_clip(const char *path, int n)
+{
+    ferc_image img;
+    ferc_error e;
+    ck_assert(ferc_image_load("tests/data/astronaut.jpg", 1, &img, &e) == FERC_OK);
+    FILE *f = fopen(path, "wb");
+    ck_assert(f);
+    fputs("YUV4MPEG2 W320 H240 F10:1 Cmono XCOLORRANGE=FULL\n", f);
+    for (int i = 0; i < n; i++) {
+        fputs("FRAME\n", f);
+        for (int y = 0; y < 240; y++) fwrite(img.data + (size_t)(10 + 3 * i + y) * img.width + 60 + 8 * i, 1, 320, f);
+    }
+    fclose(f);
+    ferc_image_free(&img);
+}
+
+/* The same bytes out for --threads 1 and 2 on every fixture photo (tests/data/clahe holds
+ * CLAHE reference outputs, not photos): images shared between workers, one image run
+ * with two engine threads, and a video (two engine threads per stage at --threads 4). On
+ * the scalar path a subset (its convolutions are over 10x slower). */
+START_TEST(same_json_on_every_thread_count)
+{
+    const int scalar = !strcmp(ferc_isa_name(), "scalar");
+    const char *photos = scalar ? "tests/data/astronaut_face.png tests/cli/scene.png tests/cli/bad"
+                                : "tests/data/*.jpg tests/data/*.png tests/data/align tests/cli/scene.png tests/cli/fer "
+                                  "tests/cli/bad";
+    char *o1, *o2, *e1, *e2;
+    int r1 = run(&o1, &e1, SHIPPED " --threads 1 %s", photos), r2 = run(&o2, &e2, SHIPPED " --threads 2 %s", photos);
+    ck_assert_int_eq(r1, r2);
+    ck_assert_msg(!strcmp(o1, o2), "--threads 1 and 2 differ:\n%s\n%s", o1, o2);
+    ck_assert_int_ge((int)strlen(o1), 1000);
+    ck_assert_msg(strstr(o1, "\"emotion\""), "%s", o1);
+    free(o1), free(o2), free(e1), free(e2);
+    ck_assert_int_eq(run(&o1, &e1, SHIPPED " --threads 1 tests/data/astronaut.jpg"), 0);
+    ck_assert_int_eq(run(&o2, &e2, SHIPPED " --threads 2 tests/data/astronaut.jpg"), 0);
+    ck_assert_msg(!strcmp(o1, o2), "--threads 1 and 2 differ:\n%s\n%s", o1, o2);
+    free(o1), free(o2), free(e1), free(e2);
+
+    write_face_clip(tp("faces.y4m"), scalar ? 3 : 12);
+    ck_assert_int_eq(run(&o1, &e1, "video " SHIPPED " --format json --ssd-size 150 --threads 1 %s", tp("faces.y4m")), 0);
+    ck_assert_int_eq(run(&o2, &e2, "video " SHIPPED " --format json --ssd-size 150 --threads 4 %s", tp("faces.y4m")), 0);
+    ck_assert_msg(!strcmp(o1, o2), "video: --threads 1 and 4 differ:\n%s\n%s", o1, o2);
+    ck_assert_msg(strstr(o1, "\"track\":1"), "no face tracked: %s", o1);
+    free(o1), free(o2), free(e1), free(e2);
+    unlink(tp("faces.y4m"));
+}
+END_TEST
+
+/* FERC_ISA=scalar, avx2, avx512 (those this CPU has): the same faces and emotions, boxes and
+ * probabilities within 1e-5 (the 8-bit SSD weights are widened to float at load: every path
+ * computes in float, in its own order). Runs in the suite's avx2 pass only (it runs every
+ * path itself). */
+START_TEST(same_answer_on_every_isa)
+{
+    const char *isa = getenv("FERC_ISA");
+    if (isa && *isa && strcmp(isa, "avx2")) {
+        printf("same_answer_on_every_isa: runs in the FERC_ISA=avx2 pass\n");
+        return;
+    }
+    char *saved = isa ? strdup(isa) : NULL;
+    const char *isas[3] = {"scalar", "avx2", "avx512"};
+    __builtin_cpu_init();
+    const int n_isa = !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 1
+                      : __builtin_cpu_supports("avx512bw") ? 3 : 2;
+    json *l[3][8];
+    int n[3];
+    for (int k = 0; k < n_isa; k++) {
+        setenv("FERC_ISA", isas[k], 1);
+        char *out, *err;
+        ck_assert_int_eq(run(&out, &err, SHIPPED " --ssd-size 300 tests/data/astronaut.jpg tests/data/faces_group.png "
+                                         "tests/data/faces_astronaut.png tests/cli/scene.png"), 0);
+        n[k] = parse_lines(out, l[k], 8);
+        ck_assert_int_eq(n[k], 4);
+        free(out), free(err);
+    }
+    if (saved) setenv("FERC_ISA", saved, 1);
+    else unsetenv("FERC_ISA");
+    free(saved);
+    double worst_p = 0, worst_box = 0;
+    int faces = 0;
+    for (int k = 1; k < n_isa; k++)
+        for (int i = 0; i < 4; i++) {
+            json *fa = json_get(l[0][i], "faces"), *fb = json_get(l[k][i], "faces");
+            ck_assert_int_eq(fa->n, fb->n);
+            for (int j = 0; j < fa->n; j++, faces++) {
+                json *a = json_at(fa, j), *b = json_at(fb, j);
+                ck_assert_str_eq(json_get(a, "emotion")->str, json_get(b, "emotion")->str);
+                for (int c = 0; c < 4; c++) {
+                    double d = fabs(json_at(json_get(a, "box"), c)->num - json_at(json_get(b, "box"), c)->num);
+                    double tol = 1e-5 * fmax(1, fabs(json_at(json_get(a, "box"), c)->num)); /* printed to 6 digits */
+                    ck_assert_msg(d <= tol, "%s vs scalar: box differs by %g", isas[k], d);
+                    worst_box = fmax(worst_box, d);
+                }
+                ck_assert(fabs(json_get(a, "score")->num - json_get(b, "score")->num) <= 1e-5);
+                for (int e = 0; e < 7; e++) {
+                    const char *name = ferc_emotion_name(e);
+                    double d = fabs(json_get(json_get(a, "probabilities"), name)->num -
+                                    json_get(json_get(b, "probabilities"), name)->num);
+                    ck_assert_msg(d <= 1e-5, "%s vs scalar: %s differs by %g", isas[k], name, d);
+                    worst_p = fmax(worst_p, d);
+                }
+            }
+        }
+    printf("same_answer_on_every_isa: %d ISAs, %d face comparisons, max |dp| %.2g, max |dbox| %.2g px\n", n_isa, faces,
+           worst_p, worst_box);
+    for (int k = 0; k < n_isa; k++)
+        for (int i = 0; i < 4; i++) json_free(l[k][i]);
+}
+END_TEST
+
 /* examples/analyze.c, built by the Makefile from the public header alone. */
 START_TEST(example_program)
 {
@@ -528,7 +827,7 @@ int main(void)
     }
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, 600); /* the ISA and thread-count comparisons run the SSD on the scalar path */
     tcase_add_test(tc, images_json_batch);
     tcase_add_test(tc, images_directory_tta);
     tcase_add_test(tc, images_stdin_and_text);
@@ -540,6 +839,13 @@ int main(void)
     tcase_add_test(tc, video_json_summary_plot);
     tcase_add_test(tc, video_bad_streams);
     tcase_add_test(tc, video_frame_equals_photo);
+    tcase_add_test(tc, pipe_to_head_is_quiet);
+    tcase_add_test(tc, stdout_write_error_is_named);
+    tcase_add_test(tc, annotate_to_full_or_read_only_disk);
+    tcase_add_test(tc, max_pixels_option);
+    tcase_add_test(tc, video_sigint_writes_what_was_processed);
+    tcase_add_test(tc, same_json_on_every_thread_count);
+    tcase_add_test(tc, same_answer_on_every_isa);
     suite_add_tcase(s, tc);
     int rc = run_suite(s);
     char cmd[128];

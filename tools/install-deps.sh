@@ -8,7 +8,7 @@
 #                                       wrk for bench/serve_load.py)
 #   tools/install-deps.sh --check-only  exit 1 if a build/test package is missing
 set -eu
-pkgs="gcc make pkg-config libc6-dev check libstb-dev clang libclang-rt-14-dev valgrind opencv-data
+pkgs="gcc make pkg-config libc6-dev check libstb-dev clang libclang-rt-14-dev libomp-dev valgrind opencv-data
       libmicrohttpd-dev xxd python3"
 case "${1:-}" in
   --browser) pkgs="$pkgs chromium chromium-driver python3-selenium" ;;

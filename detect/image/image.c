@@ -41,32 +41,42 @@ static int header_size(const uint8_t *p, size_t n, long *w, long *h)
     return 0;
 }
 
-ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, ferc_image *img, ferc_error *err)
+/* Both sides are checked before they are multiplied: a PNG header can claim 2^32-1 a side. */
+static int too_many_pixels(int64_t w, int64_t h, int64_t max) { return w < 1 || h < 1 || w > max || h > max || w * h > max; }
+
+ferc_status ferc_image_load_memory_limit(const void *data, size_t size, int channels, int64_t max_pixels,
+                                         ferc_image *img, ferc_error *err)
 {
     memset(img, 0, sizeof *img);
     if (channels != 1 && channels != 3) return ferc_set_error(err, FERC_ERR_ARG, "channels must be 1 or 3");
+    if (max_pixels <= 0 || max_pixels > FERC_IMAGE_MAX_PIXELS) max_pixels = FERC_IMAGE_MAX_PIXELS;
     if (size == 0) return ferc_set_error(err, FERC_ERR_FORMAT, "empty file");
     if (size > MAX_FILE_BYTES || size > 0x7fffffff)
         return ferc_set_error(err, FERC_ERR_NOMEM, "file of %zu bytes is larger than the %zu-byte limit", size,
                               MAX_FILE_BYTES);
     long hw, hh;
-    if (header_size(data, size, &hw, &hh) && (hw < 1 || hh < 1 || (int64_t)hw * hh > FERC_IMAGE_MAX_PIXELS))
+    if (header_size(data, size, &hw, &hh) && too_many_pixels(hw, hh, max_pixels))
         return ferc_set_error(err, FERC_ERR_FORMAT, "image header says %ldx%ld pixels, limit %lld pixels", hw, hh,
-                              (long long)FERC_IMAGE_MAX_PIXELS);
+                              (long long)max_pixels);
     int w, h, c;
     if (!ferc_stbi_info(data, (int)size, &w, &h, &c))
         return ferc_set_error(err, FERC_ERR_FORMAT, "not a supported image (JPEG, PNG, BMP, PNM, TGA, GIF): %s",
                               ferc_stbi_failure());
-    if (w < 1 || h < 1 || (int64_t)w * h > FERC_IMAGE_MAX_PIXELS)
+    if (too_many_pixels(w, h, max_pixels))
         return ferc_set_error(err, FERC_ERR_FORMAT, "image header says %dx%d pixels, limit %lld pixels", w, h,
-                              (long long)FERC_IMAGE_MAX_PIXELS);
+                              (long long)max_pixels);
     img->data = ferc_stbi_load(data, (int)size, &img->width, &img->height, channels);
     if (!img->data) return ferc_set_error(err, FERC_ERR_FORMAT, "corrupt or truncated image: %s", ferc_stbi_failure());
     img->channels = channels;
     return FERC_OK;
 }
 
-ferc_status ferc_image_load(const char *path, int channels, ferc_image *img, ferc_error *err)
+ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, ferc_image *img, ferc_error *err)
+{
+    return ferc_image_load_memory_limit(data, size, channels, 0, img, err);
+}
+
+ferc_status ferc_image_load_limit(const char *path, int channels, int64_t max_pixels, ferc_image *img, ferc_error *err)
 {
     memset(img, 0, sizeof *img);
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -87,11 +97,16 @@ ferc_status ferc_image_load(const char *path, int channels, ferc_image *img, fer
     if (!s && ferror(f)) s = ferc_set_error(err, FERC_ERR_IO, "%s: read error", path);
     if (f != stdin) fclose(f);
     if (!s) {
-        s = ferc_image_load_memory(buf, n, channels, img, err);
+        s = ferc_image_load_memory_limit(buf, n, channels, max_pixels, img, err);
         if (s) ferc_error_prefix(err, path);
     }
     free(buf);
     return s;
+}
+
+ferc_status ferc_image_load(const char *path, int channels, ferc_image *img, ferc_error *err)
+{
+    return ferc_image_load_limit(path, channels, 0, img, err);
 }
 
 void ferc_image_free(ferc_image *img)
@@ -142,15 +157,24 @@ ferc_status ferc_image_encode(const ferc_image *img, const char *name, uint8_t *
     return FERC_OK;
 }
 
+static void file_write(void *ctx, void *data, int size) { fwrite(data, 1, (size_t)size, (FILE *)ctx); }
+
+/* A failed write (full or read-only disk) is named with errno's text and the partial file
+ * removed, so no truncated image is left looking like a result. */
 ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err)
 {
     const char *dot = strrchr(path, '.');
-    int ok;
-    if (dot && (!strcmp(dot, ".jpg") || !strcmp(dot, ".jpeg")))
-        ok = ferc_stbi_write_jpg(path, img->width, img->height, img->channels, img->data, 90);
-    else if (dot && !strcmp(dot, ".png"))
-        ok = ferc_stbi_write_png(path, img->width, img->height, img->channels, img->data);
-    else
-        return ferc_set_error(err, FERC_ERR_ARG, "%s: write .png or .jpg", path);
-    return ok ? FERC_OK : ferc_set_error(err, FERC_ERR_IO, "%s: cannot write", path);
+    const int jpg = dot && (!strcmp(dot, ".jpg") || !strcmp(dot, ".jpeg"));
+    if (!jpg && !(dot && !strcmp(dot, ".png"))) return ferc_set_error(err, FERC_ERR_ARG, "%s: write .png or .jpg", path);
+    FILE *f = fopen(path, "wb");
+    if (!f) return ferc_set_error(err, FERC_ERR_IO, "%s: %s", path, strerror(errno));
+    errno = 0;
+    const int ok = jpg ? ferc_stbi_write_jpg_func(file_write, f, img->width, img->height, img->channels, img->data, 90)
+                       : ferc_stbi_write_png_func(file_write, f, img->width, img->height, img->channels, img->data);
+    int e = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) && !e) e = errno ? errno : EIO;
+    if (ok && !e) return FERC_OK;
+    remove(path);
+    if (!ok) return ferc_set_error(err, FERC_ERR_NOMEM, "%s: could not encode %dx%d image", path, img->width, img->height);
+    return ferc_set_error(err, FERC_ERR_IO, "%s: %s", path, strerror(e));
 }

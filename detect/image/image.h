@@ -29,9 +29,8 @@ int ferc_stbi_info(const unsigned char *buf, int len, int *w, int *h, int *c);
 unsigned char *ferc_stbi_load(const unsigned char *buf, int len, int *w, int *h, int channels);
 const char *ferc_stbi_failure(void);
 void ferc_stbi_free(void *p);
-int ferc_stbi_write_png(const char *path, int w, int h, int c, const void *data);
-int ferc_stbi_write_jpg(const char *path, int w, int h, int c, const void *data, int quality);
-/* The same, handing the bytes to fn(ctx, bytes, n) as they are made. */
+/* PNG or JPEG encoding, handing the bytes to fn(ctx, bytes, n) as they are made (stb's own
+ * file writers ignore fwrite and fclose failures); 0 if encoding failed. */
 int ferc_stbi_write_png_func(void (*fn)(void *, void *, int), void *ctx, int w, int h, int c, const void *data);
 int ferc_stbi_write_jpg_func(void (*fn)(void *, void *, int), void *ctx, int w, int h, int c, const void *data,
                              int quality);

@@ -14,6 +14,7 @@ typedef struct {
     ferc_analyzer_options an; /* an.threads is set per worker by cli_engines_open */
     int threads;              /* --threads: total threads to use */
     const char *format;       /* json, text (images); csv, json (video) */
+    int max_pixels;           /* --max-pixels: per image or video frame; 0: the library's limit */
 } cli_options;
 
 /* Parses one common option at argv[*i] (with its value, as "--x v" or "--x=v").

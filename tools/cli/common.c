@@ -87,6 +87,8 @@ int cli_parse_common(cli_options *o, int argc, char **argv, int *i)
     }
     if ((v = cli_opt_value("--threads", argc, argv, i))) return cli_parse_int("--threads", v, 1, 1024, &o->threads) ? -1 : 1;
     if ((v = cli_opt_value("--format", argc, argv, i))) return o->format = v, 1;
+    if ((v = cli_opt_value("--max-pixels", argc, argv, i)))
+        return cli_parse_int("--max-pixels", v, 1, (int)FERC_IMAGE_MAX_PIXELS, &o->max_pixels) ? -1 : 1;
     if ((v = cli_opt_value("--threshold", argc, argv, i))) {
         char *end;
         double t = strtod(v, &end);

@@ -80,11 +80,11 @@ static int list_data(const char *dir, cli_inputs *files, int **labels)
 }
 
 /* Loads image i as a w x h gray face into out. Returns 0, or 1 with the error printed. */
-static int load_face(const char *path, int w, int h, uint8_t *out)
+static int load_face(const char *path, int max_pixels, int w, int h, uint8_t *out)
 {
     ferc_image img;
     ferc_error err;
-    ferc_status s = ferc_image_load(path, 1, &img, &err);
+    ferc_status s = ferc_image_load_limit(path, 1, max_pixels, &img, &err);
     if (!s) {
         ferc_box all = {.x = 0, .y = 0, .w = (float)img.width, .h = (float)img.height, .score = 1};
         if (img.width == w && img.height == h) memcpy(out, img.data, (size_t)w * h);
@@ -147,7 +147,7 @@ int cli_eval(int argc, char **argv)
             int n = 0;
             for (int i = b * EVAL_BATCH; i < files.n && i < (b + 1) * EVAL_BATCH; i++) {
                 pred[i] = -1;
-                if (load_face(files.paths[i], w, h, faces + (size_t)n * w * h)) errors++;
+                if (load_face(files.paths[i], o.max_pixels, w, h, faces + (size_t)n * w * h)) errors++;
                 else idx[n++] = i;
             }
             ferc_error err;

@@ -59,6 +59,8 @@ static const char usage[] =
     "  --eye-cascade FILE      the eye cascade for --align (implies --align)\n"
     "  --annotate DIR          write a copy of each image with boxes and labels into DIR\n"
     "  --threads N             threads (default: FERC_THREADS or all processors)\n"
+    "  --max-pixels N          refuse images (and video frames) over N pixels, before\n"
+    "                          decoding them (default and most: 67108864 = 2^26)\n"
     "  -h, --help              this help\n"
     "\n"
     "Video: ferc video [options] FILE|-  (see ferc video --help)\n"
@@ -111,8 +113,8 @@ static void annotate_path(const char *dir, const char *input, char *out, size_t 
 }
 
 /* One image: load, analyze, annotate; the report goes to *text (malloc'd). Returns 0 or 1. */
-static int process(ferc_analyzer *a, const char *path, int text_format, const char *annotate, char **text,
-                   size_t *len)
+static int process(ferc_analyzer *a, const char *path, int text_format, int max_pixels, const char *annotate,
+                   char **text, size_t *len)
 {
     FILE *f = open_memstream(text, len);
     if (!f) return 1;
@@ -120,7 +122,7 @@ static int process(ferc_analyzer *a, const char *path, int text_format, const ch
     ferc_error err;
     ferc_face faces[CLI_MAX_FACES];
     int n = 0, failed = 0;
-    ferc_status s = ferc_image_load(path, 3, &img, &err);
+    ferc_status s = ferc_image_load_limit(path, 3, max_pixels, &img, &err);
     if (!s) s = ferc_analyze(a, &img, faces, CLI_MAX_FACES, &n, &err);
     if (!s && annotate) {
         char out[2048];
@@ -148,6 +150,21 @@ static int process(ferc_analyzer *a, const char *path, int text_format, const ch
     ferc_image_free(&img);
     fclose(f);
     return failed;
+}
+
+/* The exit status once the images are done. A reader that closed the pipe early
+ * (`ferc photos/ | head -1`, with SIGPIPE ignored; by default SIGPIPE ends the process as
+ * it ends any filter) is not an error worth a message: exit 1 quietly. Any other write
+ * failure is named. */
+static int stdout_status(int out_errno, int failed)
+{
+    if (!out_errno && fflush(stdout)) out_errno = errno ? errno : EIO;
+    if (out_errno == EPIPE) return 1;
+    if (out_errno) {
+        fprintf(stderr, "ferc: standard output: %s\n", strerror(out_errno));
+        return 1;
+    }
+    return failed ? 1 : 0;
 }
 
 static int images_main(int argc, char **argv)
@@ -204,24 +221,31 @@ static int images_main(int argc, char **argv)
         cli_inputs_free(&in);
         return 1;
     }
-    int failed = 0;
+    int failed = 0, out_errno = 0;
     /* Dynamic schedule for uneven images; the ordered block prints in input order as soon
-     * as each image's predecessors are done. */
+     * as each image's predecessors are done. Once standard output fails (a reader that went
+     * away, a full disk) the remaining images are skipped. */
 #pragma omp parallel for ordered schedule(dynamic, 1) num_threads(workers) reduction(+ : failed)
     for (int i = 0; i < in.n; i++) {
         char *out = NULL;
         size_t len = 0;
-        failed += process(e.an[omp_get_thread_num()], in.paths[i], text, annotate, &out, &len);
+        int stop;
+#pragma omp atomic read
+        stop = out_errno;
+        if (!stop) failed += process(e.an[omp_get_thread_num()], in.paths[i], text, o.max_pixels, annotate, &out, &len);
 #pragma omp ordered
         {
-            if (out) fwrite(out, 1, len, stdout);
-            fflush(stdout);
+            errno = 0;
+            if (out && !out_errno && (fwrite(out, 1, len, stdout) != len || fflush(stdout))) {
+#pragma omp atomic write
+                out_errno = errno ? errno : EIO;
+            }
         }
         free(out);
     }
     cli_engines_close(&e);
     cli_inputs_free(&in);
-    return failed ? 1 : 0;
+    return stdout_status(out_errno, failed);
 }
 
 int main(int argc, char **argv)

@@ -25,8 +25,11 @@ static const char video_usage[] =
     "  --plot FILE.svg     each track's seven probabilities over time\n"
     "  --summary           print per-track dominant emotion and shares instead of frames\n"
     "  --frames FILE       write the per-frame output to FILE (with --summary, say)\n"
+    "  --max-pixels N      refuse streams whose frames have over N pixels\n"
     "  and the image options --detector, --detector-model, --threshold, --no-detect,\n"
     "  --classifier, --model, --tta, --threads (see ferc --help).\n"
+    "Ctrl-C (SIGINT) stops at the current frame: what was processed is written out (frames,\n"
+    "--summary, --plot) and the exit status is 130; a second Ctrl-C ends at once.\n"
     "Example:\n"
     "  ffmpeg -i talk.mp4 -f yuv4mpegpipe - | ferc video --summary --plot talk.svg -\n";
 
@@ -100,6 +103,11 @@ static int run(video_pipeline *p, ferc_analyzer *an, ferc_tracker *tracker, cons
     long f = 0;
     for (;; f++) {
         video_slot *s = video_pipeline_next(p, f);
+        if (!s) {
+            fprintf(stderr, "ferc video: interrupted after %ld frames\n", f);
+            rc = 130;
+            break;
+        }
         if (video_pipeline_at_end(s)) {
             if (s->err.code) {
                 fprintf(stderr, "ferc video: %s: %s\n", va->input, s->err.message);
@@ -119,7 +127,10 @@ static int run(video_pipeline *p, ferc_analyzer *an, ferc_tracker *tracker, cons
         }
         const ferc_track *tr;
         int nt = ferc_tracker_tracks(tracker, &tr);
-        if (frames_out) video_print_frame(frames_out, va->json, f, fps, tr, nt);
+        if (frames_out) {
+            video_print_frame(frames_out, va->json, f, fps, tr, nt);
+            fflush(frames_out); /* a frame at a time: whoever reads a pipe sees frames live */
+        }
         for (int i = 0; i < nt; i++)
             if (tr[i].seen && video_log_track(L, f, &tr[i])) {
                 fprintf(stderr, "ferc video: out of memory\n");
@@ -151,6 +162,12 @@ int cli_video(int argc, char **argv)
         if (in != stdin) fclose(in);
         return 1;
     }
+    if (o.max_pixels && (int64_t)p.y4m.width * p.y4m.height > o.max_pixels) {
+        fprintf(stderr, "ferc video: %s: frames of %dx%d pixels are over --max-pixels %d\n", va.input, p.y4m.width,
+                p.y4m.height, o.max_pixels);
+        if (in != stdin) fclose(in);
+        return 1;
+    }
     FILE *frames_out = va.summary ? NULL : stdout;
     if (va.frames_path && !(frames_out = fopen(va.frames_path, "w"))) {
         fprintf(stderr, "ferc video: %s: %s\n", va.frames_path, strerror(errno));
@@ -173,12 +190,20 @@ int cli_video(int argc, char **argv)
         fprintf(stderr, "ferc video: %s\n", err.message);
         goto done;
     }
+    video_catch_sigint();
     if (video_pipeline_start(&p, e.an[1])) goto done;
     const double fps = p.y4m.fps_den > 0 ? (double)p.y4m.fps_num / p.y4m.fps_den : 0;
     rc = run(&p, e.an[0], tracker, &va, frames_out, &L, fps, &frames);
-    video_pipeline_stop(&p);
+    /* What was processed is written before the threads are joined: after a Ctrl-C the
+     * reader may still be blocked on a stream that has stopped. */
     if (va.summary) video_print_summary(stdout, va.json, &L, fps);
-    if (va.plot && video_write_plot(va.plot, &L, fps, frames)) rc = 1;
+    if (va.plot && video_write_plot(va.plot, &L, fps, frames)) rc = rc ? rc : 1;
+    if ((frames_out && fflush(frames_out)) || fflush(stdout)) {
+        fprintf(stderr, "ferc video: %s: %s\n", frames_out && frames_out != stdout ? va.frames_path : "standard output",
+                strerror(errno));
+        rc = rc ? rc : 1;
+    }
+    video_pipeline_stop(&p);
 done:
     video_pipeline_stop(&p);
     ferc_tracker_free(tracker);

@@ -38,11 +38,16 @@ typedef struct {
     pthread_t th[2];
 } video_pipeline;
 
+/* Catches SIGINT (Ctrl-C): the pipeline then stops at the next frame (video_pipeline_next
+ * returns NULL) and its threads exit; a second Ctrl-C ends the process as usual. Call
+ * before video_pipeline_start. */
+void video_catch_sigint(void);
+
 /* Allocates the slots for p->y4m's frames and starts the threads. Returns 0, or -1 with a
  * message printed. */
 int video_pipeline_start(video_pipeline *p, ferc_analyzer *detect);
 /* The slot of frame f once detected; its ->err says why when it is the end
- * (video_pipeline_at_end). */
+ * (video_pipeline_at_end). NULL after a Ctrl-C (video_catch_sigint). */
 video_slot *video_pipeline_next(video_pipeline *p, long f);
 int video_pipeline_at_end(const video_slot *s);
 /* Hands the slot back to the reader. */

@@ -2,17 +2,48 @@
  * (video.h). Each stage takes the slots in frame order, so output order is frame order. */
 #include "tools/cli/video.h"
 
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { FREE, READ, DETECTED, END };
 
+/* Atomic rather than volatile sig_atomic_t, as the pipeline's threads read it; lock-free,
+ * so the signal handler may store to it. */
+static atomic_int video_interrupted;
+
+static void on_sigint(int sig) { atomic_store_explicit(&video_interrupted, 1, memory_order_relaxed); }
+
+static int interrupted(void) { return atomic_load_explicit(&video_interrupted, memory_order_relaxed); }
+
+void video_catch_sigint(void)
+{
+    atomic_store_explicit(&video_interrupted, 0, memory_order_relaxed);
+    /* SA_RESTART: a read interrupted in the reader thread resumes rather than failing. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* The slot once it reaches state (or END); NULL when stopping. The wait wakes every 50 ms
+ * to look at video_interrupted (a signal handler may not signal a condition variable). */
 static video_slot *wait_for(video_pipeline *p, long frame, int state)
 {
     video_slot *s = &p->slots[frame % VIDEO_SLOTS];
     pthread_mutex_lock(&p->mu);
-    while (!p->stop && s->state != state && s->state != END) pthread_cond_wait(&p->cv, &p->mu);
-    if (p->stop) s = NULL;
+    while (!p->stop && !interrupted() && s->state != state && s->state != END) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 50000000;
+        if (t.tv_nsec >= 1000000000) t.tv_sec++, t.tv_nsec -= 1000000000;
+        pthread_cond_timedwait(&p->cv, &p->mu, &t);
+    }
+    if (p->stop || interrupted()) s = NULL;
     pthread_mutex_unlock(&p->mu);
     return s;
 }
