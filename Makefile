@@ -1,5 +1,6 @@
 # ferc build. Sources are found by folder, so a new kernel or op needs no edit here:
 #   kernels/*_avx2.c   compiled with AVX2+FMA flags, kernels/*_avx512.c with AVX-512 flags,
+#   kernels/*_avxvnni.c and *_avx512vnni.c with those plus VNNI (int8 bodies),
 #   everything else in kernels/ nn/ detect/ with the baseline flags (any x86-64 or other CPU).
 # Targets: all (default), demo, test, asan, valgrind, fuzz, bench, eval, install, deps, deps-tools, clean.
 
@@ -15,6 +16,8 @@ CFLAGS   ?=
 LDLIBS   = -lm $(OPENMP)
 AVX2_FLAGS   = -mavx2 -mfma -mf16c
 AVX512_FLAGS = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
+AVXVNNI_FLAGS    = $(AVX2_FLAGS) -mavxvnni
+AVX512VNNI_FLAGS = $(AVX512_FLAGS) -mavx512vnni
 
 # Optional comparison backend: make OPENBLAS=1 (never required).
 ifeq ($(OPENBLAS),1)
@@ -40,6 +43,12 @@ $(BUILD)/%_avx2.o: %_avx2.c
 $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(AVX512_FLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/%_avxvnni.o: %_avxvnni.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(AVXVNNI_FLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/%_avx512vnni.o: %_avx512vnni.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(AVX512VNNI_FLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -MMD -MP -c $< -o $@

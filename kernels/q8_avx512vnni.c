@@ -1,0 +1,67 @@
+/* q8_avx512vnni.c - int8 GEMM body for AVX-512 VNNI: vpdpbusd on zmm registers, 64 u8 x s8
+ * products per instruction. Tile: 6 pixels x 32 output channels (two packed blocks), 12
+ * accumulators; per 4 k's, 2 weight loads and 6 broadcasts feed 12 vpdpbusd. */
+#include "kernels/q8.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define MR 6
+
+static inline void store16(__m512i acc, const int32_t *bias, const float *mult, int zy, int lo, int hi, uint8_t *y,
+                           int n)
+{
+    const __mmask16 mk = (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
+    __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(acc, _mm512_maskz_loadu_epi32(mk, bias)));
+    f = _mm512_mul_ps(f, _mm512_maskz_loadu_ps(mk, mult));
+    f = _mm512_max_ps(f, _mm512_set1_ps((float)(lo - zy)));
+    f = _mm512_min_ps(f, _mm512_set1_ps((float)(hi - zy)));
+    __m512i q = _mm512_add_epi32(_mm512_cvtps_epi32(f), _mm512_set1_epi32(zy));
+    _mm_mask_storeu_epi8(y, mk, _mm512_cvtusepi32_epi8(q));
+}
+
+static inline void tile(int mr, int nblk, int kp, const uint8_t *a, size_t lda, const int8_t *w0, const int8_t *w1,
+                        const int32_t *bias, const float *mult, int nvalid, int zy, int lo, int hi, uint8_t *y,
+                        size_t ldy)
+{
+    __m512i acc[MR][2];
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
+    for (int k = 0; k < kp; k += 4) {
+        const __m512i wa = _mm512_load_si512(w0 + (size_t)k * FERC_Q8_NR);
+        const __m512i wb = nblk > 1 ? _mm512_load_si512(w1 + (size_t)k * FERC_Q8_NR) : wa;
+        for (int r = 0; r < mr; r++) {
+            int32_t v;
+            memcpy(&v, a + r * lda + k, 4);
+            const __m512i x = _mm512_set1_epi32(v);
+            acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], x, wa);
+            if (nblk > 1) acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], x, wb);
+        }
+    }
+    for (int r = 0; r < mr; r++)
+        for (int h = 0; h < nblk; h++) {
+            const int n = nvalid - 16 * h;
+            if (n > 0) store16(acc[r][h], bias + 16 * h, mult + 16 * h, zy, lo, hi, y + r * ldy + 16 * h, n);
+        }
+}
+
+static inline void rows(int nblk, int m, int kp, const uint8_t *a, size_t lda, const int8_t *w0, const int8_t *w1,
+                        const int32_t *bias, const float *mult, int nvalid, int zy, int lo, int hi, uint8_t *y,
+                        size_t ldy)
+{
+    int i = 0;
+    for (; i + MR <= m; i += MR)
+        tile(MR, nblk, kp, a + i * lda, lda, w0, w1, bias, mult, nvalid, zy, lo, hi, y + i * ldy, ldy);
+    if (i < m) tile(m - i, nblk, kp, a + i * lda, lda, w0, w1, bias, mult, nvalid, zy, lo, hi, y + i * ldy, ldy);
+}
+
+void ferc_q8_gemm_avx512vnni(int m, int kp, const uint8_t *a, size_t lda, const int8_t *wp, int oc,
+                             const int32_t *bias, const float *mult, int zy, int lo, int hi, uint8_t *y, size_t ldy)
+{
+    const size_t blk = (size_t)FERC_Q8_NR * kp;
+    int j = 0;
+    for (; oc - j > FERC_Q8_NR; j += 2 * FERC_Q8_NR, wp += 2 * blk) {
+        const int nvalid = oc - j < 2 * FERC_Q8_NR ? oc - j : 2 * FERC_Q8_NR;
+        rows(2, m, kp, a, lda, wp, wp + blk, bias + j, mult + j, nvalid, zy, lo, hi, y + j, ldy);
+    }
+    if (j < oc) rows(1, m, kp, a, lda, wp, wp, bias + j, mult + j, oc - j, zy, lo, hi, y + j, ldy);
+}
