@@ -5,6 +5,7 @@
 #include "api/detector.h"
 #include "nn/model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,10 +40,19 @@ ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer *
     ferc_model *m = NULL;
     ferc_classifier *c = NULL;
     ferc_detector *d = NULL;
-    ferc_status s = ferc_model_load(opt->model, &m, err);
+    char q8[4096];
+    const char *path = opt->model;
+    const size_t n = strlen(path);
+    if (opt->int8 && !(n > 8 && !strcmp(path + n - 8, ".q8.ferc"))) {
+        if (n <= 5 || strcmp(path + n - 5, ".ferc") || n + 4 > sizeof q8)
+            return ferc_set_error(err, FERC_ERR_ARG, "int8: %s does not end in .ferc", path);
+        snprintf(q8, sizeof q8, "%.*s.q8.ferc", (int)(n - 5), path);
+        path = q8;
+    }
+    ferc_status s = ferc_model_load(path, &m, err);
     if (!s) {
         ferc_classifier_options co = {opt->tta, 0, opt->threads};
-        if ((s = ferc_classifier_create(m, &co, &c, err))) ferc_error_prefix(err, opt->model);
+        if ((s = ferc_classifier_create(m, &co, &c, err))) ferc_error_prefix(err, path);
     }
     if (!s && opt->detector) {
         ferc_detector_options dopt = {opt->detector, opt->detector_model, opt->threshold, 0, opt->threads, 0, 0, 0};

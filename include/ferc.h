@@ -204,6 +204,9 @@ ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_face_box *face,
 
 /* The kernel path in use: "scalar", "avx2" or "avx512" (FERC_ISA overrides detection). */
 const char *ferc_isa_name(void);
+/* The int8 path int8 models run on: "avx512vnni", "avxvnni", "avx2" or "scalar" (FERC_ISA
+ * forces it as for ferc_isa_name; docs/performance.md). */
+const char *ferc_int8_isa_name(void);
 const char *ferc_status_name(ferc_status s);
 
 /* ---- face detection: OpenCV-compatible cascades, CLAHE, alignment (docs/cascades.md) --- */
@@ -396,6 +399,8 @@ typedef struct {
     int threads;                /* engine threads; 0: as ferc_context_options */
     const char *eye_cascade;    /* haarcascade_eye.xml: align faces (ferc_analyzer_set_align);
                                    NULL: no alignment */
+    int int8;                   /* 1: load model's int8 twin instead, NAME.q8.ferc beside
+                                   NAME.ferc (tools/model/quantize.py) */
 } ferc_analyzer_options;
 
 /* The one-call setup: loads the files and owns everything it made. */

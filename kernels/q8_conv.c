@@ -1,6 +1,7 @@
 /* q8_conv.c - int8 convolution driver (weight packing, im2col panels, threads) and the
  * choice of the int8 path. The arithmetic lives in q8_scalar.c and the q8_<isa>.c bodies. */
 #include "kernels/q8.h"
+#include "ferc.h"
 #include "kernels/threads.h"
 
 #include <stdlib.h>
@@ -146,3 +147,5 @@ const ferc_q8_kernels *ferc_q8_kernels_get(void)
         k = ferc_q8_kernels_for(best_first[i]);
     return k;
 }
+
+const char *ferc_int8_isa_name(void) { return ferc_q8_kernels_get()->isa; }

@@ -21,6 +21,7 @@ typedef struct {
     int min_neighbors;       /* --min-neighbors (cascades) */
     int no_detect;
     int tta;
+    int int8;                /* --int8: the classifier's .q8.ferc file (kernels/q8.h) */
     const char *eye_cascade; /* --align [--eye-cascade FILE]: roll correction from the eyes */
     int threads;             /* total threads to use */
     const char *format;      /* json, text (images); csv, json (video) */
@@ -38,6 +39,8 @@ int cli_parse_int(const char *opt, const char *s, int lo, int hi, int *out);
  * FERC_WEIGHTS, weights/ next to the binary, or ../share/ferc/weights from it. NULL (and a
  * message printed naming the places tried) if not found. */
 const char *cli_classifier_path(const cli_common *o, char *buf, size_t size);
+/* The int8 file of classifier name (cnn, small), NULL if there is none (message unless quiet). */
+const char *cli_int8_file(const char *name, char *buf, size_t size, int quiet);
 /* Same for the detector's file; NULL if --detector-model was not given and none is found
  * (the detector then reports what it needs). */
 const char *cli_detector_path(const cli_common *o, char *buf, size_t size);

@@ -65,6 +65,7 @@ int cli_parse_common(cli_common *o, int argc, char **argv, int *i)
     const char *v, *a = argv[*i];
     if (!strcmp(a, "--no-detect") || !strcmp(a, "--faces-only")) return o->no_detect = 1;
     if (!strcmp(a, "--tta")) return o->tta = 1;
+    if (!strcmp(a, "--int8")) return o->int8 = 1;
     if (!strcmp(a, "--align")) {
         if (!o->eye_cascade) o->eye_cascade = EYE_CASCADE;
         return 1;
@@ -164,7 +165,18 @@ const char *cli_default_file(int detector, const char *name, char *buf, size_t s
 const char *cli_classifier_path(const cli_common *o, char *buf, size_t size)
 {
     if (o->model) return o->model;
-    return default_file(0, o->classifier ? o->classifier : "cnn", "classifier model", buf, size, 0);
+    const char *name = o->classifier ? o->classifier : "cnn";
+    if (o->int8) return cli_int8_file(name, buf, size, 0);
+    return default_file(0, name, "classifier model", buf, size, 0);
+}
+
+const char *cli_int8_file(const char *name, char *buf, size_t size, int quiet)
+{
+    /* The int8 twin of each CNN (tools/model/quantize.py); the LBP + SVM has none. */
+    if (!strcmp(name, "cnn")) return find_weight("emotion_cnn.q8.ferc", "int8 classifier model", buf, size, quiet);
+    if (!strcmp(name, "small")) return find_weight("emotion_small.q8.ferc", "int8 classifier model", buf, size, quiet);
+    if (!quiet) fprintf(stderr, "ferc: --int8: there is no int8 %s classifier (cnn and small have one)\n", name);
+    return NULL;
 }
 
 const char *cli_detector_path(const cli_common *o, char *buf, size_t size)

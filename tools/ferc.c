@@ -46,6 +46,7 @@ static const char usage[] =
     "                          emotion classifier (default cnn)\n"
     "  --model FILE            classifier weight file (overrides --classifier)\n"
     "  --tta                   average each face with its mirror image\n"
+    "  --int8                  the classifier's int8 file (emotion_*.q8.ferc; the detector stays fp32)\n"
     "  --align                 turn each face upright from its eyes before classifying\n"
     "                          (eyes found with OpenCV's haarcascade_eye.xml)\n"
     "  --eye-cascade FILE      the eye cascade for --align (implies --align)\n"
@@ -257,6 +258,7 @@ int cli_version(void)
 {
     printf("ferc %s\n", FERC_VERSION_STRING);
     printf("isa: %s%s\n", ferc_isa_name(), getenv("FERC_ISA") && *getenv("FERC_ISA") ? " (FERC_ISA)" : "");
+    printf("int8: %s\n", ferc_int8_isa_name());
     printf("threads: %d (processors: %d)\n", cli_default_threads(), omp_get_num_procs());
     printf("openmp: %d\n", _OPENMP);
 #if defined(__clang__)
@@ -288,6 +290,10 @@ int cli_version(void)
             char buf[1200];
             const char *p = cli_default_file(d, names[d][i], buf, sizeof buf);
             printf("%s %s: %s\n", d ? "detector" : "classifier", names[d][i], p ? p : "not found");
+            if (!d && i < 2) { /* the CNNs' int8 twins */
+                p = cli_int8_file(names[0][i], buf, sizeof buf, 1);
+                printf("classifier %s --int8: %s\n", names[0][i], p ? p : "not found");
+            }
         }
     return 0;
 }
