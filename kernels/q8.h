@@ -40,29 +40,39 @@ typedef struct {
     int zx, zy, lo, hi;  /* zero points, output clamp in codes */
 } ferc_q8_conv_desc;
 
-/* The requantisation every path uses (see above). lrintf rounds half to even in the default
- * rounding mode, as cvtps2dq does with the default MXCSR. */
+/* Round half to even of |f| <= 2^22: adding and subtracting 1.5 x 2^23 leaves the integer
+ * float arithmetic rounds to (nearest even, the default mode, as cvtps2dq with the default
+ * MXCSR). Inline, where lrintf is a libm call on baseline x86-64. */
+static inline int ferc_q8_rne(float f) { return (int)((f + 12582912.f) - 12582912.f); }
+
+/* The requantisation every path uses (see above). */
 static inline uint8_t ferc_q8_requant(int32_t acc, float m, int zy, int lo, int hi)
 {
     float f = (float)acc * m;
     const float flo = (float)(lo - zy), fhi = (float)(hi - zy);
     f = f < flo ? flo : f > fhi ? fhi : f;
-    return (uint8_t)(lrintf(f) + zy);
+    return (uint8_t)(ferc_q8_rne(f) + zy);
 }
 
 static inline int32_t ferc_q8_wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
 
-/* A GEMM micro-kernel body: rows of a (m rows, kp bytes each, lda apart; kp a multiple of 4)
- * times the packed weights of all blocks, plus bias, requantised into y (ldy apart, oc valid
- * columns). Packed weights: per block of FERC_Q8_NR channels, per 4 k's, NR x 4 bytes (the 4
- * weights of channel j for k..k+3 together), zero beyond K and oc. */
-typedef void (*ferc_q8_gemm_fn)(int m, int kp, const uint8_t *a, size_t lda, const int8_t *wp, int oc,
-                                const int32_t *bias, const float *mult, int zy, int lo, int hi, uint8_t *y,
-                                size_t ldy);
+/* A GEMM micro-kernel body: m rows of kp codes (kp a multiple of 4), the 4 codes of row r
+ * for k = 4i..4i+3 at a[r] + koff[i], times the packed weights of all blocks, plus bias,
+ * requantised into y (rows ldy apart, oc valid columns). Packed weights: per block of
+ * FERC_Q8_NR channels, per 4 k's, NR x 4 bytes (the 4 weights of channel j for k..k+3
+ * together), zero beyond K and oc. */
+#define FERC_Q8_GEMM_ARGS                                                                                    \
+    int m, int kp, const uint8_t *const *a, const int32_t *koff, const int8_t *wp, int oc, const int32_t *bias, \
+        const float *mult, int zy, int lo, int hi, uint8_t *y, size_t ldy
+typedef void (*ferc_q8_gemm_fn)(FERC_Q8_GEMM_ARGS);
+
+/* quantize on [i0, i1) of x, as ferc_q8_quantize defines it. */
+typedef void (*ferc_q8_quantize_fn)(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q);
 
 typedef struct {
     const char *isa;
-    ferc_q8_gemm_fn gemm; /* NULL: the scalar reference convolution */
+    ferc_q8_gemm_fn gemm;         /* NULL: the scalar reference convolution */
+    ferc_q8_quantize_fn quantize; /* NULL: the scalar loop */
 } ferc_q8_kernels;
 
 /* The int8 path for this CPU: avx512vnni, avxvnni, avx2 or scalar, best first; FERC_ISA
@@ -79,7 +89,8 @@ size_t ferc_q8_packed_size(const ferc_q8_conv_desc *d);
 /* w as stored ([oc][kh][kw][c/groups]); bias (NULL: 0) becomes bias - zx * sum(w) in bias_out[oc]. */
 void ferc_q8_pack(const ferc_q8_conv_desc *d, const int8_t *w, const int32_t *bias, int8_t *packed,
                   int32_t *bias_out);
-/* Scratch bytes conv2d_q8 needs for d at this many threads (im2col panels). */
+/* Scratch bytes conv2d_q8 needs for d (all fields set; a smaller batch fits too) at this many
+ * threads: offsets, and the padded input or the im2col panels. */
 size_t ferc_q8_conv_scratch(const ferc_q8_conv_desc *d, int threads);
 
 /* The convolution: the scalar reference (k->gemm NULL: w, bias as stored) or im2col panels
@@ -89,8 +100,9 @@ void ferc_q8_conv2d(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d, const 
 void ferc_q8_conv2d_scalar(const ferc_q8_conv_desc *d, const uint8_t *x, const int8_t *w, const int32_t *bias,
                            const float *mult, uint8_t *y, int threads);
 
-/* q = clamp(rne(x / s) + z, 0, 255) (NaN gives z); y = s * (q - z). */
-void ferc_q8_quantize(size_t count, const float *x, float s, int z, uint8_t *q, int threads);
+/* q = clamp(rne(x / s) + z, 0, 255) (NaN gives z); y = s * (q - z). k NULL: scalar. */
+void ferc_q8_quantize(const ferc_q8_kernels *k, size_t count, const float *x, float s, int z, uint8_t *q,
+                      int threads);
 void ferc_q8_dequantize(size_t count, const uint8_t *q, float s, int z, float *y, int threads);
 
 /* Max pooling on codes (monotone in the real value), padding never wins; window as
@@ -99,12 +111,10 @@ void ferc_q8_maxpool(int n, int h, int w, int c, int oh, int ow, int kh, int kw,
                      const uint8_t *x, uint8_t *y, int threads);
 
 /* The bodies, one per ISA file. */
-void ferc_q8_gemm_avx2(int m, int kp, const uint8_t *a, size_t lda, const int8_t *wp, int oc, const int32_t *bias,
-                       const float *mult, int zy, int lo, int hi, uint8_t *y, size_t ldy);
-void ferc_q8_gemm_avxvnni(int m, int kp, const uint8_t *a, size_t lda, const int8_t *wp, int oc,
-                          const int32_t *bias, const float *mult, int zy, int lo, int hi, uint8_t *y, size_t ldy);
-void ferc_q8_gemm_avx512vnni(int m, int kp, const uint8_t *a, size_t lda, const int8_t *wp, int oc,
-                             const int32_t *bias, const float *mult, int zy, int lo, int hi, uint8_t *y,
-                             size_t ldy);
+void ferc_q8_gemm_avx2(FERC_Q8_GEMM_ARGS);
+void ferc_q8_gemm_avxvnni(FERC_Q8_GEMM_ARGS);
+void ferc_q8_gemm_avx512vnni(FERC_Q8_GEMM_ARGS);
+void ferc_q8_quantize_avx2(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q);
+void ferc_q8_quantize_avx512vnni(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q);
 
 #endif

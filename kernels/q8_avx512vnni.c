@@ -20,18 +20,21 @@ static inline void store16(__m512i acc, const int32_t *bias, const float *mult, 
     _mm_mask_storeu_epi8(y, mk, _mm512_cvtusepi32_epi8(q));
 }
 
-static inline void tile(int mr, int nblk, int kp, const uint8_t *a, size_t lda, const int8_t *w0, const int8_t *w1,
+/* Always inlined with constant mr and nblk, so the accumulators live in registers. */
+static inline __attribute__((always_inline)) void tile(int mr, int nblk, int kp, const uint8_t *const *a, const int32_t *koff, const int8_t *w0, const int8_t *w1,
                         const int32_t *bias, const float *mult, int nvalid, int zy, int lo, int hi, uint8_t *y,
                         size_t ldy)
 {
     __m512i acc[MR][2];
+#pragma GCC unroll 6
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_si512();
     for (int k = 0; k < kp; k += 4) {
         const __m512i wa = _mm512_load_si512(w0 + (size_t)k * FERC_Q8_NR);
         const __m512i wb = nblk > 1 ? _mm512_load_si512(w1 + (size_t)k * FERC_Q8_NR) : wa;
+#pragma GCC unroll 6
         for (int r = 0; r < mr; r++) {
             int32_t v;
-            memcpy(&v, a + r * lda + k, 4);
+            memcpy(&v, a[r] + koff[k / 4], 4);
             const __m512i x = _mm512_set1_epi32(v);
             acc[r][0] = _mm512_dpbusd_epi32(acc[r][0], x, wa);
             if (nblk > 1) acc[r][1] = _mm512_dpbusd_epi32(acc[r][1], x, wb);
@@ -44,24 +47,39 @@ static inline void tile(int mr, int nblk, int kp, const uint8_t *a, size_t lda, 
         }
 }
 
-static inline void rows(int nblk, int m, int kp, const uint8_t *a, size_t lda, const int8_t *w0, const int8_t *w1,
+static inline __attribute__((always_inline)) void rows(int nblk, int m, int kp, const uint8_t *const *a, const int32_t *koff, const int8_t *w0, const int8_t *w1,
                         const int32_t *bias, const float *mult, int nvalid, int zy, int lo, int hi, uint8_t *y,
                         size_t ldy)
 {
     int i = 0;
     for (; i + MR <= m; i += MR)
-        tile(MR, nblk, kp, a + i * lda, lda, w0, w1, bias, mult, nvalid, zy, lo, hi, y + i * ldy, ldy);
-    if (i < m) tile(m - i, nblk, kp, a + i * lda, lda, w0, w1, bias, mult, nvalid, zy, lo, hi, y + i * ldy, ldy);
+        tile(MR, nblk, kp, a + i, koff, w0, w1, bias, mult, nvalid, zy, lo, hi, y + i * ldy, ldy);
+    if (i < m) tile(m - i, nblk, kp, a + i, koff, w0, w1, bias, mult, nvalid, zy, lo, hi, y + i * ldy, ldy);
 }
 
-void ferc_q8_gemm_avx512vnni(int m, int kp, const uint8_t *a, size_t lda, const int8_t *wp, int oc,
-                             const int32_t *bias, const float *mult, int zy, int lo, int hi, uint8_t *y, size_t ldy)
+void ferc_q8_gemm_avx512vnni(FERC_Q8_GEMM_ARGS)
 {
     const size_t blk = (size_t)FERC_Q8_NR * kp;
     int j = 0;
     for (; oc - j > FERC_Q8_NR; j += 2 * FERC_Q8_NR, wp += 2 * blk) {
         const int nvalid = oc - j < 2 * FERC_Q8_NR ? oc - j : 2 * FERC_Q8_NR;
-        rows(2, m, kp, a, lda, wp, wp + blk, bias + j, mult + j, nvalid, zy, lo, hi, y + j, ldy);
+        rows(2, m, kp, a, koff, wp, wp + blk, bias + j, mult + j, nvalid, zy, lo, hi, y + j, ldy);
     }
-    if (j < oc) rows(1, m, kp, a, lda, wp, wp, bias + j, mult + j, oc - j, zy, lo, hi, y + j, ldy);
+    if (j < oc) rows(1, m, kp, a, koff, wp, wp, bias + j, mult + j, oc - j, zy, lo, hi, y + j, ldy);
+}
+
+/* quantize, 16 at a time, as ferc_q8_quantize_avx2 (q8_avx2.c). */
+void ferc_q8_quantize_avx512vnni(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q)
+{
+    const __m512 vs = _mm512_set1_ps(s), lo = _mm512_set1_ps((float)-z), hi = _mm512_set1_ps((float)(255 - z));
+    const __m512 magic = _mm512_set1_ps(12582912.f);
+    const __m512i vz = _mm512_set1_epi32(z);
+    for (size_t i = i0; i < i1; i += 16) {
+        const __mmask16 mk = (__mmask16)(i1 - i >= 16 ? 0xffff : (1u << (i1 - i)) - 1);
+        __m512 f = _mm512_div_ps(_mm512_maskz_loadu_ps(mk, x + i), vs);
+        f = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(f, f, _CMP_ORD_Q), f);
+        f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+        f = _mm512_sub_ps(_mm512_add_ps(f, magic), magic);
+        _mm_mask_storeu_epi8(q + i, mk, _mm512_cvtusepi32_epi8(_mm512_add_epi32(_mm512_cvttps_epi32(f), vz)));
+    }
 }

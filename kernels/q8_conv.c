@@ -41,16 +41,48 @@ void ferc_q8_pack(const ferc_q8_conv_desc *d, const int8_t *w, const int32_t *bi
     }
 }
 
-static int direct(const ferc_q8_conv_desc *d)
+/* Indirect GEMM (XNNPACK's idea): when c/groups is a multiple of 4, each group of 4 k's is
+ * 4 consecutive channels of one input pixel, so the bodies read the input in place through a
+ * pointer per output pixel and an offset per 4 k's; only a zero-point border is copied, once,
+ * when the convolution pads. Otherwise rows are gathered into panels (im2col). */
+static int indirect(const ferc_q8_conv_desc *d) { return (d->c / d->groups) % 4 == 0; }
+
+/* The padded input the windows read: [n][hp][wp][c], image at (pt, pl). */
+static void padded_dims(const ferc_q8_conv_desc *d, int *hp, int *wp)
 {
-    return d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 && d->pl == 0 && d->groups == 1 &&
-           d->c % 4 == 0 && d->oh == d->h && d->ow == d->w;
+    const int need_h = (d->oh - 1) * d->sh + d->dh * (d->kh - 1) + 1, need_w = (d->ow - 1) * d->sw + d->dw * (d->kw - 1) + 1;
+    *hp = need_h > d->pt + d->h ? need_h : d->pt + d->h;
+    *wp = need_w > d->pl + d->w ? need_w : d->pl + d->w;
 }
+
+static int needs_copy(const ferc_q8_conv_desc *d)
+{
+    int hp, wp;
+    padded_dims(d, &hp, &wp);
+    return d->pt || d->pl || hp > d->h || wp > d->w;
+}
+
+static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
+/* One int32 offset per 4 k's. */
+static size_t koff_bytes(const ferc_q8_conv_desc *d) { return align64((size_t)ferc_q8_kp(d)); }
 
 size_t ferc_q8_conv_scratch(const ferc_q8_conv_desc *d, int threads)
 {
     if (threads > MAX_PANELS) threads = MAX_PANELS;
-    return (size_t)(threads < 1 ? 1 : threads) * PANEL * ferc_q8_kp(d);
+    if (threads < 1) threads = 1;
+    if (!indirect(d)) return koff_bytes(d) + (size_t)threads * PANEL * ferc_q8_kp(d);
+    int hp, wp;
+    padded_dims(d, &hp, &wp);
+    return koff_bytes(d) + (needs_copy(d) ? align64((size_t)d->n * hp * wp * d->c) : 0);
+}
+
+/* Copies of channel runs: whole 16-byte pieces inline (the runs are 16..256 codes in the
+ * emotion CNNs, where a memcpy call per run cost as much as the copy). */
+static inline void copy_run(uint8_t *dst, const uint8_t *src, int n)
+{
+    int i = 0;
+    for (; i + 16 <= n; i += 16) memcpy(dst + i, src + i, 16);
+    if (i < n) memcpy(dst + i, src + i, (size_t)(n - i));
 }
 
 /* Rows p0 .. p0+m of the im2col matrix for group g: per pixel kh x kw runs of c/groups codes,
@@ -67,7 +99,7 @@ static void im2col(const ferc_q8_conv_desc *d, const uint8_t *x, int g, int64_t 
             for (int kx = 0; kx < d->kw; kx++, row += cig) {
                 const int ix = ox * d->sw - d->pl + kx * d->dw;
                 if (iy < 0 || iy >= d->h || ix < 0 || ix >= d->w) memset(row, d->zx, (size_t)cig);
-                else memcpy(row, x + (((size_t)b * d->h + iy) * d->w + ix) * d->c + (size_t)g * cig, (size_t)cig);
+                else copy_run(row, x + (((size_t)b * d->h + iy) * d->w + ix) * d->c + (size_t)g * cig, cig);
             }
         }
         memset(row, d->zx, (size_t)(a + (size_t)(r + 1) * kp - row));
@@ -81,25 +113,63 @@ void ferc_q8_conv2d(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d, const 
         ferc_q8_conv2d_scalar(d, x, w, bias, mult, y, threads);
         return;
     }
-    const int cog = d->oc / d->groups, kp = ferc_q8_kp(d), dir = direct(d);
+    const int cig = d->c / d->groups, cog = d->oc / d->groups, kp = ferc_q8_kp(d), ind = indirect(d);
     const size_t wblk = (size_t)blocks(d) * FERC_Q8_NR * kp;
     const int64_t pixels = (int64_t)d->n * d->oh * d->ow, panels = (pixels + PANEL - 1) / PANEL;
+    int32_t *koff = scratch;
+    uint8_t *rest = (uint8_t *)scratch + koff_bytes(d);
+    int hp = d->h, wp = d->w;
+    const uint8_t *src = x;
+    if (ind) {
+        if (needs_copy(d)) padded_dims(d, &hp, &wp);
+        for (int k4 = 0; k4 < kp / 4; k4++) {
+            const int kk = 4 * k4, ky = kk / (d->kw * cig), kx = kk / cig % d->kw, c = kk % cig;
+            koff[k4] = (ky * d->dh * wp + kx * d->dw) * d->c + c;
+        }
+        if (needs_copy(d)) {
+            uint8_t *xp = rest;
+            const int64_t prow = (int64_t)d->n * hp;
+#pragma omp parallel for num_threads(threads) schedule(static)
+            for (int64_t r = 0; r < prow; r++) {
+                const int b = (int)(r / hp), py = (int)(r % hp), iy = py - d->pt;
+                uint8_t *dst = xp + (size_t)r * wp * d->c;
+                if (iy < 0 || iy >= d->h) {
+                    memset(dst, d->zx, (size_t)wp * d->c);
+                    continue;
+                }
+                memset(dst, d->zx, (size_t)d->pl * d->c);
+                memcpy(dst + (size_t)d->pl * d->c, x + ((size_t)b * d->h + iy) * d->w * d->c, (size_t)d->w * d->c);
+                memset(dst + (size_t)(d->pl + d->w) * d->c, d->zx, (size_t)(wp - d->pl - d->w) * d->c);
+            }
+            src = xp;
+        }
+    } else {
+        for (int k4 = 0; k4 < kp / 4; k4++) koff[k4] = 4 * k4;
+    }
     if (threads > MAX_PANELS) threads = MAX_PANELS;
     if (threads > panels) threads = (int)panels;
 #pragma omp parallel num_threads(threads)
     {
         /* Static split by thread index; integers make the result independent of it anyway. */
         const int t = ferc_thread_id(), nt = ferc_thread_count();
-        uint8_t *a = (uint8_t *)scratch + (size_t)t * PANEL * kp;
+        uint8_t *a = rest + (size_t)t * PANEL * kp;
+        const uint8_t *rows[PANEL];
         for (int64_t pn = t; pn < panels; pn += nt) {
             const int64_t p0 = pn * PANEL;
             const int m = (int)(pixels - p0 < PANEL ? pixels - p0 : PANEL);
             for (int g = 0; g < d->groups; g++) {
-                const uint8_t *src = a;
-                size_t lda = (size_t)kp;
-                if (dir) src = x + (size_t)p0 * d->c, lda = (size_t)d->c;
-                else im2col(d, x, g, p0, m, kp, a);
-                k->gemm(m, kp, src, lda, w + g * wblk, cog, bias + (size_t)g * cog, mult + (size_t)g * cog, d->zy,
+                if (ind) {
+                    int b = (int)(p0 / ((int64_t)d->oh * d->ow)), oy = (int)(p0 / d->ow % d->oh), ox = (int)(p0 % d->ow);
+                    for (int r = 0; r < m; r++) {
+                        rows[r] = src + (((size_t)b * hp + (size_t)oy * d->sh) * wp + (size_t)ox * d->sw) * d->c +
+                                  (size_t)g * cig;
+                        if (++ox == d->ow) ox = 0, oy = oy + 1 == d->oh ? (b++, 0) : oy + 1;
+                    }
+                } else {
+                    im2col(d, x, g, p0, m, kp, a);
+                    for (int r = 0; r < m; r++) rows[r] = a + (size_t)r * kp;
+                }
+                k->gemm(m, kp, rows, koff, w + g * wblk, cog, bias + (size_t)g * cog, mult + (size_t)g * cog, d->zy,
                         d->lo, d->hi, y + (size_t)p0 * d->oc + (size_t)g * cog, (size_t)d->oc);
             }
         }
@@ -108,11 +178,11 @@ void ferc_q8_conv2d(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d, const 
 
 /* ---- which path ------------------------------------------------------------------------ */
 
-static const ferc_q8_kernels scalar_k = {"scalar", NULL};
+static const ferc_q8_kernels scalar_k = {"scalar", NULL, NULL};
 #if defined(__x86_64__) || defined(__i386__)
-static const ferc_q8_kernels avx2_k = {"avx2", ferc_q8_gemm_avx2};
-static const ferc_q8_kernels avxvnni_k = {"avxvnni", ferc_q8_gemm_avxvnni};
-static const ferc_q8_kernels avx512vnni_k = {"avx512vnni", ferc_q8_gemm_avx512vnni};
+static const ferc_q8_kernels avx2_k = {"avx2", ferc_q8_gemm_avx2, ferc_q8_quantize_avx2};
+static const ferc_q8_kernels avxvnni_k = {"avxvnni", ferc_q8_gemm_avxvnni, ferc_q8_quantize_avx2};
+static const ferc_q8_kernels avx512vnni_k = {"avx512vnni", ferc_q8_gemm_avx512vnni, ferc_q8_quantize_avx512vnni};
 
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 static int has_avxvnni(void) { return has_avx2() && __builtin_cpu_supports("avxvnni"); }

@@ -37,18 +37,21 @@ static inline void store8(__m256i acc, const int32_t *bias, const float *mult, i
     }
 }
 
-static inline void tile(int mr, int kp, const uint8_t *a, size_t lda, const int8_t *wb, const int32_t *bias,
+/* Always inlined with constant mr for full tiles, so the accumulators live in registers. */
+static inline __attribute__((always_inline)) void tile(int mr, int kp, const uint8_t *const *a, const int32_t *koff, const int8_t *wb, const int32_t *bias,
                         const float *mult, int nvalid, int zy, int lo, int hi, uint8_t *y, size_t ldy)
 {
     __m256i acc[MR][2];
 #ifdef Q8_NEED_ONES
     const __m256i ones = _mm256_set1_epi16(1);
 #endif
+#pragma GCC unroll 4
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
     for (int k = 0; k < kp; k += 4, wb += FERC_Q8_NR * 4) {
         const __m256i w0 = _mm256_load_si256((const __m256i *)wb), w1 = _mm256_load_si256((const __m256i *)(wb + 32));
+#pragma GCC unroll 4
         for (int r = 0; r < mr; r++) {
-            const __m256i x = bcast4(a + r * lda + k);
+            const __m256i x = bcast4(a[r] + koff[k / 4]);
             Q8_DOT(acc[r][0], x, w0);
             Q8_DOT(acc[r][1], x, w1);
         }
@@ -60,8 +63,7 @@ static inline void tile(int mr, int kp, const uint8_t *a, size_t lda, const int8
         }
 }
 
-void Q8_GEMM(int m, int kp, const uint8_t *a, size_t lda, const int8_t *wp, int oc, const int32_t *bias,
-             const float *mult, int zy, int lo, int hi, uint8_t *y, size_t ldy)
+void Q8_GEMM(FERC_Q8_GEMM_ARGS)
 {
     for (int j = 0; j < oc; j += FERC_Q8_NR, wp += (size_t)FERC_Q8_NR * kp) {
         const int nvalid = oc - j < FERC_Q8_NR ? oc - j : FERC_Q8_NR;
@@ -77,7 +79,7 @@ void Q8_GEMM(int m, int kp, const uint8_t *a, size_t lda, const int8_t *wp, int 
         }
         int i = 0;
         for (; i + MR <= m; i += MR)
-            tile(MR, kp, a + i * lda, lda, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
-        if (i < m) tile(m - i, kp, a + i * lda, lda, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
+            tile(MR, kp, a + i, koff, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
+        if (i < m) tile(m - i, kp, a + i, koff, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
     }
 }

@@ -2,6 +2,8 @@
 #include "kernels/q8.h"
 #include "kernels/threads.h"
 
+#include <string.h>
+
 void ferc_q8_conv2d_scalar(const ferc_q8_conv_desc *d, const uint8_t *x, const int8_t *w, const int32_t *bias,
                            const float *mult, uint8_t *y, int threads)
 {
@@ -33,14 +35,27 @@ void ferc_q8_conv2d_scalar(const ferc_q8_conv_desc *d, const uint8_t *x, const i
     }
 }
 
-void ferc_q8_quantize(size_t count, const float *x, float s, int z, uint8_t *q, int threads)
+static void quantize_scalar(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q)
 {
-#pragma omp parallel for num_threads(threads) schedule(static) if (count > 65536)
-    for (size_t i = 0; i < count; i++) {
+    const float flo = (float)-z, fhi = (float)(255 - z);
+    for (size_t i = i0; i < i1; i++) {
         float f = x[i] / s;
-        const float flo = (float)-z, fhi = (float)(255 - z);
-        f = f >= flo ? (f <= fhi ? f : fhi) : (f < flo ? flo : 0.f); /* NaN -> 0 -> z */
-        q[i] = (uint8_t)(lrintf(f) + z);
+        f = f == f ? f : 0.f; /* NaN -> z */
+        f = f < flo ? flo : f;
+        f = f > fhi ? fhi : f;
+        q[i] = (uint8_t)(ferc_q8_rne(f) + z);
+    }
+}
+
+void ferc_q8_quantize(const ferc_q8_kernels *k, size_t count, const float *x, float s, int z, uint8_t *q,
+                      int threads)
+{
+    const ferc_q8_quantize_fn fn = k && k->quantize ? k->quantize : quantize_scalar;
+    if (count < 65536) threads = 1;
+#pragma omp parallel num_threads(threads)
+    {
+        const size_t t = (size_t)ferc_thread_id(), nt = (size_t)ferc_thread_count();
+        fn(count * t / nt, count * (t + 1) / nt, x, s, z, q);
     }
 }
 
@@ -65,10 +80,11 @@ void ferc_q8_maxpool(int n, int h, int w, int c, int oh, int ow, int kh, int kw,
             if (x0 < 0) x0 = 0;
             if (x1 > w) x1 = w;
             uint8_t *yp = y + ((size_t)r * ow + ox) * c;
-            for (int ch = 0; ch < c; ch++) yp[ch] = 0;
+            memset(yp, 0, (size_t)c);
             for (int iy = y0; iy < y1; iy++)
                 for (int ix = x0; ix < x1; ix++) {
                     const uint8_t *xp = x + (((size_t)b * h + iy) * w + ix) * c;
+#pragma omp simd
                     for (int ch = 0; ch < c; ch++) yp[ch] = xp[ch] > yp[ch] ? xp[ch] : yp[ch];
                 }
         }

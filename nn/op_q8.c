@@ -27,6 +27,7 @@ static ferc_status want_dtype(const ferc_model *m, int v, int dtype, const char 
 typedef struct {
     float scale;
     int zero;
+    const ferc_q8_kernels *k;
 } qparam;
 
 static ferc_status prepare_qparam(ferc_model *m, ferc_node *n, int in_dtype, int out_dtype, ferc_error *err)
@@ -42,6 +43,7 @@ static ferc_status prepare_qparam(ferc_model *m, ferc_node *n, int in_dtype, int
         return ferc_set_error(err, FERC_ERR_FORMAT, "bad scale %g / zero point %d", (double)st->scale, st->zero);
     if (m->values[n->in[0]].kind == FERC_VAL_PARAM)
         return ferc_set_error(err, FERC_ERR_FORMAT, "input must be an activation");
+    st->k = ferc_q8_kernels_get();
     return FERC_OK;
 }
 
@@ -72,7 +74,8 @@ static size_t count(const ferc_tensor *t)
 static void run_quantize(const ferc_node *n, const ferc_op_args *a)
 {
     const qparam *st = n->state;
-    ferc_q8_quantize(count(&a->in[0]), a->in[0].data, st->scale, st->zero, (uint8_t *)a->out[0].data, a->threads);
+    ferc_q8_quantize(st->k, count(&a->in[0]), a->in[0].data, st->scale, st->zero, (uint8_t *)a->out[0].data,
+                     a->threads);
 }
 
 static void run_dequantize(const ferc_node *n, const ferc_op_args *a)
@@ -229,9 +232,13 @@ static ferc_q8_conv_desc run_desc(const qconv *st, const ferc_tensor *x, const f
 
 static size_t scratch_conv(const ferc_node *n, const ferc_shape *in, const ferc_shape *out)
 {
-    (void)in, (void)out;
     const qconv *st = n->state;
-    return st->k->gemm ? ferc_q8_conv_scratch(&st->d, 1 << 30) : 0;
+    if (!st->k->gemm) return 0;
+    ferc_tensor x = {in[0].ndim, {in[0].d[0], in[0].d[1], in[0].d[2], in[0].d[3]}, NULL};
+    ferc_tensor y = {out[0].ndim, {out[0].d[0], out[0].d[1], out[0].d[2], out[0].d[3]}, NULL};
+    ferc_q8_conv_desc d = run_desc(st, &x, &y);
+    /* room for the most threads the driver uses, whatever a context is later given */
+    return ferc_q8_conv_scratch(&d, 1 << 30);
 }
 
 static void run_conv(const ferc_node *n, const ferc_op_args *a)

@@ -237,8 +237,28 @@ START_TEST(quantize_rounds_half_to_even_and_handles_nan_and_inf)
     const float x[] = {0.125f, 0.375f, 0.625f, -0.125f, -0.375f, NAN, INFINITY, -INFINITY, 1e30f, -1e30f, 31.75f, -25.0f};
     const uint8_t want[] = {100, 102, 102, 100, 98, 100, 255, 0, 255, 0, 227, 0};
     uint8_t q[12];
-    ferc_q8_quantize(12, x, 0.25f, 100, q, 1);
-    for (int i = 0; i < 12; i++) ck_assert_msg(q[i] == want[i], "x %g: code %d, want %d", (double)x[i], q[i], want[i]);
+    static const char *const isas[] = {"scalar", "avx2", "avxvnni", "avx512vnni"};
+    for (int k = 0; k < 4; k++) {
+        if (!ferc_q8_kernels_for(isas[k])) continue;
+        memset(q, 0x5a, sizeof q);
+        ferc_q8_quantize(ferc_q8_kernels_for(isas[k]), 12, x, 0.25f, 100, q, 1);
+        for (int i = 0; i < 12; i++)
+            ck_assert_msg(q[i] == want[i], "%s: x %g: code %d, want %d", isas[k], (double)x[i], q[i], want[i]);
+    }
+    /* a long random run: every path gives the scalar loop's bytes, at 1 and 3 threads */
+    enum { N = 100003 };
+    float *xs = malloc(N * sizeof(float));
+    uint8_t *q0 = malloc(N), *q1 = malloc(N);
+    rng_state = 5;
+    for (int i = 0; i < N; i++) xs[i] = (float)((int)(rnd() % 4001) - 2000) / 16.f;
+    ferc_q8_quantize(NULL, N, xs, 0.5f, 37, q0, 1);
+    for (int k = 1; k < 4; k++)
+        for (int t = 1; t <= 3; t += 2) {
+            if (!ferc_q8_kernels_for(isas[k])) continue;
+            ferc_q8_quantize(ferc_q8_kernels_for(isas[k]), N, xs, 0.5f, 37, q1, t);
+            ck_assert_msg(!memcmp(q0, q1, N), "%s, %d threads: quantize differs from the scalar loop", isas[k], t);
+        }
+    free(xs), free(q0), free(q1);
     float y[12];
     ferc_q8_dequantize(12, q, 0.25f, 100, y, 2);
     ck_assert(y[0] == 0.f && y[1] == 0.5f && y[6] == 38.75f && y[7] == -25.f);
