@@ -97,11 +97,12 @@ $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(BLAS_CFLAGS) $(CFLAGS) $< $(LIBA) -o $@ $(BLAS_LIBS) $(LDLIBS) $(LDFLAGS)
 
-bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model $(BUILD)/bench/lbp_svm
+bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model $(BUILD)/bench/lbp_svm $(BUILD)/bench/bench_q8
 	$(BUILD)/bench/bench_kernels --json $(BUILD)/bench_layers.json
 	@echo "== the same against OpenBLAS's AVX-512 kernel (OPENBLAS_CORETYPE=SkylakeX; bench only)"
 	-OPENBLAS_CORETYPE=SkylakeX $(BUILD)/bench/bench_kernels --no-scalar --json $(BUILD)/bench_layers_skylakex.json
 	/usr/bin/python3 bench/bench_models.py --build $(BUILD) $(BENCH_MODELS)
+	/usr/bin/python3 bench/bench_int8.py --build $(BUILD)
 	$(BUILD)/bench/lbp_svm weights/emotion_lbp_svm.ferc none weights/emotion_cnn.ferc weights/emotion_small.ferc
 	/usr/bin/python3 bench/ssd_speed.py --repeat 7
 	sh bench/bench_video.sh
