@@ -29,6 +29,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..")
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tools", "model"))
 import bench_models  # noqa: E402
 import fercfile  # noqa: E402
 
