@@ -8,8 +8,8 @@
  *    second, one thread; a short peak sample is taken beside every layer sample.
  * 2. Each conv2d_q8 layer of the int8 file at batch 64, one thread: ms, GMAC/s, % of peak,
  *    all in process CPU time (one thread: the time it ran, whatever else the machine did).
- * 3. The whole model, fp32 file against int8 file, at batch 1 / 1 thread and batch 64 / 2
- *    threads: per round one fp32 sample then one int8 sample (each a loop of at least 20 ms),
+ * 3. The whole model, fp32 file against int8 file, at batch 1 / 1 thread, batch 64 / 1 thread
+ *    and batch 64 / 2 threads: per round one fp32 sample then one int8 sample (each a loop of at least 20 ms),
  *    the ratio taken per round and its median reported, in wall time and in process CPU time
  *    (CPU time leaves out what other processes took from us: the machine is shared). */
 #include "bench/bench_time.h"
@@ -229,8 +229,8 @@ int main(int argc, char **argv)
     printf("\n%-8s %-6s %11s %11s %8s %11s %11s %8s\n", "batch", "thr", "fp32 ms", "int8 ms", "x", "fp32 cpu", "int8 cpu",
            "x cpu");
     if (jf) fprintf(jf, "], \"models\": [");
-    static const int configs[2][2] = {{1, 1}, {64, 2}};
-    for (int cfg = 0; cfg < 2; cfg++) {
+    static const int configs[3][2] = {{1, 1}, {64, 1}, {64, 2}};
+    for (int cfg = 0; cfg < 3; cfg++) {
         const int batch = configs[cfg][0], threads = configs[cfg][1];
         ferc_context_options o = {batch, 0, 0, threads, 0};
         ferc_context *cf = NULL, *cq = NULL;
