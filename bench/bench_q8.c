@@ -173,7 +173,8 @@ int main(int argc, char **argv)
     const double peak = bench_median(pk, 7);
     printf("int8 path %s, float kernels %s; load average %.2f %.2f %.2f (shared machine)\n", k->isa, ferc_isa_name(),
            loadavg[0], loadavg[1], loadavg[2]);
-    printf("int8 peak (%s, 12 independent accumulators, 1 thread): %.1f GMAC/s\n", k->isa, peak);
+    printf("int8 peak (%s, %s, 1 thread): %.1f GMAC/s\n", k->isa,
+           strcmp(k->isa, "avx2") ? "12 independent vpdpbusd chains" : "6 chains of vpmaddubsw + vpmaddwd + vpaddd", peak);
     FILE *jf = json ? fopen(json, "w") : NULL;
     if (jf) fprintf(jf, "{\"int8_isa\": \"%s\", \"int8_peak_gmacs_1thread\": %.2f, \"load_average\": [%.2f, %.2f, %.2f], \"layers\": [",
                     k->isa, peak, loadavg[0], loadavg[1], loadavg[2]);

@@ -63,6 +63,35 @@ static inline __attribute__((always_inline)) void tile(int mr, int kp, const uin
         }
 }
 
+/* The full tile with its 8 accumulators as named variables (with the array above, gcc copied
+ * accumulators between registers every step; see q8_avx512vnni.c). */
+static void tile_full(int kp, const uint8_t *const *a, const int32_t *koff, const int8_t *wb, const int32_t *bias,
+                      const float *mult, int nvalid, int zy, int lo, int hi, uint8_t *y, size_t ldy)
+{
+#ifdef Q8_NEED_ONES
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    for (int k = 0; k < kp; k += 4, wb += FERC_Q8_NR * 4) {
+        const __m256i w0 = _mm256_load_si256((const __m256i *)wb), w1 = _mm256_load_si256((const __m256i *)(wb + 32));
+        const int32_t o = koff[k / 4];
+        __m256i x;
+#define ROW(ar, ca, cb) x = bcast4(ar + o), Q8_DOT(ca, x, w0), Q8_DOT(cb, x, w1)
+        ROW(a0, c00, c01);
+        ROW(a1, c10, c11);
+        ROW(a2, c20, c21);
+        ROW(a3, c30, c31);
+#undef ROW
+    }
+    const __m256i acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+    for (int r = 0; r < MR; r++)
+        for (int h = 0; h < 2; h++) {
+            const int n = nvalid - 8 * h;
+            if (n > 0) store8(acc[r][h], bias + 8 * h, mult + 8 * h, zy, lo, hi, y + r * ldy + 8 * h, n > 8 ? 8 : n);
+        }
+}
+
 void Q8_GEMM(FERC_Q8_GEMM_ARGS)
 {
     for (int j = 0; j < oc; j += FERC_Q8_NR, wp += (size_t)FERC_Q8_NR * kp) {
@@ -79,7 +108,7 @@ void Q8_GEMM(FERC_Q8_GEMM_ARGS)
         }
         int i = 0;
         for (; i + MR <= m; i += MR)
-            tile(MR, kp, a + i, koff, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
+            tile_full(kp, a + i, koff, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
         if (i < m) tile(m - i, kp, a + i, koff, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
     }
 }
