@@ -180,12 +180,20 @@ void ferc_q8_conv2d(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d, const 
 
 static const ferc_q8_kernels scalar_k = {"scalar", NULL, NULL};
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
 static const ferc_q8_kernels avx2_k = {"avx2", ferc_q8_gemm_avx2, ferc_q8_quantize_avx2};
 static const ferc_q8_kernels avxvnni_k = {"avxvnni", ferc_q8_gemm_avxvnni, ferc_q8_quantize_avx2};
 static const ferc_q8_kernels avx512vnni_k = {"avx512vnni", ferc_q8_gemm_avx512vnni, ferc_q8_quantize_avx512vnni};
 
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-static int has_avxvnni(void) { return has_avx2() && __builtin_cpu_supports("avxvnni"); }
+/* AVX-VNNI is CPUID leaf 7 subleaf 1, EAX bit 4, read directly: clang's
+ * __builtin_cpu_supports does not know the name. The ymm state check comes with has_avx2. */
+static int has_avxvnni(void)
+{
+    unsigned a, b, c, d;
+    return has_avx2() && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a >> 4 & 1);
+}
 static int has_avx512vnni(void)
 {
     return has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
