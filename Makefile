@@ -1,6 +1,7 @@
 # ferc build. Sources are found by folder, so a new file needs no edit here. The folders:
 #   kernels/        compute kernels; *_avx2.c built with AVX2+FMA flags, *_avx512.c with AVX-512
-#                   flags, the rest with the baseline flags (any x86-64 or other CPU)
+#                   flags, *_avxvnni.c and *_avx512vnni.c with those plus VNNI (int8 bodies),
+#                   the rest with the baseline flags (any x86-64 or other CPU)
 #   nn/             the engine: weight file, graph, ops, errors            -> libferc
 #   detect/         face detectors (SSD, cascades), boxes, the tracker      -> libferc
 #   detect/image/   images: decode, Y4M, gray, resize, CLAHE, crops, alignment -> libferc
@@ -29,6 +30,8 @@ CFLAGS   ?=
 LDLIBS   = -lm $(OPENMP)
 AVX2_FLAGS   = -mavx2 -mfma -mf16c
 AVX512_FLAGS = -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
+AVXVNNI_FLAGS    = $(AVX2_FLAGS) -mavxvnni
+AVX512VNNI_FLAGS = $(AVX512_FLAGS) -mavx512vnni
 
 # Optional comparison backend: make OPENBLAS=1 (never required).
 ifeq ($(OPENBLAS),1)
@@ -54,6 +57,12 @@ $(BUILD)/%_avx2.o: %_avx2.c
 $(BUILD)/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(AVX512_FLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/%_avxvnni.o: %_avxvnni.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(AVXVNNI_FLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/%_avx512vnni.o: %_avx512vnni.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(AVX512VNNI_FLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -156,12 +165,14 @@ $(BUILD)/bench/bench_kernels: bench/bench_kernels.c kernels/conv2d_openblas.c $(
 	$(CC) $(CFLAGS_BASE) -DFERC_WITH_OPENBLAS $(BLAS_CFLAGS) $(CFLAGS) bench/bench_kernels.c kernels/conv2d_openblas.c \
 	  $(LIBA) -o $@ $(BLAS_LIBS) $(LDLIBS) $(LDFLAGS)
 
-bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model $(BUILD)/bench/lbp_svm $(BUILD)/bench/bench_import_kernels
+bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model $(BUILD)/bench/lbp_svm $(BUILD)/bench/bench_import_kernels \
+       $(BUILD)/bench/bench_q8
 	$(BUILD)/bench/bench_kernels --json $(BUILD)/bench_layers.json
 	$(BUILD)/bench/bench_import_kernels
 	@echo "== the same against OpenBLAS's AVX-512 kernel (OPENBLAS_CORETYPE=SkylakeX; bench only)"
 	-OPENBLAS_CORETYPE=SkylakeX $(BUILD)/bench/bench_kernels --no-scalar --json $(BUILD)/bench_layers_skylakex.json
 	/usr/bin/python3 bench/bench_models.py --build $(BUILD) $(BENCH_MODELS)
+	/usr/bin/python3 bench/bench_int8.py --build $(BUILD)
 	$(BUILD)/bench/lbp_svm weights/emotion_lbp_svm.ferc none weights/emotion_cnn.ferc weights/emotion_small.ferc
 	/usr/bin/python3 bench/ssd_speed.py --repeat 7
 	sh bench/bench_video.sh

@@ -5,6 +5,7 @@
 #include "ferc.h"
 #include "nn/error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,23 +34,44 @@ ferc_status ferc_analyzer_create(ferc_classifier *classifier, ferc_detector *det
     return FERC_OK;
 }
 
+ferc_status ferc_int8_file(const char *file, char *out, size_t size, ferc_error *err)
+{
+    const size_t n = file ? strlen(file) : 0;
+    if (n > 8 && !strcmp(file + n - 8, ".q8.ferc")) {
+        if (n >= size) return ferc_set_error(err, FERC_ERR_ARG, "int8: path too long");
+        memcpy(out, file, n + 1);
+        return FERC_OK;
+    }
+    if (n <= 5 || strcmp(file + n - 5, ".ferc") || n + 4 > size)
+        return ferc_set_error(err, FERC_ERR_ARG, "int8: %s does not end in .ferc", file ? file : "(no file)");
+    snprintf(out, size, "%.*s.q8.ferc", (int)(n - 5), file);
+    return FERC_OK;
+}
+
 static ferc_status open_classifier(const ferc_analyzer_options *o, ferc_model **m, ferc_classifier **c,
                                    ferc_error *err)
 {
-    char buf[1024];
+    char buf[1024], q8[1024];
     const char *path = o->model;
+    ferc_status s;
+    if (path && o->int8) {
+        if ((s = ferc_int8_file(path, q8, sizeof q8, err))) return s;
+        path = q8;
+    }
     if (!path) {
         const char *name = o->classifier ? o->classifier : "cnn", *file = ferc_default_file("classifier", name);
         if (!file) return ferc_set_error(err, FERC_ERR_ARG, "unknown classifier '%s' (cnn, small or lbp-svm)", name);
-        ferc_status s = ferc_find_weights(file, buf, sizeof buf, err);
-        if (s) {
-            ferc_error_prefix(err, "classifier");
+        if (o->int8) {
+            if ((s = ferc_int8_file(file, q8, sizeof q8, err))) return s;
+            file = q8;
+        }
+        if ((s = ferc_find_weights(file, buf, sizeof buf, err))) {
+            ferc_error_prefix(err, o->int8 ? "int8 classifier (tools/model/quantize.py writes one)" : "classifier");
             return s;
         }
         path = buf;
     }
-    ferc_status s = ferc_model_load(path, m, err);
-    if (s) return s;
+    if ((s = ferc_model_load(path, m, err))) return s;
     const ferc_classifier_options co = {.tta = o->tta, .threads = o->threads};
     if ((s = ferc_classifier_create(*m, &co, c, err))) ferc_error_prefix(err, path);
     return s;

@@ -265,7 +265,7 @@ def bench_model(build, path, reps, tmp):
         close(got, want, f"{name} ferc vs torch, batch {batch}")
         ms_torch = peer_run("torch", path, onnx[batch], batch, threads, reps, tmp)
         ms_cv = peer_run("opencv", path, onnx[batch], batch, threads, reps, tmp)
-        rows.append(dict(name=name, batch=batch, threads=threads, ms_ferc=stats["ms"], ms_torch=ms_torch,
+        rows.append(dict(name=name, precision="fp32", batch=batch, threads=threads, ms_ferc=stats["ms"], ms_torch=ms_torch,
                          ms_opencv=ms_cv, x_torch=ms_torch / stats["ms"], x_opencv=ms_cv / stats["ms"],
                          isa=stats["isa"], ferc_context_bytes=stats["context_bytes"],
                          ferc_maxrss_kb=stats["maxrss_kb"], params=stats["params"]))
@@ -291,7 +291,8 @@ def main():
     a = ap.parse_args()
     if a.worker:
         return worker(a.worker, a.models[0], a.onnx, a.batch, a.threads, a.reps, a.tmp)
-    models = a.models or sorted(glob.glob(os.path.join(ROOT, "weights", "*.ferc")))
+    # int8 files (*.q8.ferc) have no PyTorch float twin to rebuild: bench/bench_int8.py times them
+    models = a.models or sorted(m for m in glob.glob(os.path.join(ROOT, "weights", "*.ferc")) if not m.endswith(".q8.ferc"))
     os.makedirs(os.path.join(a.build, "bench"), exist_ok=True)
     if not models:
         path = os.path.join(a.build, "bench", "article_cnn_full.ferc")

@@ -117,7 +117,8 @@ ferc_status ferc_run(ferc_context *ctx, const float *const *inputs, int batch,
 /* Output i of the last run (batch dimension = the batch that was run). */
 int ferc_output(const ferc_context *ctx, int i, ferc_tensor *t);
 /* Any activation by name after a run; only reliable for contexts made with
- * FERC_CTX_KEEP_ALL, since buffers are otherwise reused. Returns -1 if no such value. */
+ * FERC_CTX_KEEP_ALL, since buffers are otherwise reused. Returns -1 if no such value. The
+ * u8 activations of int8 models (docs/FORMAT.md) hold uint8 codes: read t->data as bytes. */
 int ferc_context_value(const ferc_context *ctx, const char *name, ferc_tensor *t);
 
 /* ---- looking inside: nodes, memory plan, per-node times (ferc inspect, profile) ---- */
@@ -281,6 +282,11 @@ ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_box *face, int 
 
 /* The kernel path in use: "scalar", "avx2" or "avx512" (FERC_ISA overrides detection). */
 const char *ferc_isa_name(void);
+/* The int8 path int8 models run on: "avx512vnni", "avxvnni", "avx2" or "scalar" (FERC_ISA
+ * forces it as for ferc_isa_name; kernels/q8.h). */
+const char *ferc_int8_isa_name(void);
+/* The int8 file of a weight file: NAME.ferc -> NAME.q8.ferc (a .q8.ferc name is kept). */
+ferc_status ferc_int8_file(const char *file, char *out, size_t size, ferc_error *err);
 const char *ferc_status_name(ferc_status s);
 
 /* ---- face detection: OpenCV-compatible cascades, CLAHE, alignment (docs/cascades.md) --- */
@@ -493,6 +499,8 @@ typedef struct {
     int threads;                /* engine threads; 0: as ferc_context_options */
     int align;                  /* 1: align faces with OpenCV's haarcascade_eye.xml */
     const char *eye_cascade;    /* align with this eye cascade instead (implies align) */
+    int int8;                   /* 1: the classifier's int8 twin, NAME.q8.ferc for NAME.ferc
+                                   (tools/model/quantize.py; the detector stays fp32) */
 } ferc_analyzer_options;
 
 /* The one-call setup: loads the files and owns everything it made. */

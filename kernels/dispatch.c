@@ -1,5 +1,6 @@
 /* dispatch.c - picks the kernel table for this CPU at run time (cpuid), or the one named by
- * FERC_ISA=scalar|avx2|avx512 (or openblas, in a build made with OPENBLAS=1). The choice is
+ * FERC_ISA=scalar|avx2|avx512 (or openblas, in a build made with OPENBLAS=1; avxvnni and
+ * avx512vnni name int8 paths, kernels/q8.h, and take avx2 and avx512 here). The choice is
  * made once per call site and is cheap: the environment and cpuid are read each time, which
  * keeps this free of global state. */
 #include "kernels/kernels.h"
@@ -113,6 +114,9 @@ const ferc_kernel_table *ferc_kernels_for(const char *isa)
 const ferc_kernel_table *ferc_kernels(void)
 {
     const char *want = getenv("FERC_ISA");
+    /* The int8 paths' names (kernels/q8.h) choose the float kernels of the same width. */
+    if (want && !strcmp(want, "avxvnni")) want = "avx2";
+    if (want && !strcmp(want, "avx512vnni")) want = "avx512";
     if (want && *want) {
         const ferc_kernel_table *t = ferc_kernels_for(want);
         if (t) return t;

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define FERC_MAGIC "\x89" "FERC\r\n\x1a"
-#define FERC_FORMAT_VERSION 1
+#define FERC_FORMAT_VERSION 2 /* 2 adds i8, i32 and u8 (int8 models); 1 still loads */
 #define HEADER_SIZE 64
 #define MAX_STR 65535
 #define MAX_NAME 255
@@ -147,12 +147,7 @@ static uint32_t le32(const uint8_t *p)
 
 /* ---- parsing ------------------------------------------------------------------------ */
 
-static const char *kind_name(int k)
-{
-    return k == FERC_VAL_INPUT ? "input" : k == FERC_VAL_PARAM ? "parameter" : "activation";
-}
-
-static ferc_status parse_values(ferc_model *m, reader *r, uint64_t data_off, uint64_t data_size)
+static ferc_status parse_values(ferc_model *m, reader *r, uint64_t data_off, uint64_t data_size, uint32_t version)
 {
     m->n_values = (int)rd_count(r, 8, "value table");
     if (r->failed) return r->err ? r->err->code : FERC_ERR_FORMAT;
@@ -172,10 +167,15 @@ static ferc_status parse_values(ferc_model *m, reader *r, uint64_t data_off, uin
         if (r->failed) return r->err ? r->err->code : FERC_ERR_FORMAT;
         if (v->kind > FERC_VAL_ACT)
             return ferc_set_error(r->err, FERC_ERR_FORMAT, "value '%s': unknown kind %d", v->name, v->kind);
-        if (v->dtype > FERC_DT_Q8)
+        if (v->dtype > FERC_DT_U8)
             return ferc_set_error(r->err, FERC_ERR_FORMAT, "value '%s': unknown dtype %d", v->name, v->dtype);
-        if (v->kind != FERC_VAL_PARAM && v->dtype != FERC_DT_F32)
-            return ferc_set_error(r->err, FERC_ERR_FORMAT, "%s '%s' must be f32", kind_name(v->kind), v->name);
+        if (v->dtype > FERC_DT_Q8 && version < 2)
+            return ferc_set_error(r->err, FERC_ERR_FORMAT, "value '%s': dtype %d needs format version 2, file is %u",
+                                  v->name, v->dtype, version);
+        if (v->kind == FERC_VAL_INPUT && v->dtype != FERC_DT_F32)
+            return ferc_set_error(r->err, FERC_ERR_FORMAT, "input '%s' must be f32", v->name);
+        if (v->kind == FERC_VAL_ACT && v->dtype != FERC_DT_F32 && v->dtype != FERC_DT_U8)
+            return ferc_set_error(r->err, FERC_ERR_FORMAT, "activation '%s' must be f32 or u8", v->name);
         if (v->shape.ndim > FERC_MAX_DIMS || reserved != 0)
             return ferc_set_error(r->err, FERC_ERR_FORMAT, "value '%s': bad rank %d", v->name, v->shape.ndim);
         int64_t numel = 1;
@@ -202,7 +202,7 @@ static ferc_status parse_values(ferc_model *m, reader *r, uint64_t data_off, uin
         if (r->failed) return r->err ? r->err->code : FERC_ERR_FORMAT;
         if (v->shape.ndim == 0)
             return ferc_set_error(r->err, FERC_ERR_FORMAT, "parameter '%s' has no shape", v->name);
-        size_t esize = v->dtype == FERC_DT_F32 ? 4 : v->dtype == FERC_DT_F16 ? 2 : 1;
+        size_t esize = v->dtype == FERC_DT_F32 || v->dtype == FERC_DT_I32 ? 4 : v->dtype == FERC_DT_F16 ? 2 : 1;
         if (nbytes != (uint64_t)numel * esize)
             return ferc_set_error(r->err, FERC_ERR_FORMAT, "parameter '%s': %llu bytes stored, shape needs %llu",
                                   v->name, (unsigned long long)nbytes, (unsigned long long)numel * esize);
@@ -216,7 +216,7 @@ static ferc_status parse_values(ferc_model *m, reader *r, uint64_t data_off, uin
             return ferc_set_error(r->err, FERC_ERR_FORMAT, "parameter '%s': bad quantisation scale %g / zero point %d",
                                   v->name, (double)scale, zero);
         const uint8_t *src = m->file + data_off + off;
-        if (v->dtype == FERC_DT_F32) {
+        if (v->dtype == FERC_DT_F32 || v->dtype > FERC_DT_Q8) {
             v->data = (float *)(void *)src; /* used in place: aligned by construction */
             continue;
         }
@@ -307,7 +307,7 @@ static ferc_status parse_nodes(ferc_model *m, reader *r)
 }
 
 static ferc_status parse_index(ferc_model *m, const uint8_t *idx, size_t size, uint64_t data_off,
-                               uint64_t data_size, ferc_error *err)
+                               uint64_t data_size, uint32_t version, ferc_error *err)
 {
     reader r = {idx, idx + size, err, 0};
     ferc_status s;
@@ -321,7 +321,7 @@ static ferc_status parse_index(ferc_model *m, const uint8_t *idx, size_t size, u
         m->meta_val[i] = rd_str(&r, MAX_STR, "metadata value");
         if (r.failed) return err ? err->code : FERC_ERR_FORMAT;
     }
-    if ((s = parse_values(m, &r, data_off, data_size))) return s;
+    if ((s = parse_values(m, &r, data_off, data_size, version))) return s;
     if ((s = parse_nodes(m, &r))) return s;
     m->n_outputs = (int)rd_count(&r, 4, "graph outputs");
     if (r.failed) return err ? err->code : FERC_ERR_FORMAT;
@@ -332,6 +332,8 @@ static ferc_status parse_index(ferc_model *m, const uint8_t *idx, size_t size, u
         if (r.failed) return err ? err->code : FERC_ERR_FORMAT;
         if (v >= (uint32_t)m->n_values || m->values[v].kind != FERC_VAL_ACT)
             return ferc_set_error(err, FERC_ERR_FORMAT, "graph output %d is not an activation", i);
+        if (m->values[v].dtype != FERC_DT_F32)
+            return ferc_set_error(err, FERC_ERR_FORMAT, "graph output '%s' must be f32 (dequantise it)", m->values[v].name);
         m->outputs[i] = (int)v;
     }
     if (r.p != r.end)
@@ -350,9 +352,9 @@ static ferc_status load_bytes(ferc_model *m, ferc_error *err)
     if (memcmp(h, FERC_MAGIC, 8))
         return ferc_set_error(err, FERC_ERR_FORMAT, "not a ferc weight file (bad magic)");
     uint32_t version = le32(h + 8);
-    if (version != FERC_FORMAT_VERSION)
+    if (version < 1 || version > FERC_FORMAT_VERSION)
         return ferc_set_error(err, FERC_ERR_UNSUPPORTED,
-                              "weight file format version %u, this ferc reads version %d: re-export the model "
+                              "weight file format version %u, this ferc reads versions 1 to %d: re-export the model "
                               "with the tools/ of this ferc version",
                               version, FERC_FORMAT_VERSION);
     uint64_t file_size = le64(h + 16), idx_off = le64(h + 24), idx_size = le64(h + 32);
@@ -375,7 +377,7 @@ static ferc_status load_bytes(ferc_model *m, ferc_error *err)
 #else
     (void)crc;
 #endif
-    ferc_status s = parse_index(m, m->file + idx_off, idx_size, data_off, data_size, err);
+    ferc_status s = parse_index(m, m->file + idx_off, idx_size, data_off, data_size, version, err);
     if (s) return s;
     return ferc_graph_check(m, err);
 }

@@ -76,6 +76,13 @@ ferc_status ferc_graph_check(ferc_model *m, ferc_error *err)
         }
         if (n->n_in > MAX_NODE_IO || n->n_out > MAX_NODE_IO)
             return ferc_set_error(err, FERC_ERR_FORMAT, "node %d has more than %d inputs or outputs", i, MAX_NODE_IO);
+        /* Float ops read every input as floats: integer tensors reach only the int8 ops. */
+        for (int j = 0; !ferc_op_is_int8(n->op) && j < n->n_in + n->n_out; j++) {
+            const ferc_value *v = &m->values[j < n->n_in ? n->in[j] : n->out[j - n->n_in]];
+            if (v->dtype > FERC_DT_Q8 || (v->kind != FERC_VAL_PARAM && v->dtype != FERC_DT_F32))
+                return ferc_set_error(err, FERC_ERR_FORMAT, "node %d (%s): '%s' is an integer tensor, the op takes floats",
+                                      i, n->op->name, v->name);
+        }
     }
     m->inputs = malloc(sizeof(int) * ((size_t)m->n_values + 1));
     if (!m->inputs) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
@@ -242,7 +249,8 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
         if (v->kind == FERC_VAL_PARAM) { c->ptr[i] = v->data; continue; }
         plan_item *it = &items[n_items];
         it->value = i;
-        it->size = ferc_align_up((size_t)ferc_shape_numel(&c->shapes[i]) * sizeof(float));
+        const size_t esize = v->dtype == FERC_DT_U8 ? 1 : sizeof(float);
+        it->size = ferc_align_up((size_t)ferc_shape_numel(&c->shapes[i]) * esize);
         it->first = v->kind == FERC_VAL_INPUT ? -1 : m->n_nodes;
         it->last = -1;
         item_of[i] = n_items++;

@@ -8,7 +8,9 @@
 #include "nn/tensor.h"
 #include "kernels/kernels.h"
 
-enum { FERC_DT_F32 = 0, FERC_DT_F16 = 1, FERC_DT_Q8 = 2 };
+/* Format version 2 adds the integer dtypes: i8 and i32 parameters and u8 activations are used
+ * as stored (int8 ops, kernels/q8.h); f16 and q8 parameters are dequantised to f32 at load. */
+enum { FERC_DT_F32 = 0, FERC_DT_F16 = 1, FERC_DT_Q8 = 2, FERC_DT_I8 = 3, FERC_DT_I32 = 4, FERC_DT_U8 = 5 };
 enum { FERC_VAL_INPUT = 0, FERC_VAL_PARAM = 1, FERC_VAL_ACT = 2 };
 enum { FERC_ATTR_INTS = 0, FERC_ATTR_FLOATS = 1 };
 
@@ -17,7 +19,7 @@ typedef struct {
     int kind;          /* FERC_VAL_* */
     int dtype;         /* dtype in the file; parameters are dequantised to f32 at load */
     ferc_shape shape;  /* params: exact; inputs and activations: nominal, batch 1 */
-    float *data;       /* params only: f32 data, 64-byte aligned */
+    float *data;       /* params only: f32 data (i8/i32/u8: the stored integers), 64-byte aligned */
     int owned;         /* data was allocated (dequantised) rather than pointing into file */
     int producer;      /* index of the node writing this value, -1 for inputs/params */
 } ferc_value;
@@ -88,6 +90,9 @@ typedef struct ferc_op {
 } ferc_op;
 
 const ferc_op *ferc_find_op(const char *name);
+/* 1 for the int8 ops, which check their own dtypes; every other op reads and writes floats
+ * only (the graph checks that). */
+int ferc_op_is_int8(const ferc_op *op);
 
 /* Attribute helpers for prepare(): fetch with a default, reporting malformed values. */
 const ferc_attr *ferc_attr_get(const ferc_node *n, const char *key);
@@ -102,6 +107,10 @@ ferc_status ferc_attr_float(const ferc_node *n, const char *key, float dflt, flo
  * the given rank (0: any). NULL (with err set) otherwise. */
 const ferc_value *ferc_node_param(const ferc_model *m, const ferc_node *n, int i, int ndim,
                                   const char *what, ferc_error *err);
+/* The same for a parameter of exactly this dtype (ferc_node_param accepts only parameters
+ * held as f32: f32, f16 or q8 in the file). */
+const ferc_value *ferc_node_param_typed(const ferc_model *m, const ferc_node *n, int i, int ndim, int dtype,
+                                        const char *what, ferc_error *err);
 
 /* Name of a node for messages: its first output's name. */
 const char *ferc_node_name(const ferc_model *m, const ferc_node *n);

@@ -3,6 +3,7 @@
  *     ceil_mode; avgpool2d also count_include_pad (default 1, as PyTorch).
  *   global_avgpool: [N,H,W,C] -> [N,1,1,C]. */
 #include "nn/model.h"
+#include "kernels/q8.h"
 
 #include <stdlib.h>
 
@@ -82,6 +83,25 @@ static const char *path_pool(const ferc_node *n, const ferc_kernel_table *k) { r
 
 const ferc_op ferc_op_maxpool2d = {"maxpool2d", 1, 1, 1, prepare, infer, NULL, run_max, destroy, NULL, path_pool};
 const ferc_op ferc_op_avgpool2d = {"avgpool2d", 1, 1, 1, prepare, infer, NULL, run_avg, destroy, NULL, path_pool};
+
+/* Max pooling on uint8 codes (kernels/q8.h): same attributes and window rules. */
+static ferc_status prepare_q8(ferc_model *m, ferc_node *n, ferc_error *err)
+{
+    ferc_status s = prepare(m, n, err);
+    if (s) return s;
+    if (m->values[n->in[0]].dtype != FERC_DT_U8 || m->values[n->out[0]].dtype != FERC_DT_U8)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "input and output must be u8 activations");
+    return FERC_OK;
+}
+
+static void run_max_q8(const ferc_node *n, const ferc_op_args *a)
+{
+    ferc_pool_desc d = desc(n, a);
+    ferc_q8_maxpool(d.n, d.h, d.w, d.c, d.oh, d.ow, d.kh, d.kw, d.sh, d.sw, d.pt, d.pl, (const uint8_t *)a->in[0].data,
+                    (uint8_t *)a->out[0].data, a->threads);
+}
+
+const ferc_op ferc_op_maxpool2d_q8 = {"maxpool2d_q8", 1, 1, 1, prepare_q8, infer, NULL, run_max_q8, destroy};
 
 static ferc_status infer_global(const ferc_node *n, const ferc_shape *in, ferc_shape *out, ferc_error *err)
 {

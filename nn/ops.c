@@ -14,6 +14,8 @@ extern const ferc_op ferc_op_lbp_histogram;
 /* imported models (tools/model/convert.py) */
 extern const ferc_op ferc_op_sigmoid, ferc_op_tanh, ferc_op_hard_sigmoid, ferc_op_hard_swish, ferc_op_clip,
     ferc_op_prelu, ferc_op_binary, ferc_op_resize, ferc_op_global_maxpool, ferc_op_conv_transpose2d;
+/* int8 (op_q8.c, op_pool.c) */
+extern const ferc_op ferc_op_quantize, ferc_op_dequantize, ferc_op_conv2d_q8, ferc_op_dense_q8, ferc_op_maxpool2d_q8;
 
 static const ferc_op *const all_ops[] = {
     &ferc_op_conv2d,  &ferc_op_dense,   &ferc_op_maxpool2d, &ferc_op_avgpool2d, &ferc_op_global_avgpool,
@@ -22,7 +24,19 @@ static const ferc_op *const all_ops[] = {
     &ferc_op_pad,     &ferc_op_l2norm,    &ferc_op_lbp_histogram,
     &ferc_op_sigmoid, &ferc_op_tanh, &ferc_op_hard_sigmoid, &ferc_op_hard_swish, &ferc_op_clip,
     &ferc_op_prelu, &ferc_op_binary, &ferc_op_resize, &ferc_op_global_maxpool, &ferc_op_conv_transpose2d,
+    &ferc_op_quantize, &ferc_op_dequantize, &ferc_op_conv2d_q8, &ferc_op_dense_q8, &ferc_op_maxpool2d_q8,
 };
+
+static const ferc_op *const int8_ops[] = {
+    &ferc_op_quantize, &ferc_op_dequantize, &ferc_op_conv2d_q8, &ferc_op_dense_q8, &ferc_op_maxpool2d_q8,
+};
+
+int ferc_op_is_int8(const ferc_op *op)
+{
+    for (size_t i = 0; i < sizeof int8_ops / sizeof *int8_ops; i++)
+        if (op == int8_ops[i]) return 1;
+    return 0;
+}
 
 const ferc_op *ferc_find_op(const char *name)
 {
@@ -78,6 +92,24 @@ const ferc_value *ferc_node_param(const ferc_model *m, const ferc_node *n, int i
     }
     if (ndim && v->shape.ndim != ndim) {
         ferc_set_error(err, FERC_ERR_FORMAT, "%s '%s' must be %d-D, is %d-D", what, v->name, ndim, v->shape.ndim);
+        return NULL;
+    }
+    if (v->dtype > FERC_DT_Q8) {
+        ferc_set_error(err, FERC_ERR_FORMAT, "%s '%s' must be a float tensor (f32, f16 or q8)", what, v->name);
+        return NULL;
+    }
+    return v;
+}
+
+const ferc_value *ferc_node_param_typed(const ferc_model *m, const ferc_node *n, int i, int ndim, int dtype,
+                                        const char *what, ferc_error *err)
+{
+    static const char *const names[] = {"f32", "f16", "q8", "i8", "i32", "u8"};
+    if (i >= n->n_in) { ferc_set_error(err, FERC_ERR_FORMAT, "missing %s", what); return NULL; }
+    const ferc_value *v = &m->values[n->in[i]];
+    if (v->kind != FERC_VAL_PARAM || v->dtype != dtype || (ndim && v->shape.ndim != ndim)) {
+        ferc_set_error(err, FERC_ERR_FORMAT, "%s '%s' must be a %d-D %s parameter tensor", what, v->name, ndim,
+                       names[dtype]);
         return NULL;
     }
     return v;

@@ -65,8 +65,8 @@ def cases():
     bad[200] ^= 0x40
     add("bit_flip", bytes(bad), "format", "checksum mismatch")
     bad = bytearray(good)
-    bad[8] = 2
-    add("future_version", bytes(bad), "unsupported", "format version 2")
+    bad[8] = 3
+    add("future_version", bytes(bad), "unsupported", "format version 3")
 
     w = base()
     w.nodes[0] = ("conv2d", ["d", "c.w", "c.b"], ["c"], {"pad": [1, 1, 1, 1]})  # conv reads the dense output
@@ -162,7 +162,62 @@ def cases():
     at = good.index(struct.pack("<I", 5) + b"input") + 4 + 5
     bad[at + 1] = 7  # dtype of the input
     add("unknown_dtype", fix_crc(bad), "format", "unknown dtype 7")
+    int8_cases(add)
     return out
+
+
+def q8_base(wq=None, bias_dtype="i32", mult=None, out_u8=False, **conv_attrs):
+    """input -> quantize -> conv2d_q8 -> dequantize: the int8 model to break one way at a time."""
+    w = fercfile.Writer()
+    w.meta.update(name="tiny_q8", task="test")
+    w.input("input", (1, 4, 4, 4))
+    w.act("q", dtype="u8")
+    w.node("quantize", ["input"], ["q"], scale=0.1, zero=3)
+    w.param("c.w", np.ones((2, 3, 3, 4), np.int8) if wq is None else wq, dtype="i8")
+    w.param("c.b", np.zeros(2, np.int32) if bias_dtype == "i32" else np.zeros(2, np.float32), dtype=bias_dtype)
+    w.param("c.m", np.full(2, 0.01, np.float32) if mult is None else mult)
+    w.act("c", dtype="u8")
+    attrs = dict(pad=[1, 1, 1, 1], x_zero=3, y_zero=0)
+    attrs.update(conv_attrs)
+    w.node("conv2d_q8", ["q", "c.w", "c.b", "c.m"], ["c"], **attrs)
+    if out_u8:
+        w.output("c")
+    else:
+        w.node("dequantize", ["c"], ["y"], scale=0.1, zero=0)
+        w.output("y")
+    return w
+
+
+def int8_cases(add):
+    add("q8_valid", q8_base().tobytes(), "ok", "")
+    bad = bytearray(q8_base().tobytes())
+    bad[8] = 1
+    add("q8_in_version1", fix_crc(bad), "format", "needs format version 2")
+    wq = np.ones((2, 3, 3, 4), np.int8)
+    wq[1, 2, 2, 3] = 65
+    add("q8_weight_range", q8_base(wq).tobytes(), "format", "int8 weights must lie in -64..64")
+    add("q8_u8_output", q8_base(out_u8=True).tobytes(), "format", "must be f32 (dequantise it)")
+    add("q8_float_bias", q8_base(bias_dtype="f32").tobytes(), "format", "must be a 1-D i32 parameter")
+    add("q8_mult_zero", q8_base(mult=np.array([0.01, 0.0], np.float32)).tobytes(), "format", "multiplier 1 is 0")
+    add("q8_mult_nan", q8_base(mult=np.array([np.nan, 0.01], np.float32)).tobytes(), "format", "multiplier 0 is nan")
+    add("q8_zero_point", q8_base(x_zero=300).tobytes(), "format", "must lie in 0..255")
+    add("q8_clamp_order", q8_base(clamp=[200, 100]).tobytes(), "format", "clamp [200, 100]")
+    w = q8_base()
+    w.values[w.index["q"]]["dtype"] = "f32"  # conv2d_q8 fed floats
+    add("q8_float_into_int8", w.tobytes(), "format", "must be u8, is f32")
+    w = q8_base()
+    w.values[w.index["input"]]["dtype"] = "u8"
+    add("q8_u8_input", w.tobytes(), "format", "input 'input' must be f32")
+    w = q8_base()
+    w.node("relu", ["c"], ["r"])  # a float op reading codes
+    add("q8_codes_into_float_op", w.tobytes(), "format", "integer tensor, the op takes floats")
+    w = q8_base()
+    w.nodes[0] = ("quantize", ["input"], ["q"], {"scale": 0.0, "zero": 3})
+    add("q8_quantize_scale", w.tobytes(), "format", "bad scale 0")
+    w = base()
+    w.values[w.index["c.w"]]["dtype"] = "i8"
+    w.values[w.index["c.w"]]["data"] = np.ones((3, 3, 3, 2), np.int8)
+    add("q8_int_weight_in_float_conv", w.tobytes(), "format", "integer tensor, the op takes floats")
 
 
 def main():

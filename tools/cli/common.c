@@ -57,6 +57,7 @@ int cli_parse_common(cli_options *o, int argc, char **argv, int *i)
     const char *v, *a = argv[*i];
     if (!strcmp(a, "--no-detect") || !strcmp(a, "--faces-only")) return an->detector = "none", 1;
     if (!strcmp(a, "--tta")) return an->tta = 1;
+    if (!strcmp(a, "--int8")) return an->int8 = 1;
     if (!strcmp(a, "--align")) return an->align = 1;
     if ((v = cli_opt_value("--eye-cascade", argc, argv, i))) return an->eye_cascade = v, 1;
     if ((v = cli_opt_value("--model", argc, argv, i))) return an->model = v, 1;

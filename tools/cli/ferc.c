@@ -54,6 +54,7 @@ static const char usage[] =
     "                          emotion classifier (default cnn)\n"
     "  --model FILE            classifier weight file (overrides --classifier)\n"
     "  --tta                   average each face with its mirror image\n"
+    "  --int8                  the classifier's int8 file (emotion_*.q8.ferc; the detector stays fp32)\n"
     "  --align                 turn each face upright from its eyes before classifying\n"
     "                          (eyes found with OpenCV's haarcascade_eye.xml)\n"
     "  --eye-cascade FILE      the eye cascade for --align (implies --align)\n"
@@ -277,6 +278,7 @@ int cli_version(void)
 {
     printf("ferc %s\n", ferc_version());
     printf("isa: %s%s\n", ferc_isa_name(), getenv("FERC_ISA") && *getenv("FERC_ISA") ? " (FERC_ISA)" : "");
+    printf("int8: %s\n", ferc_int8_isa_name());
     printf("threads: %d (processors: %d)\n", cli_default_threads(), omp_get_num_procs());
     printf("openmp: %d\n", _OPENMP);
 #if defined(__clang__)
@@ -308,6 +310,12 @@ int cli_version(void)
             char path[1200];
             int found = !ferc_find_weights(ferc_default_file(stage, names[d][i]), path, sizeof path, NULL);
             printf("%s %s: %s\n", stage, names[d][i], found ? path : "not found");
+            if (!d && i < 2) { /* the CNNs' int8 twins (--int8) */
+                char q8[1200];
+                found = !ferc_int8_file(ferc_default_file(stage, names[d][i]), q8, sizeof q8, NULL) &&
+                        !ferc_find_weights(q8, path, sizeof path, NULL);
+                printf("%s %s --int8: %s\n", stage, names[d][i], found ? path : "not found");
+            }
         }
     return 0;
 }

@@ -8,7 +8,8 @@ nodes is a "debug state": the reference tensors the C tests compare against.
     w = Writer()
     w.meta["name"] = "tiny"
     w.input("input", (1, 48, 48, 1))
-    w.param("conv1.w", array)                  # f32; dtype="f16" or "q8" (scale, zero_point)
+    w.param("conv1.w", array)                  # f32; dtype="f16" or "q8" (scale, zero_point),
+                                               # "i8" / "i32" (int8 models, stored as given)
     w.node("conv2d", ["input", "conv1.w"], ["conv1"], stride=[1, 1], act=1)
     w.output("conv1")
     w.save("tiny.ferc")
@@ -19,11 +20,13 @@ import zlib
 import numpy as np
 
 MAGIC = b"\x89FERC\r\n\x1a"
-VERSION = 1
+# Version 2 adds i8, i32 and u8 tensors (int8 models); a file without them is written as 1.
+VERSION = 2
 HEADER_SIZE = 64
 ALIGN = 64
 KIND = {"input": 0, "param": 1, "act": 2}
-DTYPE = {"f32": 0, "f16": 1, "q8": 2}
+DTYPE = {"f32": 0, "f16": 1, "q8": 2, "i8": 3, "i32": 4, "u8": 5}
+NUMPY = {"i8": np.int8, "i32": np.int32, "u8": np.uint8}
 
 
 def _str(s):
@@ -56,8 +59,9 @@ class Writer:
             a = a.reshape(1)
         self._add(name, "param", a.shape, dtype, a, scale, zero_point)
 
-    def act(self, name, shape=()):
-        self._add(name, "act", shape)
+    def act(self, name, shape=(), dtype="f32"):
+        """dtype "u8": uint8 codes written by an int8 op (format version 2)."""
+        self._add(name, "act", shape, dtype)
 
     def node(self, op, inputs, outputs, **attrs):
         for o in outputs:
@@ -77,6 +81,10 @@ class Writer:
             return np.ascontiguousarray(a, dtype="<f4").tobytes()
         if v["dtype"] == "f16":
             return np.ascontiguousarray(a, dtype="<f2").tobytes()
+        if v["dtype"] in NUMPY:
+            if a.dtype != NUMPY[v["dtype"]]:
+                raise ValueError(f"{v['dtype']} tensor {v['name']!r} needs {NUMPY[v['dtype']].__name__} data")
+            return np.ascontiguousarray(a, dtype=np.dtype(NUMPY[v["dtype"]]).newbyteorder("<")).tobytes()
         if a.dtype != np.uint8:
             raise ValueError(f"q8 tensor {v['name']!r} needs uint8 codes")
         return np.ascontiguousarray(a).tobytes()
@@ -119,7 +127,8 @@ class Writer:
         data_off += -data_off % ALIGN
         body = bytes(idx) + b"\0" * (data_off - HEADER_SIZE - len(idx)) + bytes(data)
         size = HEADER_SIZE + len(body)
-        header = MAGIC + struct.pack("<IIQQQQQII", VERSION, HEADER_SIZE, size, HEADER_SIZE, len(idx), data_off,
+        version = 2 if any(DTYPE[v["dtype"]] > 2 for v in self.values) else 1
+        header = MAGIC + struct.pack("<IIQQQQQII", version, HEADER_SIZE, size, HEADER_SIZE, len(idx), data_off,
                                      size - data_off, zlib.crc32(body) & 0xffffffff, 0)
         assert len(header) == HEADER_SIZE
         return header + body
@@ -130,13 +139,14 @@ class Writer:
 
 
 def read(path):
-    """Returns dict(meta, values, nodes, outputs); parameter arrays dequantised to float32.
+    """Returns dict(meta, values, nodes, outputs); parameter arrays dequantised to float32
+    (i8, i32 and u8 arrays as stored).
     A convenience for tools and tests: it checks far less than the C loader."""
     buf = open(path, "rb").read()
     if buf[:8] != MAGIC:
         raise ValueError(f"{path}: not a ferc file")
     version, hsize, size, ioff, isize, doff, dsize, crc, _ = struct.unpack_from("<IIQQQQQII", buf, 8)
-    if version != VERSION or size != len(buf) or zlib.crc32(buf[HEADER_SIZE:]) & 0xffffffff != crc:
+    if version not in (1, VERSION) or size != len(buf) or zlib.crc32(buf[HEADER_SIZE:]) & 0xffffffff != crc:
         raise ValueError(f"{path}: bad version, size or checksum")
     p = ioff
 
@@ -164,7 +174,8 @@ def read(path):
         p += 4
         shape = struct.unpack_from(f"<{nd}I", buf, p)
         p += 4 * nd
-        v = dict(name=name, kind=[k for k, i in KIND.items() if i == kind][0], shape=shape, data=None)
+        dtype = [k for k, i in DTYPE.items() if i == dt][0]
+        v = dict(name=name, kind=[k for k, i in KIND.items() if i == kind][0], shape=shape, data=None, dtype=dtype)
         if kind == KIND["param"]:
             scale, zp, off, n = struct.unpack_from("<fiQQ", buf, p)
             p += 24
@@ -173,6 +184,8 @@ def read(path):
                 a = np.frombuffer(raw, "<f4")
             elif dt == 1:
                 a = np.frombuffer(raw, "<f2").astype(np.float32)
+            elif dtype in NUMPY:
+                a = np.frombuffer(raw, np.dtype(NUMPY[dtype]).newbyteorder("<"))
             else:
                 a = (scale * (np.frombuffer(raw, np.uint8).astype(np.float32) - zp)).astype(np.float32)
             v["data"] = a.reshape(shape)

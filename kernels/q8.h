@@ -1,0 +1,120 @@
+/* q8.h - int8 kernels: quantised convolution (and dense as a 1x1 convolution), max pooling,
+ * quantise and dequantise.
+ *
+ * Numbers (docs/FORMAT.md, "int8"):
+ *   activations  uint8 codes q with a zero point z: real = s * (q - z), one s, z per tensor
+ *   weights      int8, symmetric per output channel, limited to -64..64 so that AVX2's
+ *                vpmaddubsw (u8 x s8 pairs summed into a saturating int16) never saturates:
+ *                2 x 255 x 64 = 32640 < 32767. The loader refuses other values.
+ *   bias         int32 in units of s_x * s_w[oc]
+ *
+ * conv2d_q8, per output:
+ *   acc = b[oc] + sum over ky, kx, ic of (x[..] - zx) * w[oc][ky][kx][ic]   (x outside the
+ *         image counts as zx, i.e. real zero), exact in int32 (wrapping modulo 2^32 only for
+ *         hostile biases; K <= FERC_Q8_MAX_K keeps the sum itself in range)
+ *   y   = clamp(rne((float)acc * m[oc]), lo - zy, hi - zy) + zy
+ * where (float)acc rounds to nearest even, the product is one IEEE float multiply, the clamp
+ * is applied to the float and rne rounds half to even. Every ISA does exactly these
+ * operations, so every ISA and thread count gives the same bytes. ReLU and ReLU6 are the
+ * clamp [lo, hi] in output codes.
+ *
+ * The SIMD paths compute sum x*w - zx*sum(w) (zx*sum(w) folded into the bias at pack time),
+ * which is the same integer. */
+#ifndef FERC_KERNELS_Q8_H
+#define FERC_KERNELS_Q8_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FERC_Q8_WMAX 64
+/* 255 * 64 * 131072 < 2^31: the accumulation cannot overflow. */
+#define FERC_Q8_MAX_K 131072
+/* Output channels per packed weight block (one AVX-512 register of int32, two AVX2). */
+#define FERC_Q8_NR 16
+
+typedef struct {
+    int n, h, w, c;      /* input */
+    int oh, ow, oc;      /* output */
+    int kh, kw, sh, sw, pt, pl, dh, dw, groups;
+    int zx, zy, lo, hi;  /* zero points, output clamp in codes */
+} ferc_q8_conv_desc;
+
+/* Round half to even of |f| <= 2^22: adding and subtracting 1.5 x 2^23 leaves the integer
+ * float arithmetic rounds to (nearest even, the default mode, as cvtps2dq with the default
+ * MXCSR). Inline, where lrintf is a libm call on baseline x86-64. */
+static inline int ferc_q8_rne(float f) { return (int)((f + 12582912.f) - 12582912.f); }
+
+/* The requantisation every path uses (see above). */
+static inline uint8_t ferc_q8_requant(int32_t acc, float m, int zy, int lo, int hi)
+{
+    float f = (float)acc * m;
+    const float flo = (float)(lo - zy), fhi = (float)(hi - zy);
+    f = f < flo ? flo : f > fhi ? fhi : f;
+    return (uint8_t)(ferc_q8_rne(f) + zy);
+}
+
+static inline int32_t ferc_q8_wrap_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+
+/* A GEMM micro-kernel body: m rows of kp codes (kp a multiple of 4), the 4 codes of row r
+ * for k = 4i..4i+3 at a[r] + koff[i], times the packed weights of all blocks, plus bias,
+ * requantised into y (rows ldy apart, oc valid columns). Packed weights: per block of
+ * FERC_Q8_NR channels, per 4 k's, NR x 4 bytes (the 4 weights of channel j for k..k+3
+ * together), zero beyond K and oc. */
+#define FERC_Q8_GEMM_ARGS                                                                                    \
+    int m, int kp, const uint8_t *const *a, const int32_t *koff, const int8_t *wp, int oc, const int32_t *bias, \
+        const float *mult, int zy, int lo, int hi, uint8_t *y, size_t ldy
+typedef void (*ferc_q8_gemm_fn)(FERC_Q8_GEMM_ARGS);
+
+/* quantize on [i0, i1) of x, as ferc_q8_quantize defines it. */
+typedef void (*ferc_q8_quantize_fn)(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q);
+
+typedef struct {
+    const char *isa;
+    ferc_q8_gemm_fn gemm;         /* NULL: the scalar reference convolution */
+    ferc_q8_quantize_fn quantize; /* NULL: the scalar loop */
+} ferc_q8_kernels;
+
+/* The int8 path for this CPU: avx512vnni, avxvnni, avx2 or scalar, best first; FERC_ISA
+ * forces one (avx512 means avx512vnni where the CPU has it, else avx2; a path the CPU lacks
+ * falls back to the best it has). */
+const ferc_q8_kernels *ferc_q8_kernels_get(void);
+/* One path by name, NULL if unknown or not supported by this CPU (tests, benches). */
+const ferc_q8_kernels *ferc_q8_kernels_for(const char *isa);
+
+/* Packing for the SIMD paths: K = kh*kw*(c/groups) rounded up to 4 is kp; per group, the
+ * blocks of that group's output channels. Sizes in bytes / entries. */
+int ferc_q8_kp(const ferc_q8_conv_desc *d);
+size_t ferc_q8_packed_size(const ferc_q8_conv_desc *d);
+/* w as stored ([oc][kh][kw][c/groups]); bias (NULL: 0) becomes bias - zx * sum(w) in bias_out[oc]. */
+void ferc_q8_pack(const ferc_q8_conv_desc *d, const int8_t *w, const int32_t *bias, int8_t *packed,
+                  int32_t *bias_out);
+/* Scratch bytes conv2d_q8 needs for d (all fields set; a smaller batch fits too) at this many
+ * threads: offsets, and the padded input or the im2col panels. */
+size_t ferc_q8_conv_scratch(const ferc_q8_conv_desc *d, int threads);
+
+/* The convolution: the scalar reference (k->gemm NULL: w, bias as stored) or im2col panels
+ * through k->gemm (w, bias packed by ferc_q8_pack). */
+void ferc_q8_conv2d(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d, const uint8_t *x, const int8_t *w,
+                    const int32_t *bias, const float *mult, uint8_t *y, void *scratch, int threads);
+void ferc_q8_conv2d_scalar(const ferc_q8_conv_desc *d, const uint8_t *x, const int8_t *w, const int32_t *bias,
+                           const float *mult, uint8_t *y, int threads);
+
+/* q = clamp(rne(x / s) + z, 0, 255) (NaN gives z); y = s * (q - z). k NULL: scalar. */
+void ferc_q8_quantize(const ferc_q8_kernels *k, size_t count, const float *x, float s, int z, uint8_t *q,
+                      int threads);
+void ferc_q8_dequantize(size_t count, const uint8_t *q, float s, int z, float *y, int threads);
+
+/* Max pooling on codes (monotone in the real value), padding never wins; window as
+ * ferc_pool_desc (kernels.h). */
+void ferc_q8_maxpool(int n, int h, int w, int c, int oh, int ow, int kh, int kw, int sh, int sw, int pt, int pl,
+                     const uint8_t *x, uint8_t *y, int threads);
+
+/* The bodies, one per ISA file. */
+void ferc_q8_gemm_avx2(FERC_Q8_GEMM_ARGS);
+void ferc_q8_gemm_avxvnni(FERC_Q8_GEMM_ARGS);
+void ferc_q8_gemm_avx512vnni(FERC_Q8_GEMM_ARGS);
+void ferc_q8_quantize_avx2(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q);
+void ferc_q8_quantize_avx512vnni(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q);
+
+#endif

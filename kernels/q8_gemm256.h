@@ -1,0 +1,114 @@
+/* q8_gemm256.h - the 256-bit int8 GEMM body, included by q8_avx2.c and q8_avxvnni.c with
+ * Q8_DOT(acc, a, b) defined as "acc += four u8 x s8 products per int32 lane":
+ *   AVX2      vpmaddubsw (pairs into int16: weights are within -64..64, so no saturation)
+ *             then vpmaddwd with ones (pairs of int16 into int32), then vpaddd;
+ *   AVX-VNNI  vpdpbusd, the same sum in one instruction.
+ * Tile: 4 pixels x 16 output channels (2 registers), 8 accumulators. */
+#include "kernels/q8.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define MR 4
+
+static inline __m256i bcast4(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+/* Requantises 8 accumulators (q8.h's definition, lane by lane) and stores n <= 8 codes. */
+static inline void store8(__m256i acc, const int32_t *bias, const float *mult, int zy, int lo, int hi, uint8_t *y,
+                          int n)
+{
+    __m256 f = _mm256_cvtepi32_ps(_mm256_add_epi32(acc, _mm256_loadu_si256((const __m256i *)bias)));
+    f = _mm256_mul_ps(f, _mm256_loadu_ps(mult));
+    f = _mm256_max_ps(f, _mm256_set1_ps((float)(lo - zy)));
+    f = _mm256_min_ps(f, _mm256_set1_ps((float)(hi - zy)));
+    __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(zy));
+    __m128i w16 = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+    __m128i b8 = _mm_packus_epi16(w16, w16);
+    if (n == 8) _mm_storel_epi64((__m128i *)y, b8);
+    else {
+        uint8_t tmp[16];
+        _mm_storeu_si128((__m128i *)tmp, b8);
+        memcpy(y, tmp, (size_t)n);
+    }
+}
+
+/* Always inlined with constant mr for full tiles, so the accumulators live in registers. */
+static inline __attribute__((always_inline)) void tile(int mr, int kp, const uint8_t *const *a, const int32_t *koff, const int8_t *wb, const int32_t *bias,
+                        const float *mult, int nvalid, int zy, int lo, int hi, uint8_t *y, size_t ldy)
+{
+    __m256i acc[MR][2];
+#ifdef Q8_NEED_ONES
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+#pragma GCC unroll 4
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
+    for (int k = 0; k < kp; k += 4, wb += FERC_Q8_NR * 4) {
+        const __m256i w0 = _mm256_load_si256((const __m256i *)wb), w1 = _mm256_load_si256((const __m256i *)(wb + 32));
+#pragma GCC unroll 4
+        for (int r = 0; r < mr; r++) {
+            const __m256i x = bcast4(a[r] + koff[k / 4]);
+            Q8_DOT(acc[r][0], x, w0);
+            Q8_DOT(acc[r][1], x, w1);
+        }
+    }
+    for (int r = 0; r < mr; r++)
+        for (int h = 0; h < 2; h++) {
+            const int n = nvalid - 8 * h;
+            if (n > 0) store8(acc[r][h], bias + 8 * h, mult + 8 * h, zy, lo, hi, y + r * ldy + 8 * h, n > 8 ? 8 : n);
+        }
+}
+
+/* The full tile with its 8 accumulators as named variables (with the array above, gcc copied
+ * accumulators between registers every step; see q8_avx512vnni.c). */
+static void tile_full(int kp, const uint8_t *const *a, const int32_t *koff, const int8_t *wb, const int32_t *bias,
+                      const float *mult, int nvalid, int zy, int lo, int hi, uint8_t *y, size_t ldy)
+{
+#ifdef Q8_NEED_ONES
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+    __m256i c00 = _mm256_setzero_si256(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    const uint8_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    for (int k = 0; k < kp; k += 4, wb += FERC_Q8_NR * 4) {
+        const __m256i w0 = _mm256_load_si256((const __m256i *)wb), w1 = _mm256_load_si256((const __m256i *)(wb + 32));
+        const int32_t o = koff[k / 4];
+        __m256i x;
+#define ROW(ar, ca, cb) x = bcast4(ar + o), Q8_DOT(ca, x, w0), Q8_DOT(cb, x, w1)
+        ROW(a0, c00, c01);
+        ROW(a1, c10, c11);
+        ROW(a2, c20, c21);
+        ROW(a3, c30, c31);
+#undef ROW
+    }
+    const __m256i acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+    for (int r = 0; r < MR; r++)
+        for (int h = 0; h < 2; h++) {
+            const int n = nvalid - 8 * h;
+            if (n > 0) store8(acc[r][h], bias + 8 * h, mult + 8 * h, zy, lo, hi, y + r * ldy + 8 * h, n > 8 ? 8 : n);
+        }
+}
+
+void Q8_GEMM(FERC_Q8_GEMM_ARGS)
+{
+    for (int j = 0; j < oc; j += FERC_Q8_NR, wp += (size_t)FERC_Q8_NR * kp) {
+        const int nvalid = oc - j < FERC_Q8_NR ? oc - j : FERC_Q8_NR;
+        /* The last block's bias and multipliers, padded, so that full-width loads stay inside. */
+        int32_t bpad[FERC_Q8_NR] = {0};
+        float mpad[FERC_Q8_NR] = {0};
+        const int32_t *b = bias + j;
+        const float *mu = mult + j;
+        if (nvalid < FERC_Q8_NR) {
+            memcpy(bpad, b, sizeof(int32_t) * (size_t)nvalid);
+            memcpy(mpad, mu, sizeof(float) * (size_t)nvalid);
+            b = bpad, mu = mpad;
+        }
+        int i = 0;
+        for (; i + MR <= m; i += MR)
+            tile_full(kp, a + i, koff, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
+        if (i < m) tile(m - i, kp, a + i, koff, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
+    }
+}
