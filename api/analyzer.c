@@ -153,7 +153,7 @@ ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *fac
     if (a->det) {
         if ((s = ferc_detect(a->det, img, a->boxes, max_faces, &n, err))) return s;
     } else if (max_faces > 0) {
-        a->boxes[0] = (ferc_box){0, 0, (float)img->width, (float)img->height, 1.0f};
+        a->boxes[0] = (ferc_box){.w = (float)img->width, .h = (float)img->height, .score = 1.0f};
         n = 1;
     }
     if (n == 0) return FERC_OK;

@@ -59,7 +59,7 @@ static ferc_status ssd_detect(void *state, const ferc_image *img, ferc_box *boxe
     for (int i = 0; i < n && i < max_boxes; i++) {
         const ferc_face_box *f = &k->found[i];
         if (!(f->x1 > f->x0 && f->y1 > f->y0)) continue; /* degenerate boxes carry no face */
-        boxes[(*count)++] = (ferc_box){f->x0, f->y0, f->x1 - f->x0, f->y1 - f->y0, f->score};
+        boxes[(*count)++] = (ferc_box){.x = f->x0, .y = f->y0, .w = f->x1 - f->x0, .h = f->y1 - f->y0, .score = f->score};
     }
     return FERC_OK;
 }
@@ -144,7 +144,7 @@ static ferc_status cascade_detect(void *state, const ferc_image *img, ferc_box *
         ferc_rect t = k->rects[i];
         k->rects[i] = k->rects[best], k->rects[best] = t;
         const ferc_rect *r = &k->rects[i];
-        boxes[(*count)++] = (ferc_box){(float)r->x, (float)r->y, (float)r->width, (float)r->height, 1.0f};
+        boxes[(*count)++] = (ferc_box){.x = (float)r->x, .y = (float)r->y, .w = (float)r->width, .h = (float)r->height, .score = 1.0f};
     }
     return FERC_OK;
 }

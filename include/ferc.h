@@ -304,12 +304,49 @@ const char *ferc_emotion_name(int emotion);
 /* Index of a name (case-insensitive; FER2013's digits "0".."6" too), or -1. */
 int ferc_emotion_from_name(const char *name);
 
-/* A face box in pixels of the input image ([x, y, w, h], top-left origin) and the
- * detector's confidence in [0, 1]. */
+/* A face box in pixels of the input image ([x, y, w, h], top-left origin), the
+ * detector's confidence in [0, 1] and, for detectors that give them (YuNet), landmarks in
+ * image pixels: the person's right eye, left eye, nose tip, right and left mouth corner. */
 typedef struct {
     float x, y, w, h;
     float score;
+    int n_landmarks; /* 0 or 5 */
+    float landmarks[5][2];
 } ferc_box;
+
+/* ---- YuNet face detector (detect/yunet.c, docs/detection.md) ------------------------- */
+/* libfacedetection's YuNet (weights/face_yunet.ferc): boxes with five landmarks. The image
+ * is scaled to the input size, zero-padded to multiples of 32, run on the engine, decoded
+ * and suppressed as OpenCV's NMSBoxes does. A ferc_yunet is read-only after loading; each
+ * thread needs its own ferc_yunet_state (context and buffers for the last input size). */
+
+typedef struct ferc_yunet ferc_yunet;
+typedef struct ferc_yunet_state ferc_yunet_state;
+
+#define FERC_YUNET_DEFAULT_THRESHOLD 0.6f
+#define FERC_YUNET_DEFAULT_NMS 0.3f
+#define FERC_YUNET_TOP_K 5000
+
+typedef struct {
+    int input_size;  /* long side of the network input; 0: ferc_yunet_input_size's rule */
+    float threshold; /* faces with score (cls * obj) > threshold are returned */
+    float nms;       /* a face overlapping a better one with IoU > nms is dropped; 0: 0.3 */
+    int threads;     /* 0: the context default */
+} ferc_yunet_options;
+
+ferc_status ferc_yunet_load(const char *path, ferc_yunet **out, ferc_error *err);
+void ferc_yunet_free(ferc_yunet *d);
+ferc_status ferc_yunet_state_create(const ferc_yunet *d, ferc_yunet_state **out, ferc_error *err);
+void ferc_yunet_state_free(ferc_yunet_state *s);
+/* The network input (before padding) for an image: its long side scaled to size, or for
+ * size 0 the image's own long side kept within 640..1280. */
+void ferc_yunet_input_size(int width, int height, int size, int *net_width, int *net_height);
+/* Faces in an RGB (or gray) image, best first, in image pixels with 5 landmarks each;
+ * *n_faces is the number found, which may exceed max_faces (only max_faces are written).
+ * opt may be NULL (the defaults). */
+ferc_status ferc_yunet_detect(const ferc_yunet *d, ferc_yunet_state *s, const ferc_image *img,
+                              const ferc_yunet_options *opt, ferc_box *out, int max_faces,
+                              int *n_faces, ferc_error *err);
 
 /* ---- classifier ---- */
 

@@ -86,7 +86,7 @@ static int load_face(const char *path, int w, int h, uint8_t *out)
     ferc_error err;
     ferc_status s = ferc_image_load(path, 1, &img, &err);
     if (!s) {
-        ferc_box all = {0, 0, (float)img.width, (float)img.height, 1};
+        ferc_box all = {.w = (float)img.width, .h = (float)img.height, .score = 1};
         if (img.width == w && img.height == h) memcpy(out, img.data, (size_t)w * h);
         else s = ferc_face_crop(&img, &all, w, h, out, &err);
         ferc_image_free(&img);

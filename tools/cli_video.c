@@ -103,7 +103,7 @@ static void *detector(void *arg)
         slot *s = wait_for(p, f, READ);
         if (!s || s->state == END) return NULL;
         if (!p->det) {
-            s->boxes[0] = (ferc_box){0, 0, (float)s->img.width, (float)s->img.height, 1};
+            s->boxes[0] = (ferc_box){.w = (float)s->img.width, .h = (float)s->img.height, .score = 1};
             s->n = 1;
         } else if (ferc_detect(p->det, &s->img, s->boxes, CLI_MAX_FACES, &s->n, &s->err)) {
             set_state(p, s, END);
