@@ -45,7 +45,8 @@ ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer *
         if ((s = ferc_classifier_create(m, &co, &c, err))) ferc_error_prefix(err, opt->model);
     }
     if (!s && opt->detector) {
-        ferc_detector_options dopt = {opt->detector, opt->detector_model, opt->threshold, 0, opt->threads, 0, 0, 0};
+        ferc_detector_options dopt = {.kind = opt->detector, .model = opt->detector_model, .threshold = opt->threshold,
+                                      .threads = opt->threads};
         s = ferc_detector_create(&dopt, &d, err);
     }
     ferc_cascade *eyes = NULL;

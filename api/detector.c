@@ -64,6 +64,54 @@ static ferc_status ssd_detect(void *state, const ferc_image *img, ferc_box *boxe
     return FERC_OK;
 }
 
+/* ---- YuNet (detect/yunet.c) ---- */
+
+typedef struct {
+    ferc_yunet *yunet;
+    ferc_yunet_state *st;
+    ferc_yunet_options opt;
+} yunet_kind;
+
+static void yunet_destroy(void *state)
+{
+    yunet_kind *k = state;
+    ferc_yunet_state_free(k->st);
+    ferc_yunet_free(k->yunet);
+    free(k);
+}
+
+static ferc_status yunet_create(const ferc_detector_options *o, void **state, ferc_error *err)
+{
+    if (!o->model) return ferc_set_error(err, FERC_ERR_ARG, "detector yunet needs its weight file (face_yunet.ferc)");
+    if (o->input_size < 0 || o->input_size > 2048)
+        return ferc_set_error(err, FERC_ERR_ARG, "YuNet input size %d out of range (0: automatic, up to 2048)",
+                              o->input_size);
+    if (!(o->threshold >= 0 && o->threshold < 1) || !(o->nms >= 0 && o->nms <= 1))
+        return ferc_set_error(err, FERC_ERR_ARG, "YuNet threshold %g and NMS IoU %g must be in [0, 1]",
+                              (double)o->threshold, (double)o->nms);
+    yunet_kind *k = calloc(1, sizeof *k);
+    if (!k) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    ferc_status s = ferc_yunet_load(o->model, &k->yunet, err);
+    if (!s) s = ferc_yunet_state_create(k->yunet, &k->st, err);
+    if (s) { yunet_destroy(k); return s; }
+    k->opt.input_size = o->input_size;
+    k->opt.threshold = o->threshold > 0 ? o->threshold : FERC_YUNET_DEFAULT_THRESHOLD;
+    k->opt.nms = o->nms > 0 ? o->nms : FERC_YUNET_DEFAULT_NMS;
+    k->opt.threads = o->threads;
+    *state = k;
+    return FERC_OK;
+}
+
+static ferc_status yunet_detect(void *state, const ferc_image *img, ferc_box *boxes, int max_boxes, int *count,
+                                ferc_error *err)
+{
+    yunet_kind *k = state;
+    int n = 0;
+    ferc_status s = ferc_yunet_detect(k->yunet, k->st, img, &k->opt, boxes, max_boxes, &n, err);
+    *count = s ? 0 : n < max_boxes ? n : max_boxes;
+    return s;
+}
+
 /* ---- Haar / LBP cascades (detect/cascade_*.c), on equalised gray as OpenCV's sample ---- */
 
 typedef struct {
@@ -152,6 +200,7 @@ static ferc_status cascade_detect(void *state, const ferc_image *img, ferc_box *
 /* Kinds in the order `ferc --help` lists them. */
 static const ferc_detector_kind kinds[] = {
     {"ssd", ssd_create, ssd_detect, ssd_destroy},
+    {"yunet", yunet_create, yunet_detect, yunet_destroy},
     {"haar", haar_create, cascade_detect, cascade_destroy},
     {"lbp", lbp_create, cascade_detect, cascade_destroy},
 };
@@ -173,7 +222,7 @@ ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector
     const ferc_detector_kind *k = NULL;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (!strcmp(kinds[i].name, name)) k = &kinds[i];
-    if (!k) return ferc_set_error(err, FERC_ERR_ARG, "unknown detector '%s' (ssd, haar or lbp)", name);
+    if (!k) return ferc_set_error(err, FERC_ERR_ARG, "unknown detector '%s' (ssd, yunet, haar or lbp)", name);
     if (!k->create) return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "detector %s is not built in yet", name);
     ferc_detector *d = calloc(1, sizeof *d);
     if (!d) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");

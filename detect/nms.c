@@ -1,7 +1,7 @@
 /* nms.c - OpenCV's NMSBoxes order and suppression on ferc_box (x, y, w, h in pixels). */
 #include "detect/nms.h"
+#include "video/tracker.h"
 
-#include <math.h>
 #include <string.h>
 
 /* Bottom-up merge sort: stable, unlike qsort. */
@@ -19,21 +19,12 @@ void ferc_sort_by_score(int *idx, const float *score, int n, int *tmp)
     }
 }
 
-float ferc_nms_iou(const ferc_box *a, const ferc_box *b)
-{
-    const float w = fminf(a->x + a->w, b->x + b->w) - fmaxf(a->x, b->x);
-    const float h = fminf(a->y + a->h, b->y + b->h) - fmaxf(a->y, b->y);
-    if (!(w > 0 && h > 0)) return 0.f;
-    const float inter = w * h;
-    return inter / (a->w * a->h + b->w * b->h - inter);
-}
-
 int ferc_nms(const ferc_box *boxes, int n, float iou_max, int *kept)
 {
     int nk = 0;
     for (int i = 0; i < n; i++) {
         int keep = 1;
-        for (int k = 0; k < nk && keep; k++) keep = ferc_nms_iou(&boxes[i], &boxes[kept[k]]) <= iou_max;
+        for (int k = 0; k < nk && keep; k++) keep = ferc_box_iou(&boxes[i], &boxes[kept[k]]) <= iou_max;
         if (keep) kept[nk++] = i;
     }
     return nk;

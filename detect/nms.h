@@ -9,11 +9,8 @@
  * (std::stable_sort, as NMSBoxes); tmp holds n ints. */
 void ferc_sort_by_score(int *idx, const float *score, int n, int *tmp);
 
-/* Intersection over union of two x, y, w, h boxes; 0 when they do not overlap. */
-float ferc_nms_iou(const ferc_box *a, const ferc_box *b);
-
-/* Walks boxes[0..n) (already best first) and keeps a box when its IoU with every kept one is
- * <= iou_max. Writes the kept indices to kept[] and returns their number. */
+/* Walks boxes[0..n) (already best first) and keeps a box when its IoU (ferc_box_iou) with
+ * every kept one is <= iou_max. Writes the kept indices to kept[] and returns their number. */
 int ferc_nms(const ferc_box *boxes, int n, float iou_max, int *kept);
 
 #endif

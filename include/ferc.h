@@ -382,14 +382,16 @@ typedef ferc_status (*ferc_detect_fn)(void *user, const ferc_image *img, ferc_bo
                                       int max_boxes, int *count, ferc_error *err);
 
 typedef struct {
-    const char *kind;    /* "ssd" (NULL: ssd), "haar" or "lbp" */
-    const char *model;   /* the detector's file (SSD weights or cascade XML) */
-    float threshold;     /* ssd: minimum score; 0: FERC_SSD_DEFAULT_THRESHOLD */
+    const char *kind;    /* "ssd" (NULL: ssd), "yunet", "haar" or "lbp" */
+    const char *model;   /* the detector's file (SSD or YuNet weights, or cascade XML) */
+    float threshold;     /* ssd, yunet: minimum score; 0: the detector's default */
     int min_size;        /* smallest face side in pixels; 0: the detector's default */
     int threads;         /* engine threads; 0: as ferc_context_options */
-    int input_size;      /* ssd: network input side; 0: ferc_ssd_auto_sizes by image size */
+    int input_size;      /* ssd: network input side; 0: ferc_ssd_auto_sizes by image size;
+                            yunet: long side of the input; 0: ferc_yunet_input_size's rule */
     double scale_factor; /* haar/lbp: detectMultiScale scaleFactor; 0: 1.1 */
     int min_neighbors;   /* haar/lbp: detectMultiScale minNeighbors; 0: 3 */
+    float nms;           /* yunet: NMS IoU; 0: FERC_YUNET_DEFAULT_NMS */
 } ferc_detector_options;
 
 ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector **out,
@@ -426,7 +428,7 @@ ferc_status ferc_analyzer_create(ferc_classifier *classifier, ferc_detector *det
 
 typedef struct {
     const char *model;          /* classifier weight file (required) */
-    const char *detector;       /* "ssd", "haar", "lbp"; NULL: no detection (faces only) */
+    const char *detector;       /* "ssd", "yunet", "haar", "lbp"; NULL: no detection (faces only) */
     const char *detector_model; /* the detector's file */
     float threshold;            /* detector minimum score; 0: default */
     int tta;                    /* as ferc_classifier_options */

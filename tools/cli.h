@@ -12,11 +12,12 @@
 typedef struct {
     const char *classifier;  /* cnn, small, lbp-svm */
     const char *model;       /* --model FILE: overrides classifier */
-    const char *detector;    /* ssd, haar, lbp */
+    const char *detector;    /* ssd, yunet, haar, lbp */
     const char *detector_model;
     float threshold;
     int min_size;            /* --min-size: smallest face, pixels */
-    int ssd_size;            /* --ssd-size: SSD input side (0: by image size) */
+    int detector_size;       /* --detector-size (--ssd-size): network input side (0: by image size) */
+    float nms;               /* --nms: YuNet's NMS IoU (0: default) */
     double scale_factor;     /* --scale-factor (cascades) */
     int min_neighbors;       /* --min-neighbors (cascades) */
     int no_detect;
@@ -75,6 +76,8 @@ int cli_is_image_name(const char *name);
 
 /* JSON string (quoted, escaped) to f. */
 void cli_json_string(FILE *f, const char *s);
+/* "landmarks":[[x,y],...], (with the comma) for a box that has them; nothing otherwise. */
+void cli_json_landmarks(FILE *f, const ferc_box *b);
 
 /* Default thread count: FERC_THREADS, else the number of processors. */
 int cli_default_threads(void);

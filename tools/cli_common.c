@@ -16,7 +16,7 @@
 static const struct { const char *name, *file; } classifier_files[] = {
     {"cnn", "emotion_cnn.ferc"}, {"small", "emotion_small.ferc"}, {"lbp-svm", "emotion_lbp_svm.ferc"}};
 static const struct { const char *name, *file; } detector_files[] = {
-    {"ssd", "face_res10.ferc"}, {"haar", "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"},
+    {"ssd", "face_res10.ferc"}, {"yunet", "face_yunet.ferc"}, {"haar", "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"},
     {"lbp", "/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml"}};
 
 #define EYE_CASCADE "/usr/share/opencv4/haarcascades/haarcascade_eye.xml"
@@ -61,7 +61,7 @@ static int one_of(const char *opt, const char *v, const char *const *names)
 int cli_parse_common(cli_common *o, int argc, char **argv, int *i)
 {
     static const char *const classifiers[] = {"cnn", "small", "lbp-svm", NULL};
-    static const char *const detectors[] = {"ssd", "haar", "lbp", NULL};
+    static const char *const detectors[] = {"ssd", "yunet", "haar", "lbp", NULL};
     const char *v, *a = argv[*i];
     if (!strcmp(a, "--no-detect") || !strcmp(a, "--faces-only")) return o->no_detect = 1;
     if (!strcmp(a, "--tta")) return o->tta = 1;
@@ -78,7 +78,9 @@ int cli_parse_common(cli_common *o, int argc, char **argv, int *i)
     if ((v = cli_opt_value("--min-neighbors", argc, argv, i)))
         return cli_parse_int("--min-neighbors", v, 1, 1000, &o->min_neighbors) ? -1 : 1;
     if ((v = cli_opt_value("--min-size", argc, argv, i))) return cli_parse_int("--min-size", v, 1, 65536, &o->min_size) ? -1 : 1;
-    if ((v = cli_opt_value("--ssd-size", argc, argv, i))) return cli_parse_int("--ssd-size", v, 32, 4096, &o->ssd_size) ? -1 : 1;
+    /* --ssd-size: the option's name before YuNet. */
+    if ((v = cli_opt_value("--detector-size", argc, argv, i)) || (v = cli_opt_value("--ssd-size", argc, argv, i)))
+        return cli_parse_int("--detector-size", v, 32, 2048, &o->detector_size) ? -1 : 1;
     if ((v = cli_opt_value("--scale-factor", argc, argv, i))) {
         char *end;
         double f = strtod(v, &end);
@@ -93,6 +95,16 @@ int cli_parse_common(cli_common *o, int argc, char **argv, int *i)
         return one_of("--detector", v, detectors) ? -1 : (o->detector = v, 1);
     if ((v = cli_opt_value("--threads", argc, argv, i))) return cli_parse_int("--threads", v, 1, 1024, &o->threads) ? -1 : 1;
     if ((v = cli_opt_value("--format", argc, argv, i))) return o->format = v, 1;
+    if ((v = cli_opt_value("--nms", argc, argv, i))) {
+        char *end;
+        double t = strtod(v, &end);
+        if (end == v || *end || !(t > 0 && t <= 1)) {
+            fprintf(stderr, "ferc: --nms %s: expected an IoU above 0, at most 1\n", v);
+            return -1;
+        }
+        o->nms = (float)t;
+        return 1;
+    }
     if ((v = cli_opt_value("--threshold", argc, argv, i))) {
         char *end;
         double t = strtod(v, &end);
@@ -210,7 +222,7 @@ int cli_engines_open(cli_engines *e, const cli_common *o, int n, int engine_thre
         }
         if (detect) {
             ferc_detector_options dopt = {o->detector ? o->detector : "ssd", dpath, o->threshold, o->min_size,
-                                          engine_threads, o->ssd_size, o->scale_factor, o->min_neighbors};
+                                          engine_threads, o->detector_size, o->scale_factor, o->min_neighbors, o->nms};
             s = ferc_detector_create(&dopt, &e->det[i], &err);
         }
         if (!s) s = ferc_analyzer_create(e->cls[i], e->det[i], &e->an[i], &err);
@@ -325,6 +337,15 @@ void cli_json_string(FILE *f, const char *s)
         else fputc(*p, f);
     }
     fputc('"', f);
+}
+
+void cli_json_landmarks(FILE *f, const ferc_box *b)
+{
+    if (!b->n_landmarks) return;
+    fputs("\"landmarks\":[", f);
+    for (int k = 0; k < b->n_landmarks; k++)
+        fprintf(f, "%s[%.6g,%.6g]", k ? "," : "", b->landmarks[k][0], b->landmarks[k][1]);
+    fputs("],", f);
 }
 
 int cli_default_threads(void)

@@ -186,8 +186,10 @@ static void print_frame(FILE *f, int json, long frame, double fps, const ferc_tr
         for (int i = 0; i < n; i++) {
             if (!tr[i].seen) continue;
             const ferc_box *b = &tr[i].box;
-            fprintf(f, "%s{\"track\":%d,\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,\"emotion\":\"%s\",\"probabilities\":{",
-                    first ? "" : ",", tr[i].id, b->x, b->y, b->w, b->h, b->score, ferc_emotion_name(tr[i].emotion));
+            fprintf(f, "%s{\"track\":%d,\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,", first ? "" : ",", tr[i].id, b->x,
+                    b->y, b->w, b->h, b->score);
+            cli_json_landmarks(f, b);
+            fprintf(f, "\"emotion\":\"%s\",\"probabilities\":{", ferc_emotion_name(tr[i].emotion));
             for (int k = 0; k < FERC_NUM_EMOTIONS; k++)
                 fprintf(f, "%s\"%s\":%.6g", k ? "," : "", ferc_emotion_name(k), tr[i].smoothed[k]);
             fputs("},\"raw\":{", f);
@@ -325,7 +327,7 @@ int cli_video(int argc, char **argv)
     L.keep_points = plot != NULL;
     /* Real time first: one 300x300 SSD pass per frame (60 frames/s at 640x480 here) rather
      * than the photo default's extra full-size pass for small faces (14 frames/s). */
-    if (!o.ssd_size) o.ssd_size = 300;
+    if (!o.detector_size && (!o.detector || !strcmp(o.detector, "ssd"))) o.detector_size = 300;
     if (cli_engines_open(&e, &o, 1, engine_threads, !o.no_detect)) goto done;
     p.det = e.det[0];
     ferc_tracker_options to = {iou, window, max_missed};

@@ -25,6 +25,7 @@ static const char usage[] =
     "recursive), '-' reads one image from standard input. One JSON object per image is printed\n"
     "(JSON Lines), in input order:\n"
     "  {\"file\":..., \"width\":..., \"height\":..., \"faces\":[{\"box\":[x,y,w,h], \"score\":...,\n"
+    "   \"landmarks\":[[x,y] x 5] (yunet: right eye, left eye, nose, right and left mouth corner),\n"
     "   \"emotion\":\"happy\", \"probabilities\":{\"angry\":..., ..., \"neutral\":...}}]}\n"
     "An input that cannot be read gives {\"file\":..., \"error\":...} and a message on stderr;\n"
     "the others are still processed and the exit status is 1.\n"
@@ -79,8 +80,10 @@ static void print_json(FILE *f, const char *file, const ferc_image *img, const f
     fprintf(f, ",\"width\":%d,\"height\":%d,\"faces\":[", img->width, img->height);
     for (int i = 0; i < n; i++) {
         const ferc_face *fc = &faces[i];
-        fprintf(f, "%s{\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,\"emotion\":\"%s\",\"probabilities\":{", i ? "," : "",
-                fc->box.x, fc->box.y, fc->box.w, fc->box.h, fc->box.score, ferc_emotion_name(fc->emotion));
+        fprintf(f, "%s{\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,", i ? "," : "", fc->box.x, fc->box.y, fc->box.w,
+                fc->box.h, fc->box.score);
+        cli_json_landmarks(f, &fc->box);
+        fprintf(f, "\"emotion\":\"%s\",\"probabilities\":{", ferc_emotion_name(fc->emotion));
         for (int k = 0; k < FERC_NUM_EMOTIONS; k++)
             fprintf(f, "%s\"%s\":%.6g", k ? "," : "", ferc_emotion_name(k), fc->probabilities[k]);
         fputs("}}", f);
