@@ -160,7 +160,9 @@ static const char *find_weight(const char *file, const char *what, char *buf, si
 /* The file of the classifier or detector called name, found by find_weight. */
 static const char *default_file(int detector, const char *name, const char *what, char *buf, size_t size, int quiet)
 {
-    for (size_t i = 0; i < 3; i++) {
+    const size_t count = detector ? sizeof detector_files / sizeof *detector_files
+                                  : sizeof classifier_files / sizeof *classifier_files;
+    for (size_t i = 0; i < count; i++) {
         const char *n = detector ? detector_files[i].name : classifier_files[i].name;
         const char *f = detector ? detector_files[i].file : classifier_files[i].file;
         if (!strcmp(n, name)) return find_weight(f, what, buf, size, quiet);

@@ -285,9 +285,9 @@ int cli_version(void)
     printf("weights:");
     for (int i = 0; i < n; i++) printf("%s %s", i ? "," : "", dirs[i]);
     printf("\n");
-    static const char *const names[2][3] = {{"cnn", "small", "lbp-svm"}, {"ssd", "haar", "lbp"}};
+    static const char *const names[2][4] = {{"cnn", "small", "lbp-svm", NULL}, {"ssd", "yunet", "haar", "lbp"}};
     for (int d = 0; d < 2; d++)
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 4 && names[d][i]; i++) {
             char buf[1200];
             const char *p = cli_default_file(d, names[d][i], buf, sizeof buf);
             printf("%s %s: %s\n", d ? "detector" : "classifier", names[d][i], p ? p : "not found");
