@@ -105,15 +105,16 @@ static ferc_status reserve(ferc_analyzer *a, int n, size_t face_bytes, ferc_erro
     return FERC_OK;
 }
 
-/* A face found by a built-in detector is cropped as FER2013 frames its faces
- * (detect/face_crop.c), so the classifier sees what it was trained on; a whole image (no
- * detector) or a box from the caller's function is taken as it is. */
-static ferc_status crop_face(const ferc_image *img, const ferc_box *b, int detected, int fw, int fh, uint8_t *out)
+/* A face from a detector with a framing (the built-in ones) is cropped as FER2013 frames
+ * its faces (detect/face_crop.c), so the classifier sees what it was trained on; a whole
+ * image (no detector) or a box from the caller's function is taken as it is. */
+static ferc_status crop_face(const ferc_image *img, const ferc_box *b, const ferc_framing *framing, int fw, int fh,
+                             uint8_t *out)
 {
-    if (!detected || fw != fh) return ferc_face_crop(img, b, fw, fh, out, NULL);
+    if (!framing || fw != fh) return ferc_face_crop(img, b, fw, fh, out, NULL);
     ferc_face_box fb = {b->x, b->y, b->x + b->w, b->y + b->h, b->score};
     ferc_image face;
-    ferc_status s = ferc_face_crop_fer(img, &fb, fw, &face, NULL);
+    ferc_status s = ferc_face_crop_fer(img, &fb, framing, fw, &face, NULL);
     if (s) return s;
     memcpy(out, face.data, (size_t)fw * fh);
     ferc_image_free(&face);
@@ -123,17 +124,17 @@ static ferc_status crop_face(const ferc_image *img, const ferc_box *b, int detec
 /* The aligned crop: eyes searched in the detector's box, the face turned about the centre of
  * the square crop_face would take (the FER framing for built-in detectors) and resampled.
  * Returns 1 when no eye pair was found (the caller crops without alignment). */
-static int crop_aligned(const ferc_analyzer *a, const ferc_image *gray, const ferc_box *b, int detected, int fw,
-                        int fh, uint8_t *out)
+static int crop_aligned(const ferc_analyzer *a, const ferc_image *gray, const ferc_box *b, const ferc_framing *framing,
+                        int fw, int fh, uint8_t *out)
 {
     ferc_rect face = {(int)b->x, (int)b->y, (int)(b->w + 0.5f), (int)(b->h + 0.5f)};
     ferc_eyes e;
     if (ferc_find_eyes(a->eyes, gray->data, gray->width, gray->height, gray->width, face, &e, NULL) || !e.found)
         return 1;
     ferc_rect sq = face;
-    if (detected && fw == fh) {
+    if (framing && fw == fh) {
         ferc_face_box fb = {b->x, b->y, b->x + b->w, b->y + b->h, b->score};
-        ferc_face_crop_fer_rect(&fb, &sq.x, &sq.y, &sq.width);
+        ferc_face_crop_fer_rect(&fb, framing, &sq.x, &sq.y, &sq.width);
         sq.height = sq.width;
     }
     return fw != fh || ferc_align_crop(gray->data, gray->width, gray->height, gray->width, sq, &e, out, fw, NULL);
@@ -161,12 +162,12 @@ ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *fac
     ferc_image gray = {0, 0, 0, NULL};
     if (a->eyes && (s = ferc_image_to_gray(img, &gray, err))) return s;
     int kept = 0;
-    const int detected = ferc_detector_is_builtin(a->det);
+    const ferc_framing *framing = ferc_detector_framing(a->det);
     for (int i = 0; i < n; i++) {
         uint8_t *out = a->crops + face_bytes * kept;
         /* A box entirely outside the image (a detector at the border) has no face to crop. */
-        if ((!a->eyes || crop_aligned(a, &gray, &a->boxes[i], detected, fw, fh, out)) &&
-            crop_face(img, &a->boxes[i], detected, fw, fh, out))
+        if ((!a->eyes || crop_aligned(a, &gray, &a->boxes[i], framing, fw, fh, out)) &&
+            crop_face(img, &a->boxes[i], framing, fw, fh, out))
             continue;
         faces[kept++].box = a->boxes[i];
     }

@@ -199,14 +199,15 @@ static ferc_status cascade_detect(void *state, const ferc_image *img, ferc_box *
 
 /* Kinds in the order `ferc --help` lists them. */
 static const ferc_detector_kind kinds[] = {
-    {"ssd", ssd_create, ssd_detect, ssd_destroy},
-    {"yunet", yunet_create, yunet_detect, yunet_destroy},
-    {"haar", haar_create, cascade_detect, cascade_destroy},
-    {"lbp", lbp_create, cascade_detect, cascade_destroy},
+    {"ssd", &ferc_framing_res10, ssd_create, ssd_detect, ssd_destroy},
+    {"yunet", &ferc_framing_yunet, yunet_create, yunet_detect, yunet_destroy},
+    {"haar", &ferc_framing_res10, haar_create, cascade_detect, cascade_destroy},
+    {"lbp", &ferc_framing_res10, lbp_create, cascade_detect, cascade_destroy},
 };
 
 struct ferc_detector {
     const ferc_detector_kind *kind; /* NULL for a function detector */
+    const ferc_framing *framing;    /* the kind's, or what ferc_detector_set_framing said */
     void *state;
     ferc_detect_fn fn;
     void *user;
@@ -227,6 +228,7 @@ ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector
     ferc_detector *d = calloc(1, sizeof *d);
     if (!d) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     d->kind = k;
+    d->framing = k->framing;
     ferc_status s = k->create(&o, &d->state, err);
     if (s) {
         free(d);
@@ -266,7 +268,12 @@ ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes
     return s;
 }
 
-int ferc_detector_is_builtin(const ferc_detector *d) { return d && d->kind; }
+const ferc_framing *ferc_detector_framing(const ferc_detector *d) { return d ? d->framing : NULL; }
+
+void ferc_detector_set_framing(ferc_detector *d, const ferc_framing *framing)
+{
+    if (d) d->framing = framing;
+}
 
 void ferc_detector_free(ferc_detector *d)
 {

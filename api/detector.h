@@ -18,7 +18,8 @@
 #include "ferc.h"
 
 typedef struct {
-    const char *name; /* "ssd", "haar", "lbp" */
+    const char *name; /* "ssd", "yunet", "haar", "lbp" */
+    const ferc_framing *framing; /* where its boxes sit in a FER2013 crop */
     /* NULL while the detector is not built in. */
     ferc_status (*create)(const ferc_detector_options *opt, void **state, ferc_error *err);
     ferc_status (*detect)(void *state, const ferc_image *img, ferc_box *boxes, int max_boxes, int *count,
@@ -26,8 +27,5 @@ typedef struct {
     void (*destroy)(void *state);
 } ferc_detector_kind;
 
-/* 1 for the built-in detectors, whose boxes get the FER2013 framing before classification
- * (api/analyzer.c); 0 for caller functions, whose boxes are cropped as given. */
-int ferc_detector_is_builtin(const ferc_detector *d);
 
 #endif

@@ -191,14 +191,25 @@ ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_ima
                         int *n_faces, ferc_error *err);
 
 /* ---- the classifier's face crop (detect/face_crop.c, docs/detection.md) ------------- */
+/* Where a detector's box sits inside FER2013's 48x48 crops, in crop units (medians over
+ * FER2013 val images measured by bench/fer_framing.py): the box's width and height, and
+ * its centre. Each detector frames faces its own way. */
+typedef struct {
+    float w, h, cx, cy;
+} ferc_framing;
+extern const ferc_framing ferc_framing_res10; /* the res10 SSD's boxes (also the cascades') */
+extern const ferc_framing ferc_framing_yunet; /* YuNet's boxes: taller, chin to brow */
+
 /* The square region, in image pixels, framed around a detected face as FER2013's 48x48
- * crops frame their faces (measured by bench/fer_framing.py). It may extend past the image. */
-void ferc_face_crop_fer_rect(const ferc_face_box *face, int *x, int *y, int *side);
+ * crops frame their faces, for boxes framed as `framing` says (NULL: res10's). It may
+ * extend past the image. */
+void ferc_face_crop_fer_rect(const ferc_face_box *face, const ferc_framing *framing, int *x, int *y,
+                             int *side);
 /* That square as a size x size gray image (out is allocated; free with ferc_image_free):
  * edge pixels repeated outside the image, gray as cv2.cvtColor, resized as cv2.resize
  * (INTER_AREA to shrink, INTER_LINEAR to enlarge). */
-ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_face_box *face, int size,
-                           ferc_image *out, ferc_error *err);
+ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_face_box *face, const ferc_framing *framing,
+                               int size, ferc_image *out, ferc_error *err);
 
 /* ---- kernels and CPU ------------------------------------------------------------- */
 
@@ -401,6 +412,13 @@ ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_dete
                                         ferc_error *err);
 ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes, int max_boxes,
                         int *count, ferc_error *err);
+/* How the detector's boxes sit on a face (ferc_framing_res10 or _yunet for the built-in
+ * kinds, NULL for a function unless set). The analyzer crops a box with a framing as
+ * FER2013 frames its faces, a box without one as it is. */
+const ferc_framing *ferc_detector_framing(const ferc_detector *d);
+/* Declares the framing of a function detector's boxes (e.g. boxes it passes on from a
+ * built-in detector). */
+void ferc_detector_set_framing(ferc_detector *d, const ferc_framing *framing);
 void ferc_detector_free(ferc_detector *d);
 
 /* ---- crop ---- */

@@ -119,7 +119,7 @@ START_TEST(face_crops_match_opencv_chain)
         ck_assert_int_eq(ferc_model_tensor(ref, key, &b), 0);
         ferc_face_box box = {b.data[0], b.data[1], b.data[2], b.data[3], 1.f};
         ferc_image crop;
-        ck_assert_msg(ferc_face_crop_fer(&rgb, &box, 48, &crop, &err) == FERC_OK, "%s", err.message);
+        ck_assert_msg(ferc_face_crop_fer(&rgb, &box, NULL, 48, &crop, &err) == FERC_OK, "%s", err.message);
         ck_assert_int_eq(crop.channels, 1);
         snprintf(key, sizeof key, "%s_crop_48", names[i]);
         size_t diff = compare(ref, key, &crop);
@@ -128,11 +128,11 @@ START_TEST(face_crops_match_opencv_chain)
     }
     ferc_face_box bad = {10, 10, 5, 20, 1.f};
     ferc_image crop;
-    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, 48, &crop, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, NULL, 48, &crop, &err), FERC_ERR_ARG);
     bad.x1 = 1e9f;
-    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, 48, &crop, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, NULL, 48, &crop, &err), FERC_ERR_ARG);
     bad.x1 = 20.f;
-    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, 0, &crop, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, NULL, 0, &crop, &err), FERC_ERR_ARG);
     ferc_image_free(&rgb);
     ferc_model_free(ref);
 }

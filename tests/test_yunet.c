@@ -9,7 +9,9 @@
  *   - the whole pipeline (resize, pad, run, decode, map back) gives the Python pipeline's
  *     faces within 0.01 px and scores within 1e-4, landmarks included, the person's right
  *     eye first;
- *   - bad files and options are refused with a message. */
+ *   - bad files and options are refused with a message;
+ *   - the YuNet box framed with ferc_framing_yunet and res10's box with its framing give the
+ *     same FER2013 square on a face within 10% of its side. */
 #include "testutil.h"
 
 #include "detect/yunet.h"
@@ -241,6 +243,38 @@ START_TEST(bad_input_is_refused)
 }
 END_TEST
 
+/* Each detector's box, framed its own way, gives about the same FER2013 square on a face:
+ * the framings were measured independently (bench/fer_framing.py), so this checks both. */
+START_TEST(framing_agrees_with_res10)
+{
+    if (!have_model()) return;
+    ferc_error err;
+    ferc_image img = load_photo("astronaut_face");
+    const char *kinds[2] = {"ssd", "yunet"}, *files[2] = {"weights/face_res10.ferc", MODEL};
+    int sq[2][3];
+    for (int k = 0; k < 2; k++) {
+        ferc_detector_options o = {.kind = kinds[k], .model = files[k], .threads = 1};
+        ferc_detector *d;
+        ck_assert_msg(ferc_detector_create(&o, &d, &err) == FERC_OK, "%s", err.message);
+        ck_assert_ptr_eq(ferc_detector_framing(d), k ? &ferc_framing_yunet : &ferc_framing_res10);
+        ferc_box b[4];
+        int n;
+        ck_assert_msg(ferc_detect(d, &img, b, 4, &n, &err) == FERC_OK, "%s", err.message);
+        ck_assert_int_eq(n, 1);
+        ck_assert_int_eq(b[0].n_landmarks, k ? 5 : 0);
+        const ferc_face_box fb = {b[0].x, b[0].y, b[0].x + b[0].w, b[0].y + b[0].h, b[0].score};
+        ferc_face_crop_fer_rect(&fb, ferc_detector_framing(d), &sq[k][0], &sq[k][1], &sq[k][2]);
+        ferc_detector_free(d);
+    }
+    /* Measured: YuNet's square is 5-9% smaller on the astronaut photos (the framings are
+     * medians over FER2013's enlarged crops, not over photos). */
+    const int tol = sq[0][2] / 10;
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(abs(sq[1][i] - sq[0][i]) <= tol, "square value %d: yunet %d, res10 %d", i, sq[1][i], sq[0][i]);
+    ferc_image_free(&img);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("yunet");
@@ -250,6 +284,7 @@ int main(void)
     tcase_add_test(tc, network_matches_opencv);
     tcase_add_test(tc, pipeline_matches_python_reference);
     tcase_add_test(tc, bad_input_is_refused);
+    tcase_add_test(tc, framing_agrees_with_res10);
     suite_add_tcase(su, tc);
     return run_suite(su);
 }

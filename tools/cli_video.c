@@ -337,6 +337,8 @@ int cli_video(int argc, char **argv)
         fprintf(stderr, "ferc video: %s\n", err.message);
         goto done;
     }
+    /* The boxes handed on are the detector's: cropped with its FER2013 framing, as photos are. */
+    ferc_detector_set_framing(given, ferc_detector_framing(p.det));
     int ch = ferc_y4m_channels(&p.y4m);
     for (int i = 0; i < SLOTS; i++) {
         p.slots[i].raw = malloc(p.y4m.frame_bytes);
