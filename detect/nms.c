@@ -1,6 +1,5 @@
 /* nms.c - OpenCV's NMSBoxes order and suppression on ferc_box (x, y, w, h in pixels). */
 #include "detect/nms.h"
-#include "video/tracker.h"
 
 #include <string.h>
 

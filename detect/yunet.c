@@ -13,7 +13,8 @@
  * then OpenCV's NMSBoxes over all strides (detect/nms.c). */
 #include "detect/yunet.h"
 #include "detect/nms.h"
-#include "nn/model.h"
+#include "nn/error.h"
+#include "nn/tensor.h"
 
 #include <math.h>
 #include <stdint.h>

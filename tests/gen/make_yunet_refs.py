@@ -26,7 +26,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "model"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import fercfile  # noqa: E402
 import yunet_ref  # noqa: E402
