@@ -75,7 +75,7 @@ ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer *
     ferc_detector *d = NULL;
     ferc_cascade *eyes = NULL;
     ferc_status s = open_classifier(&o, &m, &c, err);
-    const char *kind = o.detector ? o.detector : "ssd";
+    const char *kind = o.detector ? o.detector : FERC_DEFAULT_DETECTOR;
     if (!s && strcmp(kind, "none")) {
         const ferc_detector_options dopt = {
             .kind = kind,
@@ -168,14 +168,16 @@ static ferc_status crop_face(const ferc_image *img, const ferc_box *b, ferc_fram
     return FERC_OK;
 }
 
-/* The aligned crop: eyes searched in the detector's box, the face turned about the centre of
- * the square crop_face would take and resampled. Returns 1 when no eye pair was found (the
- * caller crops without alignment). */
+/* The aligned crop: eyes from the detector's landmarks when it gives them, else searched in
+ * the box with the eye cascade; the face turned about the centre of the square crop_face
+ * would take and resampled. Returns 1 when no eye pair was found (the caller crops without
+ * alignment). */
 static int crop_aligned(const ferc_analyzer *a, const ferc_image *gray, const ferc_box *b, ferc_framing framing,
                         int fw, int fh, uint8_t *out)
 {
     ferc_eyes e;
-    if (ferc_find_eyes(a->eyes, gray->data, gray->width, gray->height, gray->width, b, &e, NULL) || !e.found)
+    if (!ferc_eyes_from_landmarks(b, &e) &&
+        (ferc_find_eyes(a->eyes, gray->data, gray->width, gray->height, gray->width, b, &e, NULL) || !e.found))
         return 1;
     ferc_box sq = *b;
     if (framing != FERC_FRAMING_BOX && fw == fh) {

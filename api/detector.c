@@ -309,7 +309,7 @@ ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector
     *out = NULL;
     ferc_detector_options o = {0};
     if (opt) o = *opt;
-    const char *name = o.kind ? o.kind : "ssd";
+    const char *name = o.kind ? o.kind : FERC_DEFAULT_DETECTOR;
     const ferc_detector_kind *k = NULL;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (!strcmp(kinds[i].name, name)) k = &kinds[i];

@@ -166,8 +166,8 @@ def detectors(ferc, have_yunet_ferc, only):
     }
     n640 = os.path.join(yunet_ref.MODELS, "yunet_n_640_640.onnx")
     s640 = os.path.join(yunet_ref.MODELS, "yunet_s_640_640.onnx")
-    for size, label in ((0, "auto: own size in 640..1280"), (640, "long side 640"), (320, "long side 320"),
-                        (1600, "long side 1600"), (2048, "long side 2048")):
+    for size, label in ((0, "auto: 2x the long side, in 640..2048"), (320, "long side 320"), (640, "long side 640"),
+                        (1280, "long side 1280"), (2048, "long side 2048")):
         for thr in (0.6, 0.5, 0.7):
             if size != 0 and thr != 0.6:
                 continue
@@ -177,7 +177,7 @@ def detectors(ferc, have_yunet_ferc, only):
                                    if size else ["--detector", "yunet", "--threshold", str(thr)])
             else:
                 d[name + " (cv2.dnn)"] = cv_yunet(n640, size, thr)
-    d["yunet_s auto, threshold 0.6 (cv2.dnn)"] = cv_yunet(s640, 0, 0.6)
+    d["yunet_s auto, threshold 0.6 (cv2.dnn: ferc ships yunet_n only)"] = cv_yunet(s640, 0, 0.6)
     d["yunet_s long side 640, threshold 0.6 (cv2.dnn)"] = cv_yunet(s640, 640, 0.6)
     if only:
         d = {k: v for k, v in d.items() if any(o in k for o in only)}

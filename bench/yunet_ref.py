@@ -37,8 +37,8 @@ STRIDES = (8, 16, 32)
 # Ask for all twelve by name: getUnconnectedOutLayersNames() omits the obj_* outputs.
 OUT_NAMES = [f"{k}_{s}" for k in ("cls", "obj", "bbox", "kps") for s in STRIDES]
 SCORE, NMS, TOP_K = 0.6, 0.3, 5000
-# ferc's default input-size rule: the image's own long side, kept within these bounds.
-AUTO_MIN, AUTO_MAX = 640, 1280
+# ferc's default input-size rule: twice the image's long side, kept within these bounds.
+AUTO_SCALE, AUTO_MIN, AUTO_MAX = 2, 640, 2048
 
 
 def load(path=DEFAULT_MODEL):
@@ -105,12 +105,12 @@ def decode(outs, width, height, threshold=SCORE, nms_thr=NMS, top_k=TOP_K):
 
 
 def size_rule(width, height, size=0):
-    """Network input (before padding) for an image: long side = size, or for size 0 the
-    image's own long side kept within AUTO_MIN..AUTO_MAX."""
+    """Network input (before padding) for an image: long side = size, or for size 0 twice the
+    image's long side kept within AUTO_MIN..AUTO_MAX (rounded half up, as the C)."""
     longest = max(width, height)
-    target = size if size > 0 else min(max(longest, AUTO_MIN), AUTO_MAX)
+    target = size if size > 0 else min(max(AUTO_SCALE * longest, AUTO_MIN), AUTO_MAX)
     k = target / longest
-    return max(1, int(round(width * k))), max(1, int(round(height * k)))
+    return max(1, int(np.floor(width * k + 0.5))), max(1, int(np.floor(height * k + 0.5)))
 
 
 def prepare(bgr, size=0):

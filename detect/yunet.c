@@ -32,10 +32,13 @@ const char *const ferc_yunet_output_names[FERC_YUNET_OUTPUTS] = {
 /* Below 32 there is no stride-32 cell; above 2048 the activations pass ~1 GB. */
 #define MIN_SIDE 32
 #define MAX_SIDE 2048
-/* The automatic input size: the image's own long side kept within these bounds
- * (docs/detection.md measures the choice). */
+/* The automatic input size: twice the image's long side, kept within these bounds. YuNet
+ * finds faces from about 20 pixels up at the network's scale; doubling finds the small
+ * faces of group photos (recall 0.70 against 0.54 at the photo's own size, precision the
+ * same, docs/detection.md). */
+#define AUTO_SCALE 2
 #define AUTO_MIN 640
-#define AUTO_MAX 1280
+#define AUTO_MAX 2048
 
 struct ferc_yunet {
     ferc_model *model;
@@ -167,7 +170,8 @@ void ferc_yunet_state_free(ferc_yunet_state *s)
 void ferc_yunet_input_size(int width, int height, int size, int *net_width, int *net_height)
 {
     const int longest = width > height ? width : height;
-    const int target = size > 0 ? size : longest < AUTO_MIN ? AUTO_MIN : longest > AUTO_MAX ? AUTO_MAX : longest;
+    const int auto_size = longest > AUTO_MAX / AUTO_SCALE ? AUTO_MAX : AUTO_SCALE * longest;
+    const int target = size > 0 ? size : auto_size < AUTO_MIN ? AUTO_MIN : auto_size;
     const double k = (double)target / longest;
     *net_width = (int)floor(width * k + 0.5);
     *net_height = (int)floor(height * k + 0.5);

@@ -235,7 +235,7 @@ void ferc_yunet_free(ferc_yunet *d);
 ferc_status ferc_yunet_state_create(const ferc_yunet *d, ferc_yunet_state **out, ferc_error *err);
 void ferc_yunet_state_free(ferc_yunet_state *s);
 /* The network input (before padding) for an image: its long side scaled to size, or for
- * size 0 the image's own long side kept within 640..1280. */
+ * size 0 to twice the image's long side kept within 640..2048. */
 void ferc_yunet_input_size(int width, int height, int size, int *net_width, int *net_height);
 /* Faces in an RGB (or gray) image, best first, in image pixels with 5 landmarks each;
  * *n_faces is the number found, which may exceed max_faces (only max_faces are written).
@@ -337,6 +337,9 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
  * resamples bilinearly into an out_size x out_size crop; outside the image, edge pixels. */
 ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, const ferc_box *face,
                             const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err);
+/* The eyes from a detector's landmarks (YuNet's first two points) instead of the cascade;
+ * returns eyes->found, 0 when the box has no landmarks or they are not an eye pair. */
+int ferc_eyes_from_landmarks(const ferc_box *face, ferc_eyes *eyes);
 /* Both steps. */
 ferc_status ferc_align_face(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
                             int stride, const ferc_box *face, uint8_t *out, int out_size, ferc_eyes *eyes,
@@ -403,7 +406,7 @@ typedef ferc_status (*ferc_detect_fn)(void *user, const ferc_image *img, ferc_bo
                                       int max_boxes, int *count, ferc_error *err);
 
 typedef struct {
-    const char *kind;    /* "ssd" (NULL: ssd), "yunet", "haar", "lbp", or "none": the whole
+    const char *kind;    /* "yunet" (NULL: FERC_DEFAULT_DETECTOR), "ssd", "haar", "lbp", or "none": the whole
                             image is one face (already cropped, as FER2013's) */
     const char *model;   /* the detector's file (SSD or YuNet weights, or cascade XML); NULL:
                             the kind's default file, found by ferc_find_weights */
@@ -416,6 +419,9 @@ typedef struct {
     int min_neighbors;   /* haar/lbp: detectMultiScale minNeighbors; 0: 3 */
     float nms;           /* yunet: NMS IoU; 0: FERC_YUNET_DEFAULT_NMS */
 } ferc_detector_options;
+
+/* The detector used when none is named: the best on docs/detection.md's measurements. */
+#define FERC_DEFAULT_DETECTOR "yunet"
 
 ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector **out,
                                  ferc_error *err);
@@ -460,7 +466,7 @@ typedef struct {
     const char *model;          /* classifier weight file; NULL: the file of `classifier` */
     const char *classifier;     /* "cnn" (NULL), "small" or "lbp-svm": a shipped classifier,
                                    found by ferc_find_weights */
-    const char *detector;       /* "ssd" (NULL), "yunet", "haar", "lbp", or "none" (no
+    const char *detector;       /* "yunet" (NULL), "ssd", "haar", "lbp", or "none" (no
                                    detection: the whole image is one face) */
     const char *detector_model; /* the detector's file; NULL: the kind's default */
     float threshold;            /* ssd, yunet: minimum score; 0: default */
