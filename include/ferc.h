@@ -337,8 +337,9 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
  * resamples bilinearly into an out_size x out_size crop; outside the image, edge pixels. */
 ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, const ferc_box *face,
                             const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err);
-/* The eyes from a detector's landmarks (YuNet's first two points) instead of the cascade;
- * returns eyes->found, 0 when the box has no landmarks or they are not an eye pair. */
+/* The eyes from a detector's landmarks (YuNet's first two points); returns eyes->found, 0
+ * when the box has no landmarks or they are not an eye pair. The analyzer uses them where
+ * the eye cascade finds no pair. */
 int ferc_eyes_from_landmarks(const ferc_box *face, ferc_eyes *eyes);
 /* Both steps. */
 ferc_status ferc_align_face(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
