@@ -274,6 +274,40 @@ START_TEST(framing_agrees_with_res10)
 }
 END_TEST
 
+/* Eyes from landmarks: the first two points, the image-left one as ferc_eyes' left eye. */
+START_TEST(eyes_from_landmarks)
+{
+    ferc_box b = {.x = 0, .y = 0, .w = 40, .h = 40, .score = 1, .n_landmarks = 5};
+    b.landmarks[0][0] = 10, b.landmarks[0][1] = 10, b.landmarks[1][0] = 30, b.landmarks[1][1] = 30;
+    ferc_eyes e;
+    ck_assert_int_eq(ferc_eyes_from_landmarks(&b, &e), 1);
+    ck_assert_double_eq_tol(e.roll_deg, 45.0, 1e-9);
+    ck_assert(e.left_eye_x == 10 && e.right_eye_y == 30);
+    b.landmarks[1][0] = 5; /* eyes in the wrong order */
+    ck_assert_int_eq(ferc_eyes_from_landmarks(&b, &e), 0);
+    ck_assert_int_eq(e.found, 0);
+    b.n_landmarks = 0;
+    ck_assert_int_eq(ferc_eyes_from_landmarks(&b, &e), 0);
+    if (!have_model()) return;
+    /* On the photo: found, nearly level (the astronaut's own roll is about 4 degrees). */
+    ferc_error err;
+    ferc_yunet *d;
+    ferc_yunet_state *s;
+    ck_assert(ferc_yunet_load(MODEL, &d, &err) == FERC_OK);
+    ck_assert(ferc_yunet_state_create(d, &s, &err) == FERC_OK);
+    ferc_image img = load_photo("astronaut_face");
+    ferc_box f[4];
+    int n;
+    ck_assert(ferc_yunet_detect(d, s, &img, NULL, f, 4, &n, &err) == FERC_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(ferc_eyes_from_landmarks(&f[0], &e), 1);
+    ck_assert_msg(fabs(e.roll_deg) < 10, "roll %g", e.roll_deg);
+    ferc_image_free(&img);
+    ferc_yunet_state_free(s);
+    ferc_yunet_free(d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("yunet");
@@ -284,6 +318,7 @@ int main(void)
     tcase_add_test(tc, pipeline_matches_python_reference);
     tcase_add_test(tc, bad_input_is_refused);
     tcase_add_test(tc, framing_agrees_with_res10);
+    tcase_add_test(tc, eyes_from_landmarks);
     suite_add_tcase(su, tc);
     return run_suite(su);
 }
