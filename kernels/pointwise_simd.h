@@ -52,7 +52,7 @@ static inline vf unary_v(vf v, int fn, vf p0, vf p1)
 {
     const vf zero = vzero(), one = vset1(1.f);
     switch (fn) {
-    case FERC_UN_SIGMOID: return vdiv(one, vadd(one, vexp(vsub(zero, v))));
+    case FERC_UN_SIGMOID: return vtake_nan(vdiv(one, vadd(one, vexp(vsub(zero, v)))), v);
     /* max(t, 0) is 0 for NaN as the reference's t > 0 test */
     case FERC_UN_HARD_SIGMOID: return vmin(vmax(vadd(vmul(p0, v), p1), zero), one);
     case FERC_UN_HARD_SWISH: return vmul(v, vmin(vmax(vadd(vmul(v, vset1(1.f / 6.f)), vset1(0.5f)), zero), one));

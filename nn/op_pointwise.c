@@ -4,7 +4,7 @@
  *   hard_sigmoid  attributes alpha (0.2), beta (0.5)
  *   clip          attributes min, max (default: no bound)
  *   prelu         inputs x, slope [C] (a parameter): x >= 0 ? x : x * slope[c]
- *   binary        inputs a, b, attribute op (0 add, 1 sub, 2 mul, 3 div): NumPy broadcasting
+ *   binary        inputs a, b, attribute operation (0 add, 1 sub, 2 mul, 3 div): NumPy broadcasting
  *                 over up to 4 dims, shorter shapes padded with 1s in front (per-channel
  *                 scales of squeeze-excitation blocks, attention gates). */
 #include "nn/model.h"
@@ -132,7 +132,7 @@ static ferc_status prepare_binary(ferc_model *m, ferc_node *n, ferc_error *err)
     pw_state *st;
     ferc_status s;
     (void)m;
-    if ((s = new_state(n, 0, &st, err)) || (s = ferc_attr_int(n, "op", FERC_BIN_ADD, &st->op, err))) return s;
+    if ((s = new_state(n, 0, &st, err)) || (s = ferc_attr_int(n, "operation", FERC_BIN_ADD, &st->op, err))) return s;
     if (st->op < FERC_BIN_ADD || st->op > FERC_BIN_DIV) return ferc_set_error(err, FERC_ERR_FORMAT, "unknown op %d", st->op);
     return FERC_OK;
 }

@@ -5,10 +5,13 @@ For generators that check a conversion before storing references; the tests prop
 """
 import ctypes
 import os
+import sys
 
 import numpy as np
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools", "model"))
+import fercfile  # noqa: E402
 
 
 class _Err(ctypes.Structure):
@@ -33,7 +36,6 @@ def _lib():
 
 def run(path, x, names=None):
     """x: NHWC float32 input. Returns {name: array} for names (default: every activation)."""
-    import fercfile
     lib = _lib()
     err = _Err()
     m = ctypes.c_void_p()

@@ -14,9 +14,8 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-for _d in (HERE, os.path.dirname(HERE)):  # fercfile.py lives in tools/ or tools/model/
-    if _d not in sys.path:
-        sys.path.insert(0, _d)
+if HERE not in sys.path:  # its siblings: the readers, fercfile.py, models.py
+    sys.path.insert(0, HERE)
 
 import ferc_graph  # noqa: E402
 from ferc_graph import ConvertError  # noqa: E402
@@ -41,14 +40,14 @@ def read_graph(path):
     raise ConvertError(f"{path}: unknown model type '{ext}' (expected .onnx, .h5/.hdf5 or .pt)")
 
 
-def convert(src, out, name=None, task="generic", labels=None, input_size=None, mean=None, std=None, extra=None):
+def convert(src, out, name=None, task=None, labels=None, input_size=None, mean=None, std=None, extra=None):
     g, meta = read_graph(src)
     low = ferc_graph.build(g, input_size)
     meta = dict(meta)
     meta.setdefault("name", name or os.path.splitext(os.path.basename(src))[0])
     if name:
         meta["name"] = name
-    meta["task"] = TASKS[task] if task in TASKS else meta.get("task", "generic")
+    meta["task"] = TASKS[task] if task else meta.get("task", "generic")
     if labels:
         meta["labels"] = labels
     if mean is not None:
@@ -99,7 +98,7 @@ def main(argv=None):
         k, v = kv.split("=", 1)
         extra[k] = v
     try:
-        low, meta = convert(a.input, a.output, a.name, a.task or "generic", a.labels, hw, a.mean, a.std, extra)
+        low, meta = convert(a.input, a.output, a.name, a.task, a.labels, hw, a.mean, a.std, extra)
     except ConvertError as e:
         print(f"convert: {e}", file=sys.stderr)
         return 2

@@ -164,8 +164,8 @@ class _Lowering:
         self.params[name] = np.ascontiguousarray(arr, dtype=np.float32)
         return name
 
-    def emit(self, op, ins, out, lshape, layout, src, **attrs):
-        nd = dict(op=op, ins=list(ins), outs=[out], attrs=attrs, src=src)
+    def emit(self, fop, ins, out, lshape, layout, src, **attrs):
+        nd = dict(op=fop, ins=list(ins), outs=[out], attrs=attrs, src=src)
         self.nodes.append(nd)
         self.producer[out] = nd
         self.shape[out] = tuple(lshape)
@@ -343,13 +343,15 @@ class _Lowering:
                              (("gamma", gamma), ("beta", beta), ("mean", mean), ("var", var))]
         self.emit("batchnorm", ins, node.outputs[0], self.shape[x], self.layout[x], node.name, eps=eps)
 
-    def activation(self, node, act, alpha, ferc_op, **attrs):
+    def activation(self, node, act, slope, ferc_op, **attrs):
         x = self.act_input(node, 0, ("nchw", "plain"))
         p = self.fusable(node, x)
+        if act == 2 and p is not None and p["op"] in FUSES_ACT and p["attrs"].get("act", 0) == 1:
+            p["attrs"]["act"] = 0  # ReLU then ReLU6 (how torch exports relu6) is ReLU6
         if act and p is not None and p["op"] in FUSES_ACT and p["attrs"].get("act", 0) == 0:
             p["attrs"]["act"] = act
             if act == 3:
-                p["attrs"]["alpha"] = float(alpha)
+                p["attrs"]["alpha"] = float(slope)
             self.rename(p, node.outputs[0])
             self.shape[node.outputs[0]] = self.shape[x]
             return
@@ -431,7 +433,6 @@ class _Lowering:
     def binary(self, node, op):
         a, b = node.inputs[:2]
         ca, cb = a in self.consts, b in self.consts
-        ref = b if ca else a
         ref = self.act_input(node, 1 if ca else 0, ("nchw", "plain"))
         shapes = [self.consts[t].shape if t in self.consts else self.shape[t] for t in (a, b)]
         try:
@@ -452,10 +453,19 @@ class _Lowering:
                 if len(self.shape[t]) != len(out):
                     _fail(node, f"operands differ in rank: {self.shape[a]} and {self.shape[b]}")
                 ins.append(self.v(t))
+        if op == 0 and (ca or cb):  # MatMul then a bias: the dense layer's bias
+            p = self.fusable(node, ref)
+            bias = self.consts[a if ca else b]
+            if p is not None and p["op"] == "dense" and len(p["ins"]) == 2 and not p["attrs"].get("act") and \
+                    bias.size == out[-1] and out == self.shape[ref]:
+                p["ins"].append(self.param(node.outputs[0] + ".b", bias.reshape(-1)))
+                self.rename(p, node.outputs[0])
+                self.shape[node.outputs[0]] = out
+                return
         if op == 0 and not ca and not cb and self.shape[a] == self.shape[b]:
             self.emit("add", ins, node.outputs[0], out, lay, node.name)
         else:
-            self.emit("binary", ins, node.outputs[0], out, lay, node.name, op=op)
+            self.emit("binary", ins, node.outputs[0], out, lay, node.name, operation=op)
 
     def pool(self, node, ferc_op):
         a = node.attrs

@@ -1,6 +1,5 @@
 """ONNX file -> ferc_graph.Graph (Debian python3-onnx). The graph keeps ONNX semantics;
 ferc_graph.build() does the lowering."""
-import numpy as np
 
 from ferc_graph import ConvertError, Graph, Node
 
