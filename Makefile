@@ -175,7 +175,9 @@ bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model $(BUILD)/benc
 	/usr/bin/python3 bench/bench_int8.py --build $(BUILD)
 	$(BUILD)/bench/lbp_svm weights/emotion_lbp_svm.ferc none weights/emotion_cnn.ferc weights/emotion_small.ferc
 	/usr/bin/python3 bench/ssd_speed.py --repeat 7
+	/usr/bin/python3 bench/yunet_speed.py --threads 1 --build $(BUILD)
 	sh bench/bench_video.sh
+	sh bench/bench_video.sh --detector ssd
 
 # libFuzzer targets fuzz/fuzz_*.c against a clang + ASan/UBSan build of the library.
 FUZZ_BUILD = build/fuzz

@@ -94,6 +94,72 @@ static ferc_status ssd_detect(void *state, const ferc_image *img, ferc_box *boxe
     return FERC_OK;
 }
 
+/* ---- YuNet (detect/yunet.c) ---- */
+
+typedef struct {
+    ferc_yunet *yunet;
+    int shared; /* yunet belongs to the detector this one was cloned from */
+    ferc_yunet_state *st;
+    ferc_yunet_options opt;
+} yunet_kind;
+
+static void yunet_destroy(void *state)
+{
+    yunet_kind *k = state;
+    ferc_yunet_state_free(k->st);
+    if (!k->shared) ferc_yunet_free(k->yunet);
+    free(k);
+}
+
+static ferc_status yunet_create(const ferc_detector_options *o, void **state, ferc_error *err)
+{
+    if (o->input_size < 0 || o->input_size > 2048)
+        return ferc_set_error(err, FERC_ERR_ARG, "YuNet input size %d out of range (0: automatic, up to 2048)",
+                              o->input_size);
+    if (!(o->threshold >= 0 && o->threshold < 1) || !(o->nms >= 0 && o->nms <= 1))
+        return ferc_set_error(err, FERC_ERR_ARG, "YuNet threshold %g and NMS IoU %g must be in [0, 1]",
+                              (double)o->threshold, (double)o->nms);
+    char buf[1024];
+    const char *path;
+    ferc_status s = model_file(o, ferc_default_file("detector", "yunet"), buf, sizeof buf, &path, err);
+    if (s) return s;
+    yunet_kind *k = calloc(1, sizeof *k);
+    if (!k) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    s = ferc_yunet_load(path, &k->yunet, err);
+    if (!s) s = ferc_yunet_state_create(k->yunet, &k->st, err);
+    if (s) { yunet_destroy(k); return s; }
+    k->opt = (ferc_yunet_options){
+        .input_size = o->input_size,
+        .threshold = o->threshold > 0 ? o->threshold : FERC_YUNET_DEFAULT_THRESHOLD,
+        .nms = o->nms > 0 ? o->nms : FERC_YUNET_DEFAULT_NMS,
+        .threads = o->threads,
+    };
+    *state = k;
+    return FERC_OK;
+}
+
+static ferc_status yunet_clone(const void *state, void **out, ferc_error *err)
+{
+    const yunet_kind *from = state;
+    yunet_kind *k = calloc(1, sizeof *k);
+    if (!k) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    k->yunet = from->yunet, k->shared = 1, k->opt = from->opt;
+    ferc_status s = ferc_yunet_state_create(k->yunet, &k->st, err);
+    if (s) { yunet_destroy(k); return s; }
+    *out = k;
+    return FERC_OK;
+}
+
+static ferc_status yunet_detect(void *state, const ferc_image *img, ferc_box *boxes, int max_boxes, int *count,
+                                ferc_error *err)
+{
+    yunet_kind *k = state;
+    int n = 0;
+    ferc_status s = ferc_yunet_detect(k->yunet, k->st, img, &k->opt, boxes, max_boxes, &n, err);
+    *count = s ? 0 : n < max_boxes ? n : max_boxes;
+    return s;
+}
+
 /* ---- Haar / LBP cascades (detect/cascade_*.c), on equalised gray as OpenCV's sample ---- */
 
 typedef struct {
@@ -220,6 +286,8 @@ static ferc_status none_clone(const void *state, void **out, ferc_error *err)
 static const ferc_detector_kind kinds[] = {
     {.name = "ssd", .create = ssd_create, .detect = ssd_detect, .clone = ssd_clone, .destroy = ssd_destroy,
      .framing = FERC_FRAMING_RES10},
+    {.name = "yunet", .create = yunet_create, .detect = yunet_detect, .clone = yunet_clone, .destroy = yunet_destroy,
+     .framing = FERC_FRAMING_YUNET},
     {.name = "haar", .create = haar_create, .detect = cascade_detect, .clone = cascade_clone,
      .destroy = cascade_destroy, .framing = FERC_FRAMING_RES10},
     {.name = "lbp", .create = lbp_create, .detect = cascade_detect, .clone = cascade_clone,
@@ -241,11 +309,11 @@ ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector
     *out = NULL;
     ferc_detector_options o = {0};
     if (opt) o = *opt;
-    const char *name = o.kind ? o.kind : "ssd";
+    const char *name = o.kind ? o.kind : FERC_DEFAULT_DETECTOR;
     const ferc_detector_kind *k = NULL;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (!strcmp(kinds[i].name, name)) k = &kinds[i];
-    if (!k) return ferc_set_error(err, FERC_ERR_ARG, "unknown detector '%s' (ssd, haar, lbp or none)", name);
+    if (!k) return ferc_set_error(err, FERC_ERR_ARG, "unknown detector '%s' (ssd, yunet, haar, lbp or none)", name);
     ferc_detector *d = calloc(1, sizeof *d);
     if (!d) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     d->kind = k;
@@ -263,7 +331,7 @@ ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_fram
                                         ferc_error *err)
 {
     if (!fn || !out) return ferc_set_error(err, FERC_ERR_ARG, "no function or output pointer");
-    if (framing != FERC_FRAMING_BOX && framing != FERC_FRAMING_RES10)
+    if (framing != FERC_FRAMING_BOX && framing != FERC_FRAMING_RES10 && framing != FERC_FRAMING_YUNET)
         return ferc_set_error(err, FERC_ERR_ARG, "unknown framing %d", (int)framing);
     *out = calloc(1, sizeof **out);
     if (!*out) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");

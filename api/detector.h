@@ -20,7 +20,7 @@
 #include "ferc.h"
 
 typedef struct {
-    const char *name; /* "ssd", "haar", "lbp", "none" */
+    const char *name; /* "ssd", "yunet", "haar", "lbp", "none" */
     ferc_status (*create)(const ferc_detector_options *opt, void **state, ferc_error *err);
     ferc_status (*detect)(void *state, const ferc_image *img, ferc_box *boxes, int max_boxes, int *count,
                           ferc_error *err);

@@ -28,6 +28,7 @@ static const struct {
     {"classifier", "small", "emotion_small.ferc"},
     {"classifier", "lbp-svm", "emotion_lbp_svm.ferc"},
     {"detector", "ssd", "face_res10.ferc"},
+    {"detector", "yunet", "face_yunet.ferc"},
     {"detector", "haar", "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"},
     {"detector", "lbp", "/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml"},
     {"eyes", "haar", "/usr/share/opencv4/haarcascades/haarcascade_eye.xml"},

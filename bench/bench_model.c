@@ -1,8 +1,9 @@
 /* bench_model.c - end-to-end latency of one ferc model, for bench/bench_models.py.
  *
  *   build/bench/bench_model MODEL.ferc --batch B --threads T [--input X.f32] [--output Y.f32]
- *                           [--reps R]
+ *                           [--reps R] [--size WxH]
  *
+ * --size runs the model at another input size than its nominal one (detectors).
  * Runs the model once on the input (raw float32 NHWC, B samples; random if absent), writes
  * the first output as raw float32 (so the caller can check it against PyTorch before any
  * timing), then times R samples (default 15), each as many runs as fill 20 ms, and prints
@@ -32,18 +33,22 @@ static void run_model(void *arg)
 int main(int argc, char **argv)
 {
     const char *model_path = NULL, *in_path = NULL, *out_path = NULL;
-    int batch = 1, threads = 1, reps = 15;
+    int batch = 1, threads = 1, reps = 15, width = 0, height = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--batch") && i + 1 < argc) batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--input") && i + 1 < argc) in_path = argv[++i];
+        else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+            if (sscanf(argv[++i], "%dx%d", &width, &height) != 2) model_path = NULL, i = argc;
+        }
         else if (!strcmp(argv[i], "--output") && i + 1 < argc) out_path = argv[++i];
         else if (argv[i][0] != '-' && !model_path) model_path = argv[i];
         else model_path = NULL, i = argc;
     }
-    if (!model_path || batch < 1 || batch > 4096 || threads < 1 || reps < 1 || reps > 1000) {
-        fprintf(stderr, "usage: %s MODEL.ferc --batch B --threads T [--input X.f32] [--output Y.f32] [--reps R]\n",
+    if (!model_path || batch < 1 || batch > 4096 || threads < 1 || reps < 1 || reps > 1000 || width < 0 ||
+        height < 0 || width > 4096 || height > 4096) {
+        fprintf(stderr, "usage: %s MODEL.ferc --batch B --threads T [--input X.f32] [--output Y.f32] [--reps R] [--size WxH]\n",
                 argv[0]);
         return 2;
     }
@@ -56,6 +61,7 @@ int main(int argc, char **argv)
     int ndim;
     int64_t dims[4];
     ferc_model_input_shape(m, 0, &ndim, dims);
+    if (width && height && ndim == 4) dims[1] = height, dims[2] = width;
     size_t per = 1;
     for (int d = 1; d < ndim; d++) per *= (size_t)dims[d];
     const size_t count = per * (size_t)batch;
@@ -72,7 +78,7 @@ int main(int argc, char **argv)
         uint32_t s = 1;
         for (size_t i = 0; i < count; i++) s = s * 1664525u + 1013904223u, x[i] = (float)(s >> 8) / 16777216.f;
     }
-    ferc_context_options opt = {.max_batch = batch, .threads = threads};
+    ferc_context_options opt = {.max_batch = batch, .height = height, .width = width, .threads = threads};
     ferc_context *c;
     if (ferc_context_create(m, &opt, &c, &err) != FERC_OK) {
         fprintf(stderr, "%s: %s\n", model_path, err.message);

@@ -4,6 +4,8 @@
 # that decoding is not timed. Detection runs on every frame. Median of REPS runs.
 #   sh bench/bench_video.sh [FERC_ARGS...]      e.g. --detector haar, --classifier small
 # Needs /usr/bin/python3 with scikit-image and ffmpeg; prints why when something is missing.
+# The CPU time (user + system, /usr/bin/time) is printed too: on a loaded machine wall time
+# counts the waits, while frames per CPU-second times the cores bounds what a quiet machine gives.
 set -eu
 reps=${REPS:-3}
 dir=${BENCH_DIR:-build/bench}
@@ -17,15 +19,18 @@ if [ ! -s "$clip" ]; then
     -frames:v 300 -pix_fmt yuv420p -f yuv4mpegpipe "$clip"
 fi
 ./ferc version | sed -n '1,3p'
-times=""
+times="" cpus=""
 for r in $(seq "$reps"); do
   start=$(date +%s.%N)
-  if ! ./ferc video "$@" --summary "$clip" > "$dir/summary.txt" 2> "$dir/err.txt"; then
+  if ! /usr/bin/time -f "%U %S" -o "$dir/cpu.txt" ./ferc video "$@" --summary "$clip" > "$dir/summary.txt" 2> "$dir/err.txt"; then
     echo "bench_video: ferc video failed: $(cat "$dir/err.txt")"; exit 1
   fi
   end=$(date +%s.%N)
   times="$times $(echo "$end - $start" | bc)"
+  cpus="$cpus $(awk '{print $1 + $2}' "$dir/cpu.txt")"
 done
 median=$(echo $times | tr ' ' '\n' | sort -n | sed -n "$(( (reps + 1) / 2 ))p")
-echo "ferc video $*: 300 frames 640x480, median of $reps runs: ${median}s = $(echo "scale=1; 300 / $median" | bc) frames/s"
+cpu=$(echo $cpus | tr ' ' '\n' | sort -n | sed -n "$(( (reps + 1) / 2 ))p")
+echo "ferc video $*: 300 frames 640x480, median of $reps runs: ${median}s = $(echo "scale=1; 300 / $median" | bc) frames/s" \
+  "(load average $(cut -d' ' -f1 /proc/loadavg)); CPU time ${cpu}s = $(echo "scale=1; 300 / $cpu" | bc) frames per CPU-second"
 cat "$dir/summary.txt"

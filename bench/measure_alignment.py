@@ -21,8 +21,14 @@ FER2013 validation images from ../shared/data/fer2013/val (48x48, upscaled 4x wi
 INTER_CUBIC and padded by reflection so that rotation does not cut them; research-use data,
 read here, never copied into the repository).
 
+With --eyes yunet the eyes are YuNet's first two landmarks (ferc_yunet_detect on the
+rotated image, the face whose box overlaps the known one most; ferc_eyes_from_landmarks)
+instead of the eye cascade, as ferc_analyze aligns faces from a detector that gives
+landmarks.
+
 Run: make && /usr/bin/python3 bench/measure_alignment.py [--fer N] [--lib libferc.so]
                                                            [--model weights/emotion_cnn.ferc]
+                                                           [--eyes cascade|yunet]
 """
 import argparse
 import ctypes
@@ -42,8 +48,18 @@ class Box(ctypes.Structure):  # ferc_box
                 ("score", ctypes.c_float), ("n_landmarks", ctypes.c_int), ("landmarks", ctypes.c_float * 10)]
 
 
-def as_box(box):
-    return ctypes.byref(Box(*box, 1.0))
+def Rect(x, y, w, h):
+    return Box(x, y, w, h, 1.0, 0)
+
+
+class Image(ctypes.Structure):  # ferc_image
+    _fields_ = [("width", ctypes.c_int), ("height", ctypes.c_int), ("channels", ctypes.c_int),
+                ("data", ctypes.c_void_p)]
+
+
+class YunetOptions(ctypes.Structure):  # ferc_yunet_options
+    _fields_ = [("input_size", ctypes.c_int), ("threshold", ctypes.c_float), ("nms", ctypes.c_float),
+                ("threads", ctypes.c_int)]
 
 
 class Eyes(ctypes.Structure):
@@ -80,6 +96,9 @@ def main():
     ap.add_argument("--lib", default=os.path.join(ROOT, "libferc.so"))
     ap.add_argument("--cascade", default="/usr/share/opencv4/haarcascades/haarcascade_eye.xml")
     ap.add_argument("--model", default=None, help="emotion classifier: also report agreement")
+    ap.add_argument("--eyes", choices=("cascade", "yunet", "both"), default="cascade",
+                    help="both: the cascade, and YuNet's landmarks where it finds no eye pair")
+    ap.add_argument("--yunet", default=os.path.join(ROOT, "weights", "face_yunet.ferc"))
     ap.add_argument("--min-roll", type=float, default=0.0,
                     help="classify with alignment only faces whose eye line is tilted more than this (degrees)")
     args = ap.parse_args()
@@ -91,11 +110,41 @@ def main():
     if lib.ferc_cascade_load(args.cascade.encode(), ctypes.byref(casc), ctypes.byref(err)):
         sys.exit(err.message.decode())
 
+    yunet = ystate = None
+    if args.eyes in ("yunet", "both"):
+        yunet, ystate = ctypes.c_void_p(), ctypes.c_void_p()
+        if lib.ferc_yunet_load(args.yunet.encode(), ctypes.byref(yunet), ctypes.byref(err)) or \
+                lib.ferc_yunet_state_create(yunet, ctypes.byref(ystate), ctypes.byref(err)):
+            sys.exit(err.message.decode())
+        yopt = YunetOptions(0, 0.6, 0.3, 1)
+
+    def iou(a, b):
+        w = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+        h = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+        return w * h / (a.w * a.h + b.w * b.h - w * h) if w > 0 and h > 0 else 0.0
+
     def eyes(img, box):
         img = np.ascontiguousarray(img)
         e = Eyes()
-        if lib.ferc_find_eyes(casc, img.ctypes.data, img.shape[1], img.shape[0], img.shape[1], as_box(box),
-                              ctypes.byref(e), ctypes.byref(err)):
+        if args.eyes == "both":
+            if lib.ferc_find_eyes(casc, img.ctypes.data, img.shape[1], img.shape[0], img.shape[1],
+                                  ctypes.byref(Rect(*box)), ctypes.byref(e), ctypes.byref(err)):
+                sys.exit(err.message.decode())
+            if e.found:
+                return e
+        if yunet:
+            found = (Box * 16)()
+            n = ctypes.c_int()
+            im = Image(img.shape[1], img.shape[0], 1, img.ctypes.data)
+            if lib.ferc_yunet_detect(yunet, ystate, ctypes.byref(im), ctypes.byref(yopt), found, 16, ctypes.byref(n),
+                                     ctypes.byref(err)):
+                sys.exit(err.message.decode())
+            best = max(found[:min(n.value, 16)], key=lambda b: iou(b, Rect(*box)), default=None)
+            if best is None or iou(best, Rect(*box)) < 0.2:
+                return None
+            lib.ferc_eyes_from_landmarks(ctypes.byref(best), ctypes.byref(e))
+        elif lib.ferc_find_eyes(casc, img.ctypes.data, img.shape[1], img.shape[0], img.shape[1],
+                                ctypes.byref(Rect(*box)), ctypes.byref(e), ctypes.byref(err)):
             sys.exit(err.message.decode())
         return e if e.found else None
 
@@ -119,15 +168,14 @@ def main():
                 sys.exit(err.message.decode())
             return int(p.argmax())
 
-        lib.ferc_align_crop.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                                        ctypes.POINTER(Box), ctypes.POINTER(Eyes), ctypes.c_void_p, ctypes.c_int,
-                                        ctypes.POINTER(Error)]
+        lib.ferc_align_crop.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.POINTER(Box),
+                                        ctypes.POINTER(Eyes), ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(Error)]
 
         def crop(img, box, e):
             img = np.ascontiguousarray(img)
             out = np.zeros((48, 48), np.uint8)
-            if lib.ferc_align_crop(img.ctypes.data, img.shape[1], img.shape[0], img.shape[1], as_box(box), e,
-                                   out.ctypes.data, 48, ctypes.byref(err)):
+            if lib.ferc_align_crop(img.ctypes.data, img.shape[1], img.shape[0], img.shape[1], ctypes.byref(Rect(*box)),
+                                   e, out.ctypes.data, 48, ctypes.byref(err)):
                 sys.exit(err.message.decode())
             return out
     names = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]

@@ -268,15 +268,60 @@ ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_ima
                         const ferc_ssd_options *opt, ferc_box *out, int max_faces,
                         int *n_faces, ferc_error *err);
 
+/* ---- YuNet face detector (detect/yunet.c, docs/detection.md) ------------------------- */
+/* libfacedetection's YuNet (weights/face_yunet.ferc): boxes with five landmarks. The image
+ * is scaled to the input size, zero-padded to multiples of 32, run on the engine, decoded
+ * and suppressed as OpenCV's NMSBoxes does. A ferc_yunet is read-only after loading; each
+ * thread needs its own ferc_yunet_state (context and buffers for the last input size). */
+
+typedef struct ferc_yunet ferc_yunet;
+typedef struct ferc_yunet_state ferc_yunet_state;
+
+#define FERC_YUNET_DEFAULT_THRESHOLD 0.6f
+#define FERC_YUNET_DEFAULT_NMS 0.3f
+#define FERC_YUNET_TOP_K 5000
+
+typedef struct {
+    int input_size;  /* long side of the network input; 0: ferc_yunet_input_size's rule */
+    float threshold; /* faces with score (cls * obj) > threshold are returned */
+    float nms;       /* a face overlapping a better one with IoU > nms is dropped; 0: 0.3 */
+    int threads;     /* 0: the context default */
+} ferc_yunet_options;
+
+ferc_status ferc_yunet_load(const char *path, ferc_yunet **out, ferc_error *err);
+void ferc_yunet_free(ferc_yunet *d);
+ferc_status ferc_yunet_state_create(const ferc_yunet *d, ferc_yunet_state **out, ferc_error *err);
+void ferc_yunet_state_free(ferc_yunet_state *s);
+/* The network input (before padding) for an image: its long side scaled to size, or for
+ * size 0 to twice the image's long side kept within 640..2048. */
+void ferc_yunet_input_size(int width, int height, int size, int *net_width, int *net_height);
+/* Faces in an RGB (or gray) image, best first, in image pixels with 5 landmarks each;
+ * *n_faces is the number found, which may exceed max_faces (only max_faces are written).
+ * opt may be NULL (the defaults). */
+ferc_status ferc_yunet_detect(const ferc_yunet *d, ferc_yunet_state *s, const ferc_image *img,
+                              const ferc_yunet_options *opt, ferc_box *out, int max_faces,
+                              int *n_faces, ferc_error *err);
+
 /* ---- the classifier's face crop (detect/image/face_crop.c, docs/detection.md) ------------- */
+/* How a detector's box becomes the square the classifier sees. Each detector kind has one,
+ * since each draws its boxes differently around a face. */
+typedef enum {
+    FERC_FRAMING_BOX = 0,   /* the box as given, clipped to the image (whole images, boxes
+                               already framed like the classifier's training faces) */
+    FERC_FRAMING_RES10 = 1, /* the square FER2013 frames around a res10 SSD box (measured by
+                               bench/fer_framing.py); also the cascades' */
+    FERC_FRAMING_YUNET = 2  /* the same for YuNet's boxes, which are taller (chin to brow) */
+} ferc_framing;
+
 /* The square region, in image pixels, framed around a detected face as FER2013's 48x48
- * crops frame their faces (measured by bench/fer_framing.py). It may extend past the image. */
-void ferc_face_crop_fer_rect(const ferc_box *face, int *x, int *y, int *side);
+ * crops frame their faces, for a box drawn as `framing` says (RES10 or YUNET; BOX gives the
+ * box's own square). It may extend past the image. */
+void ferc_face_crop_fer_rect(const ferc_box *face, ferc_framing framing, int *x, int *y, int *side);
 /* That square as a size x size gray image (out is allocated; free with ferc_image_free):
  * edge pixels repeated outside the image, gray as cv2.cvtColor, resized as cv2.resize
  * (INTER_AREA to shrink, INTER_LINEAR to enlarge). */
-ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_box *face, int size,
-                           ferc_image *out, ferc_error *err);
+ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_box *face, ferc_framing framing, int size,
+                               ferc_image *out, ferc_error *err);
 
 /* ---- kernels and CPU ------------------------------------------------------------- */
 
@@ -357,6 +402,10 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
  * INTER_AREA to shrink, INTER_LINEAR to enlarge). */
 ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, const ferc_box *face,
                             const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err);
+/* The eyes from a detector's landmarks (YuNet's first two points); returns eyes->found, 0
+ * when the box has no landmarks or they are not an eye pair. The analyzer uses them where
+ * the eye cascade finds no pair. */
+int ferc_eyes_from_landmarks(const ferc_box *face, ferc_eyes *eyes);
 /* Both steps. */
 ferc_status ferc_align_face(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
                             int stride, const ferc_box *face, uint8_t *out, int out_size, ferc_eyes *eyes,
@@ -417,32 +466,28 @@ ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float
 
 typedef struct ferc_detector ferc_detector;
 
-/* How a detector's box becomes the square the classifier sees. Each detector kind has one,
- * since each draws its boxes differently around a face. */
-typedef enum {
-    FERC_FRAMING_BOX = 0,  /* the box as given, clipped to the image (whole images, boxes
-                              already framed like the classifier's training faces) */
-    FERC_FRAMING_RES10 = 1 /* the square FER2013 frames around a res10 SSD box (measured by
-                              bench/fer_framing.py, ferc_face_crop_fer); also the cascades' */
-} ferc_framing;
-
 /* A detector function: writes at most max_boxes boxes, best first, and their number to
  * *count. */
 typedef ferc_status (*ferc_detect_fn)(void *user, const ferc_image *img, ferc_box *boxes,
                                       int max_boxes, int *count, ferc_error *err);
 
 typedef struct {
-    const char *kind;    /* "ssd" (NULL: ssd), "haar", "lbp", or "none": the whole image is
-                            one face (already cropped, as FER2013's) */
-    const char *model;   /* the detector's file (SSD weights or cascade XML); NULL: the kind's
-                            default file, found by ferc_find_weights */
-    float threshold;     /* ssd: minimum score; 0: FERC_SSD_DEFAULT_THRESHOLD */
+    const char *kind;    /* "yunet" (NULL: FERC_DEFAULT_DETECTOR), "ssd", "haar", "lbp", or "none": the whole
+                            image is one face (already cropped, as FER2013's) */
+    const char *model;   /* the detector's file (SSD or YuNet weights, or cascade XML); NULL:
+                            the kind's default file, found by ferc_find_weights */
+    float threshold;     /* ssd, yunet: minimum score; 0: the detector's default */
     int min_size;        /* smallest face side in pixels; 0: the detector's default */
     int threads;         /* engine threads; 0: as ferc_context_options */
-    int input_size;      /* ssd: network input side; 0: ferc_ssd_auto_sizes by image size */
+    int input_size;      /* ssd: network input side; 0: ferc_ssd_auto_sizes by image size;
+                            yunet: long side of the input; 0: ferc_yunet_input_size's rule */
     double scale_factor; /* haar/lbp: detectMultiScale scaleFactor; 0: 1.1 */
     int min_neighbors;   /* haar/lbp: detectMultiScale minNeighbors; 0: 3 */
+    float nms;           /* yunet: NMS IoU; 0: FERC_YUNET_DEFAULT_NMS */
 } ferc_detector_options;
+
+/* The detector used when none is named: the best on docs/detection.md's measurements. */
+#define FERC_DEFAULT_DETECTOR "yunet"
 
 ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector **out,
                                  ferc_error *err);
@@ -487,14 +532,16 @@ typedef struct {
     const char *model;          /* classifier weight file; NULL: the file of `classifier` */
     const char *classifier;     /* "cnn" (NULL), "small" or "lbp-svm": a shipped classifier,
                                    found by ferc_find_weights */
-    const char *detector;       /* "ssd" (NULL), "haar", "lbp", or "none" (no detection: the
-                                   whole image is one face) */
+    const char *detector;       /* "yunet" (NULL), "ssd", "haar", "lbp", or "none" (no
+                                   detection: the whole image is one face) */
     const char *detector_model; /* the detector's file; NULL: the kind's default */
-    float threshold;            /* ssd: minimum score; 0: default */
+    float threshold;            /* ssd, yunet: minimum score; 0: default */
     int min_size;               /* smallest face side in pixels; 0: the detector's default */
-    int detector_size;          /* ssd: network input side; 0: by image size */
+    int detector_size;          /* ssd: network input side; yunet: long side of the input;
+                                   0: by image size */
     double scale_factor;        /* haar/lbp: detectMultiScale scaleFactor; 0: 1.1 */
     int min_neighbors;          /* haar/lbp: detectMultiScale minNeighbors; 0: 3 */
+    float nms;                  /* yunet: NMS IoU; 0: FERC_YUNET_DEFAULT_NMS */
     int tta;                    /* as ferc_classifier_options */
     int threads;                /* engine threads; 0: as ferc_context_options */
     int align;                  /* 1: align faces with OpenCV's haarcascade_eye.xml */

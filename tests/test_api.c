@@ -488,7 +488,7 @@ START_TEST(analyzer_defaults_clone_and_boxes)
     setenv("FERC_WEIGHTS", "/no/such/dir", 1);
     o.detector = NULL, o.model = test_path("cli/emotion_tiny.ferc", path, sizeof path);
     ck_assert_int_eq(ferc_analyzer_open(&o, &a, &err), FERC_ERR_IO);
-    ck_assert_msg(strstr(err.message, "face_res10.ferc is not in /no/such/dir"), "%s", err.message);
+    ck_assert_msg(strstr(err.message, "face_yunet.ferc is not in /no/such/dir"), "%s", err.message);
     o.detector = "yolo";
     ck_assert_int_eq(ferc_analyzer_open(&o, &a, &err), FERC_ERR_ARG);
     ck_assert_msg(strstr(err.message, "yolo"), "%s", err.message);

@@ -788,33 +788,46 @@ START_TEST(video_frame_equals_photo)
     fwrite(img.data, 1, (size_t)img.width * img.height, f);
     fclose(f);
     ferc_image_free(&img);
-    const char *opts = "--model weights/emotion_cnn.ferc --detector-model weights/face_res10.ferc --ssd-size 160";
-    char *out, *err, *vout, *verr;
-    ck_assert_int_eq(run(&out, &err, "--format json %s %s", opts, tp("group.pgm")), 0);
-    ck_assert_int_eq(run(&vout, &verr, "video --format json --window 1 %s %s", opts, tp("group.y4m")), 0);
-    json *photo = json_parse(out), *frame = json_parse(vout);
-    ck_assert(photo && frame);
-    json *pf = json_get(photo, "faces"), *vf = json_get(frame, "faces");
-    ck_assert_msg(pf->n >= 2 && pf->n == vf->n, "photo %d faces, video %d", pf->n, vf->n);
-    for (int i = 0; i < pf->n; i++) {
-        json *a = json_at(pf, i), *b = NULL;
-        /* The video lists faces by track; match by box. */
-        for (int j = 0; j < vf->n && !b; j++) {
-            int same = 1;
-            for (int k = 0; k < 4; k++)
-                same &= json_at(json_get(json_at(vf, j), "box"), k)->num == json_at(json_get(a, "box"), k)->num;
-            if (same) b = json_at(vf, j);
+    /* Both network detectors, at the input size video uses by default; YuNet's landmarks
+     * must be the same too. */
+    const char *const optss[2] = {
+        "--model weights/emotion_cnn.ferc --detector ssd --detector-model weights/face_res10.ferc --ssd-size 160",
+        "--model weights/emotion_cnn.ferc --detector yunet --detector-model weights/face_yunet.ferc --detector-size 640"};
+    for (int d = 0; d < 2; d++) {
+        const char *opts = optss[d];
+        char *out, *err, *vout, *verr;
+        ck_assert_int_eq(run(&out, &err, "--format json %s %s", opts, tp("group.pgm")), 0);
+        ck_assert_int_eq(run(&vout, &verr, "video --format json --window 1 %s %s", opts, tp("group.y4m")), 0);
+        json *photo = json_parse(out), *frame = json_parse(vout);
+        ck_assert(photo && frame);
+        json *pf = json_get(photo, "faces"), *vf = json_get(frame, "faces");
+        ck_assert_msg(pf->n >= 2 && pf->n == vf->n, "photo %d faces, video %d", pf->n, vf->n);
+        for (int i = 0; i < pf->n; i++) {
+            json *a = json_at(pf, i), *b = NULL;
+            /* The video lists faces by track; match by box. */
+            for (int j = 0; j < vf->n && !b; j++) {
+                int same = 1;
+                for (int k = 0; k < 4; k++)
+                    same &= json_at(json_get(json_at(vf, j), "box"), k)->num == json_at(json_get(a, "box"), k)->num;
+                if (same) b = json_at(vf, j);
+            }
+            ck_assert_msg(b != NULL, "photo face %d has no video face with the same box", i);
+            ck_assert(json_get(a, "score")->num == json_get(b, "score")->num);
+            json *la = json_get(a, "landmarks"), *lb = json_get(b, "landmarks");
+            ck_assert_int_eq(la != NULL, d == 1);
+            ck_assert(!la == !lb);
+            for (int k = 0; la && k < 5; k++)
+                ck_assert(json_at(json_at(la, k), 0)->num == json_at(json_at(lb, k), 0)->num &&
+                          json_at(json_at(la, k), 1)->num == json_at(json_at(lb, k), 1)->num);
+            for (int k = 0; k < 7; k++) {
+                const char *name = ferc_emotion_name(k);
+                double pp = json_get(json_get(a, "probabilities"), name)->num, vp = json_get(json_get(b, "raw"), name)->num;
+                ck_assert_msg(pp == vp, "face %d %s: photo %g, video %g", i, name, pp, vp);
+            }
         }
-        ck_assert_msg(b != NULL, "photo face %d has no video face with the same box", i);
-        ck_assert(json_get(a, "score")->num == json_get(b, "score")->num);
-        for (int k = 0; k < 7; k++) {
-            const char *name = ferc_emotion_name(k);
-            double pp = json_get(json_get(a, "probabilities"), name)->num, vp = json_get(json_get(b, "raw"), name)->num;
-            ck_assert_msg(pp == vp, "face %d %s: photo %g, video %g", i, name, pp, vp);
-        }
+        json_free(photo), json_free(frame);
+        free(out), free(err), free(vout), free(verr);
     }
-    json_free(photo), json_free(frame);
-    free(out), free(err), free(vout), free(verr);
 }
 END_TEST
 

@@ -120,7 +120,7 @@ START_TEST(face_crops_match_opencv_chain)
         /* the reference gives corners */
         ferc_box box = {.x = b.data[0], .y = b.data[1], .w = b.data[2] - b.data[0], .h = b.data[3] - b.data[1], .score = 1};
         ferc_image crop;
-        ck_assert_msg(ferc_face_crop_fer(&rgb, &box, 48, &crop, &err) == FERC_OK, "%s", err.message);
+        ck_assert_msg(ferc_face_crop_fer(&rgb, &box, FERC_FRAMING_RES10, 48, &crop, &err) == FERC_OK, "%s", err.message);
         ck_assert_int_eq(crop.channels, 1);
         snprintf(key, sizeof key, "%s_crop_48", names[i]);
         size_t diff = compare(ref, key, &crop);
@@ -129,11 +129,11 @@ START_TEST(face_crops_match_opencv_chain)
     }
     ferc_box bad = {.x = 10, .y = 10, .w = -5, .h = 10, .score = 1};
     ferc_image crop;
-    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, 48, &crop, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, FERC_FRAMING_RES10, 48, &crop, &err), FERC_ERR_ARG);
     bad.w = 1e9f;
-    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, 48, &crop, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, FERC_FRAMING_RES10, 48, &crop, &err), FERC_ERR_ARG);
     bad.w = 10.f;
-    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, 0, &crop, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, FERC_FRAMING_RES10, 0, &crop, &err), FERC_ERR_ARG);
     ferc_image_free(&rgb);
     ferc_model_free(ref);
 }

@@ -175,6 +175,20 @@ ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stri
     return FERC_OK;
 }
 
+/* Landmark 0 is the person's right eye, on the image's left; landmark 1 the other. */
+int ferc_eyes_from_landmarks(const ferc_box *face, ferc_eyes *eyes)
+{
+    memset(eyes, 0, sizeof *eyes);
+    if (!face || face->n_landmarks < 2) return 0;
+    eyes->left_eye_x = face->landmarks[0][0], eyes->left_eye_y = face->landmarks[0][1];
+    eyes->right_eye_x = face->landmarks[1][0], eyes->right_eye_y = face->landmarks[1][1];
+    const double dx = eyes->right_eye_x - eyes->left_eye_x, dy = eyes->right_eye_y - eyes->left_eye_y;
+    if (!(dx > 0) || !isfinite(dy)) return 0; /* eyes in the wrong order: a profile or a bad fit */
+    eyes->roll_deg = atan2(dy, dx) * 180 / PI;
+    eyes->found = fabs(eyes->roll_deg) <= 60;
+    return eyes->found;
+}
+
 ferc_status ferc_align_face(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height, int stride,
                             const ferc_box *face, uint8_t *out, int out_size, ferc_eyes *eyes, ferc_error *err)
 {

@@ -3,10 +3,11 @@
  *
  * FER2013's crops are tight and centred. bench/fer_framing.py runs the detector on the
  * 3,589 FER2013 val images (enlarged 3x on a plain canvas; a face is found in 98.2%) and
- * measures where the detector's box sits inside the crop, in crop units: median width 0.787,
- * height 0.971, centre (0.502, 0.509) (quartiles in docs/detection.md). So from a box of
- * w x h centred at (bx, by):
- *   side = (w / 0.787 + h / 0.971) / 2,  centre = (bx - 0.002 side, by - 0.009 side),
+ * measures where the detector's box sits inside the crop, in crop units: for res10, median
+ * width 0.787, height 0.971, centre (0.502, 0.509) (quartiles in docs/detection.md); YuNet's
+ * boxes are taller (framings[] below). So from a box of w x h centred at (bx, by), with the
+ * detector's framing (fw, fh, fcx, fcy):
+ *   side = (w / fw + h / fh) / 2,  centre = (bx - (fcx - 0.5) side, by - (fcy - 0.5) side),
  * rounded to whole pixels. Pixels of the square outside the image repeat the nearest edge
  * pixel (cv2.BORDER_REPLICATE). The square is converted to gray as cv2.cvtColor does, then
  * resized as cv2.resize does: INTER_AREA when shrinking (what an anti-aliased FER2013
@@ -17,20 +18,27 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define FER_BOX_W 0.787f
-#define FER_BOX_H 0.971f
-#define FER_BOX_CX 0.502f
-#define FER_BOX_CY 0.509f
 #define MAX_SIDE 8192
 
-void ferc_face_crop_fer_rect(const ferc_box *face, int *x, int *y, int *side)
+/* Where each detector's box sits inside FER2013's crops, in crop units: width, height,
+ * centre x, centre y (medians of bench/fer_framing.py). BOX: the box is the crop. */
+static const float framings[3][4] = {
+    {1.f, 1.f, 0.5f, 0.5f},
+    {0.787f, 0.971f, 0.502f, 0.509f},
+    /* bench/fer_framing.py --detector yunet --limit 800: face found in 90.1% of the
+     * images; quartiles of width 0.728 .. 0.882, height 0.950 .. 1.141. */
+    {0.805f, 1.041f, 0.497f, 0.512f},
+};
+
+void ferc_face_crop_fer_rect(const ferc_box *face, ferc_framing framing, int *x, int *y, int *side)
 {
+    const float *f = framings[framing >= FERC_FRAMING_BOX && framing <= FERC_FRAMING_YUNET ? framing : FERC_FRAMING_RES10];
     /* Through the corners, in the arithmetic the framing was measured with. */
     const float x0 = face->x, y0 = face->y, x1 = face->x + face->w, y1 = face->y + face->h;
     const float w = x1 - x0, h = y1 - y0;
-    const float s = (w / FER_BOX_W + h / FER_BOX_H) * 0.5f;
-    const float cx = (x0 + x1) * 0.5f - (FER_BOX_CX - 0.5f) * s;
-    const float cy = (y0 + y1) * 0.5f - (FER_BOX_CY - 0.5f) * s;
+    const float s = (w / f[0] + h / f[1]) * 0.5f;
+    const float cx = (x0 + x1) * 0.5f - (f[2] - 0.5f) * s;
+    const float cy = (y0 + y1) * 0.5f - (f[3] - 0.5f) * s;
     int n = (int)lrintf(s);
     *side = n < 1 ? 1 : n;
     *x = (int)lrintf(cx - 0.5f * (float)*side);
@@ -39,8 +47,8 @@ void ferc_face_crop_fer_rect(const ferc_box *face, int *x, int *y, int *side)
 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_box *face, int size, ferc_image *out,
-                           ferc_error *err)
+ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_box *face, ferc_framing framing, int size,
+                               ferc_image *out, ferc_error *err)
 {
     if (out) out->data = NULL;
     if (!img || !img->data || !face || !out || img->width < 1 || img->height < 1 ||
@@ -54,7 +62,7 @@ ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_box *face, int 
         return ferc_set_error(err, FERC_ERR_ARG, "face_crop: box larger than %d pixels or far outside the image",
                               MAX_SIDE);
     int x, y, side;
-    ferc_face_crop_fer_rect(face, &x, &y, &side);
+    ferc_face_crop_fer_rect(face, framing, &x, &y, &side);
     if (side > MAX_SIDE) return ferc_set_error(err, FERC_ERR_ARG, "face_crop: crop of %d pixels too large", side);
     ferc_image sq = {side, side, img->channels, malloc((size_t)side * side * img->channels)};
     if (!sq.data) return ferc_set_error(err, FERC_ERR_NOMEM, "face_crop: out of memory");

@@ -52,7 +52,7 @@ static int one_of(const char *opt, const char *v, const char *const *names)
 int cli_parse_common(cli_options *o, int argc, char **argv, int *i)
 {
     static const char *const classifiers[] = {"cnn", "small", "lbp-svm", NULL};
-    static const char *const detectors[] = {"ssd", "haar", "lbp", NULL};
+    static const char *const detectors[] = {"ssd", "yunet", "haar", "lbp", NULL};
     ferc_analyzer_options *an = &o->an;
     const char *v, *a = argv[*i];
     if (!strcmp(a, "--no-detect") || !strcmp(a, "--faces-only")) return an->detector = "none", 1;
@@ -69,8 +69,19 @@ int cli_parse_common(cli_options *o, int argc, char **argv, int *i)
         return cli_parse_int("--min-neighbors", v, 1, 1000, &an->min_neighbors) ? -1 : 1;
     if ((v = cli_opt_value("--min-size", argc, argv, i)))
         return cli_parse_int("--min-size", v, 1, 65536, &an->min_size) ? -1 : 1;
-    if ((v = cli_opt_value("--ssd-size", argc, argv, i)))
-        return cli_parse_int("--ssd-size", v, 32, 4096, &an->detector_size) ? -1 : 1;
+    /* --ssd-size: the option's name before YuNet. */
+    if ((v = cli_opt_value("--detector-size", argc, argv, i)) || (v = cli_opt_value("--ssd-size", argc, argv, i)))
+        return cli_parse_int("--detector-size", v, 32, 2048, &an->detector_size) ? -1 : 1;
+    if ((v = cli_opt_value("--nms", argc, argv, i))) {
+        char *end;
+        double t = strtod(v, &end);
+        if (end == v || *end || !(t > 0 && t <= 1)) {
+            fprintf(stderr, "ferc: --nms %s: expected an IoU above 0, at most 1\n", v);
+            return -1;
+        }
+        an->nms = (float)t;
+        return 1;
+    }
     if ((v = cli_opt_value("--scale-factor", argc, argv, i))) {
         char *end;
         double f = strtod(v, &end);

@@ -1,5 +1,6 @@
-/* cli_draw.c - annotated images: a box per face in its emotion's colour and a label
- * ("HAPPY 93%") in a built-in 5x7 bitmap font, so annotation needs no font files. */
+/* draw.c - annotated images: a box per face in its emotion's colour, its landmarks if the
+ * detector gave them, and a label ("HAPPY 93%") in a built-in 5x7 bitmap font, so
+ * annotation needs no font files. */
 #include "tools/cli/cli.h"
 
 #include <ctype.h>
@@ -77,6 +78,11 @@ void cli_annotate(ferc_image *im, const ferc_face *faces, int n)
         cli_fill(im, x0, y1 - t, x1, y1, c);
         cli_fill(im, x0, y0, x0 + t, y1, c);
         cli_fill(im, x1 - t, y0, x1, y1, c);
+        /* Landmarks as small squares: eyes, nose, mouth corners. */
+        for (int k = 0; k < f->box.n_landmarks && k < FERC_MAX_LANDMARKS; k++) {
+            const int lx = (int)lroundf(f->box.landmarks[k][0]), ly = (int)lroundf(f->box.landmarks[k][1]);
+            cli_fill(im, lx - 2 * t, ly - 2 * t, lx + 2 * t + 1, ly + 2 * t + 1, c);
+        }
         char label[48];
         snprintf(label, sizeof label, "%s %.0f%%", ferc_emotion_name(f->emotion), 100 * f->probabilities[f->emotion]);
         int lh = 9 * scale, lw = text_width(label, scale) + 2 * scale;

@@ -33,18 +33,23 @@ static const char usage[] =
     "recursive), '-' reads one image from standard input. One JSON object per image is printed\n"
     "(JSON Lines), in input order:\n"
     "  {\"file\":..., \"width\":..., \"height\":..., \"faces\":[{\"box\":[x,y,w,h], \"score\":...,\n"
+    "   \"landmarks\":[[x,y] x 5] (yunet: right eye, left eye, nose, right and left mouth corner),\n"
     "   \"emotion\":\"happy\", \"probabilities\":{\"angry\":..., ..., \"neutral\":...}}]}\n"
     "An input that cannot be read gives {\"file\":..., \"error\":...} and a message on stderr;\n"
     "the others are still processed and the exit status is 1.\n"
     "\n"
     "Options:\n"
     "  --format json|text      output format (default json)\n"
-    "  --detector ssd|haar|lbp face detector (default ssd)\n"
+    "  --detector yunet|ssd|haar|lbp\n"
+    "                          face detector (default yunet, with five landmarks per face)\n"
     "  --detector-model FILE   the detector's weights or cascade XML (also --cascade FILE)\n"
-    "  --threshold T           minimum SSD score, 0 < T < 1 (default 0.5)\n"
-    "  --ssd-size N            SSD input N x N (default for photos: 300x300, plus the image's\n"
-    "                          own size for images over 400 pixels, to find small faces;\n"
+    "  --threshold T           minimum detector score, 0 < T < 1 (default: yunet 0.6, ssd 0.5)\n"
+    "  --detector-size N       network input (also --ssd-size). yunet: long side N (default for\n"
+    "                          photos: twice the image's, within 640..2048, to find small\n"
+    "                          faces; for video: 640). ssd: N x N (default for photos:\n"
+    "                          300x300, plus the image's own size for images over 400 pixels;\n"
     "                          for video: 300x300 only)\n"
+    "  --nms T                 yunet: drop a face overlapping a better one by IoU > T (0.3)\n"
     "  --scale-factor F        cascade scaleFactor (default 1.1)\n"
     "  --min-neighbors N       cascade minNeighbors (default 3)\n"
     "  --min-size N            cascade: smallest face side in pixels\n"
@@ -303,9 +308,9 @@ int cli_version(void)
     printf("weights:");
     for (int i = 0; ferc_weights_dir(i, dir, sizeof dir) == 0; i++) printf("%s %s", i ? "," : "", dir);
     printf("\n");
-    static const char *const names[2][3] = {{"cnn", "small", "lbp-svm"}, {"ssd", "haar", "lbp"}};
+    static const char *const names[2][4] = {{"cnn", "small", "lbp-svm", NULL}, {"ssd", "yunet", "haar", "lbp"}};
     for (int d = 0; d < 2; d++)
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 4 && names[d][i]; i++) {
             const char *stage = d ? "detector" : "classifier";
             char path[1200];
             int found = !ferc_find_weights(ferc_default_file(stage, names[d][i]), path, sizeof path, NULL);

@@ -21,13 +21,24 @@ void cli_print_json(FILE *f, const char *file, int width, int height, const ferc
     fprintf(f, ",\"width\":%d,\"height\":%d,\"faces\":[", width, height);
     for (int i = 0; i < n; i++) {
         const ferc_face *fc = &faces[i];
-        fprintf(f, "%s{\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,\"emotion\":\"%s\",\"probabilities\":{", i ? "," : "",
-                fc->box.x, fc->box.y, fc->box.w, fc->box.h, fc->box.score, ferc_emotion_name(fc->emotion));
+        fprintf(f, "%s{\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,", i ? "," : "", fc->box.x, fc->box.y, fc->box.w,
+                fc->box.h, fc->box.score);
+        cli_json_landmarks(f, &fc->box);
+        fprintf(f, "\"emotion\":\"%s\",\"probabilities\":{", ferc_emotion_name(fc->emotion));
         for (int k = 0; k < FERC_NUM_EMOTIONS; k++)
             fprintf(f, "%s\"%s\":%.6g", k ? "," : "", ferc_emotion_name(k), fc->probabilities[k]);
         fputs("}}", f);
     }
     fputs("]}\n", f);
+}
+
+void cli_json_landmarks(FILE *f, const ferc_box *b)
+{
+    if (b->n_landmarks <= 0) return;
+    fputs("\"landmarks\":[", f);
+    for (int k = 0; k < b->n_landmarks && k < FERC_MAX_LANDMARKS; k++)
+        fprintf(f, "%s[%.6g,%.6g]", k ? "," : "", b->landmarks[k][0], b->landmarks[k][1]);
+    fputs("],", f);
 }
 
 void cli_print_json_error(FILE *f, const char *file, const char *message)

@@ -8,10 +8,13 @@
 #include <stdio.h>
 
 /* One line: {"file":...,"width":W,"height":H,"faces":[{"box":[x,y,w,h],"score":s,
- * "emotion":"happy","probabilities":{"angry":p,...}},...]} and a newline. Numbers as %.6g. */
+ * ["landmarks":[[x,y],...],] "emotion":"happy","probabilities":{"angry":p,...}},...]} and a
+ * newline. Numbers as %.6g. */
 void cli_print_json(FILE *f, const char *file, int width, int height, const ferc_face *faces, int n);
 /* One line: {"file":...,"error":...} and a newline. */
 void cli_print_json_error(FILE *f, const char *file, const char *message);
+/* "landmarks":[[x,y],...], (with its comma) for a box that has them; nothing otherwise. */
+void cli_json_landmarks(FILE *f, const ferc_box *b);
 /* A JSON string (quoted, escaped). */
 void cli_json_string(FILE *f, const char *s);
 

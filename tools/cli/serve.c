@@ -544,7 +544,7 @@ const char cli_serve_usage[] =
     "\n"
     "HTTP service of the command (docs/serve.md). Listens on loopback unless --host says otherwise.\n"
     "  POST /v1/analyze  body: an image, or multipart/form-data with a field 'image'; answer: the JSON\n"
-    "                    line `ferc` prints for it. Query: detector=ssd|haar|lbp|none,\n"
+    "                    line `ferc` prints for it. Query: detector=yunet|ssd|haar|lbp|none,\n"
     "                    classifier=cnn|small|lbp-svm, tta=0|1, align=0|1, annotate=1 (the annotated JPEG)\n"
     "  GET /             a page: photos and the webcam, with boxes, probabilities and 30 s curves\n"
     "  GET /healthz      {\"status\":\"ok\", ...}\n"
@@ -592,6 +592,7 @@ static int load_models(server *s)
             .input_size = s->o.an.detector_size,
             .scale_factor = s->o.an.scale_factor,
             .min_neighbors = s->o.an.min_neighbors,
+            .nms = s->o.an.nms,
         };
         if (ferc_detector_create(&o, &s->det[d], &err)) {
             if (d == s->def_det) return fprintf(stderr, "ferc serve: detector %s: %s\n", o.kind, err.message), -1;
@@ -662,9 +663,10 @@ int cli_serve(int argc, char **argv)
     int threads = s->o.threads ? s->o.threads : cli_default_threads();
     if (!s->workers) s->workers = threads;
     s->engine_threads = threads / s->workers > 1 ? threads / s->workers : 1;
+    const char *kind = s->o.an.detector ? s->o.an.detector : FERC_DEFAULT_DETECTOR;
     s->def_det = SERVE_DET_SSD;
     for (int d = 0; d < SERVE_N_DET; d++)
-        if (s->o.an.detector && !strcmp(s->o.an.detector, serve_detector_names[d])) s->def_det = d;
+        if (!strcmp(kind, serve_detector_names[d])) s->def_det = d;
     s->def_cls = SERVE_CLS_CNN;
     for (int c = 0; c < SERVE_N_CLS; c++)
         if (s->o.an.classifier && !strcmp(s->o.an.classifier, serve_classifier_names[c])) s->def_cls = c;

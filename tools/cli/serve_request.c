@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-const char *const serve_detector_names[SERVE_N_DET] = {"ssd", "haar", "lbp", "none"};
+const char *const serve_detector_names[SERVE_N_DET] = {"ssd", "yunet", "haar", "lbp", "none"};
 const char *const serve_classifier_names[SERVE_N_CLS] = {"cnn", "small", "lbp-svm"};
 
 void serve_params_init(serve_params *p)

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { SERVE_DET_SSD, SERVE_DET_HAAR, SERVE_DET_LBP, SERVE_DET_NONE, SERVE_N_DET };
+enum { SERVE_DET_SSD, SERVE_DET_YUNET, SERVE_DET_HAAR, SERVE_DET_LBP, SERVE_DET_NONE, SERVE_N_DET };
 enum { SERVE_CLS_CNN, SERVE_CLS_SMALL, SERVE_CLS_LBP_SVM, SERVE_N_CLS };
 
 extern const char *const serve_detector_names[SERVE_N_DET];

@@ -177,9 +177,12 @@ int cli_video(int argc, char **argv)
     /* Two engine users run at once (detector and classifier): split the threads. */
     int threads = o.threads ? o.threads : cli_default_threads();
     int engine_threads = threads / 2 > 0 ? threads / 2 : 1;
-    /* Real time first: one 300x300 SSD pass per frame (60 frames/s at 640x480 here) rather
-     * than the photo default's extra full-size pass for small faces (14 frames/s). */
-    if (!o.an.detector_size) o.an.detector_size = 300;
+    /* Real time first: the SSD in one 300x300 pass per frame rather than the photo default's
+     * extra full-size pass for small faces; YuNet at a long side of 640 rather than twice the
+     * frame's. */
+    const char *kind = o.an.detector ? o.an.detector : FERC_DEFAULT_DETECTOR;
+    if (!o.an.detector_size && !strcmp(kind, "ssd")) o.an.detector_size = 300;
+    if (!o.an.detector_size && !strcmp(kind, "yunet")) o.an.detector_size = 640;
     cli_engines e = {0};
     ferc_tracker *tracker = NULL;
     video_log L = {.keep_points = va.plot != NULL};

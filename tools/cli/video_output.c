@@ -1,6 +1,7 @@
 /* video_output.c - what `ferc video` writes: a CSV row or JSON line per frame, the
  * per-track summary, the --plot SVG (video.h). */
 #include "tools/cli/video.h"
+#include "tools/cli/json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,10 @@ void video_print_frame(FILE *f, int json, long frame, double fps, const ferc_tra
         for (int i = 0; i < n; i++) {
             if (!tr[i].seen) continue;
             const ferc_box *b = &tr[i].box;
-            fprintf(f, "%s{\"track\":%d,\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,\"emotion\":\"%s\",\"probabilities\":{",
-                    first ? "" : ",", tr[i].id, b->x, b->y, b->w, b->h, b->score, ferc_emotion_name(tr[i].emotion));
+            fprintf(f, "%s{\"track\":%d,\"box\":[%.6g,%.6g,%.6g,%.6g],\"score\":%.6g,", first ? "" : ",", tr[i].id, b->x,
+                    b->y, b->w, b->h, b->score);
+            cli_json_landmarks(f, b);
+            fprintf(f, "\"emotion\":\"%s\",\"probabilities\":{", ferc_emotion_name(tr[i].emotion));
             for (int k = 0; k < FERC_NUM_EMOTIONS; k++)
                 fprintf(f, "%s\"%s\":%.6g", k ? "," : "", ferc_emotion_name(k), tr[i].smoothed[k]);
             fputs("},\"raw\":{", f);

@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""Looks for the reported one-face difference between ferc's Haar detector and
+cv2.CascadeClassifier.detectMultiScale on crowded photos: composites with many faces of
+varied sizes (bench/detect_eval.py's, plus denser ones), plain and equalised gray, scale 1.1,
+minNeighbors 3 and 5. Prints every composite whose boxes differ.
+
+    nice -n 10 /usr/bin/python3 bench/haar_crowd_check.py [--composites 12] [--dense 8] [--ferc ./ferc]
+
+ferc runs as the command does (`--detector haar`: equalised gray); cv2 on
+cv2.equalizeHist(cv2.cvtColor(img, COLOR_BGR2GRAY)). Boxes are compared as sets.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import detect_eval  # noqa: E402
+
+CASCADE = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
+
+
+def dense(n, fer_dir, rng):
+    """Composites with 20..40 faces of 24..160 px on a gray gradient with noise."""
+    import glob
+    fer = sorted(glob.glob(os.path.join(fer_dir, "*", "*.jpg")))
+    out = []
+    for i in range(n):
+        W, H = 1024, 768
+        img = (np.linspace(60, 200, W)[None, :] + rng.normal(0, 12, (H, W))).clip(0, 255).astype(np.uint8)
+        boxes = []
+        for _ in range(int(rng.randint(20, 41))):
+            for _try in range(50):
+                s = int(rng.randint(24, 161))
+                x, y = int(rng.randint(0, W - s)), int(rng.randint(0, H - s))
+                if all(x + s < bx or bx + bs < x or y + s < by or by + bs < y for bx, by, bs in boxes):
+                    g = cv2.imread(fer[int(rng.randint(len(fer)))], cv2.IMREAD_GRAYSCALE)
+                    img[y:y + s, x:x + s] = cv2.resize(g, (s, s), interpolation=cv2.INTER_AREA if s < 48 else cv2.INTER_LINEAR)
+                    boxes.append((x, y, s))
+                    break
+        out.append((f"dense{i:02d}", cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--composites", type=int, default=12)
+    ap.add_argument("--dense", type=int, default=8)
+    ap.add_argument("--fer", default=os.path.join(HERE, "..", "..", "shared", "data", "fer2013", "val"))
+    ap.add_argument("--ferc", default=os.path.join(HERE, "..", "ferc"))
+    a = ap.parse_args()
+    rng = np.random.RandomState(6)
+    comps, _ = detect_eval.make_composites(a.composites, a.fer, rng)
+    imgs = [(n, im) for n, im, _ in comps] + dense(a.dense, a.fer, rng)
+    casc = cv2.CascadeClassifier(CASCADE)
+    differ = compared = faces = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for name, im in imgs:
+            p = os.path.join(tmp, name + ".png")
+            cv2.imwrite(p, im)
+            paths.append(p)
+        for mn in (3, 5):
+            out = subprocess.run([a.ferc, "--format", "json", "--threads", "1", "--detector", "haar",
+                                  "--min-neighbors", str(mn)] + paths, capture_output=True, text=True, check=True)
+            got = {json.loads(l)["file"]: sorted(tuple(round(v) for v in f["box"]) for f in json.loads(l)["faces"])
+                   for l in out.stdout.splitlines()}
+            for (name, im), p in zip(imgs, paths):
+                g = cv2.equalizeHist(cv2.cvtColor(im, cv2.COLOR_BGR2GRAY))
+                want = sorted(tuple(int(v) for v in r) for r in casc.detectMultiScale(g, 1.1, mn))
+                compared += 1
+                faces += len(want)
+                if got[p] != want:
+                    differ += 1
+                    print(f"{name} minNeighbors {mn}: ferc {len(got[p])} boxes, cv2 {len(want)}; "
+                          f"only ferc {sorted(set(got[p]) - set(want))}, only cv2 {sorted(set(want) - set(got[p]))}")
+    print(f"{compared} detections compared ({len(imgs)} images x minNeighbors 3, 5; {faces} cv2 boxes): "
+          f"{differ} differ")
+
+
+if __name__ == "__main__":
+    main()

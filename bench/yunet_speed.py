@@ -1,0 +1,78 @@
+#!/usr/bin/python3
+"""YuNet's network, ferc against cv2.dnn on the same ONNX weights, side by side at equal
+thread counts.
+
+    /usr/bin/python3 bench/yunet_speed.py [--threads 1] [--repeat 7] [--build build] [--clock cpu|wall]
+
+For each input size (320x320, 640x480): cv2.dnn runs yunet_n_640_640.onnx (OpenCV 4.6 takes
+any multiple of 32) on the astronaut photo resized to the input, net.forward() of all twelve
+outputs timed alone; ferc runs weights/face_yunet.ferc (converted from the same network) with
+build/bench/bench_model --size WxH --threads T (median of samples that each fill 20 ms).
+The two alternate `repeat` times and the medians are reported with their ratio. The machine
+may be shared: only the ratio in one run means much; the load average is printed. --clock
+cpu (the default for one thread) times the process's CPU time on both sides (BENCH_CLOCK=cpu
+for bench_model), which a loaded machine does not inflate the way it inflates wall time.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import cv2
+import numpy as np
+import skimage.data
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..")
+sys.path.insert(0, HERE)
+import yunet_ref  # noqa: E402
+
+SIZES = [(320, 320), (640, 480)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--model", default=os.path.join(ROOT, "weights", "face_yunet.ferc"))
+    ap.add_argument("--clock", choices=("cpu", "wall"))
+    a = ap.parse_args()
+    clock = a.clock or ("cpu" if a.threads == 1 else "wall")
+    now = time.process_time if clock == "cpu" else time.perf_counter
+    env = dict(os.environ, BENCH_CLOCK=clock)
+    tool = os.path.join(a.build, "bench", "bench_model")
+    if not os.path.exists(tool):
+        sys.exit(f"yunet_speed: {tool} missing (make {tool})")
+    cv2.setNumThreads(a.threads)
+    net = yunet_ref.load()
+    bgr = cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR)
+    print(f"threads {a.threads}, {clock} time, load average {os.getloadavg()[0]:.1f}, "
+          f"medians of {a.repeat} alternating runs")
+    for w, h in SIZES:
+        x = cv2.resize(bgr, (w, h)).astype(np.float32)
+        blob = x.transpose(2, 0, 1)[None].copy()
+        with tempfile.NamedTemporaryFile(suffix=".f32") as f:
+            f.write(x.tobytes())  # NHWC BGR, the same pixels
+            f.flush()
+            cv_ms, ferc_ms = [], []
+            net.setInput(blob)
+            net.forward(yunet_ref.OUT_NAMES)  # warm-up
+            for _ in range(a.repeat):
+                t0 = now()
+                net.setInput(blob)
+                net.forward(yunet_ref.OUT_NAMES)
+                cv_ms.append((now() - t0) * 1e3)
+                out = subprocess.run([tool, a.model, "--threads", str(a.threads), "--size", f"{w}x{h}", "--reps", "3",
+                                      "--input", f.name], capture_output=True, text=True, check=True, env=env).stdout
+                r = json.loads(out)
+                ferc_ms.append(r["ms"])
+        c, fm = float(np.median(cv_ms)), float(np.median(ferc_ms))
+        print(f"{w}x{h}: cv2.dnn {c:8.2f} ms   ferc [{r['isa']}] {fm:8.2f} ms   cv2/ferc {c / fm:.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
