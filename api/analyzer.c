@@ -212,6 +212,33 @@ static int crop_aligned(const ferc_analyzer *a, const ferc_image *gray, const fe
     return fw != fh || ferc_align_crop(gray->data, gray->width, gray->height, gray->width, &sq, &e, out, fw, NULL);
 }
 
+/* The classifier's input for box b: aligned when the analyzer aligns and an eye pair is found,
+ * else framed as the detector kind says. gray is img in gray when the analyzer aligns. Non-zero
+ * when the box has no pixels in the image. */
+static int crop_one(const ferc_analyzer *a, const ferc_image *gray, const ferc_image *img, const ferc_box *b,
+                    int fw, int fh, uint8_t *out)
+{
+    const ferc_framing framing = ferc_detector_framing(a->det);
+    return (!a->eyes || crop_aligned(a, gray, b, framing, fw, fh, out)) && crop_face(img, b, framing, fw, fh, out);
+}
+
+ferc_status ferc_analyzer_crop(ferc_analyzer *a, const ferc_image *img, const ferc_box *box, uint8_t *out,
+                               ferc_error *err)
+{
+    if (!a || !img || !img->data || !box || !out) return ferc_set_error(err, FERC_ERR_ARG, "bad crop arguments");
+    int fw, fh;
+    ferc_classifier_input_size(a->cls, &fw, &fh);
+    ferc_image gray = {0, 0, 0, NULL};
+    ferc_status s;
+    if (a->eyes && (s = ferc_image_to_gray(img, &gray, err))) return s;
+    s = crop_one(a, &gray, img, box, fw, fh, out)
+            ? ferc_set_error(err, FERC_ERR_ARG, "box %gx%g at (%g, %g) has no pixels in the %dx%d image", box->w,
+                             box->h, box->x, box->y, img->width, img->height)
+            : FERC_OK;
+    ferc_image_free(&gray);
+    return s;
+}
+
 ferc_status ferc_analyzer_detect(ferc_analyzer *a, const ferc_image *img, ferc_box *boxes, int max_boxes,
                                  int *count, ferc_error *err)
 {
@@ -245,14 +272,10 @@ ferc_status ferc_analyze_boxes(ferc_analyzer *a, const ferc_image *img, const fe
     ferc_status s;
     ferc_image gray = {0, 0, 0, NULL};
     if (a->eyes && (s = ferc_image_to_gray(img, &gray, err))) return s;
-    const ferc_framing framing = ferc_detector_framing(a->det);
     int kept = 0;
     for (int i = 0; i < n; i++) {
-        uint8_t *out = a->crops + face_bytes * kept;
         /* A box entirely outside the image (a detector at the border) has no face to crop. */
-        if ((!a->eyes || crop_aligned(a, &gray, &boxes[i], framing, fw, fh, out)) &&
-            crop_face(img, &boxes[i], framing, fw, fh, out))
-            continue;
+        if (crop_one(a, &gray, img, &boxes[i], fw, fh, a->crops + face_bytes * kept)) continue;
         faces[kept++].box = boxes[i];
     }
     ferc_image_free(&gray);

@@ -591,6 +591,12 @@ ferc_status ferc_analyzer_detect(ferc_analyzer *a, const ferc_image *img, ferc_b
  * (a box wholly outside is skipped); *count says how many, at most n. */
 ferc_status ferc_analyze_boxes(ferc_analyzer *a, const ferc_image *img, const ferc_box *boxes,
                                int n, ferc_face *faces, int *count, ferc_error *err);
+/* The classifier's input that ferc_analyze_boxes makes for one box (framed as the detector kind
+ * says, aligned if asked): width x height gray bytes into out, the size
+ * ferc_classifier_input_size(ferc_analyzer_classifier(a), ...) gives. FERC_ERR_ARG when the box
+ * has no pixels in the image. For tools that classify variants of that crop (ferc explain). */
+ferc_status ferc_analyzer_crop(ferc_analyzer *a, const ferc_image *img, const ferc_box *box, uint8_t *out,
+                               ferc_error *err);
 
 #ifdef __cplusplus
 }

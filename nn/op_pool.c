@@ -101,7 +101,7 @@ static void run_max_q8(const ferc_node *n, const ferc_op_args *a)
                     (uint8_t *)a->out[0].data, a->threads);
 }
 
-const ferc_op ferc_op_maxpool2d_q8 = {"maxpool2d_q8", 1, 1, 1, prepare_q8, infer, NULL, run_max_q8, destroy};
+const ferc_op ferc_op_maxpool2d_q8 = {.name = "maxpool2d_q8", .min_in = 1, .max_in = 1, .n_out = 1, .prepare = prepare_q8, .infer = infer, .run = run_max_q8, .destroy = destroy};
 
 static ferc_status infer_global(const ferc_node *n, const ferc_shape *in, ferc_shape *out, ferc_error *err)
 {

@@ -87,8 +87,8 @@ static void run_dequantize(const ferc_node *n, const ferc_op_args *a)
 
 static void destroy(ferc_node *n) { free(n->state); }
 
-const ferc_op ferc_op_quantize = {"quantize", 1, 1, 1, prepare_quantize, infer_same, NULL, run_quantize, destroy};
-const ferc_op ferc_op_dequantize = {"dequantize", 1, 1, 1, prepare_dequantize, infer_same, NULL, run_dequantize, destroy};
+const ferc_op ferc_op_quantize = {.name = "quantize", .min_in = 1, .max_in = 1, .n_out = 1, .prepare = prepare_quantize, .infer = infer_same, .run = run_quantize, .destroy = destroy};
+const ferc_op ferc_op_dequantize = {.name = "dequantize", .min_in = 1, .max_in = 1, .n_out = 1, .prepare = prepare_dequantize, .infer = infer_same, .run = run_dequantize, .destroy = destroy};
 
 /* ---- conv2d_q8 / dense_q8 ----------------------------------------------------------------- */
 
@@ -256,5 +256,5 @@ static void destroy_conv(ferc_node *n)
     free(st);
 }
 
-const ferc_op ferc_op_conv2d_q8 = {"conv2d_q8", 4, 4, 1, prepare_conv, infer_conv, scratch_conv, run_conv, destroy_conv};
-const ferc_op ferc_op_dense_q8 = {"dense_q8", 4, 4, 1, prepare_dense, infer_conv, scratch_conv, run_conv, destroy_conv};
+const ferc_op ferc_op_conv2d_q8 = {.name = "conv2d_q8", .min_in = 4, .max_in = 4, .n_out = 1, .prepare = prepare_conv, .infer = infer_conv, .scratch = scratch_conv, .run = run_conv, .destroy = destroy_conv};
+const ferc_op ferc_op_dense_q8 = {.name = "dense_q8", .min_in = 4, .max_in = 4, .n_out = 1, .prepare = prepare_dense, .infer = infer_conv, .scratch = scratch_conv, .run = run_conv, .destroy = destroy_conv};

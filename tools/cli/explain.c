@@ -168,7 +168,6 @@ int cli_explain(int argc, char **argv)
      * face in one batch. */
     cli_engines e;
     if (cli_engines_open(&e, &o, 1, threads)) return 1;
-    const int no_detect = o.an.detector && !strcmp(o.an.detector, "none");
     char mpath[1200];
     ferc_model *model = NULL;
     ferc_classifier *cls = NULL;
@@ -208,14 +207,9 @@ int cli_explain(int argc, char **argv)
         face_map *f = &faces[i];
         f->box = boxes[i];
         f->crop = malloc((size_t)fw * fh);
-        /* The crop ferc_analyze classifies: FER2013's framing around a detected face, the
-         * whole image with --no-detect. */
-        ferc_image face = {0};
-        ferc_status s = !f->crop ? FERC_ERR_NOMEM
-                        : no_detect || fw != fh ? ferc_face_crop(&img, &boxes[i], fw, fh, f->crop, &err)
-                                                : ferc_face_crop_fer(&img, &boxes[i], fw, &face, &err);
-        if (!s && face.data) memcpy(f->crop, face.data, (size_t)fw * fh);
-        ferc_image_free(&face);
+        /* The crop ferc_analyze classifies (the detector kind's framing; the whole image with
+         * --no-detect). */
+        ferc_status s = !f->crop ? FERC_ERR_NOMEM : ferc_analyzer_crop(e.an[0], &img, &boxes[i], f->crop, &err);
         if (s) {
             fprintf(stderr, "ferc explain: %s: face %d: %s\n", image, i + 1, f->crop ? err.message : "out of memory");
             rc = 1;
