@@ -10,6 +10,7 @@ ferc.Model, ferc.Face, ferc.Error; ferc.dask spreads work over a dask.distribute
 """
 from . import _lib
 from ._errors import Error
+from ._image import imread
 from .analyzer import Analyzer, Classifier, Face
 from .model import Model
 
@@ -23,4 +24,4 @@ def isa():
     return _lib.lib.ferc_isa_name().decode()
 
 
-__all__ = ["Analyzer", "Classifier", "Model", "Face", "Error", "EMOTIONS", "LIBRARY", "isa", "__version__"]
+__all__ = ["Analyzer", "Classifier", "Model", "Face", "Error", "imread", "EMOTIONS", "LIBRARY", "isa", "__version__"]

@@ -58,3 +58,19 @@ class CImage:
         if self.owned:
             _lib.lib.ferc_image_free(ctypes.byref(self.img))
             self.owned = False
+
+
+def imread(image, gray=False):
+    """Decodes a file (path) or encoded bytes with libferc's decoder, the one the command
+    uses: an H x W x 3 BGR uint8 array (OpenCV's order), or H x W with gray=True."""
+    if not isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
+        _lib.fail("imread takes a path or encoded bytes, not %s" % type(image).__name__)
+    with CImage(image) as img:
+        rgb = np.ctypeslib.as_array(img.data, (img.height, img.width, 3))
+        if gray:  # cv2.cvtColor's arithmetic, in C
+            g, err = _lib.image_t(), _lib.error_t()
+            _lib.check(_lib.lib.ferc_image_to_gray(ctypes.byref(img), ctypes.byref(g), ctypes.byref(err)), err)
+            out = np.ctypeslib.as_array(g.data, (g.height, g.width)).copy()
+            _lib.lib.ferc_image_free(ctypes.byref(g))
+            return out
+        return rgb[:, :, ::-1].copy()

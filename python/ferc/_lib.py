@@ -104,6 +104,9 @@ SIGNATURES = {
     "ferc_model_input_shape": (None, [vp, i32, P(i32), c_int64_4]),
     "ferc_model_num_nodes": (i32, [vp]),
     "ferc_model_param_count": (ctypes.c_int64, [vp]),
+    "ferc_model_tensor": (i32, [vp, cstr, P(tensor_t)]),
+    "ferc_model_num_tensors": (i32, [vp]),
+    "ferc_model_tensor_name": (cstr, [vp, i32]),
     "ferc_context_create": (st, [vp, P(context_options_t), P(vp), err_p]),
     "ferc_context_free": (None, [vp]),
     "ferc_context_threads": (i32, [vp]),
@@ -114,6 +117,7 @@ SIGNATURES = {
     "ferc_image_load": (st, [cstr, i32, P(image_t), err_p]),
     "ferc_image_load_memory": (st, [vp, ctypes.c_size_t, i32, P(image_t), err_p]),
     "ferc_image_free": (None, [P(image_t)]),
+    "ferc_image_to_gray": (st, [P(image_t), P(image_t), err_p]),
     # cascades (alignment's eye cascade)
     "ferc_cascade_load": (st, [cstr, P(vp), err_p]),
     "ferc_cascade_free": (None, [vp]),

@@ -13,8 +13,11 @@ from .analyzer import _Owner, _load_model, _threads
 class _Lease:
     """Holds a context for the arrays of one run: when the last of them is gone, the
     context goes back to its pool (weakref.finalize), so no run overwrites memory that an
-    array still shows."""
-    __slots__ = ("__weakref__",)
+    array still shows. It also keeps the Model (and so the context) alive."""
+    __slots__ = ("model", "__weakref__")
+
+    def __init__(self, model):
+        self.model = model
 
 
 class _View:
@@ -25,6 +28,27 @@ class _View:
         self.__array_interface__ = {"data": (ctypes.addressof(t.data.contents), False), "shape": shape,
                                     "typestr": "<f4", "version": 3}
         self.lease = lease
+
+
+class _Values(dict):
+    """run(keep=True)'s result: outputs and node outputs by name; any other activation of
+    the run is looked up on first access (values[name])."""
+
+    def __init__(self, ctx, lease):
+        super().__init__()
+        self._ctx, self._lease = ctx, lease
+
+    def fetch(self, names):
+        for name in names:
+            if name not in self:
+                self.__missing__(name)
+
+    def __missing__(self, name):
+        t = _lib.tensor_t()
+        if _lib.lib.ferc_context_value(self._ctx, name.encode(), ctypes.byref(t)):
+            raise KeyError(name)
+        v = self[name] = np.asarray(_View(t, self._lease))
+        return v
 
 
 def _shape(ndim, dims):
@@ -145,11 +169,9 @@ class Model(_Owner):
     def run(self, *inputs, keep=False):
         """Runs the graph on float32 NHWC inputs (one array per graph input, in order, or a
         dict by name), batch first. Returns {output name: array}; with keep=True also every
-        node's output by name. The arrays are views of the engine's memory (no copies): that
+        node's output by name (any activation can be asked for by name). The arrays are views of the engine's memory (no copies): that
         memory is not reused while any of them is alive, so copy what you store."""
         arrays, batch, (h, w) = self._check_inputs(inputs)
-        if keep and not _lib.has("ferc_model_node_output"):
-            _lib.fail("this libferc cannot name node outputs (ferc_model_node_output)", 3)
         pool = self._pool(batch, int(h), int(w), bool(keep))
         ctx = pool.get()
         try:
@@ -159,21 +181,39 @@ class Model(_Owner):
         except Exception:
             pool.put(ctx)
             raise
-        lease = _Lease()
+        lease = _Lease(self)
         weakref.finalize(lease, pool.put, ctx)
-        out = {}
+        out = _Values(ctx, lease) if keep else {}
         for i, (name, _) in enumerate(self.outputs):
             t = _lib.tensor_t()
             _lib.lib.ferc_output(ctx, i, ctypes.byref(t))
             out[name] = np.asarray(_View(t, lease))
         if keep:
-            L = _lib.lib
-            for i in range(self.num_nodes):
-                info = _lib.node_info_t()
-                L.ferc_model_node_info(self._model, i, ctypes.byref(info))
-                for j in range(info.n_outputs):
-                    name = L.ferc_model_node_output(self._model, i, j).decode()
-                    t = _lib.tensor_t()
-                    if name not in out and L.ferc_context_value(ctx, name.encode(), ctypes.byref(t)) == 0:
-                        out[name] = np.asarray(_View(t, lease))
+            out.fetch(self._node_outputs())
         return out
+
+    def _node_outputs(self):
+        if not _lib.has("ferc_model_node_output"):
+            return []
+        L, m, names = _lib.lib, self._model, []
+        for i in range(self.num_nodes):
+            info = _lib.node_info_t()
+            L.ferc_model_node_info(m, i, ctypes.byref(info))
+            names += [L.ferc_model_node_output(m, i, j).decode() for j in range(info.n_outputs)]
+        return names
+
+    @property
+    def tensors(self):
+        """Names of the tensors stored in the file (parameters; reference values in a
+        debug-state file written by tools/export_torch.py)."""
+        L = _lib.lib
+        return [L.ferc_model_tensor_name(self._model, i).decode() for i in range(L.ferc_model_num_tensors(self._model))]
+
+    def tensor(self, name):
+        """A stored tensor by name, as a read-only view of the loaded file (kept alive by it)."""
+        t = _lib.tensor_t()
+        if _lib.lib.ferc_model_tensor(self._model, name.encode(), ctypes.byref(t)):
+            _lib.fail("no tensor '%s' in the model" % name)
+        a = np.asarray(_View(t, self))
+        a.flags.writeable = False
+        return a
