@@ -24,7 +24,8 @@ def command():
 
 def run_command(args, check=True):
     """The command's JSON lines for args (run from the tree root), and its exit status."""
-    r = subprocess.run([command()] + args, cwd=ROOT, capture_output=True, text=True)
+    env = dict(os.environ, FERC_WEIGHTS=os.path.join(ROOT, "weights"))  # $FERC_BUILD/ferc has none beside it
+    r = subprocess.run([command()] + args, cwd=ROOT, capture_output=True, text=True, env=env)
     if check and r.returncode not in (0, 1):
         raise AssertionError("ferc %s: exit %d: %s" % (" ".join(args), r.returncode, r.stderr))
     return [json.loads(line) for line in r.stdout.splitlines() if line.strip()], r.returncode

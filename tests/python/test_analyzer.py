@@ -68,7 +68,7 @@ def test_equals_the_command(opts, kwargs, cascades, inputs):
 def test_every_input_form_equals_the_command():
     """Paths, bytes, BGR arrays, gray arrays and analyze_many: the same faces as the command."""
     want, rc = run_command(PHOTOS)
-    assert rc == 0
+    assert rc == 0 and len(want) == len(PHOTOS)
     a = ferc.Analyzer()
     for p, w in zip(PHOTOS, want):
         full = path(p)
@@ -99,7 +99,8 @@ def test_opencv_arrays_equal_files():
 
 
 def test_classifier_equals_the_command_on_faces():
-    want, _ = run_command(["--no-detect"] + FACES)
+    want, rc = run_command(["--no-detect"] + FACES)
+    assert rc == 0 and len(want) == len(FACES)
     faces = np.stack([ferc.imread(path(p), gray=True) for p in FACES])
     c = ferc.Classifier()
     assert c.input_size == (48, 48)
