@@ -1,7 +1,20 @@
-# ferc build. Sources are found by folder, so a new kernel or op needs no edit here:
-#   kernels/*_avx2.c   compiled with AVX2+FMA flags, kernels/*_avx512.c with AVX-512 flags,
-#   everything else in kernels/ nn/ detect/ with the baseline flags (any x86-64 or other CPU).
-# Targets: all (default), demo, test, asan, valgrind, fuzz, bench, eval, install, deps, deps-tools, clean.
+# ferc build. Sources are found by folder, so a new file needs no edit here. The folders:
+#   kernels/        compute kernels; *_avx2.c built with AVX2+FMA flags, *_avx512.c with AVX-512
+#                   flags, the rest with the baseline flags (any x86-64 or other CPU)
+#   nn/             the engine: weight file, graph, ops, errors            -> libferc
+#   detect/         face detectors (SSD, cascades), boxes, the tracker      -> libferc
+#   detect/image/   images: decode, Y4M, gray, resize, CLAHE, crops, alignment -> libferc
+#   api/            the public detect -> crop -> classify pipeline          -> libferc
+#   include/        the one public header, ferc.h
+#   tools/cli/      the `ferc` command                                      -> ./ferc
+#   tools/model/    training, export, conversion (Python; train_svm.c built here)
+#   tests/          check tests (tests/test_*.c), fixtures, tests/gen/ the reference generators
+#   bench/          benchmarks and measurement scripts
+#   examples/       programs that use only ferc.h (run by make test)
+#   fuzz/           libFuzzer targets (make fuzz)
+#   weights/        the shipped models; docs/ the documentation
+# Targets: all (default), demo, test, asan, valgrind, fuzz, bench, eval, install, deps, deps-tools,
+#   train-lbp, bench-lbp, clean.
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
@@ -22,7 +35,7 @@ CFLAGS_BASE += -DFERC_WITH_OPENBLAS $(shell pkg-config --cflags openblas 2>/dev/
 LDLIBS      += $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 endif
 
-LIB_SRC  = $(sort $(wildcard kernels/*.c nn/*.c detect/*.c api/*.c video/*.c))
+LIB_SRC  = $(sort $(wildcard kernels/*.c nn/*.c detect/*.c detect/image/*.c api/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -32,7 +45,7 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubun
 
 LIBA = $(LIBDIR)/libferc.a
 
-all: $(LIBA) libferc.so ferc
+all: $(LIBA) libferc.so ferc $(BUILD)/tools/model/train_svm $(BUILD)/bench/lbp_svm
 
 $(BUILD)/%_avx2.o: %_avx2.c
 	@mkdir -p $(dir $@)
@@ -44,12 +57,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The install prefix is the last place ferc_find_weights looks (api/weights.c).
+$(BUILD)/api/weights.o: CFLAGS_BASE += -DFERC_PREFIX='"$(PREFIX)"'
+
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 libferc.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS) $(LDFLAGS)
-CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,tools/ferc.c $(sort $(wildcard tools/cli_*.c)))
+CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard tools/cli/*.c)))
 ferc: $(CLI_OBJ) $(LIBA)
 	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
 # The command as tests/test_cli.c runs it: built with this build's flags (ASan in make asan).
@@ -157,13 +173,12 @@ clean:
 # make train-lbp retrains weights/emotion_lbp_svm.ferc from FER2013 (FER2013=path).
 LBP_FEATS ?= --feat 8,1,8,8,4,4,2 --feat 8,2,8,8,4,4,2 --feat 8,3,8,8,4,4,2
 LBP_C ?= 0.003,0.01
-all: $(BUILD)/tools/train_svm $(BUILD)/bench/lbp_svm
-$(BUILD)/tools/train_svm $(BUILD)/bench/lbp_svm: $(BUILD)/%: %.c $(LIBA)
+$(BUILD)/tools/model/train_svm $(BUILD)/bench/lbp_svm: $(BUILD)/%: %.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) $(LDFLAGS)
 .PHONY: train-lbp bench-lbp
-train-lbp: $(BUILD)/tools/train_svm
-	$(BUILD)/tools/train_svm --data $(FER2013) --out $(BUILD)/lbp_svm $(LBP_FEATS) --C $(LBP_C)
-	/usr/bin/python3 tools/pack_lbp_svm.py $(BUILD)/lbp_svm weights/emotion_lbp_svm.ferc
+train-lbp: $(BUILD)/tools/model/train_svm
+	$(BUILD)/tools/model/train_svm --data $(FER2013) --out $(BUILD)/lbp_svm $(LBP_FEATS) --C $(LBP_C)
+	/usr/bin/python3 tools/model/pack_lbp_svm.py $(BUILD)/lbp_svm weights/emotion_lbp_svm.ferc
 bench-lbp: $(BUILD)/bench/lbp_svm
 	$(BUILD)/bench/lbp_svm weights/emotion_lbp_svm.ferc $(FER2013)

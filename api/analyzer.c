@@ -1,24 +1,25 @@
 /* analyzer.c - image in, faces with emotions out: detect, crop each face to the
- * classifier's gray input (optionally turned upright from its eyes), classify all faces of
- * the image in one batch. */
+ * classifier's gray input with its detector's framing (optionally turned upright from its
+ * eyes), classify all faces of the image in one batch. ferc_analyzer_open builds the
+ * command's defaults from the shipped weights. */
 #include "ferc.h"
-#include "api/detector.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct ferc_analyzer {
     ferc_classifier *cls;
-    ferc_detector *det;
-    ferc_model *model;     /* set when ferc_analyzer_open loaded it (then all three are owned) */
-    int owns;
+    ferc_detector *det;       /* NULL: the whole image is the face */
+    int owns;                 /* cls and det were made here (open, clone): freed with it */
+    ferc_model *model;        /* the classifier model ferc_analyzer_open loaded */
     const ferc_cascade *eyes; /* alignment's eye cascade, or NULL */
     ferc_cascade *own_eyes;   /* the one ferc_analyzer_open loaded */
-    ferc_box *boxes;
+    ferc_box *boxes;          /* ferc_analyze's detections */
+    int box_cap;
     uint8_t *crops;
     float *probs;
-    int cap;               /* faces the buffers hold */
+    int face_cap;             /* faces crops and probs hold */
 };
 
 ferc_status ferc_analyzer_create(ferc_classifier *classifier, ferc_detector *detector, ferc_analyzer **out,
@@ -32,38 +33,99 @@ ferc_status ferc_analyzer_create(ferc_classifier *classifier, ferc_detector *det
     return FERC_OK;
 }
 
+static ferc_status open_classifier(const ferc_analyzer_options *o, ferc_model **m, ferc_classifier **c,
+                                   ferc_error *err)
+{
+    char buf[1024];
+    const char *path = o->model;
+    if (!path) {
+        const char *name = o->classifier ? o->classifier : "cnn", *file = ferc_default_file("classifier", name);
+        if (!file) return ferc_set_error(err, FERC_ERR_ARG, "unknown classifier '%s' (cnn, small or lbp-svm)", name);
+        ferc_status s = ferc_find_weights(file, buf, sizeof buf, err);
+        if (s) {
+            ferc_error_prefix(err, "classifier");
+            return s;
+        }
+        path = buf;
+    }
+    ferc_status s = ferc_model_load(path, m, err);
+    if (s) return s;
+    const ferc_classifier_options co = {.tta = o->tta, .threads = o->threads};
+    if ((s = ferc_classifier_create(*m, &co, c, err))) ferc_error_prefix(err, path);
+    return s;
+}
+
+static ferc_status open_eyes(const ferc_analyzer_options *o, ferc_cascade **eyes, ferc_error *err)
+{
+    const char *path = o->eye_cascade ? o->eye_cascade : ferc_default_file("eyes", "haar");
+    char buf[1024];
+    ferc_status s = o->eye_cascade ? FERC_OK : ferc_find_weights(path, buf, sizeof buf, err);
+    if (!s && (s = ferc_cascade_load(path, eyes, err))) ferc_error_prefix(err, path);
+    if (s) ferc_error_prefix(err, "eye cascade");
+    return s;
+}
+
 ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer **out, ferc_error *err)
 {
-    if (!opt || !opt->model || !out) return ferc_set_error(err, FERC_ERR_ARG, "no options, model path or output pointer");
+    if (!out) return ferc_set_error(err, FERC_ERR_ARG, "no output pointer");
     *out = NULL;
+    const ferc_analyzer_options o = opt ? *opt : (ferc_analyzer_options){.model = NULL};
     ferc_model *m = NULL;
     ferc_classifier *c = NULL;
     ferc_detector *d = NULL;
-    ferc_status s = ferc_model_load(opt->model, &m, err);
-    if (!s) {
-        ferc_classifier_options co = {opt->tta, 0, opt->threads};
-        if ((s = ferc_classifier_create(m, &co, &c, err))) ferc_error_prefix(err, opt->model);
-    }
-    if (!s && opt->detector) {
-        ferc_detector_options dopt = {opt->detector, opt->detector_model, opt->threshold, 0, opt->threads, 0, 0, 0};
+    ferc_cascade *eyes = NULL;
+    ferc_status s = open_classifier(&o, &m, &c, err);
+    const char *kind = o.detector ? o.detector : "ssd";
+    if (!s && strcmp(kind, "none")) {
+        const ferc_detector_options dopt = {
+            .kind = kind,
+            .model = o.detector_model,
+            .threshold = o.threshold,
+            .min_size = o.min_size,
+            .threads = o.threads,
+            .input_size = o.detector_size,
+            .scale_factor = o.scale_factor,
+            .min_neighbors = o.min_neighbors,
+        };
         s = ferc_detector_create(&dopt, &d, err);
     }
-    ferc_cascade *eyes = NULL;
-    if (!s && opt->eye_cascade && (s = ferc_cascade_load(opt->eye_cascade, &eyes, err)))
-        ferc_error_prefix(err, opt->eye_cascade);
+    if (!s && (o.align || o.eye_cascade)) s = open_eyes(&o, &eyes, err);
     if (!s) s = ferc_analyzer_create(c, d, out, err);
+    if (!s && eyes && (s = ferc_analyzer_set_align(*out, eyes, err))) ferc_error_prefix(err, "eye cascade");
     if (s) {
+        if (*out) free(*out), *out = NULL;
         ferc_cascade_free(eyes);
         ferc_detector_free(d);
         ferc_classifier_free(c);
         ferc_model_free(m);
         return s;
     }
-    (*out)->model = m;
     (*out)->owns = 1;
-    (*out)->eyes = (*out)->own_eyes = eyes;
+    (*out)->model = m;
+    (*out)->own_eyes = eyes;
     return FERC_OK;
 }
+
+ferc_status ferc_analyzer_clone(const ferc_analyzer *a, ferc_analyzer **out, ferc_error *err)
+{
+    if (!a || !out) return ferc_set_error(err, FERC_ERR_ARG, "no analyzer or output pointer");
+    *out = NULL;
+    ferc_classifier *c = NULL;
+    ferc_detector *d = NULL;
+    ferc_status s = ferc_classifier_clone(a->cls, &c, err);
+    if (!s && a->det) s = ferc_detector_clone(a->det, &d, err);
+    if (!s) s = ferc_analyzer_create(c, d, out, err);
+    if (s) {
+        ferc_detector_free(d);
+        ferc_classifier_free(c);
+        return s;
+    }
+    (*out)->owns = 1;
+    (*out)->eyes = a->eyes;
+    return FERC_OK;
+}
+
+ferc_classifier *ferc_analyzer_classifier(const ferc_analyzer *a) { return a ? a->cls : NULL; }
 
 ferc_status ferc_analyzer_set_align(ferc_analyzer *a, const ferc_cascade *eye_cascade, ferc_error *err)
 {
@@ -81,8 +143,8 @@ void ferc_analyzer_free(ferc_analyzer *a)
     if (a->owns) {
         ferc_detector_free(a->det);
         ferc_classifier_free(a->cls);
-        ferc_model_free(a->model);
     }
+    ferc_model_free(a->model);
     ferc_cascade_free(a->own_eyes);
     free(a->boxes);
     free(a->crops);
@@ -90,29 +152,15 @@ void ferc_analyzer_free(ferc_analyzer *a)
     free(a);
 }
 
-static ferc_status reserve(ferc_analyzer *a, int n, size_t face_bytes, ferc_error *err)
+/* The face in box b as the classifier's input: with the RES10 framing, the square FER2013
+ * would have cropped around it (detect/image/face_crop.c), so the classifier sees what it
+ * was trained on; with FERC_FRAMING_BOX, the box as it is. */
+static ferc_status crop_face(const ferc_image *img, const ferc_box *b, ferc_framing framing, int fw, int fh,
+                             uint8_t *out)
 {
-    if (n <= a->cap) return FERC_OK;
-    ferc_box *b = realloc(a->boxes, sizeof *b * (size_t)n);
-    if (b) a->boxes = b;
-    uint8_t *c = b ? realloc(a->crops, face_bytes * (size_t)n) : NULL;
-    if (c) a->crops = c;
-    float *p = c ? realloc(a->probs, sizeof *p * FERC_NUM_EMOTIONS * (size_t)n) : NULL;
-    if (p) a->probs = p;
-    if (!b || !c || !p) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for %d faces", n);
-    a->cap = n;
-    return FERC_OK;
-}
-
-/* A face found by a built-in detector is cropped as FER2013 frames its faces
- * (detect/face_crop.c), so the classifier sees what it was trained on; a whole image (no
- * detector) or a box from the caller's function is taken as it is. */
-static ferc_status crop_face(const ferc_image *img, const ferc_box *b, int detected, int fw, int fh, uint8_t *out)
-{
-    if (!detected || fw != fh) return ferc_face_crop(img, b, fw, fh, out, NULL);
-    ferc_face_box fb = {b->x, b->y, b->x + b->w, b->y + b->h, b->score};
+    if (framing == FERC_FRAMING_BOX || fw != fh) return ferc_face_crop(img, b, fw, fh, out, NULL);
     ferc_image face;
-    ferc_status s = ferc_face_crop_fer(img, &fb, fw, &face, NULL);
+    ferc_status s = ferc_face_crop_fer(img, b, fw, &face, NULL);
     if (s) return s;
     memcpy(out, face.data, (size_t)fw * fh);
     ferc_image_free(&face);
@@ -120,58 +168,69 @@ static ferc_status crop_face(const ferc_image *img, const ferc_box *b, int detec
 }
 
 /* The aligned crop: eyes searched in the detector's box, the face turned about the centre of
- * the square crop_face would take (the FER framing for built-in detectors) and resampled.
- * Returns 1 when no eye pair was found (the caller crops without alignment). */
-static int crop_aligned(const ferc_analyzer *a, const ferc_image *gray, const ferc_box *b, int detected, int fw,
-                        int fh, uint8_t *out)
+ * the square crop_face would take and resampled. Returns 1 when no eye pair was found (the
+ * caller crops without alignment). */
+static int crop_aligned(const ferc_analyzer *a, const ferc_image *gray, const ferc_box *b, ferc_framing framing,
+                        int fw, int fh, uint8_t *out)
 {
-    ferc_rect face = {(int)b->x, (int)b->y, (int)(b->w + 0.5f), (int)(b->h + 0.5f)};
     ferc_eyes e;
-    if (ferc_find_eyes(a->eyes, gray->data, gray->width, gray->height, gray->width, face, &e, NULL) || !e.found)
+    if (ferc_find_eyes(a->eyes, gray->data, gray->width, gray->height, gray->width, b, &e, NULL) || !e.found)
         return 1;
-    ferc_rect sq = face;
-    if (detected && fw == fh) {
-        ferc_face_box fb = {b->x, b->y, b->x + b->w, b->y + b->h, b->score};
-        ferc_face_crop_fer_rect(&fb, &sq.x, &sq.y, &sq.width);
-        sq.height = sq.width;
+    ferc_box sq = *b;
+    if (framing == FERC_FRAMING_RES10 && fw == fh) {
+        int x, y, side;
+        ferc_face_crop_fer_rect(b, &x, &y, &side);
+        sq = (ferc_box){.x = (float)x, .y = (float)y, .w = (float)side, .h = (float)side, .score = b->score};
     }
-    return fw != fh || ferc_align_crop(gray->data, gray->width, gray->height, gray->width, sq, &e, out, fw, NULL);
+    return fw != fh || ferc_align_crop(gray->data, gray->width, gray->height, gray->width, &sq, &e, out, fw, NULL);
 }
 
-ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *faces, int max_faces, int *count,
-                         ferc_error *err)
+ferc_status ferc_analyzer_detect(ferc_analyzer *a, const ferc_image *img, ferc_box *boxes, int max_boxes,
+                                 int *count, ferc_error *err)
 {
-    if (!a || !img || !img->data || !count || max_faces < 0 || (max_faces && !faces))
+    if (!a || !img || !img->data || !count || max_boxes < 0 || (max_boxes && !boxes))
+        return ferc_set_error(err, FERC_ERR_ARG, "bad detect arguments");
+    *count = 0;
+    if (a->det) return ferc_detect(a->det, img, boxes, max_boxes, count, err);
+    if (max_boxes > 0)
+        boxes[(*count)++] = (ferc_box){.x = 0, .y = 0, .w = (float)img->width, .h = (float)img->height, .score = 1.0f};
+    return FERC_OK;
+}
+
+ferc_status ferc_analyze_boxes(ferc_analyzer *a, const ferc_image *img, const ferc_box *boxes, int n,
+                               ferc_face *faces, int *count, ferc_error *err)
+{
+    if (!a || !img || !img->data || !count || n < 0 || (n && (!boxes || !faces)))
         return ferc_set_error(err, FERC_ERR_ARG, "bad analyze arguments");
     *count = 0;
+    if (n == 0) return FERC_OK;
     int fw, fh;
     ferc_classifier_input_size(a->cls, &fw, &fh);
     const size_t face_bytes = (size_t)fw * fh;
-    ferc_status s = reserve(a, max_faces > 0 ? max_faces : 1, face_bytes, err);
-    if (s) return s;
-    int n = 0;
-    if (a->det) {
-        if ((s = ferc_detect(a->det, img, a->boxes, max_faces, &n, err))) return s;
-    } else if (max_faces > 0) {
-        a->boxes[0] = (ferc_box){0, 0, (float)img->width, (float)img->height, 1.0f};
-        n = 1;
+    if (n > a->face_cap) {
+        uint8_t *c = realloc(a->crops, face_bytes * (size_t)n);
+        if (c) a->crops = c;
+        float *p = c ? realloc(a->probs, sizeof *p * FERC_NUM_EMOTIONS * (size_t)n) : NULL;
+        if (p) a->probs = p;
+        if (!c || !p) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for %d faces", n);
+        a->face_cap = n;
     }
-    if (n == 0) return FERC_OK;
+    ferc_status s;
     ferc_image gray = {0, 0, 0, NULL};
     if (a->eyes && (s = ferc_image_to_gray(img, &gray, err))) return s;
+    const ferc_framing framing = ferc_detector_framing(a->det);
     int kept = 0;
-    const int detected = ferc_detector_is_builtin(a->det);
     for (int i = 0; i < n; i++) {
         uint8_t *out = a->crops + face_bytes * kept;
         /* A box entirely outside the image (a detector at the border) has no face to crop. */
-        if ((!a->eyes || crop_aligned(a, &gray, &a->boxes[i], detected, fw, fh, out)) &&
-            crop_face(img, &a->boxes[i], detected, fw, fh, out))
+        if ((!a->eyes || crop_aligned(a, &gray, &boxes[i], framing, fw, fh, out)) &&
+            crop_face(img, &boxes[i], framing, fw, fh, out))
             continue;
-        faces[kept++].box = a->boxes[i];
+        faces[kept++].box = boxes[i];
     }
     ferc_image_free(&gray);
-    float *probs = a->probs;
-    s = ferc_classify(a->cls, a->crops, kept, probs, err);
+    const float *probs = a->probs;
+    s = ferc_classify(a->cls, a->crops, kept, a->probs, err);
     for (int i = 0; !s && i < kept; i++) {
         int best = 0;
         for (int k = 0; k < FERC_NUM_EMOTIONS; k++) {
@@ -182,4 +241,20 @@ ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *fac
     }
     if (!s) *count = kept;
     return s;
+}
+
+ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *faces, int max_faces, int *count,
+                         ferc_error *err)
+{
+    if (!a || !img || !img->data || !count || max_faces < 0 || (max_faces && !faces))
+        return ferc_set_error(err, FERC_ERR_ARG, "bad analyze arguments");
+    *count = 0;
+    if (max_faces > a->box_cap) {
+        ferc_box *b = realloc(a->boxes, sizeof *b * (size_t)max_faces);
+        if (!b) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory for %d faces", max_faces);
+        a->boxes = b, a->box_cap = max_faces;
+    }
+    int n = 0;
+    ferc_status s = ferc_analyzer_detect(a, img, a->boxes, max_faces, &n, err);
+    return s ? s : ferc_analyze_boxes(a, img, a->boxes, n, faces, count, err);
 }

@@ -3,7 +3,7 @@
  * optionally averages with the mirror image (test-time augmentation), and reports
  * probabilities in FER2013 order. */
 #include "ferc.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,13 +28,15 @@ int ferc_emotion_from_name(const char *name)
 
 struct ferc_classifier {
     const ferc_model *model;
+    ferc_classifier_options opt; /* as given, for ferc_classifier_clone */
     ferc_context *ctx;
     int width, height, max_batch, tta, softmax;
     int map[FERC_NUM_EMOTIONS]; /* model output k -> ferc_emotion */
     float mean, std;
     double clahe_clip;          /* "clahe" metadata: a model trained on CLAHE'd faces */
     int clahe_grid;             /* 0: no CLAHE */
-    uint8_t *eq;                /* one face after CLAHE */
+    int equalize;               /* "equalize" metadata: a model trained on histogram-equalised faces */
+    uint8_t *eq;                /* one face after CLAHE or equalisation */
     float *input;               /* max_batch normalised faces */
 };
 
@@ -78,7 +80,7 @@ static ferc_status parse_float(const char *s, const char *key, float *out, ferc_
     return FERC_OK;
 }
 
-/* "clahe" metadata, "CLIP,GRID" as tools/train.py --clahe wrote it: the model was trained on
+/* "clahe" metadata, "CLIP,GRID" as tools/model/train.py --clahe wrote it: the model was trained on
  * faces after cv2.createCLAHE(CLIP, (GRID, GRID)), so every face gets the same here. */
 static ferc_status parse_clahe(const char *s, double *clip, int *grid, ferc_error *err)
 {
@@ -103,21 +105,26 @@ static ferc_status inspect(ferc_classifier *c, const ferc_model *m, ferc_error *
     if (task && strcmp(task, "emotion"))
         return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "model task is '%s', an emotion classifier needs 'emotion'",
                               task);
-    if (m->n_nodes == 0) return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "file holds tensors only, not a model");
-    if (m->n_inputs != 1 || m->n_outputs != 1)
+    if (ferc_model_num_nodes(m) == 0)
+        return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "file holds tensors only, not a model");
+    if (ferc_model_num_inputs(m) != 1 || ferc_model_num_outputs(m) != 1)
         return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "model has %d inputs and %d outputs, a classifier has 1 and 1",
-                              m->n_inputs, m->n_outputs);
-    const ferc_shape *in = &m->values[m->inputs[0]].shape;
-    if (in->ndim != 4 || in->d[3] != 1)
+                              ferc_model_num_inputs(m), ferc_model_num_outputs(m));
+    int ndim;
+    int64_t in[4], out[4];
+    ferc_model_input_shape(m, 0, &ndim, in);
+    if (ndim != 4 || in[3] != 1)
         return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "model input must be [N, H, W, 1] gray, is %d-D with %lld channels",
-                              in->ndim, in->ndim == 4 ? (long long)in->d[3] : 0LL);
-    c->height = (int)in->d[1], c->width = (int)in->d[2];
-    const ferc_value *ov = &m->values[m->outputs[0]];
-    int64_t k = ferc_shape_numel(&ov->shape) / (ov->shape.d[0] > 0 ? ov->shape.d[0] : 1);
+                              ndim, ndim == 4 ? (long long)in[3] : 0LL);
+    c->height = (int)in[1], c->width = (int)in[2];
+    ferc_model_output_shape(m, 0, &ndim, out);
+    int64_t k = 1;
+    for (int d = 1; d < ndim; d++) k *= out[d]; /* scores per face: all but the batch */
     if (k != FERC_NUM_EMOTIONS)
         return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "model gives %lld scores per face, expected %d emotions",
                               (long long)k, FERC_NUM_EMOTIONS);
-    c->softmax = !(ov->producer >= 0 && !strcmp(m->nodes[ov->producer].op->name, "softmax"));
+    const char *last = ferc_model_output_op(m, 0);
+    c->softmax = !(last && !strcmp(last, "softmax"));
     const char *labels = ferc_model_meta(m, "labels");
     if (labels) {
         ferc_status s = parse_labels(labels, c->map, err);
@@ -131,7 +138,16 @@ static ferc_status inspect(ferc_classifier *c, const ferc_model *m, ferc_error *
     if (mean && (s = parse_float(mean, "mean", &c->mean, err))) return s;
     if (std && (s = parse_float(std, "std", &c->std, err))) return s;
     if (!(c->std > 0)) return ferc_set_error(err, FERC_ERR_FORMAT, "metadata std=%g must be positive", c->std);
-    return parse_clahe(ferc_model_meta(m, "clahe"), &c->clahe_clip, &c->clahe_grid, err);
+    const char *eqs = ferc_model_meta(m, "equalize");
+    if (eqs) {
+        if (strcmp(eqs, "0") && strcmp(eqs, "1"))
+            return ferc_set_error(err, FERC_ERR_FORMAT, "metadata equalize=\"%s\" must be 0 or 1", eqs);
+        c->equalize = eqs[0] == '1';
+    }
+    s = parse_clahe(ferc_model_meta(m, "clahe"), &c->clahe_clip, &c->clahe_grid, err);
+    if (!s && c->equalize && c->clahe_grid)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "metadata asks for both equalize and clahe; a model is trained on one");
+    return s;
 }
 
 ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifier_options *opt, ferc_classifier **out,
@@ -139,25 +155,27 @@ ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifie
 {
     if (!model || !out) return ferc_set_error(err, FERC_ERR_ARG, "no model or output pointer");
     *out = NULL;
-    ferc_classifier_options o = {0, 0, 0};
+    ferc_classifier_options o = {.tta = 0};
     if (opt) o = *opt;
     if (o.max_batch <= 0) o.max_batch = 16;
     if (o.max_batch > 4096) return ferc_set_error(err, FERC_ERR_ARG, "max_batch %d is above 4096", o.max_batch);
     ferc_classifier *c = calloc(1, sizeof *c);
     if (!c) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     c->model = model;
+    c->opt = o;
     c->tta = o.tta != 0;
     c->max_batch = o.max_batch;
     ferc_status s = inspect(c, model, err);
     if (!s) {
         /* With TTA each face and its mirror go through in the same batch. */
-        ferc_context_options co = {c->max_batch * (c->tta ? 2 : 1), 0, 0, o.threads, 0};
+        ferc_context_options co = {.max_batch = c->max_batch * (c->tta ? 2 : 1), .threads = o.threads};
         s = ferc_context_create(model, &co, &c->ctx, err);
     }
     if (!s) {
         c->input = malloc(sizeof(float) * (size_t)c->width * c->height * c->max_batch * 2);
-        c->eq = c->clahe_grid ? malloc((size_t)c->width * c->height) : NULL;
-        if (!c->input || (c->clahe_grid && !c->eq)) s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+        int need_eq = c->clahe_grid || c->equalize;
+        c->eq = need_eq ? malloc((size_t)c->width * c->height) : NULL;
+        if (!c->input || (need_eq && !c->eq)) s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     }
     if (s) {
         ferc_classifier_free(c);
@@ -165,6 +183,12 @@ ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifie
     }
     *out = c;
     return FERC_OK;
+}
+
+ferc_status ferc_classifier_clone(const ferc_classifier *c, ferc_classifier **out, ferc_error *err)
+{
+    if (!c) return ferc_set_error(err, FERC_ERR_ARG, "no classifier");
+    return ferc_classifier_create(c->model, &c->opt, out, err);
 }
 
 void ferc_classifier_free(ferc_classifier *c)
@@ -201,6 +225,10 @@ ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float
             const uint8_t *f = faces + (size_t)(start + i) * px;
             if (c->clahe_grid) {
                 ferc_status s = ferc_clahe(f, w, h, w, c->eq, w, c->clahe_clip, c->clahe_grid, c->clahe_grid, err);
+                if (s) return s;
+                f = c->eq;
+            } else if (c->equalize) {
+                ferc_status s = ferc_equalize_hist(f, w, h, w, c->eq, w, err);
                 if (s) return s;
                 f = c->eq;
             }

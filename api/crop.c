@@ -1,8 +1,8 @@
 /* crop.c - a box of an image as a gray face of the classifier's size, bilinear (used for
  * whole images and caller-given boxes; detected faces get the FER2013 framing of
- * detect/face_crop.c). */
+ * detect/image/face_crop.c). */
 #include "ferc.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <math.h>
 #include <stdlib.h>

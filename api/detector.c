@@ -1,7 +1,7 @@
 /* detector.c - the ferc_detector handle: one of the built-in kinds by name, or a function
- * supplied by the caller. */
+ * supplied by the caller, each with its crop framing. */
 #include "api/detector.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -9,11 +9,24 @@
 
 /* ---- res10 SSD (detect/ssd.c) ---- */
 
+/* The kind's file: the caller's, or the default found by ferc_find_weights. */
+static ferc_status model_file(const ferc_detector_options *o, const char *dflt, char *buf, size_t size,
+                              const char **path, ferc_error *err)
+{
+    *path = o->model;
+    if (o->model) return FERC_OK;
+    ferc_status s = ferc_find_weights(dflt, buf, size, err);
+    if (s) ferc_error_prefix(err, "detector");
+    *path = buf;
+    return s;
+}
+
 typedef struct {
     ferc_ssd *ssd;
+    int shared; /* ssd belongs to the detector this one was cloned from */
     ferc_ssd_state *st;
     ferc_ssd_options opt;
-    ferc_face_box *found;
+    ferc_box *found;
     int cap;
 } ssd_kind;
 
@@ -21,25 +34,43 @@ static void ssd_destroy(void *state)
 {
     ssd_kind *k = state;
     ferc_ssd_state_free(k->st);
-    ferc_ssd_free(k->ssd);
+    if (!k->shared) ferc_ssd_free(k->ssd);
     free(k->found);
     free(k);
 }
 
 static ferc_status ssd_create(const ferc_detector_options *o, void **state, ferc_error *err)
 {
-    if (!o->model) return ferc_set_error(err, FERC_ERR_ARG, "detector ssd needs its weight file (face_res10.ferc)");
     if (o->input_size < 0 || o->input_size > 4096)
         return ferc_set_error(err, FERC_ERR_ARG, "SSD input size %d out of range", o->input_size);
+    char buf[1024];
+    const char *path;
+    ferc_status s = model_file(o, ferc_default_file("detector", "ssd"), buf, sizeof buf, &path, err);
+    if (s) return s;
     ssd_kind *k = calloc(1, sizeof *k);
     if (!k) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
-    ferc_status s = ferc_ssd_load(o->model, &k->ssd, err);
+    s = ferc_ssd_load(path, &k->ssd, err);
     if (!s) s = ferc_ssd_state_create(k->ssd, &k->st, err);
     if (s) { ssd_destroy(k); return s; }
-    k->opt.input_width = k->opt.input_height = o->input_size;
-    k->opt.threshold = o->threshold > 0 ? o->threshold : FERC_SSD_DEFAULT_THRESHOLD;
-    k->opt.threads = o->threads;
+    k->opt = (ferc_ssd_options){
+        .input_width = o->input_size,
+        .input_height = o->input_size,
+        .threshold = o->threshold > 0 ? o->threshold : FERC_SSD_DEFAULT_THRESHOLD,
+        .threads = o->threads,
+    };
     *state = k;
+    return FERC_OK;
+}
+
+static ferc_status ssd_clone(const void *state, void **out, ferc_error *err)
+{
+    const ssd_kind *from = state;
+    ssd_kind *k = calloc(1, sizeof *k);
+    if (!k) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    k->ssd = from->ssd, k->shared = 1, k->opt = from->opt;
+    ferc_status s = ferc_ssd_state_create(k->ssd, &k->st, err);
+    if (s) { ssd_destroy(k); return s; }
+    *out = k;
     return FERC_OK;
 }
 
@@ -48,7 +79,7 @@ static ferc_status ssd_detect(void *state, const ferc_image *img, ferc_box *boxe
 {
     ssd_kind *k = state;
     if (max_boxes > k->cap) {
-        ferc_face_box *f = realloc(k->found, sizeof *f * (size_t)max_boxes);
+        ferc_box *f = realloc(k->found, sizeof *f * (size_t)max_boxes);
         if (!f) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
         k->found = f, k->cap = max_boxes;
     }
@@ -57,9 +88,8 @@ static ferc_status ssd_detect(void *state, const ferc_image *img, ferc_box *boxe
     if (s) return s;
     *count = 0;
     for (int i = 0; i < n && i < max_boxes; i++) {
-        const ferc_face_box *f = &k->found[i];
-        if (!(f->x1 > f->x0 && f->y1 > f->y0)) continue; /* degenerate boxes carry no face */
-        boxes[(*count)++] = (ferc_box){f->x0, f->y0, f->x1 - f->x0, f->y1 - f->y0, f->score};
+        if (!(k->found[i].w > 0 && k->found[i].h > 0)) continue; /* degenerate boxes carry no face */
+        boxes[(*count)++] = k->found[i];
     }
     return FERC_OK;
 }
@@ -68,30 +98,34 @@ static ferc_status ssd_detect(void *state, const ferc_image *img, ferc_box *boxe
 
 typedef struct {
     ferc_cascade *cascade;
+    int shared; /* cascade belongs to the detector this one was cloned from */
     ferc_detect_params params;
-    ferc_rect *rects;
+    ferc_box *rects;
     int cap;
 } cascade_kind;
 
 static void cascade_destroy(void *state)
 {
     cascade_kind *k = state;
-    ferc_cascade_free(k->cascade);
+    if (!k->shared) ferc_cascade_free(k->cascade);
     free(k->rects);
     free(k);
 }
 
 static ferc_status cascade_create(const ferc_detector_options *o, const char *want, void **state, ferc_error *err)
 {
-    if (!o->model) return ferc_set_error(err, FERC_ERR_ARG, "detector %s needs a cascade XML (--cascade FILE)", want);
     if (o->scale_factor < 0 || (o->scale_factor > 0 && o->scale_factor <= 1.0) || o->min_neighbors < 0 ||
         o->min_size < 0)
         return ferc_set_error(err, FERC_ERR_ARG, "scale factor must be > 1, min neighbours and min size >= 0");
+    char buf[1024];
+    const char *path;
+    ferc_status s = model_file(o, ferc_default_file("detector", want), buf, sizeof buf, &path, err);
+    if (s) return s;
     cascade_kind *k = calloc(1, sizeof *k);
     if (!k) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
-    ferc_status s = ferc_cascade_load(o->model, &k->cascade, err);
+    s = ferc_cascade_load(path, &k->cascade, err);
     if (!s && strcmp(ferc_cascade_kind(k->cascade), want))
-        s = ferc_set_error(err, FERC_ERR_ARG, "%s: is a %s cascade, --detector %s was asked for", o->model,
+        s = ferc_set_error(err, FERC_ERR_ARG, "%s: is a %s cascade, detector %s was asked for", path,
                            ferc_cascade_kind(k->cascade), want);
     if (s) { cascade_destroy(k); return s; }
     ferc_detect_params_default(&k->params);
@@ -100,6 +134,16 @@ static ferc_status cascade_create(const ferc_detector_options *o, const char *wa
     k->params.min_width = k->params.min_height = o->min_size;
     k->params.threads = o->threads;
     *state = k;
+    return FERC_OK;
+}
+
+static ferc_status cascade_clone(const void *state, void **out, ferc_error *err)
+{
+    const cascade_kind *from = state;
+    cascade_kind *k = calloc(1, sizeof *k);
+    if (!k) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    k->cascade = from->cascade, k->shared = 1, k->params = from->params;
+    *out = k;
     return FERC_OK;
 }
 
@@ -125,7 +169,7 @@ static ferc_status cascade_detect(void *state, const ferc_image *img, ferc_box *
         s = ferc_cascade_detect(k->cascade, gray.data, gray.width, gray.height, gray.width, &k->params, k->rects,
                                 k->cap, &n, err);
     if (!s && n > k->cap) { /* more faces than room: grow once and scan again */
-        ferc_rect *r = realloc(k->rects, sizeof *r * (size_t)n);
+        ferc_box *r = realloc(k->rects, sizeof *r * (size_t)n);
         if (!r) s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
         else {
             k->rects = r, k->cap = n;
@@ -140,20 +184,47 @@ static ferc_status cascade_detect(void *state, const ferc_image *img, ferc_box *
     for (int i = 0; i < n && *count < max_boxes; i++) {
         int best = i;
         for (int j = i + 1; j < n; j++)
-            if (k->rects[j].width * k->rects[j].height > k->rects[best].width * k->rects[best].height) best = j;
-        ferc_rect t = k->rects[i];
+            if ((double)k->rects[j].w * k->rects[j].h > (double)k->rects[best].w * k->rects[best].h) best = j;
+        ferc_box t = k->rects[i];
         k->rects[i] = k->rects[best], k->rects[best] = t;
-        const ferc_rect *r = &k->rects[i];
-        boxes[(*count)++] = (ferc_box){(float)r->x, (float)r->y, (float)r->width, (float)r->height, 1.0f};
+        boxes[(*count)++] = k->rects[i];
     }
     return FERC_OK;
 }
 
-/* Kinds in the order `ferc --help` lists them. */
+/* ---- none: the whole image is one face (an already-cropped face, as FER2013's) ---- */
+
+static ferc_status none_create(const ferc_detector_options *o, void **state, ferc_error *err)
+{
+    *state = NULL;
+    return FERC_OK;
+}
+
+static ferc_status none_detect(void *state, const ferc_image *img, ferc_box *boxes, int max_boxes, int *count,
+                               ferc_error *err)
+{
+    *count = 0;
+    if (max_boxes > 0)
+        boxes[(*count)++] = (ferc_box){.x = 0, .y = 0, .w = (float)img->width, .h = (float)img->height, .score = 1.0f};
+    return FERC_OK;
+}
+
+static ferc_status none_clone(const void *state, void **out, ferc_error *err)
+{
+    *out = NULL;
+    return FERC_OK;
+}
+
+/* Kinds in the order `ferc --help` lists them. The cascades' boxes sit on the face much as
+ * the SSD's do, so they share its framing. */
 static const ferc_detector_kind kinds[] = {
-    {"ssd", ssd_create, ssd_detect, ssd_destroy},
-    {"haar", haar_create, cascade_detect, cascade_destroy},
-    {"lbp", lbp_create, cascade_detect, cascade_destroy},
+    {.name = "ssd", .create = ssd_create, .detect = ssd_detect, .clone = ssd_clone, .destroy = ssd_destroy,
+     .framing = FERC_FRAMING_RES10},
+    {.name = "haar", .create = haar_create, .detect = cascade_detect, .clone = cascade_clone,
+     .destroy = cascade_destroy, .framing = FERC_FRAMING_RES10},
+    {.name = "lbp", .create = lbp_create, .detect = cascade_detect, .clone = cascade_clone,
+     .destroy = cascade_destroy, .framing = FERC_FRAMING_RES10},
+    {.name = "none", .create = none_create, .detect = none_detect, .clone = none_clone, .framing = FERC_FRAMING_BOX},
 };
 
 struct ferc_detector {
@@ -161,6 +232,7 @@ struct ferc_detector {
     void *state;
     ferc_detect_fn fn;
     void *user;
+    ferc_framing framing;
 };
 
 ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector **out, ferc_error *err)
@@ -173,11 +245,11 @@ ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector
     const ferc_detector_kind *k = NULL;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (!strcmp(kinds[i].name, name)) k = &kinds[i];
-    if (!k) return ferc_set_error(err, FERC_ERR_ARG, "unknown detector '%s' (ssd, haar or lbp)", name);
-    if (!k->create) return ferc_set_error(err, FERC_ERR_UNSUPPORTED, "detector %s is not built in yet", name);
+    if (!k) return ferc_set_error(err, FERC_ERR_ARG, "unknown detector '%s' (ssd, haar, lbp or none)", name);
     ferc_detector *d = calloc(1, sizeof *d);
     if (!d) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     d->kind = k;
+    d->framing = k->framing;
     ferc_status s = k->create(&o, &d->state, err);
     if (s) {
         free(d);
@@ -187,15 +259,37 @@ ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector
     return FERC_OK;
 }
 
-ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_detector **out, ferc_error *err)
+ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_framing framing, ferc_detector **out,
+                                        ferc_error *err)
 {
     if (!fn || !out) return ferc_set_error(err, FERC_ERR_ARG, "no function or output pointer");
+    if (framing != FERC_FRAMING_BOX && framing != FERC_FRAMING_RES10)
+        return ferc_set_error(err, FERC_ERR_ARG, "unknown framing %d", (int)framing);
     *out = calloc(1, sizeof **out);
     if (!*out) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     (*out)->fn = fn;
     (*out)->user = user;
+    (*out)->framing = framing;
     return FERC_OK;
 }
+
+ferc_status ferc_detector_clone(const ferc_detector *d, ferc_detector **out, ferc_error *err)
+{
+    if (!d || !out) return ferc_set_error(err, FERC_ERR_ARG, "no detector or output pointer");
+    ferc_detector *c = calloc(1, sizeof *c);
+    if (!c) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    *c = *d;
+    c->state = NULL;
+    ferc_status s = d->kind ? d->kind->clone(d->state, &c->state, err) : FERC_OK;
+    if (s) {
+        free(c);
+        return s;
+    }
+    *out = c;
+    return FERC_OK;
+}
+
+ferc_framing ferc_detector_framing(const ferc_detector *d) { return d ? d->framing : FERC_FRAMING_BOX; }
 
 ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes, int max_boxes, int *count,
                         ferc_error *err)
@@ -216,8 +310,6 @@ ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes
     if (s) *count = 0;
     return s;
 }
-
-int ferc_detector_is_builtin(const ferc_detector *d) { return d && d->kind; }
 
 void ferc_detector_free(ferc_detector *d)
 {

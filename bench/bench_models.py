@@ -3,8 +3,8 @@
     /usr/bin/python3 bench/bench_models.py [--build build] [--reps 15] [MODEL.ferc ...]
 
 For each model (default: weights/*.ferc; when there are none, the article's emotion CNN at
-full width with random weights, exported by tools/export_torch.py so the pipeline is proven):
-  1. the ferc graph is read with tools/fercfile.py and rebuilt as a PyTorch module (NCHW,
+full width with random weights, exported by tools/model/export_torch.py so the pipeline is proven):
+  1. the ferc graph is read with tools/model/fercfile.py and rebuilt as a PyTorch module (NCHW,
      conv weights back to OIHW, the dense layer after a flatten given its CHW column order
      back), which is also exported to ONNX for cv2.dnn.readNetFromONNX;
   2. ferc (build/bench/bench_model, a C program), PyTorch and OpenCV run the same random
@@ -31,7 +31,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "model"))
 import fercfile  # noqa: E402
 
 ACTS = {1: nn.ReLU, 2: nn.ReLU6}

@@ -59,7 +59,7 @@ int main(int argc, char **argv)
     }
     if (repeat < 1) repeat = 1;
     double *times = malloc(sizeof(double) * (size_t)repeat);
-    ferc_rect boxes[1024];
+    ferc_box boxes[1024];
     int n = 0;
     for (int r = -(warmup > 0 ? warmup : 0); r < repeat; r++) {
         double t0 = now();
@@ -69,7 +69,7 @@ int main(int argc, char **argv)
         }
         if (r >= 0) times[r] = now() - t0;
     }
-    for (int i = 0; i < n && i < 1024; i++) printf("%d %d %d %d\n", boxes[i].x, boxes[i].y, boxes[i].width, boxes[i].height);
+    for (int i = 0; i < n && i < 1024; i++) printf("%d %d %d %d\n", (int)boxes[i].x, (int)boxes[i].y, (int)boxes[i].w, (int)boxes[i].h);
     qsort(times, (size_t)repeat, sizeof(double), cmp_double);
     fprintf(stderr, "median_ms %.3f\n", times[repeat / 2] * 1e3);
     free(times);

@@ -45,7 +45,7 @@ int main(int argc, char **argv)
         return 1;
     }
     enum { MAX = 512 };
-    static ferc_face_box faces[MAX];
+    static ferc_box faces[MAX];
     double *ms = malloc(sizeof(double) * (size_t)repeat);
     int n = 0;
     for (int r = 0; r < repeat; r++) {
@@ -57,7 +57,8 @@ int main(int argc, char **argv)
         ms[r] = now_ms() - t0;
     }
     for (int i = 0; i < n && i < MAX; i++)
-        printf("%.7g %.7g %.7g %.7g %.7g\n", faces[i].score, faces[i].x0, faces[i].y0, faces[i].x1, faces[i].y1);
+        printf("%.7g %.7g %.7g %.7g %.7g\n", faces[i].score, faces[i].x, faces[i].y, faces[i].x + faces[i].w,
+               faces[i].y + faces[i].h);
     if (repeat > 1) {
         qsort(ms, (size_t)repeat, sizeof *ms, cmp_double);
         fprintf(stderr, "median %.2f ms over %d runs (%s)\n", ms[repeat / 2], repeat, ferc_isa_name());

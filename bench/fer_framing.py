@@ -1,5 +1,5 @@
 """Measures where the res10 SSD face box sits inside FER2013's 48x48 face crops, to frame
-the crops ferc hands the classifier like FER2013's (detect/face_crop.c uses the medians).
+the crops ferc hands the classifier like FER2013's (detect/image/face_crop.c uses the medians).
 
     /usr/bin/python3 bench/fer_framing.py [--fer ../shared/data/fer2013/val] [--limit N]
 
@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+sys.path.insert(0, os.path.join(HERE, "..", "tools", "model"))
 from convert_res10 import load_net  # noqa: E402
 
 SCALE, CANVAS = 3, 300

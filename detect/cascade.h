@@ -19,6 +19,11 @@ typedef struct {
     float weight;
 } ferc_haar_rect;
 
+/* A candidate or grouped detection in whole pixels (ferc_box once returned). */
+typedef struct {
+    int x, y, width, height;
+} ferc_cascade_rect;
+
 typedef struct {
     int tilted, nrects;
     ferc_haar_rect r[3];
@@ -83,6 +88,6 @@ void ferc_integral_u8(const uint8_t *img, int w, int h, int istride, int32_t *su
                       int32_t *tilted, int stride, size_t odd_plane);
 
 /* cv::groupRectangles(rects, group_threshold, eps) in place; returns the new count. */
-int ferc_group_rects(ferc_rect *rects, int n, int group_threshold, double eps);
+int ferc_group_rects(ferc_cascade_rect *rects, int n, int group_threshold, double eps);
 
 #endif

@@ -11,7 +11,8 @@
  * whose score lands within rounding of a threshold would otherwise flip. */
 #include "detect/cascade.h"
 #include "detect/cascade_scan.h"
-#include "nn/model.h"
+#include "nn/error.h"
+#include "kernels/threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -23,15 +24,15 @@
 /* ---- candidate lists ---------------------------------------------------------------- */
 
 typedef struct {
-    ferc_rect *r;
+    ferc_cascade_rect *r;
     int n, cap;
 } rect_list;
 
-static int push_rect(rect_list *l, ferc_rect r)
+static int push_rect(rect_list *l, ferc_cascade_rect r)
 {
     if (l->n == l->cap) {
         int nc = l->cap ? l->cap * 2 : 256;
-        ferc_rect *q = realloc(l->r, sizeof(ferc_rect) * (size_t)nc);
+        ferc_cascade_rect *q = realloc(l->r, sizeof(ferc_cascade_rect) * (size_t)nc);
         if (!q) return -1;
         l->r = q;
         l->cap = nc;
@@ -83,7 +84,7 @@ static int make_scales(const ferc_cascade *c, int w, int h, const ferc_detect_pa
 
 static int by_position(const void *a, const void *b)
 {
-    const ferc_rect *x = a, *y = b;
+    const ferc_cascade_rect *x = a, *y = b;
     if (x->y != y->y) return x->y < y->y ? -1 : 1;
     if (x->x != y->x) return x->x < y->x ? -1 : 1;
     if (x->width != y->width) return x->width < y->width ? -1 : 1;
@@ -140,7 +141,7 @@ static int run_scale(const detect_job *job, workspace *ws, float s)
         job->scan(&row, n, ws->hit);
         for (int j = 0; j < n; j++)
             if (ws->hit[j]) {
-                ferc_rect b = {(int)lrintf((float)(j * ystep) * s), (int)lrintf((float)y * s), bw, bh};
+                ferc_cascade_rect b = {(int)lrintf((float)(j * ystep) * s), (int)lrintf((float)y * s), bw, bh};
                 if (push_rect(&ws->found, b)) return -1;
             }
     }
@@ -149,7 +150,7 @@ static int run_scale(const detect_job *job, workspace *ws, float s)
 
 
 ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int width, int height, int stride,
-                                const ferc_detect_params *params, ferc_rect *boxes, int max_boxes, int *n_boxes,
+                                const ferc_detect_params *params, ferc_box *boxes, int max_boxes, int *n_boxes,
                                 ferc_error *err)
 {
     ferc_detect_params dp;
@@ -222,13 +223,17 @@ ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int 
         if (n < 0) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory grouping boxes");
         int k = 0;
         for (int i = 0; i < n; i++) { /* clip to the image like CascadeClassifier::detectMultiScale */
-            ferc_rect r = all.r[i];
+            ferc_cascade_rect r = all.r[i];
             int x0 = r.x > 0 ? r.x : 0, y0 = r.y > 0 ? r.y : 0;
             int x1 = r.x + r.width < width ? r.x + r.width : width, y1 = r.y + r.height < height ? r.y + r.height : height;
-            if (x1 > x0 && y1 > y0) all.r[k++] = (ferc_rect){x0, y0, x1 - x0, y1 - y0};
+            if (x1 > x0 && y1 > y0) all.r[k++] = (ferc_cascade_rect){x0, y0, x1 - x0, y1 - y0};
         }
-        if (k > 1) qsort(all.r, (size_t)k, sizeof(ferc_rect), by_position);
-        for (int i = 0; i < k && i < max_boxes; i++) boxes[i] = all.r[i];
+        if (k > 1) qsort(all.r, (size_t)k, sizeof(ferc_cascade_rect), by_position);
+        for (int i = 0; i < k && i < max_boxes; i++) {
+            const ferc_cascade_rect *r = &all.r[i];
+            boxes[i] = (ferc_box){.x = (float)r->x, .y = (float)r->y, .w = (float)r->width, .h = (float)r->height,
+                                  .score = 1.0f};
+        }
         *n_boxes = k;
     }
     for (int t = 0; ws && t < threads; t++) free(ws[t].found.r);

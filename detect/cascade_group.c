@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-static int similar(const ferc_rect *a, const ferc_rect *b, double eps)
+static int similar(const ferc_cascade_rect *a, const ferc_cascade_rect *b, double eps)
 {
     double delta = eps * ((a->width < b->width ? a->width : b->width) + (a->height < b->height ? a->height : b->height)) * 0.5;
     return abs(a->x - b->x) <= delta && abs(a->y - b->y) <= delta &&
@@ -27,12 +27,12 @@ static int find_root(int *parent, int i)
     return r;
 }
 
-int ferc_group_rects(ferc_rect *rects, int n, int group_threshold, double eps)
+int ferc_group_rects(ferc_cascade_rect *rects, int n, int group_threshold, double eps)
 {
     if (group_threshold <= 0 || n == 0) return n;
     int *parent = malloc(sizeof(int) * (size_t)n), *label = malloc(sizeof(int) * (size_t)n);
     int64_t *acc = calloc((size_t)n * 5, sizeof(int64_t)); /* x, y, w, h sums and count per class */
-    ferc_rect *avg = malloc(sizeof(ferc_rect) * (size_t)n);
+    ferc_cascade_rect *avg = malloc(sizeof(ferc_cascade_rect) * (size_t)n);
     if (!parent || !label || !acc || !avg) {
         free(parent), free(label), free(acc), free(avg);
         return -1;
@@ -66,13 +66,13 @@ int ferc_group_rects(ferc_rect *rects, int n, int group_threshold, double eps)
     }
     int out = 0;
     for (int i = 0; i < nclasses; i++) {
-        const ferc_rect r1 = avg[i];
+        const ferc_cascade_rect r1 = avg[i];
         int n1 = (int)acc[i * 5 + 4], j;
         if (n1 <= group_threshold) continue;
         for (j = 0; j < nclasses; j++) {
             int n2 = (int)acc[j * 5 + 4];
             if (j == i || n2 <= group_threshold) continue;
-            const ferc_rect r2 = avg[j];
+            const ferc_cascade_rect r2 = avg[j];
             int dx = (int)lrint(r2.width * eps), dy = (int)lrint(r2.height * eps);
             if (r1.x >= r2.x - dx && r1.y >= r2.y - dy && r1.x + r1.width <= r2.x + r2.width + dx &&
                 r1.y + r1.height <= r2.y + r2.height + dy && (n2 > (n1 > 3 ? n1 : 3) || n1 < 3))

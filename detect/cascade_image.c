@@ -8,7 +8,7 @@
  * rounding shift by 2, rather than rounding the exact 22-bit sum. It is reproduced (public as
  * ferc_resize_gray) so that face crops can be resized exactly as cv2.resize does in Python. */
 #include "detect/cascade.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <float.h>
 #include <math.h>

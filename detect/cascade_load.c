@@ -8,7 +8,7 @@
  * counts, and that every rectangle lies inside the window. */
 #include "detect/cascade.h"
 #include "detect/cascade_xml.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <errno.h>
 #include <math.h>

@@ -5,7 +5,7 @@
  * features in float (w0*s0 + w1*s1 [+ w2*s2], times the window's float 1/(area*stddev)),
  * stage sums in double, LBP codes from 3x3 block sums compared with the centre block. */
 #include "detect/cascade_scan.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <math.h>
 #include <stdlib.h>

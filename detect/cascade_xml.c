@@ -2,7 +2,7 @@
  * The input is untrusted: every scan is bounded by the buffer end, nesting is limited to
  * FERC_XML_MAX_DEPTH, the node count by the input size, and each error says where. */
 #include "detect/cascade_xml.h"
-#include "nn/model.h"
+#include "nn/error.h"
 
 #include <stdlib.h>
 #include <string.h>

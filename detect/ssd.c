@@ -1,5 +1,5 @@
 /* ssd.c - the res10 SSD face detector: the network runs on the engine (weights/face_res10.ferc,
- * made by tools/convert_res10.py); prior boxes and detection output are computed here with
+ * made by tools/model/convert_res10.py); prior boxes and detection output are computed here with
  * OpenCV 4.6's PriorBox and DetectionOutput semantics, from the "ssd.*" metadata of the file.
  *
  * PriorBox, per head with a feature map of fh x fw and a network input of W x H: for each
@@ -19,7 +19,6 @@
  *   keep at most keep_top_k (already in score order). */
 #include "detect/ssd.h"
 #include "nn/graph.h"
-#include "nn/model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -66,7 +65,7 @@ struct ferc_ssd_state {
     ssd_slot slot[2];
     ssd_slot *cur;         /* the slot ferc_ssd_prepare chose */
     unsigned tick;
-    ferc_face_box *found;  /* detections of all passes before merging */
+    ferc_ssd_det *found;  /* detections of all passes before merging, image pixels */
     int found_cap;
 };
 
@@ -399,7 +398,7 @@ static ferc_status run_pass(const ferc_ssd *d, ferc_ssd_state *state, const ferc
     for (int i = 0; i < kept; i++) {
         const ferc_ssd_det *k = &s->kept[i];
         if (!(k->score > o->threshold)) continue;
-        ferc_face_box *b = &state->found[(*n_found)++];
+        ferc_ssd_det *b = &state->found[(*n_found)++];
         b->x0 = k->x0 * (float)img->width, b->y0 = k->y0 * (float)img->height;
         b->x1 = k->x1 * (float)img->width, b->y1 = k->y1 * (float)img->height;
         b->score = k->score;
@@ -407,14 +406,8 @@ static ferc_status run_pass(const ferc_ssd *d, ferc_ssd_state *state, const ferc
     return FERC_OK;
 }
 
-static float box_iou(const ferc_face_box *a, const ferc_face_box *b)
-{
-    const ferc_ssd_det x = {a->score, a->x0, a->y0, a->x1, a->y1}, y = {b->score, b->x0, b->y0, b->x1, b->y1};
-    return iou(&x, &y);
-}
-
 ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_image *img,
-                        const ferc_ssd_options *opt, ferc_face_box *out, int max_faces, int *n_faces,
+                        const ferc_ssd_options *opt, ferc_box *out, int max_faces, int *n_faces,
                         ferc_error *err)
 {
     if (n_faces) *n_faces = 0;
@@ -434,7 +427,7 @@ ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_ima
     if (s->found_cap < passes * d->keep_top_k) {
         free(s->found);
         s->found_cap = 0;
-        if (!(s->found = malloc(sizeof(ferc_face_box) * (size_t)(passes * d->keep_top_k))))
+        if (!(s->found = malloc(sizeof(ferc_ssd_det) * (size_t)(passes * d->keep_top_k))))
             return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
         s->found_cap = passes * d->keep_top_k;
     }
@@ -448,7 +441,7 @@ ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_ima
         for (int i = before; i < n; i++) {
             int dup = -1;
             for (int k = 0; k < before && dup < 0; k++)
-                if (box_iou(&s->found[i], &s->found[k]) > d->nms_threshold) dup = k;
+                if (iou(&s->found[i], &s->found[k]) > d->nms_threshold) dup = k;
             if (dup >= 0) {
                 if (s->found[i].score > s->found[dup].score) s->found[dup] = s->found[i];
                 s->found[i].score = -1.f; /* dropped */
@@ -461,12 +454,15 @@ ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_ima
     }
     /* Best first (a single pass is already in OpenCV's order; insertion sort is stable). */
     for (int i = 1; i < n; i++) {
-        ferc_face_box b = s->found[i];
+        ferc_ssd_det b = s->found[i];
         int j = i;
         for (; j > 0 && s->found[j - 1].score < b.score; j--) s->found[j] = s->found[j - 1];
         s->found[j] = b;
     }
-    for (int i = 0; i < n && i < max_faces; i++) out[i] = s->found[i];
+    for (int i = 0; i < n && i < max_faces; i++) {
+        const ferc_ssd_det *f = &s->found[i];
+        out[i] = (ferc_box){.x = f->x0, .y = f->y0, .w = f->x1 - f->x0, .h = f->y1 - f->y0, .score = f->score};
+    }
     *n_faces = n;
     return FERC_OK;
 }

@@ -11,14 +11,15 @@
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s MODEL.ferc IMAGE [ssd|haar|lbp [DETECTOR_FILE]]\n", argv[0]);
+        fprintf(stderr, "usage: %s MODEL.ferc IMAGE [ssd|haar|lbp|none [DETECTOR_FILE]]\n", argv[0]);
         return 2;
     }
-    ferc_analyzer_options opt = {0};
-    opt.model = argv[1];
-    opt.detector = argc > 3 ? argv[3] : NULL;
-    opt.detector_model = argc > 4 ? argv[4] : NULL;
-    opt.tta = 1;
+    ferc_analyzer_options opt = {
+        .model = argv[1],
+        .detector = argc > 3 ? argv[3] : "none",
+        .detector_model = argc > 4 ? argv[4] : NULL, /* NULL: the detector's shipped file */
+        .tta = 1,
+    };
 
     ferc_error err;
     ferc_analyzer *an;

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ferc_detect_params_default(&p);
         p.threads = 1;
         p.min_neighbors = 0;
-        ferc_rect boxes[16];
+        ferc_box boxes[16];
         int n;
         ferc_cascade_detect(c, img, 80, 72, 80, &p, boxes, 16, &n, &err);
     }

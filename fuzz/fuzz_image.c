@@ -6,7 +6,7 @@
  * takes over ten seconds under ASan and would stop the fuzzer on a timeout (ferc itself
  * decodes it in about a second; the pixel limit is tested in tests/test_cli.c). */
 #include "ferc.h"
-#include "detect/image.h"
+#include "detect/image/image.h"
 
 #include <stdlib.h>
 

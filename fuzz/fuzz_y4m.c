@@ -1,7 +1,7 @@
 /* fuzz_y4m.c - libFuzzer target for the YUV4MPEG2 reader: header parsing, FRAME lines,
  * truncation, and the YUV to RGB/gray conversion of every frame that reads whole. */
 #include "ferc.h"
-#include "video/y4m.h"
+#include "detect/image/y4m.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* ferc.h - facial expression recognition in pure C.
  *
- * The engine runs CNNs exported from PyTorch (tools/export_torch.py) from ferc's own weight
+ * The engine runs CNNs exported from PyTorch (tools/model/export_torch.py) from ferc's own weight
  * file (docs/FORMAT.md). Two kinds of object:
  *
  *   ferc_model    a loaded weight file: graph, parameters, metadata. Read-only after
@@ -26,6 +26,9 @@ extern "C" {
 #endif
 
 #define FERC_VERSION_STRING "0.1.0"
+
+/* The library's version, FERC_VERSION_STRING of the build that made it. */
+const char *ferc_version(void);
 
 typedef enum {
     FERC_OK = 0,
@@ -71,12 +74,15 @@ int ferc_model_num_outputs(const ferc_model *model);
 const char *ferc_model_input_name(const ferc_model *model, int i);
 const char *ferc_model_output_name(const ferc_model *model, int i);
 void ferc_model_input_shape(const ferc_model *model, int i, int *ndim, int64_t dims[4]);
+void ferc_model_output_shape(const ferc_model *model, int i, int *ndim, int64_t dims[4]);
+/* The op ("softmax", "dense", ...) that writes output i; NULL if an input or parameter does. */
+const char *ferc_model_output_op(const ferc_model *model, int i);
 int ferc_model_num_nodes(const ferc_model *model);
 /* Number of parameter tensors and their total element count. */
 int64_t ferc_model_param_count(const ferc_model *model);
 
 /* A named tensor stored in the file (a parameter, or a reference tensor in a debug-state
- * file written by tools/export_torch.py). Returns 0 and fills *t, or -1 if absent. */
+ * file written by tools/model/export_torch.py). Returns 0 and fills *t, or -1 if absent. */
 int ferc_model_tensor(const ferc_model *model, const char *name, ferc_tensor *t);
 int ferc_model_num_tensors(const ferc_model *model);
 const char *ferc_model_tensor_name(const ferc_model *model, int i);
@@ -132,7 +138,26 @@ ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, 
 ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err);
 void ferc_image_free(ferc_image *img);
 
-/* ---- image preprocessing (detect/preprocess.c) -------------------------------------- */
+/* ---- face boxes (detect/box.c) --------------------------------------------------- */
+
+#define FERC_MAX_LANDMARKS 5
+
+/* A face box in pixels of the input image: top-left corner (x, y) and size w x h (it may
+ * extend past the image), the detector's confidence in [0, 1] (1 from the cascades, which
+ * give none), and n_landmarks points (x, y) in image pixels from detectors that find them
+ * (eyes, nose tip, mouth corners), 0 otherwise. Every detector, the analyzer, the tracker
+ * and the command's output use this one type. */
+typedef struct {
+    float x, y, w, h;
+    float score;
+    int n_landmarks;
+    float landmarks[FERC_MAX_LANDMARKS][2];
+} ferc_box;
+
+/* Intersection over union of two boxes (0 when either is empty). */
+float ferc_box_iou(const ferc_box *a, const ferc_box *b);
+
+/* ---- image preprocessing (detect/image/preprocess.c) -------------------------------------- */
 /* Each call allocates dst (free with ferc_image_free). The arithmetic is OpenCV 4.6's:
  * results are identical to cv2's on every photo and size measured (docs/detection.md). */
 
@@ -155,11 +180,6 @@ ferc_status ferc_image_crop(const ferc_image *src, int x, int y, int width, int 
 
 typedef struct ferc_ssd ferc_ssd;
 typedef struct ferc_ssd_state ferc_ssd_state;
-
-typedef struct {
-    float x0, y0, x1, y1; /* corners in input-image pixels (may lie outside the image) */
-    float score;          /* face confidence, 0..1 */
-} ferc_face_box;
 
 #define FERC_SSD_DEFAULT_SIZE 300
 #define FERC_SSD_DEFAULT_THRESHOLD 0.5f
@@ -187,17 +207,17 @@ int ferc_ssd_auto_sizes(int image_width, int image_height, int sizes[2][2]);
  * the number found, which may exceed max_faces (only max_faces are written). opt may be
  * NULL. With one given input size the result equals OpenCV's sample at that size. */
 ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_image *img,
-                        const ferc_ssd_options *opt, ferc_face_box *out, int max_faces,
+                        const ferc_ssd_options *opt, ferc_box *out, int max_faces,
                         int *n_faces, ferc_error *err);
 
-/* ---- the classifier's face crop (detect/face_crop.c, docs/detection.md) ------------- */
+/* ---- the classifier's face crop (detect/image/face_crop.c, docs/detection.md) ------------- */
 /* The square region, in image pixels, framed around a detected face as FER2013's 48x48
  * crops frame their faces (measured by bench/fer_framing.py). It may extend past the image. */
-void ferc_face_crop_fer_rect(const ferc_face_box *face, int *x, int *y, int *side);
+void ferc_face_crop_fer_rect(const ferc_box *face, int *x, int *y, int *side);
 /* That square as a size x size gray image (out is allocated; free with ferc_image_free):
  * edge pixels repeated outside the image, gray as cv2.cvtColor, resized as cv2.resize
  * (INTER_AREA to shrink, INTER_LINEAR to enlarge). */
-ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_face_box *face, int size,
+ferc_status ferc_face_crop_fer(const ferc_image *img, const ferc_box *face, int size,
                            ferc_image *out, ferc_error *err);
 
 /* ---- kernels and CPU ------------------------------------------------------------- */
@@ -211,10 +231,6 @@ const char *ferc_status_name(ferc_status s);
 /* A Haar or LBP cascade read from OpenCV's XML (new format, or the old Haar format).
  * Read-only after loading: one cascade can serve any number of threads. */
 typedef struct ferc_cascade ferc_cascade;
-
-typedef struct {
-    int x, y, width, height;
-} ferc_rect;
 
 typedef struct {
     double scale_factor;        /* > 1; window grows by this factor per scale (1.1) */
@@ -235,10 +251,11 @@ const char *ferc_cascade_kind(const ferc_cascade *cascade);
 void ferc_cascade_window(const ferc_cascade *cascade, int *width, int *height);
 
 /* cv::CascadeClassifier::detectMultiScale on an 8-bit gray image (rows `stride` bytes
- * apart): same boxes as OpenCV 4.6. Writes up to max_boxes boxes (sorted by y, then x)
- * and sets *n_boxes to the number found (which may be larger than max_boxes). */
+ * apart): same boxes as OpenCV 4.6 (whole pixels, score 1). Writes up to max_boxes boxes
+ * (sorted by y, then x) and sets *n_boxes to the number found (which may be larger than
+ * max_boxes). */
 ferc_status ferc_cascade_detect(const ferc_cascade *cascade, const uint8_t *gray, int width, int height,
-                                int stride, const ferc_detect_params *params, ferc_rect *boxes, int max_boxes,
+                                int stride, const ferc_detect_params *params, ferc_box *boxes, int max_boxes,
                                 int *n_boxes, ferc_error *err);
 
 /* cv::resize of an 8-bit gray image, bit-exact with OpenCV 4.6: INTER_LINEAR (exact = 0) or
@@ -268,15 +285,16 @@ typedef struct {
     int found;                       /* 0: no eye pair, roll_deg is 0 */
 } ferc_eyes;
 
+/* The face box is taken in whole pixels: corner truncated, width and height rounded. */
 ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
-                           int stride, ferc_rect face, ferc_eyes *eyes, ferc_error *err);
+                           int stride, const ferc_box *face, ferc_eyes *eyes, ferc_error *err);
 /* Rotates by eyes->roll_deg (0 when eyes is NULL or !eyes->found) about the box centre and
  * resamples bilinearly into an out_size x out_size crop; outside the image, edge pixels. */
-ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, ferc_rect face,
+ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, const ferc_box *face,
                             const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err);
 /* Both steps. */
 ferc_status ferc_align_face(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
-                            int stride, ferc_rect face, uint8_t *out, int out_size, ferc_eyes *eyes,
+                            int stride, const ferc_box *face, uint8_t *out, int out_size, ferc_eyes *eyes,
                             ferc_error *err);
 
 /* ---- emotion recognition: detect -> crop -> classify ------------------------------
@@ -304,13 +322,6 @@ const char *ferc_emotion_name(int emotion);
 /* Index of a name (case-insensitive; FER2013's digits "0".."6" too), or -1. */
 int ferc_emotion_from_name(const char *name);
 
-/* A face box in pixels of the input image ([x, y, w, h], top-left origin) and the
- * detector's confidence in [0, 1]. */
-typedef struct {
-    float x, y, w, h;
-    float score;
-} ferc_box;
-
 /* ---- classifier ---- */
 
 typedef struct ferc_classifier ferc_classifier;
@@ -329,6 +340,8 @@ typedef struct {
 ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifier_options *opt,
                                    ferc_classifier **out, ferc_error *err);
 void ferc_classifier_free(ferc_classifier *c);
+/* A second classifier over the same model and options, for another thread. */
+ferc_status ferc_classifier_clone(const ferc_classifier *c, ferc_classifier **out, ferc_error *err);
 /* The face size the classifier takes (48x48 for FER2013 models). */
 void ferc_classifier_input_size(const ferc_classifier *c, int *width, int *height);
 /* n faces, each width*height gray bytes, back to back -> probs[n][FERC_NUM_EMOTIONS]. */
@@ -339,14 +352,25 @@ ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float
 
 typedef struct ferc_detector ferc_detector;
 
+/* How a detector's box becomes the square the classifier sees. Each detector kind has one,
+ * since each draws its boxes differently around a face. */
+typedef enum {
+    FERC_FRAMING_BOX = 0,  /* the box as given, clipped to the image (whole images, boxes
+                              already framed like the classifier's training faces) */
+    FERC_FRAMING_RES10 = 1 /* the square FER2013 frames around a res10 SSD box (measured by
+                              bench/fer_framing.py, ferc_face_crop_fer); also the cascades' */
+} ferc_framing;
+
 /* A detector function: writes at most max_boxes boxes, best first, and their number to
  * *count. */
 typedef ferc_status (*ferc_detect_fn)(void *user, const ferc_image *img, ferc_box *boxes,
                                       int max_boxes, int *count, ferc_error *err);
 
 typedef struct {
-    const char *kind;    /* "ssd" (NULL: ssd), "haar" or "lbp" */
-    const char *model;   /* the detector's file (SSD weights or cascade XML) */
+    const char *kind;    /* "ssd" (NULL: ssd), "haar", "lbp", or "none": the whole image is
+                            one face (already cropped, as FER2013's) */
+    const char *model;   /* the detector's file (SSD weights or cascade XML); NULL: the kind's
+                            default file, found by ferc_find_weights */
     float threshold;     /* ssd: minimum score; 0: FERC_SSD_DEFAULT_THRESHOLD */
     int min_size;        /* smallest face side in pixels; 0: the detector's default */
     int threads;         /* engine threads; 0: as ferc_context_options */
@@ -357,9 +381,14 @@ typedef struct {
 
 ferc_status ferc_detector_create(const ferc_detector_options *opt, ferc_detector **out,
                                  ferc_error *err);
-/* A detector that calls fn(user, ...): for your own detector, or fixed boxes in tests. */
-ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_detector **out,
-                                        ferc_error *err);
+/* A detector that calls fn(user, ...): for your own detector, or fixed boxes in tests.
+ * framing says how its boxes are cropped for the classifier. */
+ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_framing framing,
+                                        ferc_detector **out, ferc_error *err);
+/* A second detector of the same kind and options for another thread: loaded files (SSD
+ * weights, cascades) are shared, not read again; d must outlive the clone. */
+ferc_status ferc_detector_clone(const ferc_detector *d, ferc_detector **out, ferc_error *err);
+ferc_framing ferc_detector_framing(const ferc_detector *d);
 ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes, int max_boxes,
                         int *count, ferc_error *err);
 void ferc_detector_free(ferc_detector *d);
@@ -382,26 +411,52 @@ typedef struct {
 
 typedef struct ferc_analyzer ferc_analyzer;
 
-/* Composes borrowed stages. detector NULL: every image is one already-cropped face (as in
- * FER2013), its box the whole image with score 1. */
+/* Composes borrowed stages. detector NULL: as kind "none", every image is one
+ * already-cropped face (as in FER2013), its box the whole image with score 1. */
 ferc_status ferc_analyzer_create(ferc_classifier *classifier, ferc_detector *detector,
                                  ferc_analyzer **out, ferc_error *err);
 
+/* What ferc_analyzer_open builds; zero (or a NULL options pointer) is the `ferc` command's
+ * default: the CNN classifier and the res10 SSD from the installed weights. */
 typedef struct {
-    const char *model;          /* classifier weight file (required) */
-    const char *detector;       /* "ssd", "haar", "lbp"; NULL: no detection (faces only) */
-    const char *detector_model; /* the detector's file */
-    float threshold;            /* detector minimum score; 0: default */
+    const char *model;          /* classifier weight file; NULL: the file of `classifier` */
+    const char *classifier;     /* "cnn" (NULL), "small" or "lbp-svm": a shipped classifier,
+                                   found by ferc_find_weights */
+    const char *detector;       /* "ssd" (NULL), "haar", "lbp", or "none" (no detection: the
+                                   whole image is one face) */
+    const char *detector_model; /* the detector's file; NULL: the kind's default */
+    float threshold;            /* ssd: minimum score; 0: default */
+    int min_size;               /* smallest face side in pixels; 0: the detector's default */
+    int detector_size;          /* ssd: network input side; 0: by image size */
+    double scale_factor;        /* haar/lbp: detectMultiScale scaleFactor; 0: 1.1 */
+    int min_neighbors;          /* haar/lbp: detectMultiScale minNeighbors; 0: 3 */
     int tta;                    /* as ferc_classifier_options */
     int threads;                /* engine threads; 0: as ferc_context_options */
-    const char *eye_cascade;    /* haarcascade_eye.xml: align faces (ferc_analyzer_set_align);
-                                   NULL: no alignment */
+    int align;                  /* 1: align faces with OpenCV's haarcascade_eye.xml */
+    const char *eye_cascade;    /* align with this eye cascade instead (implies align) */
 } ferc_analyzer_options;
 
 /* The one-call setup: loads the files and owns everything it made. */
 ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer **out,
                                ferc_error *err);
+/* A second analyzer like a for another thread: the loaded files (classifier model,
+ * detector weights, eye cascade) are shared, contexts and buffers are its own. a must
+ * outlive the clone. */
+ferc_status ferc_analyzer_clone(const ferc_analyzer *a, ferc_analyzer **out, ferc_error *err);
 void ferc_analyzer_free(ferc_analyzer *a);
+/* The analyzer's classifier (borrowed), to classify crops made elsewhere. */
+ferc_classifier *ferc_analyzer_classifier(const ferc_analyzer *a);
+
+/* Finds a shipped file (e.g. "emotion_cnn.ferc", "face_res10.ferc") in, in order:
+ * $FERC_WEIGHTS; weights/ and ../share/ferc/weights beside the running program; the same
+ * beside libferc.so; the install prefix's share/ferc/weights. An absolute name is only
+ * checked. Writes the path to path (size bytes); FERC_ERR_IO naming the places if absent. */
+ferc_status ferc_find_weights(const char *file, char *path, size_t size, ferc_error *err);
+/* The file behind a name: stage "classifier" ("cnn", "small", "lbp-svm"), "detector"
+ * ("ssd", "haar", "lbp") or "eyes" ("haar"); NULL for an unknown name. */
+const char *ferc_default_file(const char *stage, const char *name);
+/* The i-th place ferc_find_weights looks in (0, 1, ...); -1 past the last. */
+int ferc_weights_dir(int i, char *dir, size_t size);
 
 /* Roll correction before classifying: the eyes are looked for in each face box with
  * eye_cascade (ferc_find_eyes) and the face is cropped turned upright (ferc_align_crop of
@@ -410,9 +465,18 @@ void ferc_analyzer_free(ferc_analyzer *a);
 ferc_status ferc_analyzer_set_align(ferc_analyzer *a, const ferc_cascade *eye_cascade, ferc_error *err);
 
 /* Faces in img (gray or RGB), best detector score first: writes at most max_faces and
- * their number to *count. */
+ * their number to *count. The same as ferc_analyzer_detect then ferc_analyze_boxes. */
 ferc_status ferc_analyze(ferc_analyzer *a, const ferc_image *img, ferc_face *faces,
                          int max_faces, int *count, ferc_error *err);
+/* The first half: the analyzer's detector on img (the whole image with detector "none"). */
+ferc_status ferc_analyzer_detect(ferc_analyzer *a, const ferc_image *img, ferc_box *boxes,
+                                 int max_boxes, int *count, ferc_error *err);
+/* The second half: n boxes found in img by this analyzer's detector kind (by
+ * ferc_analyzer_detect here or in a clone), each cropped with the kind's framing, aligned
+ * if asked, classified in one batch. faces[i] for each box that has pixels in the image
+ * (a box wholly outside is skipped); *count says how many, at most n. */
+ferc_status ferc_analyze_boxes(ferc_analyzer *a, const ferc_image *img, const ferc_box *boxes,
+                               int n, ferc_face *faces, int *count, ferc_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* lbp.h - local binary patterns (LBP) and their cell histograms, the features of the
- * LBP + linear SVM fallback classifier (nn/op_lbp.c, tools/train_svm.c).
+ * LBP + linear SVM fallback classifier (nn/op_lbp.c, tools/model/train_svm.c).
  *
  * Codes are those of scikit-image's local_binary_pattern(image, P, R, method="nri_uniform"),
  * bit for bit: P neighbours on a circle of radius R, at offsets rounded to 5 decimals,

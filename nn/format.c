@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,30 +24,6 @@
 #define MAX_STR 65535
 #define MAX_NAME 255
 #define MAX_ATTR_VALUES 64
-
-ferc_status ferc_set_error(ferc_error *err, ferc_status code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
-void ferc_error_prefix(ferc_error *err, const char *prefix)
-{
-    if (!err) return;
-    size_t cap = sizeof err->message, lp = strlen(prefix), lm = strnlen(err->message, cap - 1);
-    if (lp + 2 >= cap) return;
-    if (lp + 2 + lm >= cap) lm = cap - lp - 3;
-    memmove(err->message + lp + 2, err->message, lm);
-    memcpy(err->message, prefix, lp);
-    err->message[lp] = ':', err->message[lp + 1] = ' ';
-    err->message[lp + 2 + lm] = 0;
-}
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib.crc32). Table built on the fly: 1 KiB on the
  * stack is cheaper than a global that would need thread-safe initialisation. */
@@ -538,6 +513,22 @@ void ferc_model_input_shape(const ferc_model *m, int i, int *ndim, int64_t dims[
     for (int d = 0; d < s->ndim; d++) dims[d] = s->d[d];
 }
 
+void ferc_model_output_shape(const ferc_model *m, int i, int *ndim, int64_t dims[4])
+{
+    *ndim = 0;
+    if (i < 0 || i >= m->n_outputs) return;
+    const ferc_shape *s = &m->values[m->outputs[i]].shape;
+    *ndim = s->ndim;
+    for (int d = 0; d < s->ndim; d++) dims[d] = s->d[d];
+}
+
+const char *ferc_model_output_op(const ferc_model *m, int i)
+{
+    if (i < 0 || i >= m->n_outputs) return NULL;
+    const int p = m->values[m->outputs[i]].producer;
+    return p >= 0 ? m->nodes[p].op->name : NULL;
+}
+
 int64_t ferc_model_param_count(const ferc_model *m)
 {
     int64_t n = 0;
@@ -577,17 +568,4 @@ int ferc_model_tensor(const ferc_model *m, const char *name, ferc_tensor *t)
         return 0;
     }
     return -1;
-}
-
-const char *ferc_status_name(ferc_status s)
-{
-    switch (s) {
-    case FERC_OK: return "ok";
-    case FERC_ERR_IO: return "I/O error";
-    case FERC_ERR_FORMAT: return "bad format";
-    case FERC_ERR_UNSUPPORTED: return "unsupported";
-    case FERC_ERR_NOMEM: return "out of memory";
-    case FERC_ERR_ARG: return "bad argument";
-    }
-    return "unknown error";
 }

@@ -6,6 +6,7 @@
  * (first write .. last read, in execution order) do not overlap share bytes. A run is then a
  * loop over the nodes with no allocation. */
 #include "nn/graph.h"
+#include "kernels/threads.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,17 +162,6 @@ struct ferc_context {
     size_t scratch_size;
     ferc_tensor *tin, *tout;
 };
-
-int ferc_default_threads(void)
-{
-    const char *e = getenv("FERC_THREADS");
-    if (e && atoi(e) > 0) return atoi(e);
-#ifdef _OPENMP
-    return omp_get_num_procs();
-#else
-    return 1;
-#endif
-}
 
 typedef struct {
     int value;

@@ -4,6 +4,7 @@
 #define FERC_NN_MODEL_H
 
 #include "ferc.h"
+#include "nn/error.h"
 #include "nn/tensor.h"
 #include "kernels/kernels.h"
 
@@ -98,17 +99,5 @@ const ferc_value *ferc_node_param(const ferc_model *m, const ferc_node *n, int i
 
 /* Name of a node for messages: its first output's name. */
 const char *ferc_node_name(const ferc_model *m, const ferc_node *n);
-
-/* FERC_THREADS from the environment, else the number of processors. */
-int ferc_default_threads(void);
-
-/* Puts "prefix: " before the message already in err. */
-void ferc_error_prefix(ferc_error *err, const char *prefix);
-
-ferc_status ferc_set_error(ferc_error *err, ferc_status code, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
 
 #endif

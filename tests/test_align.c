@@ -1,7 +1,7 @@
 /* test_align.c - eye-based roll estimate and aligned crop on the astronaut's face.
  *
  * tests/data/align/ holds the photo rotated by known angles with cv2.warpAffine
- * (tools/make_align_refs.py). The roll ferc finds on each must equal the unrotated face's
+ * (tests/gen/make_align_refs.py). The roll ferc finds on each must equal the unrotated face's
  * roll minus the rotation (a counter-clockwise turn by a lowers the eye-line angle by a),
  * within 3 degrees; the aligned crop for a given roll must match cv2.warpAffine's crop of the
  * same box up to interpolation rounding (OpenCV quantises positions to 1/32 pixel). */
@@ -35,15 +35,15 @@ START_TEST(roll_follows_known_rotations)
     char path[512], file[128], rel[256];
     FILE *f = fopen(test_path("data/align/cases.txt", path, sizeof path), "r");
     ck_assert(f != NULL);
-    int angle, n = 0;
-    ferc_rect box;
+    int angle, n = 0, bx, by, bw, bh;
     double roll0 = 0;
-    while (fscanf(f, "%d %127s %d %d %d %d", &angle, file, &box.x, &box.y, &box.width, &box.height) == 6) {
+    while (fscanf(f, "%d %127s %d %d %d %d", &angle, file, &bx, &by, &bw, &bh) == 6) {
+        const ferc_box box = {.x = (float)bx, .y = (float)by, .w = (float)bw, .h = (float)bh, .score = 1};
         snprintf(rel, sizeof rel, "data/align/%s", file);
         ferc_image img = load(rel);
         ferc_eyes e;
         ferc_error err;
-        ck_assert_msg(ferc_find_eyes(c, img.data, img.width, img.height, img.width, box, &e, &err) == FERC_OK, "%s",
+        ck_assert_msg(ferc_find_eyes(c, img.data, img.width, img.height, img.width, &box, &e, &err) == FERC_OK, "%s",
                       err.message);
         ck_assert_msg(e.found, "no eyes found at %d degrees", angle);
         ck_assert(e.left_eye_x < e.right_eye_x || angle);
@@ -51,8 +51,8 @@ START_TEST(roll_follows_known_rotations)
             roll0 = e.roll_deg;
             ck_assert_msg(fabs(roll0) < 10, "the astronaut's own roll is small, got %.2f", roll0);
             /* eyes in the upper half of the box, about a third of its width apart */
-            ck_assert(e.left_eye_y > box.y && e.left_eye_y < box.y + box.height / 2);
-            ck_assert(e.right_eye_x - e.left_eye_x > box.width / 4 && e.right_eye_x - e.left_eye_x < box.width * 2 / 3);
+            ck_assert(e.left_eye_y > by && e.left_eye_y < by + bh / 2);
+            ck_assert(e.right_eye_x - e.left_eye_x > bw / 4 && e.right_eye_x - e.left_eye_x < bw * 2 / 3);
         }
         double want = roll0 - angle;
         ck_assert_msg(fabs(e.roll_deg - want) < 3, "rotated by %d: roll %.2f, expected %.2f", angle, e.roll_deg, want);
@@ -68,11 +68,11 @@ END_TEST
 START_TEST(aligned_crop_matches_warp_affine)
 {
     ferc_image img = load("data/faces_astronaut.png"), want = load("data/align/crop_roll17.png");
-    ferc_rect box = {177, 66, 95, 95};
+    ferc_box box = {.x = 177, .y = 66, .w = 95, .h = 95, .score = 1};
     ferc_eyes e = {0, 0, 0, 0, 17.0, 1};
     uint8_t out[64 * 64];
     ferc_error err;
-    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, box, &e, out, 64, &err) == FERC_OK);
+    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, &box, &e, out, 64, &err) == FERC_OK);
     double sum = 0;
     int worst = 0;
     for (int i = 0; i < 64 * 64; i++) {
@@ -83,8 +83,8 @@ START_TEST(aligned_crop_matches_warp_affine)
     ck_assert_msg(worst <= 3 && sum / (64 * 64) < 0.3, "crop differs from cv2.warpAffine: max %d, mean %.3f", worst,
                   sum / (64 * 64));
     /* without eyes the crop is the plain box, resampled */
-    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, box, NULL, out, 64, &err) == FERC_OK);
-    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, box, NULL, out, 0, &err) == FERC_ERR_ARG);
+    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, &box, NULL, out, 64, &err) == FERC_OK);
+    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, &box, NULL, out, 0, &err) == FERC_ERR_ARG);
     ferc_image_free(&img);
     ferc_image_free(&want);
 }
@@ -95,10 +95,10 @@ END_TEST
 START_TEST(shrunk_crop_averages_like_inter_area)
 {
     ferc_image img = load("data/faces_astronaut.png"), want = load("data/align/crop_area24.png");
-    ferc_rect box = {177, 66, 96, 96};
+    ferc_box box = {.x = 177, .y = 66, .w = 96, .h = 96, .score = 1};
     uint8_t out[24 * 24];
     ferc_error err;
-    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, box, NULL, out, 24, &err) == FERC_OK);
+    ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, &box, NULL, out, 24, &err) == FERC_OK);
     for (int i = 0; i < 24 * 24; i++)
         ck_assert_msg(abs(out[i] - want.data[i]) <= 1, "pixel %d: %d, cv2 INTER_AREA %d", i, out[i], want.data[i]);
     ferc_image_free(&img);
@@ -113,12 +113,12 @@ START_TEST(no_eyes_in_a_flat_box)
     memset(flat, 128, sizeof flat);
     ferc_eyes e;
     ferc_error err;
-    ferc_rect box = {10, 10, 100, 100};
-    ck_assert(ferc_find_eyes(c, flat, 120, 120, 120, box, &e, &err) == FERC_OK);
+    ferc_box box = {.x = 10, .y = 10, .w = 100, .h = 100, .score = 1};
+    ck_assert(ferc_find_eyes(c, flat, 120, 120, 120, &box, &e, &err) == FERC_OK);
     ck_assert_int_eq(e.found, 0);
     ck_assert(e.roll_deg == 0);
-    ferc_rect outside = {500, 500, 50, 50};
-    ck_assert(ferc_find_eyes(c, flat, 120, 120, 120, outside, &e, &err) == FERC_ERR_ARG);
+    ferc_box outside = {.x = 500, .y = 500, .w = 50, .h = 50, .score = 1};
+    ck_assert(ferc_find_eyes(c, flat, 120, 120, 120, &outside, &e, &err) == FERC_ERR_ARG);
     ferc_cascade_free(c);
 }
 END_TEST

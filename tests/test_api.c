@@ -1,5 +1,5 @@
 /* test_api.c - the high-level API (classifier, detector plug, crop, analyzer) against
- * PyTorch and OpenCV references made by tools/make_cli_fixtures.py. */
+ * PyTorch and OpenCV references made by tests/gen/make_cli_fixtures.py. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -111,6 +111,38 @@ END_TEST
 START_TEST(classify_clahe_model) { check_model_on_faces("cli/emotion_clahe.ferc", "faces_clahe"); }
 END_TEST
 
+/* A model trained on equalised faces (equalize=1) gets cv2.equalizeHist of each crop: on re-lit
+ * faces its probabilities equal PyTorch's on cv2's equalised copies, and the same weights without
+ * the metadata give other answers (so the test sees the equalisation, not the weights). */
+START_TEST(classify_equalize_model)
+{
+    ferc_model *refs = load("cli/refs.ferc");
+    const float *relit = ref(refs, "faces_relit", 10 * 48 * 48);
+    uint8_t faces[10 * 48 * 48];
+    for (int i = 0; i < 10 * 48 * 48; i++) faces[i] = (uint8_t)relit[i];
+    const float *want = ref(refs, "faces_equalize", 70);
+    const char *files[2] = {"cli/emotion_equalize.ferc", "cli/emotion_tiny.ferc"};
+    for (int k = 0; k < 2; k++) {
+        ferc_model *m = load(files[k]);
+        ferc_classifier *c;
+        ferc_error err;
+        ck_assert_msg(ferc_classifier_create(m, NULL, &c, &err) == FERC_OK, "%s", err.message);
+        float probs[70];
+        ck_assert_msg(ferc_classify(c, faces, 10, probs, &err) == FERC_OK, "%s", err.message);
+        if (k == 0) {
+            check_probs(probs, want, 70, "faces_equalize");
+        } else {
+            float worst = 0;
+            for (int i = 0; i < 70; i++) worst = fmaxf(worst, fabsf(probs[i] - want[i]));
+            ck_assert_msg(worst > 0.01f, "without equalize metadata the answers should differ (max diff %g)", worst);
+        }
+        ferc_classifier_free(c);
+        ferc_model_free(m);
+    }
+    ferc_model_free(refs);
+}
+END_TEST
+
 START_TEST(classifier_rejects_other_models)
 {
     ferc_classifier *c = (ferc_classifier *)1;
@@ -141,7 +173,7 @@ START_TEST(crop_matches_opencv)
     uint8_t pix[40 * 56], out[48 * 48];
     for (int i = 0; i < 40 * 56; i++) pix[i] = (uint8_t)src[i];
     ferc_image g = {56, 40, 1, pix};
-    ferc_box b = {box[0], box[1], box[2], box[3], 1};
+    ferc_box b = {.x = box[0], .y = box[1], .w = box[2], .h = box[3], .score = 1};
     ferc_error err;
     ck_assert_msg(ferc_face_crop(&g, &b, 48, 48, out, &err) == FERC_OK, "%s", err.message);
     int worst = 0;
@@ -150,7 +182,7 @@ START_TEST(crop_matches_opencv)
         worst = d > worst ? d : worst;
     }
     ck_assert_int_le(worst, 1);
-    ferc_box outside = {60, 0, 10, 10, 1};
+    ferc_box outside = {.x = 60, .y = 0, .w = 10, .h = 10, .score = 1};
     ck_assert_int_eq(ferc_face_crop(&g, &outside, 48, 48, out, &err), FERC_ERR_ARG);
     ck_assert_msg(strstr(err.message, "outside") != NULL, "%s", err.message);
     ferc_model_free(refs);
@@ -163,7 +195,9 @@ static ferc_status scene_detector(void *user, const ferc_image *img, ferc_box *b
                                   ferc_error *err)
 {
     const float *b = user;
-    ferc_box all[3] = {{b[0], b[1], b[2], b[3], 0.9f}, {b[4], b[5], b[6], b[7], 0.8f}, {500, 500, 20, 20, 0.7f}};
+    ferc_box all[3] = {{.x = b[0], .y = b[1], .w = b[2], .h = b[3], .score = 0.9f},
+                       {.x = b[4], .y = b[5], .w = b[6], .h = b[7], .score = 0.8f},
+                       {.x = 500, .y = 500, .w = 20, .h = 20, .score = 0.7f}};
     *count = max < 3 ? max : 3;
     memcpy(boxes, all, sizeof *boxes * (size_t)*count);
     return FERC_OK;
@@ -178,7 +212,7 @@ START_TEST(analyze_scene_with_detector)
     ferc_analyzer *a;
     ferc_error err;
     ck_assert(ferc_classifier_create(m, NULL, &c, &err) == FERC_OK);
-    ck_assert(ferc_detector_from_function(scene_detector, (void *)boxes, &d, &err) == FERC_OK);
+    ck_assert(ferc_detector_from_function(scene_detector, (void *)boxes, FERC_FRAMING_BOX, &d, &err) == FERC_OK);
     ck_assert(ferc_analyzer_create(c, d, &a, &err) == FERC_OK);
     char path[512];
     ferc_image img;
@@ -215,7 +249,8 @@ START_TEST(analyze_faces_only)
     ferc_model *refs = load("cli/refs.ferc");
     const float *want = ref(refs, "faces_tta", 70);
     char path[512], mpath[512];
-    ferc_analyzer_options o = {test_path("cli/emotion_tiny.ferc", mpath, sizeof mpath), NULL, NULL, 0, 1, 1, NULL};
+    ferc_analyzer_options o = {
+        .model = test_path("cli/emotion_tiny.ferc", mpath, sizeof mpath), .detector = "none", .tta = 1, .threads = 1};
     ferc_analyzer *a;
     ferc_error err;
     ck_assert_msg(ferc_analyzer_open(&o, &a, &err) == FERC_OK, "%s", err.message);
@@ -260,12 +295,12 @@ START_TEST(analyze_with_alignment)
     snprintf(path, sizeof path, "%s/haarcascades/haarcascade_eye.xml", d && *d ? d : "/usr/share/opencv4");
     ferc_cascade *eyes;
     ck_assert_msg(ferc_cascade_load(path, &eyes, &err) == FERC_OK, "%s", err.message);
-    ferc_box box = {53, 52, 95, 95, 1}; /* tests/data/align/cases.txt */
+    ferc_box box = {.x = 53, .y = 52, .w = 95, .h = 95, .score = 1}; /* tests/data/align/cases.txt */
     ferc_classifier *c;
     ferc_detector *det;
     ferc_analyzer *a;
     ck_assert(ferc_classifier_create(m, NULL, &c, &err) == FERC_OK);
-    ck_assert(ferc_detector_from_function(one_box, &box, &det, &err) == FERC_OK);
+    ck_assert(ferc_detector_from_function(one_box, &box, FERC_FRAMING_BOX, &det, &err) == FERC_OK);
     ck_assert(ferc_analyzer_create(c, det, &a, &err) == FERC_OK);
     int upright = -1;
     static const char *const files[] = {"data/align/astronaut_rot0.png", "data/align/astronaut_rot30.png",
@@ -281,8 +316,8 @@ START_TEST(analyze_with_alignment)
         ck_assert_msg(ferc_analyze(a, &img, &aligned, 1, &n, &err) == FERC_OK && n == 1, "%s", err.message);
         uint8_t face[48 * 48];
         ferc_eyes e;
-        ferc_rect r = {53, 52, 95, 95};
-        ck_assert(ferc_align_face(eyes, img.data, img.width, img.height, img.width, r, face, 48, &e, &err) == FERC_OK);
+        ferc_box r = {.x = 53, .y = 52, .w = 95, .h = 95, .score = 1};
+        ck_assert(ferc_align_face(eyes, img.data, img.width, img.height, img.width, &r, face, 48, &e, &err) == FERC_OK);
         ck_assert_msg(e.found, "%s: no eyes", files[i]);
         float p[7];
         ck_assert(ferc_classify(c, face, 1, p, &err) == FERC_OK);
@@ -393,7 +428,7 @@ END_TEST
 static ferc_status nan_detector(void *user, const ferc_image *img, ferc_box *boxes, int max, int *count,
                                 ferc_error *err)
 {
-    boxes[0] = (ferc_box){NAN, 0, 10, 10, 1};
+    boxes[0] = (ferc_box){.x = NAN, .y = 0, .w = 10, .h = 10, .score = 1};
     *count = 1;
     return FERC_OK;
 }
@@ -402,7 +437,7 @@ START_TEST(detector_boxes_checked)
 {
     ferc_detector *d;
     ferc_error err;
-    ck_assert(ferc_detector_from_function(nan_detector, NULL, &d, &err) == FERC_OK);
+    ck_assert(ferc_detector_from_function(nan_detector, NULL, FERC_FRAMING_BOX, &d, &err) == FERC_OK);
     uint8_t px[16] = {0};
     ferc_image img = {4, 4, 1, px};
     ferc_box b[4];
@@ -411,6 +446,54 @@ START_TEST(detector_boxes_checked)
     ck_assert_int_eq(n, 0);
     ck_assert_msg(strstr(err.message, "invalid box"), "%s", err.message);
     ferc_detector_free(d);
+}
+END_TEST
+
+/* ferc_analyzer_open(NULL) is the command's default (CNN + res10 SSD from the shipped
+ * weights, found through FERC_WEIGHTS here); a clone and the two halves
+ * (ferc_analyzer_detect, ferc_analyze_boxes) give the same faces as ferc_analyze; the SSD's
+ * face on the astronaut is happy, as `make demo` prints. */
+START_TEST(analyzer_defaults_clone_and_boxes)
+{
+    char path[512], weights[512];
+    snprintf(weights, sizeof weights, "%s", test_path("../weights", path, sizeof path));
+    setenv("FERC_WEIGHTS", weights, 1);
+    ferc_error err;
+    ferc_analyzer *a, *b;
+    ck_assert_msg(ferc_analyzer_open(NULL, &a, &err) == FERC_OK, "%s", err.message);
+    ck_assert_msg(ferc_analyzer_clone(a, &b, &err) == FERC_OK, "%s", err.message);
+    ferc_image img;
+    ck_assert(ferc_image_load(test_path("data/astronaut.jpg", path, sizeof path), 3, &img, &err) == FERC_OK);
+    ferc_face fa[4], fb[4];
+    int na, nb, nbox;
+    ck_assert_msg(ferc_analyze(a, &img, fa, 4, &na, &err) == FERC_OK, "%s", err.message);
+    ck_assert_int_eq(na, 1);
+    ck_assert_int_eq(fa[0].emotion, FERC_HAPPY);
+    ck_assert(fa[0].box.w > 50 && fa[0].box.score > 0.9f);
+    ferc_box boxes[4];
+    ck_assert(ferc_analyzer_detect(b, &img, boxes, 4, &nbox, &err) == FERC_OK);
+    ck_assert(ferc_analyze_boxes(b, &img, boxes, nbox, fb, &nb, &err) == FERC_OK);
+    ck_assert_int_eq(nb, na);
+    ck_assert(!memcmp(&fa[0], &fb[0], sizeof fa[0]));
+    ferc_analyzer_free(b);
+    ferc_analyzer_free(a);
+
+    /* "none": the whole image is the face; a missing file names the places searched. */
+    ferc_analyzer_options o = {.detector = "none"};
+    ck_assert_msg(ferc_analyzer_open(&o, &a, &err) == FERC_OK, "%s", err.message);
+    ck_assert(ferc_analyze(a, &img, fa, 4, &na, &err) == FERC_OK);
+    ck_assert(na == 1 && fa[0].box.x == 0 && fa[0].box.w == 512 && fa[0].box.h == 512);
+    ferc_analyzer_free(a);
+    setenv("FERC_WEIGHTS", "/no/such/dir", 1);
+    o.detector = NULL, o.model = test_path("cli/emotion_tiny.ferc", path, sizeof path);
+    ck_assert_int_eq(ferc_analyzer_open(&o, &a, &err), FERC_ERR_IO);
+    ck_assert_msg(strstr(err.message, "face_res10.ferc is not in /no/such/dir"), "%s", err.message);
+    o.detector = "yolo";
+    ck_assert_int_eq(ferc_analyzer_open(&o, &a, &err), FERC_ERR_ARG);
+    ck_assert_msg(strstr(err.message, "yolo"), "%s", err.message);
+    unsetenv("FERC_WEIGHTS");
+    ck_assert_str_eq(ferc_version(), FERC_VERSION_STRING);
+    ferc_image_free(&img);
 }
 END_TEST
 
@@ -423,6 +506,7 @@ int main(void)
     tcase_add_test(tc, classify_matches_pytorch);
     tcase_add_test(tc, classify_logits_model);
     tcase_add_test(tc, classify_clahe_model);
+    tcase_add_test(tc, classify_equalize_model);
     tcase_add_test(tc, classifier_rejects_other_models);
     tcase_add_test(tc, crop_matches_opencv);
     tcase_add_test(tc, analyze_scene_with_detector);
@@ -432,6 +516,7 @@ int main(void)
     tcase_add_test(tc, stb_bug_guards);
     tcase_add_test(tc, threads_share_a_model);
     tcase_add_test(tc, detector_boxes_checked);
+    tcase_add_test(tc, analyzer_defaults_clone_and_boxes);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -1,7 +1,7 @@
 /* test_clahe.c - ferc_clahe against cv2.createCLAHE(clip, grid).apply (OpenCV 4.6) on crops
  * of the face photos, for grids that divide the crop and grids that do not (OpenCV then
  * pads by reflection), clip limits from none to 40. Outputs were stored by
- * tools/make_clahe_refs.py; every pixel must be within 1 gray level (in practice they are
+ * tests/gen/make_clahe_refs.py; every pixel must be within 1 gray level (in practice they are
  * equal: the arithmetic is OpenCV's), and the count of unequal pixels is reported. */
 #include "testutil.h"
 

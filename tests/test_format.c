@@ -1,6 +1,6 @@
 /* test_format.c - the loader against broken and hostile files.
  *
- * tests/data/bad/ (tools/make_bad_models.py) holds one file per way a weight file can be
+ * tests/data/bad/ (tests/gen/make_bad_models.py) holds one file per way a weight file can be
  * wrong, each with the status and a phrase its error message must contain. Beyond those:
  * every truncation of a valid file, and every single-byte corruption of its index with the
  * checksum recomputed, must load or fail cleanly (ASan/valgrind make "cleanly" strict). */

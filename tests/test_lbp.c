@@ -1,6 +1,6 @@
 /* test_lbp.c - LBP codes and the lbp_histogram op against scikit-image.
  *
- * tools/make_lbp_refs.py stores three FER2013 faces and one synthetic image (flat areas,
+ * tests/gen/make_lbp_refs.py stores three FER2013 faces and one synthetic image (flat areas,
  * exact ties) as PNG, skimage's local_binary_pattern(..., method="nri_uniform") code images
  * for several (P, R), and the histograms of a model of lbp_histogram nodes computed with
  * numpy from skimage's codes. Codes and raw counts must match exactly; normalised

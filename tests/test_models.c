@@ -1,5 +1,5 @@
 /* test_models.c - the shipped emotion CNNs (weights/) against PyTorch, through the public
- * classifier API, on ten FER2013 faces (tests/cli/fer/). tools/make_model_refs.py stored
+ * classifier API, on ten FER2013 faces (tests/cli/fer/). tests/gen/make_model_refs.py stored
  * PyTorch's probabilities from the training checkpoints, with and without flip TTA; ferc
  * must give each probability within 1e-4 and the same top emotion. */
 #include "testutil.h"

@@ -1,6 +1,6 @@
 /* test_preprocess.c - gray conversion and resizing against OpenCV 4.6 (cv2.cvtColor,
  * cv2.resize) on a real photo (tests/data/astronaut_face.png, references from
- * tools/make_ssd_refs.py). Required: within 1 gray level everywhere; measured and asserted
+ * tests/gen/make_ssd_refs.py). Required: within 1 gray level everywhere; measured and asserted
  * here: bit-exact (bench/compare_preprocess.py checks more sizes on larger photos). */
 #include "testutil.h"
 
@@ -101,8 +101,8 @@ START_TEST(crop_and_bad_arguments)
 }
 END_TEST
 
-/* FER2013-framed crops (detect/face_crop.c) against the same chain done with cv2 in
- * tools/make_ssd_refs.py: the astronaut's detected face, a box over the image corner
+/* FER2013-framed crops (detect/image/face_crop.c) against the same chain done with cv2 in
+ * tests/gen/make_ssd_refs.py: the astronaut's detected face, a box over the image corner
  * (replicated edge pixels) and a small box (enlarged). */
 START_TEST(face_crops_match_opencv_chain)
 {
@@ -117,7 +117,8 @@ START_TEST(face_crops_match_opencv_chain)
         ferc_tensor b;
         snprintf(key, sizeof key, "%s_box", names[i]);
         ck_assert_int_eq(ferc_model_tensor(ref, key, &b), 0);
-        ferc_face_box box = {b.data[0], b.data[1], b.data[2], b.data[3], 1.f};
+        /* the reference gives corners */
+        ferc_box box = {.x = b.data[0], .y = b.data[1], .w = b.data[2] - b.data[0], .h = b.data[3] - b.data[1], .score = 1};
         ferc_image crop;
         ck_assert_msg(ferc_face_crop_fer(&rgb, &box, 48, &crop, &err) == FERC_OK, "%s", err.message);
         ck_assert_int_eq(crop.channels, 1);
@@ -126,12 +127,12 @@ START_TEST(face_crops_match_opencv_chain)
         ck_assert_msg(diff == 0, "%s: %zu pixels differ by 1", key, diff);
         ferc_image_free(&crop);
     }
-    ferc_face_box bad = {10, 10, 5, 20, 1.f};
+    ferc_box bad = {.x = 10, .y = 10, .w = -5, .h = 10, .score = 1};
     ferc_image crop;
     ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, 48, &crop, &err), FERC_ERR_ARG);
-    bad.x1 = 1e9f;
+    bad.w = 1e9f;
     ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, 48, &crop, &err), FERC_ERR_ARG);
-    bad.x1 = 20.f;
+    bad.w = 10.f;
     ck_assert_int_eq(ferc_face_crop_fer(&rgb, &bad, 0, &crop, &err), FERC_ERR_ARG);
     ferc_image_free(&rgb);
     ferc_model_free(ref);

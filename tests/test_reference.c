@@ -1,6 +1,6 @@
 /* test_reference.c - every node of every model in tests/ref/ against PyTorch.
  *
- * tools/make_test_refs.py builds the models in PyTorch, exports them, and stores PyTorch's
+ * tests/gen/make_test_refs.py builds the models in PyTorch, exports them, and stores PyTorch's
  * input and per-node outputs. Here the C engine runs each model with every activation kept,
  * and each node's output must satisfy |ferc - torch| <= 1e-5 + 1e-5 * |torch| (float32
  * accumulation in a different order than PyTorch; the widest sums here have ~900 terms).

@@ -1,5 +1,5 @@
 /* test_ssd.c - the res10 SSD face detector against OpenCV 4.6 (cv2.dnn), on a real photo
- * (tests/data/astronaut_face.png; references from tools/make_ssd_refs.py):
+ * (tests/data/astronaut_face.png; references from tests/gen/make_ssd_refs.py):
  *   - network layers at a 96x96 input: |ferc - cv2| <= 1e-4 * max|cv2| per tensor (float
  *     sums in another order; measured ~2e-5);
  *   - prior boxes equal to OpenCV's within 1e-6;
@@ -117,7 +117,7 @@ START_TEST(layers_priors_and_detection_output_match_opencv)
 END_TEST
 
 static void detect_file(const ferc_ssd *d, ferc_ssd_state *s, int size, float threshold, int threads,
-                        ferc_face_box *faces, int *n)
+                        ferc_box *faces, int *n)
 {
     char path[512];
     ferc_error err;
@@ -140,7 +140,7 @@ START_TEST(detect_matches_opencv_sample)
     ferc_tensor want, thr;
     ck_assert_int_eq(ferc_model_tensor(ref, "faces_150", &want), 0);
     ck_assert_int_eq(ferc_model_tensor(ref, "faces_threshold", &thr), 0);
-    ferc_face_box faces[256], again[256];
+    ferc_box faces[256], again[256];
     int n, n2;
     detect_file(d, s, 150, thr.data[0], 1, faces, &n);
     ck_assert_int_eq(n, (int)want.dims[0]);
@@ -152,7 +152,8 @@ START_TEST(detect_matches_opencv_sample)
         const float *w = want.data + 5 * i;
         int match = -1;
         for (int j = 0; j < n && match < 0; j++) {
-            const float got[5] = {faces[j].score, faces[j].x0, faces[j].y0, faces[j].x1, faces[j].y1};
+            const ferc_box *f = &faces[j];
+            const float got[5] = {f->score, f->x, f->y, f->x + f->w, f->y + f->h};
             int ok = !used[j] && fabsf(got[0] - w[0]) <= 1e-3f;
             for (int k = 1; k < 5 && ok; k++) ok = fabsf(got[k] - w[k]) <= 0.05f;
             if (ok) match = j;
@@ -164,7 +165,7 @@ START_TEST(detect_matches_opencv_sample)
     detect_file(d, s, 96, thr.data[0], 2, again, &n2);
     detect_file(d, s, 150, thr.data[0], 2, again, &n2);
     ck_assert_int_eq(n2, n);
-    ck_assert(!memcmp(faces, again, sizeof(ferc_face_box) * (size_t)n));
+    ck_assert(!memcmp(faces, again, sizeof(ferc_box) * (size_t)n));
     /* max_faces smaller than what is found: the count is still the total. */
     ferc_image img;
     char path[512];
@@ -172,7 +173,7 @@ START_TEST(detect_matches_opencv_sample)
     ferc_ssd_options o = {150, 150, thr.data[0], 1};
     ck_assert(ferc_ssd_detect(d, s, &img, &o, again, 1, &n2, &err) == FERC_OK);
     ck_assert_int_eq(n2, n);
-    ck_assert(!memcmp(faces, again, sizeof(ferc_face_box)));
+    ck_assert(!memcmp(faces, again, sizeof(ferc_box)));
     ferc_image_free(&img);
     ferc_model_free(ref);
     ferc_ssd_state_free(s);
@@ -201,7 +202,7 @@ START_TEST(bad_input_is_refused)
         ck_assert(ferc_ssd_state_create(d, &bs, &err) == FERC_OK);
         uint8_t px[40 * 40 * 3] = {0};
         ferc_image im = {40, 40, 3, px};
-        ferc_face_box fb[2];
+        ferc_box fb[2];
         int nf;
         ferc_ssd_options bo = {32, 32, 0.5f, 1};
         ck_assert_int_eq(ferc_ssd_detect(d, bs, &im, &bo, fb, 2, &nf, &err), FERC_ERR_FORMAT);
@@ -215,7 +216,7 @@ START_TEST(bad_input_is_refused)
     ck_assert(ferc_ssd_state_create(d, &s, &err) == FERC_OK);
     uint8_t pix[32 * 32 * 3] = {0};
     ferc_image img = {32, 32, 3, pix};
-    ferc_face_box faces[4];
+    ferc_box faces[4];
     int n = -1;
     ferc_ssd_options o = {300, 300, 1.5f, 1};
     ck_assert_int_eq(ferc_ssd_detect(d, s, &img, &o, faces, 4, &n, &err), FERC_ERR_ARG);
@@ -245,7 +246,7 @@ END_TEST
 typedef struct {
     const ferc_ssd *d;
     const ferc_image *img;
-    ferc_face_box got[16];
+    ferc_box got[16];
     int n, ok;
 } detect_job;
 
@@ -277,7 +278,7 @@ START_TEST(threads_share_a_detector)
     ck_assert_int_ge(jobs[0].n, 1);
     ck_assert_int_le(jobs[0].n, 16);
     ck_assert_int_eq(jobs[0].n, jobs[1].n);
-    ck_assert(!memcmp(jobs[0].got, jobs[1].got, sizeof(ferc_face_box) * (size_t)jobs[0].n));
+    ck_assert(!memcmp(jobs[0].got, jobs[1].got, sizeof(ferc_box) * (size_t)jobs[0].n));
     ferc_image_free(&img);
     ferc_ssd_free(d);
 }
@@ -304,13 +305,13 @@ START_TEST(automatic_input_sizes)
     ferc_ssd_state *s;
     ck_assert(ferc_ssd_load(MODEL, &d, &err) == FERC_OK);
     ck_assert(ferc_ssd_state_create(d, &s, &err) == FERC_OK);
-    ferc_face_box a[256], b[256];
+    ferc_box a[256], b[256];
     int na, nb;
     detect_file(d, s, 0, 0.3f, 1, a, &na);
     detect_file(d, s, 300, 0.3f, 1, b, &nb);
     ck_assert_int_eq(na, nb);
     ck_assert_int_ge(na, 1);
-    ck_assert(!memcmp(a, b, sizeof(ferc_face_box) * (size_t)na));
+    ck_assert(!memcmp(a, b, sizeof(ferc_box) * (size_t)na));
     ferc_ssd_state_free(s);
     ferc_ssd_free(d);
 }

@@ -2,13 +2,13 @@
  * detections come in any order, survive short gaps, end after long ones; smoothing is the
  * mean of the last `window` observations, computed here independently. */
 #include "testutil.h"
-#include "video/tracker.h"
+#include "detect/tracker.h"
 
 static ferc_face face(float x, float y, float w, float h, int hot)
 {
     ferc_face f;
     memset(&f, 0, sizeof f);
-    f.box = (ferc_box){x, y, w, h, 0.9f};
+    f.box = (ferc_box){.x = x, .y = y, .w = w, .h = h, .score = 0.9f};
     for (int k = 0; k < FERC_NUM_EMOTIONS; k++) f.probabilities[k] = k == hot ? 0.7f : 0.05f;
     f.emotion = hot;
     return f;
@@ -25,7 +25,8 @@ static int id_at(ferc_tracker *t, float x, float y)
 
 START_TEST(iou_values)
 {
-    ferc_box a = {0, 0, 10, 10, 1}, b = {5, 0, 10, 10, 1}, c = {20, 20, 5, 5, 1}, z = {0, 0, 0, 10, 1};
+    ferc_box a = {.x = 0, .y = 0, .w = 10, .h = 10, .score = 1}, b = {.x = 5, .y = 0, .w = 10, .h = 10, .score = 1};
+    ferc_box c = {.x = 20, .y = 20, .w = 5, .h = 5, .score = 1}, z = {.x = 0, .y = 0, .w = 0, .h = 10, .score = 1};
     ck_assert_float_eq_tol(ferc_box_iou(&a, &b), 50.0f / 150.0f, 1e-6f);
     ck_assert_float_eq(ferc_box_iou(&a, &a), 1.0f);
     ck_assert_float_eq(ferc_box_iou(&a, &c), 0.0f);

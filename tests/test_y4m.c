@@ -1,8 +1,8 @@
 /* test_y4m.c - the YUV4MPEG2 reader: a clip written by ffmpeg decoded as OpenCV decodes it
- * (cv2.cvtColor YUV2RGB_I420, tools/make_cli_fixtures.py), mono ranges, and every kind of
+ * (cv2.cvtColor YUV2RGB_I420, tests/gen/make_cli_fixtures.py), mono ranges, and every kind of
  * corrupt header or frame refused with the right message. */
 #include "testutil.h"
-#include "video/y4m.h"
+#include "detect/image/y4m.h"
 
 static ferc_status open_mem(const char *data, size_t len, FILE **f, ferc_y4m *y, ferc_error *err)
 {

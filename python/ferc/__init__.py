@@ -16,7 +16,7 @@ from .model import Model
 
 EMOTIONS = _lib.EMOTIONS        # ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 LIBRARY = _lib.LIBRARY_PATH     # the libferc.so in use
-__version__ = _lib.version() or "0.1.0"
+__version__ = _lib.version()
 
 
 def isa():

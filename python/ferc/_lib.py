@@ -37,9 +37,13 @@ class image_t(ctypes.Structure):
                 ("data", c_uint8_p)]
 
 
+MAX_LANDMARKS = 5  # FERC_MAX_LANDMARKS
+
+
 class box_t(ctypes.Structure):
     _fields_ = [("x", ctypes.c_float), ("y", ctypes.c_float), ("w", ctypes.c_float),
-                ("h", ctypes.c_float), ("score", ctypes.c_float)]
+                ("h", ctypes.c_float), ("score", ctypes.c_float), ("n_landmarks", ctypes.c_int),
+                ("landmarks", (ctypes.c_float * 2) * MAX_LANDMARKS)]
 
 
 class face_t(ctypes.Structure):
@@ -51,14 +55,16 @@ class classifier_options_t(ctypes.Structure):
     _fields_ = [("tta", ctypes.c_int), ("max_batch", ctypes.c_int), ("threads", ctypes.c_int)]
 
 
-class detector_options_t(ctypes.Structure):
-    _fields_ = [("kind", ctypes.c_char_p), ("model", ctypes.c_char_p), ("threshold", ctypes.c_float),
-                ("min_size", ctypes.c_int), ("threads", ctypes.c_int), ("input_size", ctypes.c_int),
-                ("scale_factor", ctypes.c_double), ("min_neighbors", ctypes.c_int)]
+class analyzer_options_t(ctypes.Structure):
+    _fields_ = [("model", ctypes.c_char_p), ("classifier", ctypes.c_char_p), ("detector", ctypes.c_char_p),
+                ("detector_model", ctypes.c_char_p), ("threshold", ctypes.c_float), ("min_size", ctypes.c_int),
+                ("detector_size", ctypes.c_int), ("scale_factor", ctypes.c_double), ("min_neighbors", ctypes.c_int),
+                ("tta", ctypes.c_int), ("threads", ctypes.c_int), ("align", ctypes.c_int),
+                ("eye_cascade", ctypes.c_char_p)]
 
 
-# Not in ferc.h: the Y4M reader and the face tracker `ferc video` uses (video/y4m.h,
-# video/tracker.h), exported by libferc.so. ferc.dask uses them so that a video analysed on a
+# Not in ferc.h: the Y4M reader and the face tracker `ferc video` uses (detect/image/y4m.h,
+# detect/tracker.h), exported by libferc.so. ferc.dask uses them so that a video analysed on a
 # cluster reads frames and numbers tracks exactly as the command does.
 class y4m_t(ctypes.Structure):
     _fields_ = [("f", ctypes.c_void_p), ("width", ctypes.c_int), ("height", ctypes.c_int),
@@ -87,6 +93,7 @@ cstr = ctypes.c_char_p
 
 # name: (restype, argtypes). Handles (ferc_model *, ...) are void pointers.
 SIGNATURES = {
+    "ferc_version": (cstr, []),
     "ferc_status_name": (cstr, [i32]),
     "ferc_isa_name": (cstr, []),
     "ferc_emotion_name": (cstr, [i32]),
@@ -101,6 +108,7 @@ SIGNATURES = {
     "ferc_model_num_outputs": (i32, [vp]),
     "ferc_model_input_name": (cstr, [vp, i32]),
     "ferc_model_output_name": (cstr, [vp, i32]),
+    "ferc_model_output_shape": (None, [vp, i32, P(i32), c_int64_4]),
     "ferc_model_input_shape": (None, [vp, i32, P(i32), c_int64_4]),
     "ferc_model_num_nodes": (i32, [vp]),
     "ferc_model_param_count": (ctypes.c_int64, [vp]),
@@ -118,19 +126,18 @@ SIGNATURES = {
     "ferc_image_load_memory": (st, [vp, ctypes.c_size_t, i32, P(image_t), err_p]),
     "ferc_image_free": (None, [P(image_t)]),
     "ferc_image_to_gray": (st, [P(image_t), P(image_t), err_p]),
-    # cascades (alignment's eye cascade)
-    "ferc_cascade_load": (st, [cstr, P(vp), err_p]),
-    "ferc_cascade_free": (None, [vp]),
+    # default files
+    "ferc_find_weights": (st, [cstr, ctypes.c_char_p, ctypes.c_size_t, err_p]),
+    "ferc_default_file": (cstr, [cstr, cstr]),
+    "ferc_weights_dir": (i32, [i32, ctypes.c_char_p, ctypes.c_size_t]),
     # classifier, detector, analyzer
     "ferc_classifier_create": (st, [vp, P(classifier_options_t), P(vp), err_p]),
     "ferc_classifier_free": (None, [vp]),
     "ferc_classifier_input_size": (None, [vp, P(i32), P(i32)]),
     "ferc_classify": (st, [vp, c_uint8_p, i32, c_float_p, err_p]),
-    "ferc_detector_create": (st, [P(detector_options_t), P(vp), err_p]),
-    "ferc_detector_free": (None, [vp]),
-    "ferc_analyzer_create": (st, [vp, vp, P(vp), err_p]),
+    "ferc_analyzer_open": (st, [P(analyzer_options_t), P(vp), err_p]),
+    "ferc_analyzer_clone": (st, [vp, P(vp), err_p]),
     "ferc_analyzer_free": (None, [vp]),
-    "ferc_analyzer_set_align": (st, [vp, vp, err_p]),
     "ferc_analyze": (st, [vp, P(image_t), P(face_t), i32, P(i32), err_p]),
     # video (internal, see above)
     "ferc_y4m_open": (st, [vp, P(y4m_t), err_p]),
@@ -150,7 +157,6 @@ class node_info_t(ctypes.Structure):
 
 
 OPTIONAL = {
-    "ferc_version": (cstr, []),
     # model introspection (ferc inspect)
     "ferc_model_node_info": (i32, [vp, i32, P(node_info_t)]),
     "ferc_model_node_input": (cstr, [vp, i32, i32]),
@@ -243,51 +249,26 @@ def fail(message, status=5):
 
 
 def version():
-    if has("ferc_version"):
-        return lib.ferc_version().decode()
-    return None
+    return lib.ferc_version().decode()
 
 
 EMOTIONS = tuple(lib.ferc_emotion_name(i).decode() for i in range(NUM_EMOTIONS))
 
 
 def weight_dirs():
-    """Where default weights are looked for, in order: $FERC_WEIGHTS, weights/ beside
-    libferc.so (the source tree), ../share/ferc/weights from it (`make install`), and the
-    tree this package was built from."""
-    dirs = []
-    env = os.environ.get("FERC_WEIGHTS")
-    if env:
-        dirs.append(env)
-    libdir = os.path.dirname(os.path.realpath(LIBRARY_PATH)) if os.sep in LIBRARY_PATH else None
-    if libdir:
-        dirs += [os.path.join(libdir, "weights"), os.path.normpath(os.path.join(libdir, "..", "share", "ferc", "weights"))]
-    dirs.append(os.path.join(_tree(), "weights"))
-    seen, out = set(), []
-    for d in dirs:
-        if d not in seen:
-            seen.add(d)
-            out.append(d)
+    """Where the library looks for default weights, in order (ferc_find_weights)."""
+    out, buf = [], ctypes.create_string_buffer(4096)
+    while lib.ferc_weights_dir(len(out), buf, len(buf)) == 0:
+        out.append(buf.value.decode())
     return out
 
 
-# The command's table (tools/cli_common.c): default files per classifier and detector name.
-CLASSIFIER_FILES = {"cnn": "emotion_cnn.ferc", "small": "emotion_small.ferc", "lbp-svm": "emotion_lbp_svm.ferc"}
-DETECTOR_FILES = {"ssd": "face_res10.ferc",
-                  "haar": "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml",
-                  "lbp": "/usr/share/opencv4/lbpcascades/lbpcascade_frontalface_improved.xml"}
-EYE_CASCADE = "/usr/share/opencv4/haarcascades/haarcascade_eye.xml"
-
-
-def find_weight(file, what):
-    if os.path.isabs(file):
-        if os.access(file, os.R_OK):
-            return file
-        fail("no %s: %s is missing (apt-get install opencv-data)" % (what, file), 1)
-    dirs = weight_dirs()
-    for d in dirs:
-        p = os.path.join(d, file)
-        if os.access(p, os.R_OK):
-            return p
-    fail("no %s: %s is not in %s (set FERC_WEIGHTS to its folder, or pass a file)"
-         % (what, file, ", ".join(dirs)), 1)
+def default_file(stage, name):
+    """The path of a shipped file: stage "classifier" ("cnn", "small", "lbp-svm"),
+    "detector" ("ssd", "haar", "lbp") or "eyes" ("haar"), found as the command finds it."""
+    file = lib.ferc_default_file(stage.encode(), str(name).encode())
+    if not file:
+        fail("%s %r: not a shipped %s" % (stage, name, stage))
+    buf, err = ctypes.create_string_buffer(4096), error_t()
+    check(lib.ferc_find_weights(file, buf, len(buf), ctypes.byref(err)), err)
+    return buf.value.decode()

@@ -20,6 +20,12 @@ class Pool:
             self._all.append(obj)
         return obj
 
+    def adopt(self, obj):
+        """Adds an object made elsewhere (freed last: clones may borrow from it)."""
+        with self._lock:
+            self._all.insert(0, obj)
+            self._idle.append(obj)
+
     def put(self, obj):
         with self._lock:
             self._idle.append(obj)
@@ -30,5 +36,5 @@ class Pool:
     def close(self):
         with self._lock:
             objs, self._all, self._idle = self._all, [], []
-        for o in objs:
+        for o in reversed(objs):
             self._free(o)

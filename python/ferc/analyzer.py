@@ -35,8 +35,9 @@ class Face:
 
 def face_from_c(f):
     b = f.box
+    marks = [(b.landmarks[k][0], b.landmarks[k][1]) for k in range(b.n_landmarks)] if b.n_landmarks > 0 else None
     return Face(box=(b.x, b.y, b.w, b.h), score=b.score, emotion=_lib.EMOTIONS[f.emotion],
-                probabilities={name: f.probabilities[k] for k, name in enumerate(_lib.EMOTIONS)})
+                probabilities={name: f.probabilities[k] for k, name in enumerate(_lib.EMOTIONS)}, landmarks=marks)
 
 
 def _load_model(source):
@@ -53,11 +54,7 @@ def _load_model(source):
 
 
 def _classifier_source(classifier, model):
-    if model is not None:
-        return model
-    if classifier not in _lib.CLASSIFIER_FILES:
-        _lib.fail("classifier %r: expected one of %s" % (classifier, ", ".join(_lib.CLASSIFIER_FILES)))
-    return _lib.find_weight(_lib.CLASSIFIER_FILES[classifier], "classifier model")
+    return model if model is not None else _lib.default_file("classifier", classifier)
 
 
 def _threads(threads):
@@ -139,6 +136,14 @@ class Classifier(_Owner):
         return probs[0] if one else probs
 
 
+def _path(what, p):
+    if p is None:
+        return None
+    if not isinstance(p, (str, os.PathLike)):
+        _lib.fail("%s must be a file path, not %s" % (what, type(p).__name__))
+    return os.fsencode(p)
+
+
 class Analyzer(_Owner):
     """Image in, faces with emotions out, with the `ferc` command's defaults.
 
@@ -150,17 +155,12 @@ class Analyzer(_Owner):
     scale_factor, min_neighbors, detector_model, eye_cascade.
 
     One Analyzer can be shared by threads: each call takes a per-thread engine from a pool
-    (made on first need, sharing the loaded classifier model)."""
+    (ferc_analyzer_clone, made on first need: the loaded files are shared)."""
 
     def __init__(self, detector="ssd", classifier="cnn", model=None, threads=None, tta=False, align=False,
                  int8=False, *, threshold=None, ssd_size=None, min_size=None, scale_factor=None,
                  min_neighbors=None, detector_model=None, eye_cascade=None):
         self._pools = []
-        self._eyes = None
-        if detector is None:
-            detector = "ssd"
-        if detector not in ("ssd", "haar", "lbp", "none"):
-            _lib.fail("detector %r: expected one of ssd, haar, lbp, none" % (detector,))
         if int8:
             _lib.fail("int8 inference is not in this libferc", 3)
         if threshold is not None and not (0 < threshold < 1):
@@ -171,63 +171,40 @@ class Analyzer(_Owner):
                                 ("min_neighbors", min_neighbors, 1, 1000)):
             if v is not None and (not isinstance(v, int) or not lo <= v <= hi):
                 _lib.fail("%s %r: expected a whole number from %d to %d" % (name, v, lo, hi))
-        threads = _threads(threads)
-        self.detector = detector
-        self._model = _load_model(_classifier_source(classifier, model))
-        self._copts = _lib.classifier_options_t(int(bool(tta)), 0, threads)
-        self._dopts = None
-        if detector != "none":
-            path = detector_model or _lib.find_weight(_lib.DETECTOR_FILES[detector], "detector")
-            self._dpath = os.fsencode(path)  # kept alive: the options point into it
-            self._dopts = _lib.detector_options_t(detector.encode(), self._dpath, threshold or 0.0, min_size or 0,
-                                                  threads, ssd_size or 0, scale_factor or 0.0, min_neighbors or 0)
-        if align or eye_cascade:
-            path = eye_cascade or _lib.find_weight(_lib.EYE_CASCADE, "eye cascade")
-            handle, err = ctypes.c_void_p(), _lib.error_t()
-            _lib.check(_lib.lib.ferc_cascade_load(os.fsencode(path), ctypes.byref(handle), ctypes.byref(err)), err)
-            self._eyes = handle
-        self._pool = Pool(self._make, self._free)
+        for name, v in (("detector", detector), ("classifier", classifier)):
+            if v is not None and not isinstance(v, str):
+                _lib.fail("%s must be a name, not %s" % (name, type(v).__name__))
+        self.detector = detector or "ssd"
+        # the strings the options point to live as long as the Analyzer
+        self._strings = [_path("model", model), classifier and classifier.encode(), detector and detector.encode(),
+                         _path("detector_model", detector_model), _path("eye_cascade", eye_cascade)]
+        m, c, d, dm, eyes = self._strings
+        opts = _lib.analyzer_options_t(model=m, classifier=c, detector=d, detector_model=dm, threshold=threshold or 0.0,
+                                       min_size=min_size or 0, detector_size=ssd_size or 0,
+                                       scale_factor=scale_factor or 0.0, min_neighbors=min_neighbors or 0,
+                                       tta=int(bool(tta)), threads=_threads(threads), align=int(bool(align)),
+                                       eye_cascade=eyes)
+        base, err = ctypes.c_void_p(), _lib.error_t()
+        _lib.check(_lib.lib.ferc_analyzer_open(ctypes.byref(opts), ctypes.byref(base), ctypes.byref(err)), err)
+        self._pool = Pool(lambda: self._clone(base), _lib.lib.ferc_analyzer_free)
+        self._pool.adopt(base)
         self._pools = [self._pool]
-        self._pool.put(self._pool.get())  # fail now on a bad model or detector file
-
-    def _make(self):
-        err = _lib.error_t()
-        c, d, a = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
-        try:
-            _lib.check(_lib.lib.ferc_classifier_create(self._model, ctypes.byref(self._copts), ctypes.byref(c),
-                                                       ctypes.byref(err)), err)
-            if self._dopts is not None:
-                _lib.check(_lib.lib.ferc_detector_create(ctypes.byref(self._dopts), ctypes.byref(d), ctypes.byref(err)), err)
-            _lib.check(_lib.lib.ferc_analyzer_create(c, d, ctypes.byref(a), ctypes.byref(err)), err)
-            if self._eyes:
-                _lib.check(_lib.lib.ferc_analyzer_set_align(a, self._eyes, ctypes.byref(err)), err)
-        except Exception:
-            self._free((c, d, a))
-            raise
-        return (c, d, a)
 
     @staticmethod
-    def _free(engine):
-        c, d, a = engine
-        _lib.lib.ferc_analyzer_free(a)
-        _lib.lib.ferc_detector_free(d)
-        _lib.lib.ferc_classifier_free(c)
-
-    def close(self):
-        super().close()
-        if self._eyes is not None and _lib.lib is not None:
-            _lib.lib.ferc_cascade_free(self._eyes)
-            self._eyes = None
+    def _clone(base):
+        handle, err = ctypes.c_void_p(), _lib.error_t()
+        _lib.check(_lib.lib.ferc_analyzer_clone(base, ctypes.byref(handle), ctypes.byref(err)), err)
+        return handle
 
     def _analyze_c(self, img):
         """Faces of a C image (ferc.dask feeds video frames this way)."""
         faces, n, err = (_lib.face_t * MAX_FACES)(), ctypes.c_int(), _lib.error_t()
-        e = self._pool.get()
+        a = self._pool.get()
         try:
-            _lib.check(_lib.lib.ferc_analyze(e[2], ctypes.byref(img), faces, MAX_FACES, ctypes.byref(n),
+            _lib.check(_lib.lib.ferc_analyze(a, ctypes.byref(img), faces, MAX_FACES, ctypes.byref(n),
                                              ctypes.byref(err)), err)
         finally:
-            self._pool.put(e)
+            self._pool.put(a)
         return [face_from_c(faces[i]) for i in range(min(n.value, MAX_FACES))]
 
     def analyze(self, image):

@@ -156,6 +156,9 @@ def _analyze_frames(path, first, offset, count, options):
 def _face_t(face):
     f = _lib.face_t()
     f.box = _lib.box_t(*face.box, face.score)
+    for k, (x, y) in enumerate(face.landmarks or ()):
+        f.box.landmarks[k][0], f.box.landmarks[k][1] = x, y
+    f.box.n_landmarks = len(face.landmarks or ())
     f.emotion = _lib.EMOTIONS.index(face.emotion)
     for k, name in enumerate(_lib.EMOTIONS):
         f.probabilities[k] = face.probabilities[name]

@@ -12,6 +12,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, os.environ.get("FERC_BUILD", "build"))
 if "FERC_LIBRARY" not in os.environ and os.path.exists(os.path.join(BUILD, "libferc.so")):
     os.environ["FERC_LIBRARY"] = os.path.join(BUILD, "libferc.so")
+# $FERC_BUILD/libferc.so has no weights/ beside it: the tree's, as for the command below
+os.environ.setdefault("FERC_WEIGHTS", os.path.join(ROOT, "weights"))
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 

@@ -146,15 +146,11 @@ def test_bad_model_input():
     assert m.run({m.inputs[0][0]: x})[m.outputs[0][0]].shape == (1, 7)
 
 
-def test_missing_default_weights(tmp_path):
-    env = os.environ.get("FERC_WEIGHTS")
-    os.environ["FERC_WEIGHTS"] = str(tmp_path)
-    try:
-        from ferc import _lib
-        assert _lib.weight_dirs()[0] == str(tmp_path)
-        raises(_lib.find_weight, "emotion_missing.ferc", "classifier model", match=str(tmp_path))
-    finally:
-        if env is None:
-            del os.environ["FERC_WEIGHTS"]
-        else:
-            os.environ["FERC_WEIGHTS"] = env
+def test_missing_default_weights(tmp_path, monkeypatch):
+    monkeypatch.setenv("FERC_WEIGHTS", str(tmp_path))
+    from ferc import _lib
+    assert _lib.weight_dirs()[0] == str(tmp_path)
+    raises(_lib.default_file, "classifier", "resnet", match="not a shipped classifier")
+    e = raises(_lib.default_file, "classifier", "small", status="I/O error", match="emotion_small.ferc is not in")
+    assert str(tmp_path) in e.message
+    e = raises(ferc.Analyzer, status="I/O error", match="is not in")

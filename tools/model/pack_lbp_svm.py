@@ -1,0 +1,73 @@
+"""Packs the LBP + linear SVM classifier trained by tools/model/train_svm into a ferc weight file.
+
+    /usr/bin/python3 tools/model/pack_lbp_svm.py build/lbp_svm weights/emotion_lbp_svm.ferc
+
+Reads <prefix>.txt (feature configs, C, softmax scale, ...), <prefix>.w.f32 ([7, D] float32,
+scale already folded in) and <prefix>.b.f32 ([7]). The graph: one lbp_histogram node per
+feature config on the raw 0..255 gray input [1, 48, 48, 1], concat (when more than one),
+dense (the SVM), softmax. Metadata: name, task, labels, input size, mean 0 / std 1 (the op
+reads raw pixel values), and how it was trained.
+"""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+import fercfile  # noqa: E402
+
+LABELS = "angry,disgust,fear,happy,sad,surprise,neutral"
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: pack_lbp_svm.py PREFIX OUT.ferc")
+    prefix, out = sys.argv[1:]
+    feats, info = [], {}
+    for line in open(prefix + ".txt"):
+        key, *vals = line.split()
+        if key == "feat":
+            feats.append(vals)
+        else:
+            info[key] = vals[0]
+    dim = int(info["dim"])
+    w = np.fromfile(prefix + ".w.f32", "<f4")
+    b = np.fromfile(prefix + ".b.f32", "<f4")
+    if w.size != 7 * dim or b.size != 7:
+        sys.exit(f"{prefix}: weights have {w.size} values, bias {b.size}; expected 7 x {dim} and 7")
+
+    f = fercfile.Writer()
+    f.meta.update({
+        "name": "emotion_lbp_svm",
+        "task": "emotion",
+        "labels": LABELS,
+        "input": "gray",
+        "input_size": "48x48",
+        "mean": "0",
+        "std": "1",
+        "classifier": "lbp-svm",
+        "features": "; ".join(f"lbp P={p} R={r} cell={ch}x{cw} stride={sh}x{sw} norm={'none l1sqrt l2'.split()[int(n)]}"
+                              for p, r, ch, cw, sh, sw, n in feats),
+        "svm": f"linear, one-vs-rest, squared hinge, C={info['C']}, softmax scale {info['scale']} folded in",
+        "val_accuracy": info["val_accuracy"],
+    })
+    f.input("image", (1, 48, 48, 1))
+    parts = []
+    for i, (p, r, ch, cw, sh, sw, n) in enumerate(feats):
+        f.node("lbp_histogram", ["image"], [f"lbp{i}"], points=int(p), radius=float(r), cell=[int(ch), int(cw)],
+               stride=[int(sh), int(sw)], norm=int(n))
+        parts.append(f"lbp{i}")
+    if len(parts) > 1:
+        f.node("concat", parts, ["features"], axis=-1)
+        parts = ["features"]
+    f.param("svm.w", w.reshape(7, dim))
+    f.param("svm.b", b)
+    f.node("dense", [parts[0], "svm.w", "svm.b"], ["scores"])
+    f.node("softmax", ["scores"], ["probs"])
+    f.output("probs")
+    f.save(out)
+    print(f"wrote {out}: {len(feats)} feature node(s), D={dim}, {os.path.getsize(out)} bytes")
+
+
+if __name__ == "__main__":
+    main()
