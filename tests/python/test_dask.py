@@ -66,12 +66,6 @@ def write_clip(p):
             out.write(b"FRAME\n" + f.tobytes())
 
 
-# Before issue 12's analyzer split (ferc_analyze_boxes), `ferc video` classified each face
-# without the photo path's FER framing of the box, so its probabilities differed from the
-# same frame's as a photo; ferc.dask classifies frames as photos, as the fixed command does.
-VIDEO_EQUALS_PHOTO = ferc._lib.has("ferc_analyze_boxes")
-
-
 def assert_video_same(got, want):
     assert len(got) == len(want) == 12
     ids = set()
@@ -82,7 +76,7 @@ def assert_video_same(got, want):
             assert a["track"] == b["track"] and a["emotion"] == b["emotion"]
             ids.add(a["track"])
             assert [g6(v) for v in a["box"]] == [g6(v) for v in b["box"]] and g6(a["score"]) == g6(b["score"])
-            for key in ("probabilities", "raw") if VIDEO_EQUALS_PHOTO else ():
+            for key in ("probabilities", "raw"):
                 for k in ferc.EMOTIONS:
                     assert g6(a[key][k]) == g6(b[key][k]) and abs(a[key][k] - b[key][k]) <= 1e-6
     return ids
