@@ -19,14 +19,16 @@ static void conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float
 
 static const ferc_kernel_table scalar_table = {
     NULL, NULL, NULL, conv2d_scalar, NULL, NULL, NULL, ferc_dense_scalar, ferc_maxpool_scalar, ferc_avgpool_scalar,
-    ferc_global_avgpool_scalar, ferc_affine_scalar, ferc_add_scalar, ferc_softmax_scalar, "scalar",
+    ferc_global_avgpool_scalar, ferc_affine_scalar, ferc_add_scalar, ferc_softmax_scalar, ferc_unary_scalar,
+    ferc_prelu_scalar, ferc_binary_scalar, ferc_resize_scalar, ferc_global_maxpool_scalar, "scalar",
 };
 
 #define SIMD_TABLE(isa)                                                                                     \
     {ferc_conv2d_packed_size_##isa, ferc_conv2d_pack_##isa, ferc_conv2d_scratch_##isa, ferc_conv2d_##isa, \
      ferc_conv2d_winograd_##isa, ferc_dense_packed_size_##isa, ferc_dense_pack_##isa, ferc_dense_##isa,    \
      ferc_maxpool_##isa, ferc_avgpool_##isa, ferc_global_avgpool_##isa, ferc_affine_##isa, ferc_add_##isa,  \
-     ferc_softmax_scalar, #isa}
+     ferc_softmax_scalar, ferc_unary_##isa, ferc_prelu_##isa, ferc_binary_##isa, ferc_resize_scalar,        \
+     ferc_global_maxpool_scalar, #isa}
 
 #ifdef FERC_WITH_OPENBLAS
 size_t ferc_conv2d_scratch_openblas(const ferc_conv2d_desc *d);
@@ -39,7 +41,8 @@ void ferc_dense_openblas(int n, int in, int out, const float *x, const float *w,
 static const ferc_kernel_table openblas_table = {
     NULL, NULL, ferc_conv2d_scratch_openblas, ferc_conv2d_openblas, NULL, NULL, NULL, ferc_dense_openblas,
     ferc_maxpool_avx2, ferc_avgpool_avx2, ferc_global_avgpool_avx2, ferc_affine_avx2, ferc_add_avx2,
-    ferc_softmax_scalar, "openblas",
+    ferc_softmax_scalar, ferc_unary_avx2, ferc_prelu_avx2, ferc_binary_avx2, ferc_resize_scalar,
+    ferc_global_maxpool_scalar, "openblas",
 };
 #endif
 

@@ -76,6 +76,44 @@ static inline int ferc_avgpool_window(const ferc_pool_desc *d, int oy, int ox, i
     return d->count_include_pad ? padded_area : (*y1 - *y0) * (*x1 - *x0);
 }
 
+/* Ops the model importers need (tools/model/convert.py), kernels/pointwise_*.c and
+ * kernels/resize_scalar.c.
+ *
+ * unary: y[i] = f(x[i]) with
+ *   FERC_UN_SIGMOID       1 / (1 + expf(-x))
+ *   FERC_UN_TANH          tanhf(x)
+ *   FERC_UN_HARD_SIGMOID  t = p0 * x + p1, then t > 0 ? min(t, 1) : 0   (ONNX HardSigmoid alpha, beta)
+ *   FERC_UN_HARD_SWISH    x * that with t = x * (1/6) + 0.5             (ONNX HardSwish)
+ *   FERC_UN_CLIP          t = x < p0 ? p0 : x, then t > p1 ? p1 : t  (ONNX Clip; NaN stays NaN)
+ * prelu: y[i] = x[i] >= 0 ? x[i] : x[i] * slope[i % c]. */
+enum { FERC_UN_SIGMOID = 0, FERC_UN_TANH = 1, FERC_UN_HARD_SIGMOID = 2, FERC_UN_HARD_SWISH = 3, FERC_UN_CLIP = 4 };
+
+/* binary: y = a (op) b with NumPy broadcasting over 4 dims (a dim of a or b is either the
+ * output's or 1, and a dim of 1 repeats): y[n][h][w][c] = a[n'][h'][w'][c'] op b[..], where
+ * each primed index is 0 on a size-1 dim. op: 0 add, 1 sub, 2 mul, 3 div (IEEE, per element). */
+enum { FERC_BIN_ADD = 0, FERC_BIN_SUB = 1, FERC_BIN_MUL = 2, FERC_BIN_DIV = 3 };
+typedef struct {
+    int y[4], a[4], b[4]; /* dims of the output and of each operand */
+    int op;
+} ferc_binary_desc;
+
+/* resize: NHWC [n][h][w][c] -> [n][oh][ow][c] as ONNX Resize (opset 11..19) for 4-D inputs
+ * that keep N and C. For an output row oy the source coordinate is, by coord mode,
+ *   0 half_pixel          (oy + 0.5) / scale - 0.5
+ *   1 asymmetric          oy / scale
+ *   2 align_corners       oh > 1 ? oy * (h - 1) / (oh - 1) : 0
+ *   3 pytorch_half_pixel  oh > 1 ? (oy + 0.5) / scale - 0.5 : 0
+ * in float, scale = scale_h (columns alike with scale_w, ow, w). Nearest (linear 0) takes
+ * the row by nearest mode 0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil, then
+ * clamps it to [0, h - 1]. Linear clamps the coordinate to [0, h - 1], takes y0 = floor,
+ * y1 = min(y0 + 1, h - 1), l = coord - y0, and gives, as PyTorch's upsample_bilinear2d,
+ *   (1-ly) * ((1-lx) x[y0][x0] + lx x[y0][x1]) + ly * ((1-lx) x[y1][x0] + lx x[y1][x1]). */
+typedef struct {
+    int n, h, w, c, oh, ow;
+    int linear, coord, nearest;
+    float scale_h, scale_w;
+} ferc_resize_desc;
+
 typedef struct ferc_kernel_table {
     /* conv2d reads its weights in the layout this ISA wants: conv2d_pack (NULL: none, the
      * stored layout is used) rearranges them once at load into conv2d_packed_size(d) floats;
@@ -109,6 +147,13 @@ typedef struct ferc_kernel_table {
     void (*add)(size_t count, const float *a, const float *b, float *y, int act, float alpha, int threads);
     /* softmax over the last axis: rows x cols */
     void (*softmax)(size_t rows, int cols, const float *x, float *y, int threads);
+    /* importer ops (above); resize and global max pooling are scalar everywhere */
+    void (*unary)(size_t count, int fn, float p0, float p1, const float *x, float *y, int threads);
+    void (*prelu)(size_t count, int c, const float *x, const float *slope, float *y, int threads);
+    void (*binary)(const ferc_binary_desc *d, const float *a, const float *b, float *y, int threads);
+    void (*resize)(const ferc_resize_desc *d, const float *x, float *y, int threads);
+    /* y[n][c] = max over h, w of x[n][h][w][c] (NaN wins) */
+    void (*global_maxpool)(int n, int hw, int c, const float *x, float *y, int threads);
     const char *isa;
 } ferc_kernel_table;
 
@@ -131,6 +176,14 @@ void ferc_affine_scalar(size_t count, int c, const float *x, const float *scale,
 void ferc_add_scalar(size_t count, const float *a, const float *b, float *y, int act, float alpha,
                      int threads);
 void ferc_softmax_scalar(size_t rows, int cols, const float *x, float *y, int threads);
+/* One element of unary / binary (the scalar definition, also used for SIMD tails). */
+float ferc_unary1(float v, int fn, float p0, float p1);
+float ferc_binary1(float a, float b, int op);
+void ferc_unary_scalar(size_t count, int fn, float p0, float p1, const float *x, float *y, int threads);
+void ferc_prelu_scalar(size_t count, int c, const float *x, const float *slope, float *y, int threads);
+void ferc_binary_scalar(const ferc_binary_desc *d, const float *a, const float *b, float *y, int threads);
+void ferc_resize_scalar(const ferc_resize_desc *d, const float *x, float *y, int threads);
+void ferc_global_maxpool_scalar(int n, int hw, int c, const float *x, float *y, int threads);
 
 /* SIMD variants (conv2d_<isa>.c, dense_<isa>.c, pool_<isa>.c, eltwise_<isa>.c), declared for
  * dispatch.c. Pooling, global average pooling, affine and add give bitwise the scalar
@@ -153,7 +206,13 @@ void ferc_softmax_scalar(size_t rows, int cols, const float *x, float *y, int th
     void ferc_affine_##isa(size_t count, int c, const float *x, const float *scale, const float *shift, \
                            float *y, int act, float alpha, int threads);                               \
     void ferc_add_##isa(size_t count, const float *a, const float *b, float *y, int act, float alpha,  \
-                        int threads);
+                        int threads);                                                              \
+    void ferc_unary_##isa(size_t count, int fn, float p0, float p1, const float *x, float *y,          \
+                          int threads);                                                                \
+    void ferc_prelu_##isa(size_t count, int c, const float *x, const float *slope, float *y,           \
+                          int threads);                                                                \
+    void ferc_binary_##isa(const ferc_binary_desc *d, const float *a, const float *b, float *y,        \
+                           int threads);
 FERC_DECLARE_SIMD(avx2)
 FERC_DECLARE_SIMD(avx512)
 

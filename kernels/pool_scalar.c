@@ -52,3 +52,17 @@ void ferc_global_avgpool_scalar(int n, int hw, int c, const float *x, float *y, 
             y[(size_t)i * c + k] = s / (float)hw;
         }
 }
+
+void ferc_global_maxpool_scalar(int n, int hw, int c, const float *x, float *y, int threads)
+{
+    (void)threads;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < c; k++) {
+            float m = -INFINITY;
+            for (int p = 0; p < hw; p++) {
+                const float v = x[((size_t)i * hw + p) * c + k];
+                if (v > m || isnan(v)) m = v;
+            }
+            y[(size_t)i * c + k] = m;
+        }
+}

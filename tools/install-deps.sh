@@ -8,7 +8,7 @@
 set -eu
 pkgs="gcc make pkg-config libc6-dev check libstb-dev clang libclang-rt-14-dev valgrind opencv-data python3-numpy python3-pytest"
 case "${1:-}" in
-  --tools) pkgs="$pkgs python3 python3-numpy python3-torch python3-opencv python3-onnx python3-skimage
+  --tools) pkgs="$pkgs python3 python3-numpy python3-torch python3-opencv python3-onnx python3-h5py python3-pytest python3-skimage
                  python3-sklearn libopenblas-dev ffmpeg python3-pip python3-setuptools python3-venv
                  python3-distributed" ;;
 esac
