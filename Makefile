@@ -86,7 +86,9 @@ $(BUILD)/examples/%: examples/%.c include/ferc.h $(LIBA)
 # scalar and AVX2 paths too, so machines without AVX-512 are covered on this one).
 test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES) $(BUILD)/libferc.so
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
-<<<<<<< HEAD
+	@if /usr/bin/python3 -c "import pytest, onnx, h5py" 2>/dev/null; then \
+	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_convert.py; \
+	else echo "tests/test_convert.py skipped: needs python3-pytest, python3-onnx, python3-h5py (make deps-tools)"; fi
 	@FERC_BUILD=$(BUILD) sh tests/python/run.sh
 
 # The Python package (python/, docs/python.md): pytest against this build's libferc.so.
@@ -100,11 +102,6 @@ PYTHON ?= /usr/bin/python3
 python: all
 	$(PYTHON) -m pip install --no-build-isolation --no-index $(PIP_FLAGS) \
 	  $$($(PYTHON) -c 'import sys; print("" if sys.prefix != sys.base_prefix else "--break-system-packages")') ./python
-=======
-	@if /usr/bin/python3 -c "import pytest, onnx, h5py" 2>/dev/null; then \
-	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_convert.py; \
-	else echo "tests/test_convert.py skipped: needs python3-pytest, python3-onnx, python3-h5py (make deps-tools)"; fi
->>>>>>> main
 
 asan:
 	$(MAKE) BUILD=build/asan LIBDIR=build/asan OPT=-O1 \
