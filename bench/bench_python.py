@@ -55,7 +55,7 @@ def overhead(repeat):
     x = np.zeros((1,) + m.inputs[0][1][1:], np.float32)
     m.run(x)
     ctx = m._contexts[(1, 0, 0, False)].get()
-    ptrs = (_lib.c_float_p * 1)(x.ctypes.data_as(_lib.c_float_p))
+    ptrs = (ctypes.c_void_p * 1)(x.ctypes.data)
     err = _lib.error_t()
     bare = lambda: _lib.lib.ferc_run(ctx, ptrs, 1, ctypes.byref(err))  # noqa: E731
     n = 2000

@@ -118,7 +118,7 @@ SIGNATURES = {
     "ferc_context_create": (st, [vp, P(context_options_t), P(vp), err_p]),
     "ferc_context_free": (None, [vp]),
     "ferc_context_threads": (i32, [vp]),
-    "ferc_run": (st, [vp, P(c_float_p), i32, err_p]),
+    "ferc_run": (st, [vp, P(vp), i32, err_p]),  # inputs: const float *const *, passed as addresses
     "ferc_output": (i32, [vp, i32, P(tensor_t)]),
     "ferc_context_value": (i32, [vp, cstr, P(tensor_t)]),
     # images

@@ -14,7 +14,7 @@ import ctypes.util
 import os
 import threading
 
-import distributed  # noqa: F401  (ImportError here: ferc.dask needs python3-distributed)
+import distributed  # noqa: F401  (an ImportError here: ferc.dask needs python3-distributed)
 import numpy as np
 
 from . import _lib

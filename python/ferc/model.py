@@ -175,7 +175,7 @@ class Model(_Owner):
         pool = self._pool(batch, int(h), int(w), bool(keep))
         ctx = pool.get()
         try:
-            ptrs = (_lib.c_float_p * len(arrays))(*[a.ctypes.data_as(_lib.c_float_p) for a in arrays])
+            ptrs = (ctypes.c_void_p * len(arrays))(*[a.ctypes.data for a in arrays])
             err = _lib.error_t()
             _lib.check(_lib.lib.ferc_run(ctx, ptrs, batch, ctypes.byref(err)), err)
         except Exception:

@@ -1,7 +1,6 @@
 """Every bad input raises ferc.Error, with the C library's message and status, and nothing
 crashes: missing and hostile files (as paths and as bytes), wrong dtypes, shapes and types,
 a faked 2^27-pixel array, every broken model in tests/data/bad, wrong options."""
-import os
 
 import numpy as np
 import pytest

@@ -80,7 +80,7 @@ def test_the_gil_is_released_during_c_calls():
     m.run(x)  # plans the context
     pool = m._contexts[(256, 0, 0, False)]
     ctx = pool.get()
-    ptrs = (_lib.c_float_p * 1)(x.ctypes.data_as(_lib.c_float_p))
+    ptrs = (ctypes.c_void_p * 1)(x.ctypes.data)
     err = _lib.error_t()
     held = _lib.declare(ctypes.PyDLL(_lib.LIBRARY_PATH))
     t0 = time.perf_counter()
