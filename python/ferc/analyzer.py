@@ -147,8 +147,8 @@ def _path(what, p):
 class Analyzer(_Owner):
     """Image in, faces with emotions out, with the `ferc` command's defaults.
 
-    detector: "ssd" (the default; None means the library's default), "haar", "lbp", or
-    "none" (each image is one already-cropped face). classifier: "cnn", "small", "lbp-svm";
+    detector: None (the library's default, the command's: "ssd"), "ssd", "haar", "lbp",
+    or "none" (each image is one already-cropped face). classifier: "cnn", "small", "lbp-svm";
     model: a classifier weight file instead. threads: engine threads per call (None: the
     library's default, FERC_THREADS or all cores). tta, align: as the command's --tta,
     --align. The keyword options mirror the command's: threshold, ssd_size, min_size,
@@ -157,7 +157,7 @@ class Analyzer(_Owner):
     One Analyzer can be shared by threads: each call takes a per-thread engine from a pool
     (ferc_analyzer_clone, made on first need: the loaded files are shared)."""
 
-    def __init__(self, detector="ssd", classifier="cnn", model=None, threads=None, tta=False, align=False,
+    def __init__(self, detector=None, classifier="cnn", model=None, threads=None, tta=False, align=False,
                  int8=False, *, threshold=None, ssd_size=None, min_size=None, scale_factor=None,
                  min_neighbors=None, detector_model=None, eye_cascade=None):
         self._pools = []
@@ -174,7 +174,6 @@ class Analyzer(_Owner):
         for name, v in (("detector", detector), ("classifier", classifier)):
             if v is not None and not isinstance(v, str):
                 _lib.fail("%s must be a name, not %s" % (name, type(v).__name__))
-        self.detector = detector or "ssd"
         # the strings the options point to live as long as the Analyzer
         self._strings = [_path("model", model), classifier and classifier.encode(), detector and detector.encode(),
                          _path("detector_model", detector_model), _path("eye_cascade", eye_cascade)]
