@@ -120,8 +120,9 @@ $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(BLAS_CFLAGS) $(CFLAGS) $< $(LIBA) -o $@ $(BLAS_LIBS) $(LDLIBS) $(LDFLAGS)
 
-bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model $(BUILD)/bench/lbp_svm
+bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model $(BUILD)/bench/lbp_svm $(BUILD)/bench/bench_import_kernels
 	$(BUILD)/bench/bench_kernels --json $(BUILD)/bench_layers.json
+	$(BUILD)/bench/bench_import_kernels
 	@echo "== the same against OpenBLAS's AVX-512 kernel (OPENBLAS_CORETYPE=SkylakeX; bench only)"
 	-OPENBLAS_CORETYPE=SkylakeX $(BUILD)/bench/bench_kernels --no-scalar --json $(BUILD)/bench_layers_skylakex.json
 	/usr/bin/python3 bench/bench_models.py --build $(BUILD) $(BENCH_MODELS)

@@ -176,6 +176,16 @@ void ferc_affine_scalar(size_t count, int c, const float *x, const float *scale,
 void ferc_add_scalar(size_t count, const float *a, const float *b, float *y, int act, float alpha,
                      int threads);
 void ferc_softmax_scalar(size_t rows, int cols, const float *x, float *y, int threads);
+/* conv_transpose2d (ONNX ConvTranspose, PyTorch's ConvTranspose2d), on a ferc_conv2d_desc
+ * whose pt/pl are the ONNX begin pads and w is [Cout][KH][KW][Cin/groups]:
+ *   y[n][oy][ox][oc] = act(b[oc] + sum over ky, kx, ic of x[n][iy][ix][g*cig + ic] * w[oc][ky][kx][ic])
+ * over the taps with iy = (oy + pt - ky*dh) / sh and ix = (ox + pl - kx*dw) / sw exact
+ * (no remainder) and inside the input; g = oc / (oc_total/groups), cig = c/groups.
+ * The output size (sh*(h-1) + dh*(kh-1) + 1 - pads + output_padding) is the caller's.
+ * Rare in the models ferc imports: one scalar kernel for every ISA, outside the table. */
+void ferc_conv_transpose2d_scalar(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b,
+                                  float *y, int threads);
+
 /* One element of unary / binary (the scalar definition, also used for SIMD tails). */
 float ferc_unary1(float v, int fn, float p0, float p1);
 float ferc_binary1(float a, float b, int op);

@@ -13,7 +13,7 @@ extern const ferc_op ferc_op_pad, ferc_op_l2norm;
 extern const ferc_op ferc_op_lbp_histogram;
 /* imported models (tools/model/convert.py) */
 extern const ferc_op ferc_op_sigmoid, ferc_op_tanh, ferc_op_hard_sigmoid, ferc_op_hard_swish, ferc_op_clip,
-    ferc_op_prelu, ferc_op_binary, ferc_op_resize, ferc_op_global_maxpool;
+    ferc_op_prelu, ferc_op_binary, ferc_op_resize, ferc_op_global_maxpool, ferc_op_conv_transpose2d;
 
 static const ferc_op *const all_ops[] = {
     &ferc_op_conv2d,  &ferc_op_dense,   &ferc_op_maxpool2d, &ferc_op_avgpool2d, &ferc_op_global_avgpool,
@@ -21,7 +21,7 @@ static const ferc_op *const all_ops[] = {
     &ferc_op_concat,  &ferc_op_flatten, &ferc_op_reshape,   &ferc_op_softmax,   &ferc_op_identity,
     &ferc_op_pad,     &ferc_op_l2norm,    &ferc_op_lbp_histogram,
     &ferc_op_sigmoid, &ferc_op_tanh, &ferc_op_hard_sigmoid, &ferc_op_hard_swish, &ferc_op_clip,
-    &ferc_op_prelu, &ferc_op_binary, &ferc_op_resize, &ferc_op_global_maxpool,
+    &ferc_op_prelu, &ferc_op_binary, &ferc_op_resize, &ferc_op_global_maxpool, &ferc_op_conv_transpose2d,
 };
 
 const ferc_op *ferc_find_op(const char *name)

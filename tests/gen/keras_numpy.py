@@ -99,16 +99,22 @@ def forward(path, x):
         W = {}
         for lname in f["model_weights"]:
             g = f["model_weights"][lname]
-            W[lname] = {n.decode().split("/")[-1].split(":")[0]: np.asarray(g[n.decode()], np.float64)
-                        for n in g.attrs.get("weight_names", [])}
+            names = [n.decode() if isinstance(n, bytes) else n for n in g.attrs.get("weight_names", [])]
+            W[lname] = {n.split("/")[-1].split(":")[0]: np.asarray(g[n], np.float64) for n in names}
     out = {}
-    layers = cfg["config"]["layers"]
+    seq = cfg["class_name"] == "Sequential"
+    layers = cfg["config"] if isinstance(cfg["config"], list) else cfg["config"]["layers"]
+    prev = "input"
+    out[prev] = np.asarray(x, np.float64)
     for L in layers:
-        cls, c, name = L["class_name"], L["config"], L["name"]
+        cls, c = L["class_name"], L["config"]
+        name = c["name"]
         if cls == "InputLayer":
             out[name] = np.asarray(x, np.float64)
+            prev = name
             continue
-        ins = [out[src[0]] for src in L["inbound_nodes"][0]]
+        ins = [out[prev]] if seq else [out[src[0]] for src in L["inbound_nodes"][0]]
+        prev = name
         a, w = ins[0], W.get(name, {})
         act = c.get("activation")
         if cls == "Conv2D":
@@ -138,6 +144,13 @@ def forward(path, x):
             y = a.reshape(a.shape[0], -1)
         elif cls == "Dropout":
             y = a
+        elif cls == "ZeroPadding2D":
+            (t, b), (l, r) = c["padding"]
+            y = np.pad(a, ((0, 0), (t, b), (l, r), (0, 0)))
+        elif cls == "ReLU":
+            y = np.maximum(a, 0) if c.get("max_value") is None else np.clip(a, 0, c["max_value"])
+        elif cls == "LeakyReLU":
+            y = np.where(a >= 0, a, a * c["alpha"])
         elif cls == "Add":
             y = sum(ins)
         elif cls == "Concatenate":

@@ -7,7 +7,9 @@ node by node.
           computed by PyTorch (tests/gen/onnx_torch.py, whose outputs must equal the modules').
   yunet   weights/face_yunet.ferc against cv2.dnn.readNetFromONNX (OpenCV 4.6) on the fixed
           320x320 and 640x640 files, input tests/data/faces_group.png tiled to the size.
-  keras   weights/mini_xception.ferc, big_xception.ferc against tests/gen/keras_numpy.py on
+  keras   two Keras files written here with h5py (every layer type keras_reader.py handles;
+          functional and Sequential) against tests/gen/keras_numpy.py.
+  xception weights/mini_xception.ferc, big_xception.ferc against tests/gen/keras_numpy.py on
           ten FER2013 val faces (needs ../shared).
 
 Each case is a model and NAME.ref.ferc holding the input (or, for YuNet, meta naming the
@@ -15,7 +17,7 @@ image to tile) and, per activation V: V@shape, V@max (max |ref| over the whole t
 V@val (all values up to 2,048, else one from each of 2,048 equal strata, the index drawn by
 splitmix64 seeded from V's name, which the C test repeats). Nothing larger is stored: whole YuNet activations would be hundreds of MB.
 
-    /usr/bin/python3 tests/gen/make_import_refs.py [--only zoo|yunet|keras]
+    /usr/bin/python3 tests/gen/make_import_refs.py [--only zoo|pt|yunet|keras|xception]
 """
 import argparse
 import io
@@ -238,6 +240,20 @@ def zoo_models():
             y = self.h(a + b)
             return torch.sigmoid(y.permute(0, 2, 3, 1).reshape(y.shape[0], -1, 4))
 
+    class Deconv(nn.Module):  # transposed convolutions: stride, padding, output_padding, groups, dilation
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(5)  # own stream (inside fork_rng below): the other cases stay as they were
+            self.c = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+            self.d1, self.b1 = nn.ConvTranspose2d(8, 6, 3, stride=2, padding=1, output_padding=1, groups=2), nn.BatchNorm2d(6)
+            self.d2 = nn.ConvTranspose2d(6, 4, (2, 3), stride=(1, 2), padding=(0, 1), dilation=2, bias=False)
+
+        def forward(self, x):
+            x = F.relu(self.b1(self.d1(F.relu(self.c(x)))))
+            return F.leaky_relu(self.d2(x), 0.1)
+
+    with torch.random.fork_rng():
+        deconv = Deconv()
     return [  # name, module, input NCHW, opset, keep BN, dynamic H/W, extra sizes
         ("zoo_conv", Conv(), (1, 3, 11, 13), 13, True, False, []),
         ("zoo_act", Act(), (2, 3, 7, 9), 13, False, False, []),
@@ -247,6 +263,7 @@ def zoo_models():
         ("zoo_dw", DW(), (1, 3, 24, 20), 13, True, False, []),
         ("zoo_head", Head(), (3, 1, 10, 12), 13, False, False, []),
         ("zoo_dyn", Dyn(), (1, 3, 12, 16), 11, False, True, [(20, 10)]),
+        ("zoo_deconv", deconv, (1, 3, 10, 9), 13, True, False, []),
     ]
 
 
@@ -385,6 +402,94 @@ def fer_faces(n=10):
     return (x / 255.0 - 0.5) / 0.5
 
 
+def keras_synthetic(path, kind):
+    """A Keras 2 HDF5 file written with h5py (random weights): 'layers' is a functional model
+    with every layer type keras_reader.py handles that the FER files lack; 'sequential' a
+    Sequential one."""
+    import json
+    import h5py
+    rng = np.random.default_rng(11)
+
+    def L(cls, name, ins, **cfg):
+        return {"class_name": cls, "name": name, "config": dict(name=name, **cfg),
+                "inbound_nodes": [[[i, 0, 0, {}] for i in ins]] if ins is not None else []}
+    W = {}
+    if kind == "sequential":
+        layers = [L("Conv2D", "c1", None, filters=4, kernel_size=[3, 3], strides=[1, 1], padding="valid",
+                    activation="relu", use_bias=True, batch_input_shape=[None, 9, 8, 1]),
+                  L("MaxPooling2D", "p1", None, pool_size=[2, 2], strides=[2, 2], padding="valid"),
+                  L("Flatten", "f", None), L("Dense", "d", None, units=3, activation="softmax", use_bias=True)]
+        for x in layers:
+            del x["inbound_nodes"]
+        W = {"c1": {"kernel": rng.normal(size=(3, 3, 1, 4)), "bias": rng.normal(size=4) * 0.1},
+             "d": {"kernel": rng.normal(size=(36, 3)) * 0.3, "bias": rng.normal(size=3) * 0.1}}
+        cfg = {"class_name": "Sequential", "config": layers}
+    else:
+        layers = [
+            L("InputLayer", "in", None, batch_input_shape=[None, 12, 10, 3]),
+            L("ZeroPadding2D", "zp", ["in"], padding=[[1, 2], [0, 1]]),
+            L("Conv2D", "c1", ["zp"], filters=6, kernel_size=[3, 3], strides=[2, 2], padding="same", activation="relu",
+              use_bias=True),
+            L("DepthwiseConv2D", "dw", ["c1"], kernel_size=[3, 3], strides=[1, 1], padding="same", depth_multiplier=2,
+              activation="linear", use_bias=True),
+            L("BatchNormalization", "bn", ["dw"], axis=-1, epsilon=1e-3, center=True, scale=True),
+            L("LeakyReLU", "lr", ["bn"], alpha=0.2),
+            L("SeparableConv2D", "sep", ["lr"], filters=8, kernel_size=[3, 3], strides=[1, 1], padding="same",
+              depth_multiplier=1, activation="tanh", use_bias=True),
+            L("ReLU", "r6", ["sep"], max_value=6.0),
+            L("AveragePooling2D", "ap", ["lr"], pool_size=[3, 3], strides=[1, 1], padding="same"),
+            L("Conv2D", "c2", ["ap"], filters=8, kernel_size=[1, 1], strides=[1, 1], padding="valid",
+              activation="sigmoid", use_bias=False),
+            L("Add", "add", ["r6", "c2"]),
+            L("MaxPooling2D", "mp", ["add"], pool_size=[2, 2], strides=[2, 2], padding="same"),
+            L("AveragePooling2D", "ap2", ["add"], pool_size=[2, 2], strides=[2, 2], padding="valid"),
+            L("Concatenate", "cat", ["mp", "ap2"], axis=-1),
+            L("Activation", "hs", ["cat"], activation="hard_sigmoid"),
+            L("GlobalMaxPooling2D", "gmp", ["hs"]),
+            L("Flatten", "fl", ["cat"]),
+            L("Dense", "d1", ["fl"], units=10, activation="relu", use_bias=True),
+            L("Dropout", "do", ["d1"], rate=0.5),
+            L("Concatenate", "cat2", ["do", "gmp"], axis=-1),
+            L("Dense", "d2", ["cat2"], units=5, activation="softmax", use_bias=True),
+        ]
+        W = {"c1": {"kernel": rng.normal(size=(3, 3, 3, 6)) * 0.5, "bias": rng.normal(size=6) * 0.1},
+             "dw": {"depthwise_kernel": rng.normal(size=(3, 3, 6, 2)) * 0.5, "bias": rng.normal(size=12) * 0.1},
+             "bn": {"gamma": rng.uniform(0.5, 1.5, 12), "beta": rng.normal(size=12) * 0.1,
+                    "moving_mean": rng.normal(size=12) * 0.2, "moving_variance": rng.uniform(0.5, 2, 12)},
+             "sep": {"depthwise_kernel": rng.normal(size=(3, 3, 12, 1)) * 0.5,
+                     "pointwise_kernel": rng.normal(size=(1, 1, 12, 8)) * 0.5, "bias": rng.normal(size=8) * 0.1},
+             "c2": {"kernel": rng.normal(size=(1, 1, 12, 8)) * 0.5},
+             "d1": {"kernel": rng.normal(size=(4 * 3 * 16, 10)) * 0.2, "bias": rng.normal(size=10) * 0.1},
+             "d2": {"kernel": rng.normal(size=(26, 5)) * 0.3, "bias": rng.normal(size=5) * 0.1}}
+        cfg = {"class_name": "Model", "config": {"name": "m", "layers": layers, "input_layers": [["in", 0, 0]],
+                                                 "output_layers": [["d2", 0, 0]]}}
+    with h5py.File(path, "w") as f:
+        f.attrs["model_config"] = json.dumps(cfg).encode()
+        f.attrs["keras_version"] = b"2.0.5"
+        mw = f.create_group("model_weights")
+        for lname, ws in W.items():
+            g = mw.create_group(lname)
+            g.attrs["weight_names"] = [f"{lname}_1/{k}:0".encode() for k in ws]
+            for k, a in ws.items():
+                g.create_dataset(f"{lname}_1/{k}:0", data=np.asarray(a, np.float32))
+
+
+def make_keras_synthetic(cases):
+    import keras_numpy
+    rng = np.random.default_rng(12)
+    for kind, shape in (("layers", (3, 12, 10, 3)), ("sequential", (2, 9, 8, 1))):
+        src = f"/tmp/keras_{kind}.h5"
+        keras_synthetic(src, kind)
+        dst = os.path.join(OUT, f"keras_{kind}.ferc")
+        convert.convert(src, dst, f"keras_{kind}")
+        x = rng.normal(size=shape).astype(np.float32)
+        refs = keras_numpy.forward(src, x)
+        worst = check_c(dst, x, refs, {})
+        print(f"  keras_{kind}: C engine worst {worst[0]:.3f} of the tolerance at {worst[1]}")
+        write_ref(f"keras_{kind}", dst, refs, {}, x)
+        cases.append((f"ref/import/keras_{kind}.ferc", f"ref/import/keras_{kind}.ref.ferc"))
+
+
 def make_keras(cases):
     import keras_numpy
     x = fer_faces()
@@ -406,17 +511,18 @@ def keras_source(name):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", choices=["zoo", "pt", "yunet", "keras"])
+    ap.add_argument("--only", choices=["zoo", "pt", "yunet", "keras", "xception"])
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     listing = os.path.join(OUT, "cases.txt")
     old = [ln.split() for ln in open(listing)] if os.path.exists(listing) else []
     cases = []
-    for part, fn in (("zoo", make_zoo), ("pt", make_pt), ("yunet", make_yunet), ("keras", make_keras)):
+    for part, fn in (("zoo", make_zoo), ("pt", make_pt), ("yunet", make_yunet), ("keras", make_keras_synthetic),
+                     ("xception", make_keras)):
         if a.only in (None, part):
             fn(cases)
         else:
-            cases += [tuple(c) for c in old if (os.path.basename(c[1]).startswith(part) or (part == "keras" and "xception" in c[1]))]
+            cases += [tuple(c) for c in old if part in os.path.basename(c[1])]
     with open(listing, "w") as f:
         for m, r in cases:
             f.write(f"{m} {r}\n")

@@ -44,6 +44,11 @@ def run(model, x):
                 xp = F.pad(x0, (p[1], p[3], p[0], p[2]))
                 y = F.conv2d(xp, i[1], i[2] if len(i) > 2 else None, a.get("strides", 1), 0, a.get("dilations", 1),
                              a.get("group", 1))
+            elif op == "ConvTranspose":
+                p, op_ = a.get("pads", [0, 0, 0, 0]), a.get("output_padding", [0, 0])
+                y = F.conv_transpose2d(x0, i[1], i[2] if len(i) > 2 else None, a.get("strides", 1), 0, op_,
+                                       a.get("group", 1), a.get("dilations", 1))
+                y = y[:, :, p[0]:y.shape[2] - p[2], p[1]:y.shape[3] - p[3]]
             elif op == "BatchNormalization":
                 y = F.batch_norm(x0, i[3], i[4], i[1], i[2], False, 0.0, a.get("epsilon", 1e-5))
             elif op == "Relu":

@@ -118,7 +118,7 @@ def _fold(node, v, consts):
 # ---- lowering
 
 ACT = {"Relu": (1, 0.0), "LeakyRelu": (3, None)}
-FUSES_ACT = ("conv2d", "dense", "add", "batchnorm")
+FUSES_ACT = ("conv2d", "conv_transpose2d", "dense", "add", "batchnorm")
 
 
 class _Lowering:
@@ -283,6 +283,40 @@ class _Lowering:
         self.emit("conv2d", pins, node.outputs[0], (n, o, oh, ow), "nchw", node.name, stride=s,
                   pad=[int(p) for p in pads], dilation=d, groups=g)
 
+    def op_ConvTranspose(self, node):
+        a = node.attrs
+        x = self.act_input(node, 0, ("nchw",))
+        w = self.const(node, 1, "weight")
+        if w.ndim != 4:
+            _fail(node, f"only 2-D transposed convolutions are supported (weight is {w.ndim}-D)")
+        for k in ("output_shape",):
+            if k in a:
+                _fail(node, f"attribute {k}={a[k]} is not supported (export with pads and output_padding)")
+        auto = a.get("auto_pad", "NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else auto
+        if auto not in ("NOTSET", "", "VALID"):
+            _fail(node, f"attribute auto_pad={auto} is not supported")
+        n, c, h, wd = self.shape[x]
+        cin, cog, kh, kw = w.shape
+        g = int(a.get("group", 1))
+        if cin != c or c % g:
+            _fail(node, f"attribute group={g}: weight {w.shape} does not fit {c} input channels")
+        s, d = list(a.get("strides", [1, 1])), list(a.get("dilations", [1, 1]))
+        p = list(a.get("pads", [0, 0, 0, 0]))
+        op = list(a.get("output_padding", [0, 0]))
+        cig = c // g
+        # [Cin][Cout/g][KH][KW] -> [Cout][KH][KW][Cin/g], group by group
+        wf = np.concatenate([w[i * cig:(i + 1) * cig].transpose(1, 2, 3, 0) for i in range(g)], axis=0)
+        oh = s[0] * (h - 1) + op[0] + (kh - 1) * d[0] + 1 - p[0] - p[2]
+        ow = s[1] * (wd - 1) + op[1] + (kw - 1) * d[1] + 1 - p[1] - p[3]
+        if oh < 1 or ow < 1:
+            _fail(node, f"output {oh}x{ow} is empty")
+        ins = [self.v(x), self.param(node.outputs[0] + ".w", wf)]
+        if len(node.inputs) > 2 and node.inputs[2]:
+            ins.append(self.param(node.outputs[0] + ".b", self.const(node, 2, "bias").reshape(-1)))
+        self.emit("conv_transpose2d", ins, node.outputs[0], (n, cog * g, oh, ow), "nchw", node.name, stride=s,
+                  pad=[int(v) for v in p], output_padding=op, dilation=d, groups=g)
+
     def pads(self, node, hw, k, s, d):
         a = node.attrs
         auto = a.get("auto_pad", "NOTSET")
@@ -324,7 +358,7 @@ class _Lowering:
         if len(node.outputs) > 1 and any(node.outputs[1:]) and node.attrs.get("training_mode", 0):
             _fail(node, "attribute training_mode=1 (training-time batch norm) is not supported")
         p = self.fusable(node, x)
-        if p is not None and p["op"] == "conv2d" and p["attrs"].get("act", 0) == 0:
+        if p is not None and p["op"] in ("conv2d", "conv_transpose2d") and p["attrs"].get("act", 0) == 0:
             scale = gamma / np.sqrt(var + eps)
             w = self.params[p["ins"][1]].astype(np.float64)
             self.params[p["ins"][1]] = (w * scale[:, None, None, None]).astype(np.float32)
