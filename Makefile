@@ -13,7 +13,7 @@
 #   examples/       programs that use only ferc.h (run by make test)
 #   fuzz/           libFuzzer targets (make fuzz)
 #   weights/        the shipped models; docs/ the documentation
-# Targets: all (default), demo, test, asan, valgrind, fuzz, bench, eval, install, deps, deps-tools,
+# Targets: all (default), demo, test, test-browser, asan, valgrind, fuzz, bench, eval, install, deps, deps-tools,
 #   train-lbp, bench-lbp, clean.
 
 CC       ?= gcc
@@ -41,7 +41,7 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread)
 
-.PHONY: all test asan valgrind fuzz bench eval demo install deps deps-tools clean check-deps python test-python
+.PHONY: all test test-browser asan valgrind fuzz bench eval demo install deps deps-tools clean check-deps python test-python
 
 LIBA = $(LIBDIR)/libferc.a
 
@@ -60,17 +60,30 @@ $(BUILD)/%.o: %.c
 # The install prefix is the last place ferc_find_weights looks (api/weights.c).
 $(BUILD)/api/weights.o: CFLAGS_BASE += -DFERC_PREFIX='"$(PREFIX)"'
 
+# stb_image_write's JPEG bit writer shifts bits into an int's sign bit (stb_image_write.h,
+# Debian 1.16, line 1263), undefined in C and fatal under make asan's UBSan; -fwrapv defines it
+# as the two's-complement wrap every compiler produces anyway, so the bytes written are unchanged.
+$(BUILD)/detect/image/stb_impl.o: CFLAGS_BASE += -fwrapv
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 libferc.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS) $(LDFLAGS)
 CLI_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard tools/cli/*.c)))
+# ferc serve's HTTP comes from libmicrohttpd: linked into the command only, never the library.
+MHD_CFLAGS = $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   = $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd) -lpthread
 ferc: $(CLI_OBJ) $(LIBA)
-	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
+	$(CC) -o $@ $^ $(MHD_LIBS) $(LDLIBS) $(LDFLAGS)
 # The command as tests/test_cli.c runs it: built with this build's flags (ASan in make asan).
 $(BUILD)/ferc: $(CLI_OBJ) $(LIBA)
-	$(CC) -o $@ $^ $(LDLIBS) $(LDFLAGS)
+	$(CC) -o $@ $^ $(MHD_LIBS) $(LDLIBS) $(LDFLAGS)
+# The page of ferc serve, built into the binary as the bytes of tools/cli/serve_page.html.
+$(BUILD)/tools/cli/serve_page.inc: tools/cli/serve_page.html
+	@mkdir -p $(dir $@)
+	xxd -i < $< > $@
+$(BUILD)/tools/cli/serve.o: $(BUILD)/tools/cli/serve_page.inc
+$(BUILD)/tools/cli/serve.o: CFLAGS_BASE += -I$(BUILD)/tools/cli $(MHD_CFLAGS)
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIBA)
 	@mkdir -p $(dir $@)
@@ -86,6 +99,7 @@ $(BUILD)/examples/%: examples/%.c include/ferc.h $(LIBA)
 # scalar and AVX2 paths too, so machines without AVX-512 are covered on this one).
 test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES) $(BUILD)/libferc.so
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
+	/usr/bin/python3 tests/serve/test_serve.py --ferc $(BUILD)/ferc
 	@if /usr/bin/python3 -c "import pytest, onnx, h5py" 2>/dev/null; then \
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_convert.py; \
 	else echo "tests/test_convert.py skipped: needs python3-pytest, python3-onnx, python3-h5py (make deps-tools)"; fi
@@ -103,6 +117,12 @@ python: all
 	$(PYTHON) -m pip install --no-build-isolation --no-index $(PIP_FLAGS) \
 	  $$($(PYTHON) -c 'import sys; print("" if sys.prefix != sys.base_prefix else "--break-system-packages")') ./python
 
+# The page of ferc serve in headless Chromium (Selenium, a fake camera); screenshots in
+# $(BUILD)/serve/. Too slow for make test; .ci/run runs it.
+test-browser: $(BUILD)/ferc
+	sh tools/install-deps.sh --browser
+	/usr/bin/python3 tests/serve/test_browser.py --ferc $(BUILD)/ferc --out $(BUILD)/serve
+
 asan:
 	$(MAKE) BUILD=build/asan LIBDIR=build/asan OPT=-O1 \
 	  CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
@@ -119,6 +139,11 @@ BLAS_LIBS   = $(shell pkg-config --libs openblas 2>/dev/null || echo -lopenblas)
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(BLAS_CFLAGS) $(CFLAGS) $< $(LIBA) -o $@ $(BLAS_LIBS) $(LDLIBS) $(LDFLAGS)
+# bench_kernels times the library's own im2col + OpenBLAS backend, compiled into it.
+$(BUILD)/bench/bench_kernels: bench/bench_kernels.c kernels/conv2d_openblas.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -DFERC_WITH_OPENBLAS $(BLAS_CFLAGS) $(CFLAGS) bench/bench_kernels.c kernels/conv2d_openblas.c \
+	  $(LIBA) -o $@ $(BLAS_LIBS) $(LDLIBS) $(LDFLAGS)
 
 bench: all $(BUILD)/bench/bench_kernels $(BUILD)/bench/bench_model $(BUILD)/bench/lbp_svm $(BUILD)/bench/bench_import_kernels
 	$(BUILD)/bench/bench_kernels --json $(BUILD)/bench_layers.json

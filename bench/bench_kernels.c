@@ -20,7 +20,6 @@
 #include "nn/tensor.h"
 #include "bench/bench_time.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -28,7 +27,6 @@
 #include <string.h>
 
 /* OpenBLAS extensions (Debian's cblas.h declares them; repeated here for other headers). */
-void openblas_set_num_threads(int);
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
 
@@ -180,36 +178,12 @@ static void run_ferc(job *j, int threads)
     else j->k->conv2d(&j->d, j->x, j->wk, j->b, j->y, j->scratch, threads);
 }
 
-/* im2col (NHWC, k in (ky, kx, ic) order) for group g, then C = A W^T, then bias + act. */
+/* The library's comparison backend (kernels/conv2d_openblas.c, built into this program):
+ * im2col, then C = A W^T by OpenBLAS sgemm, then bias + act. */
 static void run_blas(job *j, int threads)
 {
-    openblas_set_num_threads(threads);
-    const ferc_conv2d_desc *d = &j->d;
-    const int cig = d->c / d->groups, cog = d->oc / d->groups, act = j->l->act < 0 ? 1 : d->act;
-    const int m = d->n * d->oh * d->ow, k = d->kh * d->kw * cig;
-    for (int g = 0; g < d->groups; g++) {
-        const float *a = j->x + (size_t)g * cig;
-        int lda = d->c;
-        if (d->kh * d->kw > 1 || d->sh > 1 || d->groups > 1) { /* a 1x1 stride-1 conv needs no copy */
-            float *col = j->col;
-            for (int n = 0; n < d->n; n++)
-                for (int oy = 0; oy < d->oh; oy++)
-                    for (int ox = 0; ox < d->ow; ox++)
-                        for (int ky = 0; ky < d->kh; ky++) {
-                            const int iy = oy * d->sh - d->pt + ky * d->dh;
-                            for (int kx = 0; kx < d->kw; kx++, col += cig) {
-                                const int ix = ox * d->sw - d->pl + kx * d->dw;
-                                if (iy < 0 || iy >= d->h || ix < 0 || ix >= d->w) memset(col, 0, sizeof(float) * cig);
-                                else memcpy(col, j->x + (((size_t)n * d->h + iy) * d->w + ix) * d->c + (size_t)g * cig,
-                                            sizeof(float) * cig);
-                            }
-                        }
-            a = j->col, lda = k;
-        }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, cog, k, 1.f, a, lda, j->w + (size_t)g * cog * k, k,
-                    0.f, j->y + (size_t)g * cog, d->oc);
-    }
-    for (size_t i = 0; i < (size_t)m * d->oc; i++) j->y[i] = ferc_act1(j->y[i] + j->b[i % d->oc], act, 0.f);
+    if (j->l->act < 0) ferc_dense_openblas(j->d.n, j->d.c, j->d.oc, j->x, j->w, j->b, j->y, 1, 0.f, threads);
+    else ferc_conv2d_openblas(&j->d, j->x, j->w, j->b, j->y, j->col, threads);
 }
 
 static void run_scalar(job *j, int threads)
@@ -370,12 +344,12 @@ int main(int argc, char **argv)
         const ferc_conv2d_desc *d = &j.d;
         const size_t nx = (size_t)d->n * d->h * d->w * d->c, nw = (size_t)d->oc * d->kh * d->kw * (d->c / d->groups),
                      ny = (size_t)d->n * d->oh * d->ow * d->oc;
-        const size_t ncol = (size_t)d->n * d->oh * d->ow * d->kh * d->kw * (d->c / d->groups);
+        const size_t ncol = l->act < 0 ? 0 : ferc_conv2d_scratch_openblas(d);
         float *x = rnd(nx, 1.f), *w = rnd(nw, 1.f / sqrtf((float)nw / d->oc)), *b = rnd((size_t)d->oc, 0.1f);
         float *want = ferc_alloc(ny * sizeof(float)), *got = ferc_alloc(ny * sizeof(float));
         float *packed = NULL;
         j.x = x, j.w = w, j.b = b, j.wk = w, j.y = want;
-        j.col = ferc_alloc(ncol * sizeof(float));
+        j.col = ncol ? ferc_alloc(ncol) : NULL;
         if (l->act < 0 ? k->dense_pack != NULL : k->conv2d_pack != NULL) {
             packed = ferc_alloc((l->act < 0 ? k->dense_packed_size(d->c, d->oc) : k->conv2d_packed_size(d)) * sizeof(float));
             if (l->act < 0) k->dense_pack(d->c, d->oc, w, packed);

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
         uint32_t s = 1;
         for (size_t i = 0; i < count; i++) s = s * 1664525u + 1013904223u, x[i] = (float)(s >> 8) / 16777216.f;
     }
-    ferc_context_options opt = {batch, 0, 0, threads, 0};
+    ferc_context_options opt = {.max_batch = batch, .threads = threads};
     ferc_context *c;
     if (ferc_context_create(m, &opt, &c, &err) != FERC_OK) {
         fprintf(stderr, "%s: %s\n", model_path, err.message);

@@ -29,7 +29,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s MODEL.ferc IMAGE [WIDTH HEIGHT [THRESHOLD [THREADS [REPEAT]]]]\n", argv[0]);
         return 2;
     }
-    ferc_ssd_options opt = {0, 0, FERC_SSD_DEFAULT_THRESHOLD, 0};
+    ferc_ssd_options opt = {.threshold = FERC_SSD_DEFAULT_THRESHOLD};
     if (argc > 4) opt.input_width = atoi(argv[3]), opt.input_height = atoi(argv[4]);
     if (argc > 5) opt.threshold = (float)atof(argv[5]);
     if (argc > 6) opt.threads = atoi(argv[6]);

@@ -28,7 +28,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "layer_diff: %s has no input '%s'\n", argv[2], ferc_model_input_name(m, 0));
         return 1;
     }
-    ferc_context_options opt = {1, (int)in.dims[1], (int)in.dims[2], 0, FERC_CTX_KEEP_ALL};
+    ferc_context_options opt = {
+        .max_batch = 1, .height = (int)in.dims[1], .width = (int)in.dims[2], .flags = FERC_CTX_KEEP_ALL};
     ferc_context *ctx;
     const float *inputs[1] = {in.data};
     if (ferc_context_create(m, &opt, &ctx, &err) || ferc_run(ctx, inputs, 1, &err)) {

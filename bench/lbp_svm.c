@@ -63,7 +63,7 @@ static int argmax(const float *p)
 
 static void evaluate(const ferc_model *m, const char *root)
 {
-    ferc_context_options opt = {BATCH, 0, 0, 0, 0};
+    ferc_context_options opt = {.max_batch = BATCH};
     ferc_context *ctx;
     ferc_error err;
     if (ferc_context_create(m, &opt, &ctx, &err)) fail("context", &err);
@@ -161,7 +161,7 @@ static void speed(const char *path, const float *faces)
         for (int j = 0; j < SIDE * SIDE; j++) pix[j] = (uint8_t)faces[(size_t)i * SIDE * SIDE + j];
         to_input(m, pix, in + (size_t)i * SIDE * SIDE);
     }
-    ferc_context_options one = {1, 0, 0, 1, 0}, many = {BATCH, 0, 0, 0, 0};
+    ferc_context_options one = {.max_batch = 1, .threads = 1}, many = {.max_batch = BATCH};
     ferc_context *c1, *cb;
     if (ferc_context_create(m, &one, &c1, &err) || ferc_context_create(m, &many, &cb, &err)) fail("context", &err);
     double cpu1, unused;

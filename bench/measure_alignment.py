@@ -37,8 +37,13 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 ANGLES = [-30, -20, -10, 0, 10, 20, 30]
 
 
-class Rect(ctypes.Structure):
-    _fields_ = [("x", ctypes.c_int), ("y", ctypes.c_int), ("width", ctypes.c_int), ("height", ctypes.c_int)]
+class Box(ctypes.Structure):  # ferc_box
+    _fields_ = [("x", ctypes.c_float), ("y", ctypes.c_float), ("w", ctypes.c_float), ("h", ctypes.c_float),
+                ("score", ctypes.c_float), ("n_landmarks", ctypes.c_int), ("landmarks", ctypes.c_float * 10)]
+
+
+def as_box(box):
+    return ctypes.byref(Box(*box, 1.0))
 
 
 class Eyes(ctypes.Structure):
@@ -79,8 +84,8 @@ def main():
                     help="classify with alignment only faces whose eye line is tilted more than this (degrees)")
     args = ap.parse_args()
     lib = ctypes.CDLL(args.lib)
-    lib.ferc_find_eyes.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, Rect,
-                                   ctypes.POINTER(Eyes), ctypes.POINTER(Error)]
+    lib.ferc_find_eyes.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                   ctypes.POINTER(Box), ctypes.POINTER(Eyes), ctypes.POINTER(Error)]
     err = Error()
     casc = ctypes.c_void_p()
     if lib.ferc_cascade_load(args.cascade.encode(), ctypes.byref(casc), ctypes.byref(err)):
@@ -89,7 +94,7 @@ def main():
     def eyes(img, box):
         img = np.ascontiguousarray(img)
         e = Eyes()
-        if lib.ferc_find_eyes(casc, img.ctypes.data, img.shape[1], img.shape[0], img.shape[1], Rect(*box),
+        if lib.ferc_find_eyes(casc, img.ctypes.data, img.shape[1], img.shape[0], img.shape[1], as_box(box),
                               ctypes.byref(e), ctypes.byref(err)):
             sys.exit(err.message.decode())
         return e if e.found else None
@@ -114,13 +119,14 @@ def main():
                 sys.exit(err.message.decode())
             return int(p.argmax())
 
-        lib.ferc_align_crop.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int, Rect,
-                                        ctypes.POINTER(Eyes), ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(Error)]
+        lib.ferc_align_crop.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                                        ctypes.POINTER(Box), ctypes.POINTER(Eyes), ctypes.c_void_p, ctypes.c_int,
+                                        ctypes.POINTER(Error)]
 
         def crop(img, box, e):
             img = np.ascontiguousarray(img)
             out = np.zeros((48, 48), np.uint8)
-            if lib.ferc_align_crop(img.ctypes.data, img.shape[1], img.shape[0], img.shape[1], Rect(*box), e,
+            if lib.ferc_align_crop(img.ctypes.data, img.shape[1], img.shape[0], img.shape[1], as_box(box), e,
                                    out.ctypes.data, 48, ctypes.byref(err)):
                 sys.exit(err.message.decode())
             return out

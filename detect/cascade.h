@@ -69,16 +69,6 @@ struct ferc_cascade {
     ferc_lbp_feature *lbp;
 };
 
-/* cv::resize(src, dst, Size(dw, dh), 0, 0, INTER_LINEAR) for 8-bit gray, bit-exact with
- * OpenCV 4.6 on x86-64 (including its reduced-precision vertical step). Public, with checks,
- * as ferc_resize_gray. */
-void ferc_resize_linear_u8(const uint8_t *src, int sw, int sh, int sstride, uint8_t *dst, int dw, int dh,
-                           int dstride);
-
-/* The same with INTER_LINEAR_EXACT, the resize CascadeClassifier applies per scale. */
-void ferc_resize_linear_exact_u8(const uint8_t *src, int sw, int sh, int sstride, uint8_t *dst, int dw, int dh,
-                                 int dstride);
-
 /* Integral images as cv::integral(img, sum, sqsum, tilted, CV_32S, CV_32S): (w+1)x(h+1),
  * row stride `stride` ints. sqsum and tilted may be NULL. Squares wrap modulo 2^32 like
  * OpenCV's 32-bit squared sums; only differences of nearby entries are used. With

@@ -11,6 +11,7 @@
  * whose score lands within rounding of a threshold would otherwise flip. */
 #include "detect/cascade.h"
 #include "detect/cascade_scan.h"
+#include "detect/image/image.h"
 #include "nn/error.h"
 #include "kernels/threads.h"
 
@@ -123,7 +124,9 @@ static int run_scale(const detect_job *job, workspace *ws, float s)
     const int ystep = s >= 2 ? 1 : 2;
     const int ww = sw + 1 - c->win_w, wh = sh + 1 - c->win_h;
     if (ww <= 0 || wh <= 0) return 0;
-    ferc_resize_linear_exact_u8(job->gray, job->width, job->height, job->stride, ws->small, sw, sh, sw);
+    if (ferc_resize_plane(job->gray, job->width, job->height, job->stride, ws->small, sw, sh, sw, 1,
+                          FERC_RESIZE_LINEAR_EXACT, NULL))
+        return -1;
     /* step-2 scales read planes split into even and odd columns (cascade_scan.h) */
     const int rs = ystep == 2 ? job->hs : job->istride;
     ferc_integral_u8(ws->small, sw, sh, sw, ws->sum, ws->sq, ws->tilted, rs, ystep == 2 ? job->odd_plane : 0);

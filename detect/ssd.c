@@ -259,7 +259,7 @@ ferc_status ferc_ssd_prepare(const ferc_ssd *d, ferc_ssd_state *state, int width
     state->cur = NULL;
     s->width = width, s->height = height;
     s->last_use = state->tick;
-    ferc_context_options opt = {1, height, width, 0, 0};
+    ferc_context_options opt = {.max_batch = 1, .height = height, .width = width};
     ferc_shape *shapes = malloc(sizeof *shapes * (size_t)d->model->n_values);
     ferc_status st;
     if (!shapes) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
@@ -416,7 +416,7 @@ ferc_status ferc_ssd_detect(const ferc_ssd *d, ferc_ssd_state *s, const ferc_ima
     if (!img->data || img->width < 1 || img->height < 1 || (img->channels != 1 && img->channels != 3) ||
         (int64_t)img->width * img->height > FERC_IMAGE_MAX_PIXELS)
         return ferc_set_error(err, FERC_ERR_ARG, "detect: not a valid gray or RGB image");
-    ferc_ssd_options o = {0, 0, FERC_SSD_DEFAULT_THRESHOLD, 0};
+    ferc_ssd_options o = {.threshold = FERC_SSD_DEFAULT_THRESHOLD};
     if (opt) o = *opt;
     if (!(o.threshold >= 0 && o.threshold <= 1))
         return ferc_set_error(err, FERC_ERR_ARG, "detect: threshold %g is not in [0, 1]", (double)o.threshold);

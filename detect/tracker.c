@@ -20,7 +20,7 @@ struct ferc_tracker {
 
 ferc_status ferc_tracker_create(const ferc_tracker_options *opt, ferc_tracker **out, ferc_error *err)
 {
-    ferc_tracker_options o = {0, 0, 0};
+    ferc_tracker_options o = {.iou = 0};
     if (opt) o = *opt;
     if (o.iou == 0) o.iou = 0.3f;
     if (o.window == 0) o.window = 5;

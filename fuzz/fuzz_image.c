@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ferc_image_load_memory(data + 1, size - 1, data[0] & 1 ? 3 : 1, &img, &err) != FERC_OK) return 0;
     if (ferc_image_to_gray(&img, &gray, &err) == FERC_OK) {
         uint8_t face[48 * 48];
-        ferc_box box = {(float)img.width / 4, (float)img.height / 4, (float)img.width / 2 + 1, (float)img.height / 2 + 1, 1};
+        ferc_box box = {.x = (float)img.width / 4, .y = (float)img.height / 4, .w = (float)img.width / 2 + 1,
+                        .h = (float)img.height / 2 + 1, .score = 1};
         ferc_face_crop(&gray, &box, 48, 48, face, &err);
         free(gray.data);
     }

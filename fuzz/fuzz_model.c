@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ferc_error err;
     if (ferc_model_load_memory(data, size, &m, &err) != FERC_OK) return 0;
     ferc_context *c;
-    ferc_context_options opt = {1, 0, 0, 1, 0};
+    ferc_context_options opt = {.max_batch = 1, .threads = 1};
     /* Skip runs whose arena would be large: the fuzzer is after bugs, not RAM. */
     if (ferc_model_num_inputs(m) > 0 && ferc_context_create(m, &opt, &c, &err) == FERC_OK) {
         if (ferc_context_memory(c) < ((size_t)64 << 20)) {

@@ -136,6 +136,10 @@ ferc_status ferc_image_load_memory(const void *data, size_t size, int channels, 
                                    ferc_error *err);
 /* .png or .jpg by the file name's extension. */
 ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err);
+/* The bytes ferc_image_save would write for a file called name (.png or .jpg), in memory:
+ * *out is allocated (release with free). */
+ferc_status ferc_image_encode(const ferc_image *img, const char *name, uint8_t **out, size_t *size,
+                              ferc_error *err);
 void ferc_image_free(ferc_image *img);
 
 /* ---- face boxes (detect/box.c) --------------------------------------------------- */
@@ -161,7 +165,8 @@ float ferc_box_iou(const ferc_box *a, const ferc_box *b);
 /* Each call allocates dst (free with ferc_image_free). The arithmetic is OpenCV 4.6's:
  * results are identical to cv2's on every photo and size measured (docs/detection.md). */
 
-enum { FERC_RESIZE_LINEAR = 1, FERC_RESIZE_AREA = 3 }; /* cv2.INTER_LINEAR, cv2.INTER_AREA */
+/* cv2.INTER_LINEAR, cv2.INTER_AREA, cv2.INTER_LINEAR_EXACT (the last for gray only) */
+enum { FERC_RESIZE_LINEAR = 1, FERC_RESIZE_AREA = 3, FERC_RESIZE_LINEAR_EXACT = 5 };
 
 /* cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY); a gray image is copied. */
 ferc_status ferc_image_to_gray(const ferc_image *src, ferc_image *dst, ferc_error *err);
@@ -288,8 +293,10 @@ typedef struct {
 /* The face box is taken in whole pixels: corner truncated, width and height rounded. */
 ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
                            int stride, const ferc_box *face, ferc_eyes *eyes, ferc_error *err);
-/* Rotates by eyes->roll_deg (0 when eyes is NULL or !eyes->found) about the box centre and
- * resamples bilinearly into an out_size x out_size crop; outside the image, edge pixels. */
+/* Rotates the box's square (its longer side) by eyes->roll_deg (0 when eyes is NULL or
+ * !eyes->found) about the box centre at its own size (bilinear, edge pixels outside the
+ * image), then resizes it to out_size x out_size as every face crop is (cv2.resize
+ * INTER_AREA to shrink, INTER_LINEAR to enlarge). */
 ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, const ferc_box *face,
                             const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err);
 /* Both steps. */

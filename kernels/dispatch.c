@@ -17,32 +17,67 @@ static void conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float
     ferc_conv2d_scalar(d, x, w, b, y, threads);
 }
 
+/* Entries left out are NULL: no packing, no workspace, no Winograd. */
 static const ferc_kernel_table scalar_table = {
-    NULL, NULL, NULL, conv2d_scalar, NULL, NULL, NULL, ferc_dense_scalar, ferc_maxpool_scalar, ferc_avgpool_scalar,
-    ferc_global_avgpool_scalar, ferc_affine_scalar, ferc_add_scalar, ferc_softmax_scalar, ferc_unary_scalar,
-    ferc_prelu_scalar, ferc_binary_scalar, ferc_resize_scalar, ferc_global_maxpool_scalar, "scalar",
+    .conv2d = conv2d_scalar,
+    .dense = ferc_dense_scalar,
+    .maxpool = ferc_maxpool_scalar,
+    .avgpool = ferc_avgpool_scalar,
+    .global_avgpool = ferc_global_avgpool_scalar,
+    .affine = ferc_affine_scalar,
+    .add = ferc_add_scalar,
+    .softmax = ferc_softmax_scalar,
+    .unary = ferc_unary_scalar,
+    .prelu = ferc_prelu_scalar,
+    .binary = ferc_binary_scalar,
+    .resize = ferc_resize_scalar,
+    .global_maxpool = ferc_global_maxpool_scalar,
+    .isa = "scalar",
 };
 
-#define SIMD_TABLE(isa)                                                                                     \
-    {ferc_conv2d_packed_size_##isa, ferc_conv2d_pack_##isa, ferc_conv2d_scratch_##isa, ferc_conv2d_##isa, \
-     ferc_conv2d_winograd_##isa, ferc_dense_packed_size_##isa, ferc_dense_pack_##isa, ferc_dense_##isa,    \
-     ferc_maxpool_##isa, ferc_avgpool_##isa, ferc_global_avgpool_##isa, ferc_affine_##isa, ferc_add_##isa,  \
-     ferc_softmax_scalar, ferc_unary_##isa, ferc_prelu_##isa, ferc_binary_##isa, ferc_resize_scalar,        \
-     ferc_global_maxpool_scalar, #isa}
+#define SIMD_TABLE(X)                                       \
+    {                                                       \
+        .conv2d_packed_size = ferc_conv2d_packed_size_##X,  \
+        .conv2d_pack = ferc_conv2d_pack_##X,                \
+        .conv2d_scratch = ferc_conv2d_scratch_##X,          \
+        .conv2d = ferc_conv2d_##X,                          \
+        .conv2d_winograd = ferc_conv2d_winograd_##X,        \
+        .dense_packed_size = ferc_dense_packed_size_##X,    \
+        .dense_pack = ferc_dense_pack_##X,                  \
+        .dense = ferc_dense_##X,                            \
+        .maxpool = ferc_maxpool_##X,                        \
+        .avgpool = ferc_avgpool_##X,                        \
+        .global_avgpool = ferc_global_avgpool_##X,          \
+        .affine = ferc_affine_##X,                          \
+        .add = ferc_add_##X,                                \
+        .softmax = ferc_softmax_scalar,                     \
+        .unary = ferc_unary_##X,                            \
+        .prelu = ferc_prelu_##X,                            \
+        .binary = ferc_binary_##X,                          \
+        .resize = ferc_resize_scalar,                       \
+        .global_maxpool = ferc_global_maxpool_scalar,       \
+        .isa = #X,                                          \
+    }
 
 #ifdef FERC_WITH_OPENBLAS
-size_t ferc_conv2d_scratch_openblas(const ferc_conv2d_desc *d);
-void ferc_conv2d_openblas(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
-                          void *scratch, int threads);
-void ferc_dense_openblas(int n, int in, int out, const float *x, const float *w, const float *b, float *y, int act,
-                         float alpha, int threads);
 /* Comparison backend (make OPENBLAS=1): convolutions and dense layers by im2col + sgemm, the
  * rest from the AVX2 kernels. */
 static const ferc_kernel_table openblas_table = {
-    NULL, NULL, ferc_conv2d_scratch_openblas, ferc_conv2d_openblas, NULL, NULL, NULL, ferc_dense_openblas,
-    ferc_maxpool_avx2, ferc_avgpool_avx2, ferc_global_avgpool_avx2, ferc_affine_avx2, ferc_add_avx2,
-    ferc_softmax_scalar, ferc_unary_avx2, ferc_prelu_avx2, ferc_binary_avx2, ferc_resize_scalar,
-    ferc_global_maxpool_scalar, "openblas",
+    .conv2d_scratch = ferc_conv2d_scratch_openblas,
+    .conv2d = ferc_conv2d_openblas,
+    .dense = ferc_dense_openblas,
+    .maxpool = ferc_maxpool_avx2,
+    .avgpool = ferc_avgpool_avx2,
+    .global_avgpool = ferc_global_avgpool_avx2,
+    .affine = ferc_affine_avx2,
+    .add = ferc_add_avx2,
+    .softmax = ferc_softmax_scalar,
+    .unary = ferc_unary_avx2,
+    .prelu = ferc_prelu_avx2,
+    .binary = ferc_binary_avx2,
+    .resize = ferc_resize_scalar,
+    .global_maxpool = ferc_global_maxpool_scalar,
+    .isa = "openblas",
 };
 #endif
 

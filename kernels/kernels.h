@@ -160,6 +160,15 @@ typedef struct ferc_kernel_table {
 /* The table for the ISA in use: the best this CPU supports, or FERC_ISA=scalar|avx2|avx512
  * (a request the CPU cannot honour falls back to the best it can, with a warning). */
 const ferc_kernel_table *ferc_kernels(void);
+
+/* The im2col + OpenBLAS sgemm comparison backend (conv2d_openblas.c), compiled in with
+ * FERC_WITH_OPENBLAS: the library's FERC_ISA=openblas table (make OPENBLAS=1) and
+ * bench/bench_kernels use this one implementation. */
+size_t ferc_conv2d_scratch_openblas(const ferc_conv2d_desc *d);
+void ferc_conv2d_openblas(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
+                          void *scratch, int threads);
+void ferc_dense_openblas(int n, int in, int out, const float *x, const float *w, const float *b, float *y, int act,
+                         float alpha, int threads);
 /* The table for one ISA by name, or NULL if unknown or unsupported here (tests, benches). */
 const ferc_kernel_table *ferc_kernels_for(const char *isa);
 

@@ -205,7 +205,7 @@ static size_t place(plan_item *items, int n)
 ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options *opt, ferc_context **out,
                                 ferc_error *err)
 {
-    ferc_context_options o = {1, 0, 0, 0, 0};
+    ferc_context_options o = {.max_batch = 1};
     if (opt) o = *opt;
     if (!m || !out) return ferc_set_error(err, FERC_ERR_ARG, "no model or output pointer");
     *out = NULL;

@@ -69,7 +69,7 @@ START_TEST(aligned_crop_matches_warp_affine)
 {
     ferc_image img = load("data/faces_astronaut.png"), want = load("data/align/crop_roll17.png");
     ferc_box box = {.x = 177, .y = 66, .w = 95, .h = 95, .score = 1};
-    ferc_eyes e = {0, 0, 0, 0, 17.0, 1};
+    ferc_eyes e = {.roll_deg = 17.0, .found = 1};
     uint8_t out[64 * 64];
     ferc_error err;
     ck_assert(ferc_align_crop(img.data, img.width, img.height, img.width, &box, &e, out, 64, &err) == FERC_OK);

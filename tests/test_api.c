@@ -67,7 +67,7 @@ START_TEST(classify_matches_pytorch)
     uint8_t faces[10 * 48 * 48];
     load_faces(faces);
     for (int tta = 0; tta < 2; tta++) {
-        ferc_classifier_options o = {tta, 3, 1};
+        ferc_classifier_options o = {.tta = tta, .max_batch = 3, .threads = 1};
         ferc_classifier *c;
         ferc_error err;
         ck_assert_msg(ferc_classifier_create(m, &o, &c, &err) == FERC_OK, "%s", err.message);
@@ -393,7 +393,7 @@ static void *share_worker(void *arg)
     for (int rep = 0; rep < 5; rep++) {
         ferc_classifier *c;
         ferc_error err;
-        ferc_classifier_options o = {rep & 1, 4, 1};
+        ferc_classifier_options o = {.tta = rep & 1, .max_batch = 4, .threads = 1};
         float probs[70];
         if (ferc_classifier_create(j->m, &o, &c, &err) || ferc_classify(c, j->faces, 10, probs, &err)) {
             j->bad++;
@@ -452,7 +452,8 @@ END_TEST
 /* ferc_analyzer_open(NULL) is the command's default (CNN + res10 SSD from the shipped
  * weights, found through FERC_WEIGHTS here); a clone and the two halves
  * (ferc_analyzer_detect, ferc_analyze_boxes) give the same faces as ferc_analyze; the SSD's
- * face on the astronaut is happy, as `make demo` prints. */
+ * face on the astronaut is happy, as `make demo` prints (a 128x128 crop of it: one SSD pass,
+ * so that the scalar path stays well inside the time limit). */
 START_TEST(analyzer_defaults_clone_and_boxes)
 {
     char path[512], weights[512];
@@ -463,13 +464,13 @@ START_TEST(analyzer_defaults_clone_and_boxes)
     ck_assert_msg(ferc_analyzer_open(NULL, &a, &err) == FERC_OK, "%s", err.message);
     ck_assert_msg(ferc_analyzer_clone(a, &b, &err) == FERC_OK, "%s", err.message);
     ferc_image img;
-    ck_assert(ferc_image_load(test_path("data/astronaut.jpg", path, sizeof path), 3, &img, &err) == FERC_OK);
+    ck_assert(ferc_image_load(test_path("data/astronaut_face.png", path, sizeof path), 3, &img, &err) == FERC_OK);
     ferc_face fa[4], fb[4];
     int na, nb, nbox;
     ck_assert_msg(ferc_analyze(a, &img, fa, 4, &na, &err) == FERC_OK, "%s", err.message);
     ck_assert_int_eq(na, 1);
     ck_assert_int_eq(fa[0].emotion, FERC_HAPPY);
-    ck_assert(fa[0].box.w > 50 && fa[0].box.score > 0.9f);
+    ck_assert(fa[0].box.w > 30 && fa[0].box.score > 0.9f);
     ferc_box boxes[4];
     ck_assert(ferc_analyzer_detect(b, &img, boxes, 4, &nbox, &err) == FERC_OK);
     ck_assert(ferc_analyze_boxes(b, &img, boxes, nbox, fb, &nb, &err) == FERC_OK);
@@ -482,7 +483,7 @@ START_TEST(analyzer_defaults_clone_and_boxes)
     ferc_analyzer_options o = {.detector = "none"};
     ck_assert_msg(ferc_analyzer_open(&o, &a, &err) == FERC_OK, "%s", err.message);
     ck_assert(ferc_analyze(a, &img, fa, 4, &na, &err) == FERC_OK);
-    ck_assert(na == 1 && fa[0].box.x == 0 && fa[0].box.w == 512 && fa[0].box.h == 512);
+    ck_assert(na == 1 && fa[0].box.x == 0 && fa[0].box.w == 128 && fa[0].box.h == 128);
     ferc_analyzer_free(a);
     setenv("FERC_WEIGHTS", "/no/such/dir", 1);
     o.detector = NULL, o.model = test_path("cli/emotion_tiny.ferc", path, sizeof path);

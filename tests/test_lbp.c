@@ -107,7 +107,7 @@ START_TEST(model_matches_numpy_histograms)
         free(img);
     }
     for (int threads = 1; threads <= 2; threads++) {
-        ferc_context_options opt = {N_IMAGES, 0, 0, threads, 0};
+        ferc_context_options opt = {.max_batch = N_IMAGES, .threads = threads};
         ferc_context *ctx;
         ck_assert_msg(ferc_context_create(m, &opt, &ctx, &err) == FERC_OK, "%s", err.message);
         const float *inputs[1] = {batch};
@@ -155,7 +155,7 @@ START_TEST(image_smaller_than_cell_is_refused)
     ferc_model *m;
     ferc_error err;
     ck_assert(ferc_model_load(test_path("lbp/lbp_model.ferc", path, sizeof path), &m, &err) == FERC_OK);
-    ferc_context_options opt = {1, 12, 12, 1, 0};
+    ferc_context_options opt = {.max_batch = 1, .height = 12, .width = 12, .threads = 1};
     ferc_context *ctx = NULL;
     ck_assert_int_eq(ferc_context_create(m, &opt, &ctx, &err), FERC_ERR_FORMAT);
     ck_assert_ptr_null(ctx);

@@ -24,7 +24,7 @@ static void check_model(const char *name)
         char key[64];
         snprintf(key, sizeof key, "%s%s", name, tta ? ".tta" : "");
         ck_assert_int_eq(ferc_model_tensor(ref, key, &want), 0);
-        ferc_classifier_options o = {tta, 4, 1};
+        ferc_classifier_options o = {.tta = tta, .max_batch = 4, .threads = 1};
         ferc_classifier *c;
         ck_assert_msg(ferc_classifier_create(m, &o, &c, &err) == FERC_OK, "%s", err.message);
         float probs[10 * FERC_NUM_EMOTIONS];

@@ -38,7 +38,7 @@ static void check_case(const char *name)
     ferc_tensor in;
     ck_assert_int_eq(ferc_model_tensor(ref, ferc_model_input_name(m, 0), &in), 0);
     const int batch = (int)in.dims[0];
-    ferc_context_options opt = {batch, 0, 0, 1, FERC_CTX_KEEP_ALL};
+    ferc_context_options opt = {.max_batch = batch, .threads = 1, .flags = FERC_CTX_KEEP_ALL};
     ferc_context *all, *shared;
     ck_assert_msg(ferc_context_create(m, &opt, &all, &err) == FERC_OK, "%s", err.message);
     opt.flags = 0;
@@ -103,7 +103,7 @@ START_TEST(smaller_batch_gives_same_rows)
     ferc_tensor in, want, got;
     ferc_model_tensor(ref, ferc_model_input_name(m, 0), &in);
     ferc_model_tensor(ref, ferc_model_output_name(m, 0), &want);
-    ferc_context_options opt = {4, 0, 0, 1, 0};
+    ferc_context_options opt = {.max_batch = 4, .threads = 1};
     ferc_context *c;
     ck_assert(ferc_context_create(m, &opt, &c, &err) == FERC_OK);
     const float *inputs[1] = {in.data};

@@ -49,7 +49,7 @@ START_TEST(layers_priors_and_detection_output_match_opencv)
     /* The graph, with every activation kept to compare layers. */
     ferc_model *m;
     ck_assert(ferc_model_load(MODEL, &m, &err) == FERC_OK);
-    ferc_context_options opt = {1, 96, 96, 1, FERC_CTX_KEEP_ALL};
+    ferc_context_options opt = {.max_batch = 1, .height = 96, .width = 96, .threads = 1, .flags = FERC_CTX_KEEP_ALL};
     ferc_context *ctx;
     ck_assert_msg(ferc_context_create(m, &opt, &ctx, &err) == FERC_OK, "%s", err.message);
     const float *inputs[1] = {in.data};
@@ -124,7 +124,7 @@ static void detect_file(const ferc_ssd *d, ferc_ssd_state *s, int size, float th
     ferc_image img;
     ck_assert_msg(ferc_image_load(test_path("data/astronaut_face.png", path, sizeof path), 3, &img, &err) == FERC_OK,
                   "%s", err.message);
-    ferc_ssd_options o = {size, size, threshold, threads};
+    ferc_ssd_options o = {.input_width = size, .input_height = size, .threshold = threshold, .threads = threads};
     ck_assert_msg(ferc_ssd_detect(d, s, &img, &o, faces, 256, n, &err) == FERC_OK, "%s", err.message);
     ferc_image_free(&img);
 }
@@ -170,7 +170,7 @@ START_TEST(detect_matches_opencv_sample)
     ferc_image img;
     char path[512];
     ck_assert(ferc_image_load(test_path("data/astronaut_face.png", path, sizeof path), 3, &img, &err) == FERC_OK);
-    ferc_ssd_options o = {150, 150, thr.data[0], 1};
+    ferc_ssd_options o = {.input_width = 150, .input_height = 150, .threshold = thr.data[0], .threads = 1};
     ck_assert(ferc_ssd_detect(d, s, &img, &o, again, 1, &n2, &err) == FERC_OK);
     ck_assert_int_eq(n2, n);
     ck_assert(!memcmp(faces, again, sizeof(ferc_box)));
@@ -204,7 +204,7 @@ START_TEST(bad_input_is_refused)
         ferc_image im = {40, 40, 3, px};
         ferc_box fb[2];
         int nf;
-        ferc_ssd_options bo = {32, 32, 0.5f, 1};
+        ferc_ssd_options bo = {.input_width = 32, .input_height = 32, .threshold = 0.5f, .threads = 1};
         ck_assert_int_eq(ferc_ssd_detect(d, bs, &im, &bo, fb, 2, &nf, &err), FERC_ERR_FORMAT);
         ck_assert_msg(strstr(err.message, "priors do not match") != NULL, "%s", err.message);
         ferc_ssd_state_free(bs);
@@ -218,7 +218,7 @@ START_TEST(bad_input_is_refused)
     ferc_image img = {32, 32, 3, pix};
     ferc_box faces[4];
     int n = -1;
-    ferc_ssd_options o = {300, 300, 1.5f, 1};
+    ferc_ssd_options o = {.input_width = 300, .input_height = 300, .threshold = 1.5f, .threads = 1};
     ck_assert_int_eq(ferc_ssd_detect(d, s, &img, &o, faces, 4, &n, &err), FERC_ERR_ARG);
     ck_assert_msg(strstr(err.message, "threshold") != NULL, "%s", err.message);
     ck_assert_int_eq(n, 0);
@@ -255,7 +255,7 @@ static void *detect_thread(void *arg)
     detect_job *j = arg;
     ferc_ssd_state *s = NULL;
     ferc_error e;
-    ferc_ssd_options o = {96, 96, 0.1f, 1};
+    ferc_ssd_options o = {.input_width = 96, .input_height = 96, .threshold = 0.1f, .threads = 1};
     j->ok = ferc_ssd_state_create(j->d, &s, &e) == FERC_OK &&
             ferc_ssd_detect(j->d, s, j->img, &o, j->got, 16, &j->n, &e) == FERC_OK;
     ferc_ssd_state_free(s);

@@ -60,7 +60,7 @@ END_TEST
 
 START_TEST(gaps_and_new_faces)
 {
-    ferc_tracker_options o = {0.3f, 3, 5};
+    ferc_tracker_options o = {.iou = 0.3f, .window = 3, .max_missed = 5};
     ferc_tracker *t;
     ferc_error err;
     ck_assert(ferc_tracker_create(&o, &t, &err) == FERC_OK);
@@ -95,7 +95,7 @@ END_TEST
 START_TEST(smoothing_window)
 {
     for (int window = 1; window <= 4; window++) {
-        ferc_tracker_options o = {0.3f, window, 10};
+        ferc_tracker_options o = {.iou = 0.3f, .window = window, .max_missed = 10};
         ferc_tracker *t;
         ferc_error err;
         ck_assert(ferc_tracker_create(&o, &t, &err) == FERC_OK);
@@ -129,7 +129,7 @@ START_TEST(bad_options)
 {
     ferc_tracker *t;
     ferc_error err;
-    ferc_tracker_options o = {1.5f, 5, 10};
+    ferc_tracker_options o = {.iou = 1.5f, .window = 5, .max_missed = 10};
     ck_assert_int_eq(ferc_tracker_create(&o, &t, &err), FERC_ERR_ARG);
     ck_assert_msg(strstr(err.message, "iou 1.5"), "%s", err.message);
     o = (ferc_tracker_options){0.3f, -2, 10};

@@ -6,7 +6,7 @@
  * (a wrong pair such as the eyebrows rarely repeats across rolls).
  * The pair is chosen among the detections in the upper 60% of the box by geometry: one eye
  * on each side, a plausible distance apart, similar sizes, nearly level. */
-#include "ferc.h"
+#include "detect/image/image.h"
 #include "nn/error.h"
 
 #include <math.h>
@@ -29,28 +29,27 @@ static double bilinear(const uint8_t *src, int w, int h, int stride, double x, d
     return (r0[x0] * (1 - fx) + r0[x1] * fx) * (1 - fy) + (r1[x0] * (1 - fx) + r1[x1] * fx) * fy;
 }
 
-/* out (ow x oh) = src sampled around (cx, cy), rotated by deg (image axes, y down) and
- * scaled by scale source pixels per output pixel, output centre at (ow/2, oh/2); the border
- * replicates the edge pixels. Below 2x reduction one bilinear sample per pixel (what
- * cv2.warpAffine does); from 2x on, the mean of k x k samples spread over the pixel's
- * footprint (k = the whole reduction factor, at most 8), so that a large face shrunk to
- * 48x48 is averaged like cv2.resize's INTER_AREA rather than aliased. */
-static void rotate_crop(const uint8_t *src, int w, int h, int stride, double cx, double cy, double deg, double scale,
-                        uint8_t *out, int ow, int oh)
+/* out (n x n) = the side x side square of src around (cx, cy) turned by deg (image axes, y
+ * down): first turned at its own resolution, one bilinear sample per pixel with the border
+ * replicated (what cv2.warpAffine does), then resized to n x n by the one resizer as every
+ * face crop is (INTER_AREA to shrink, INTER_LINEAR to enlarge), so a large face is averaged
+ * rather than aliased. Unturned and at whole-pixel positions, the first step is a copy.
+ * Returns 0, or -1 out of memory. */
+static int rotate_crop(const uint8_t *src, int w, int h, int stride, double cx, double cy, double deg, int side,
+                       uint8_t *out, int n)
 {
-    const double c = cos(deg * PI / 180) * scale, s = sin(deg * PI / 180) * scale;
-    const double ocx = ow * 0.5 - 0.5, ocy = oh * 0.5 - 0.5;
-    const int k = scale >= 8 ? 8 : scale >= 2 ? (int)scale : 1;
-    for (int v = 0; v < oh; v++)
-        for (int u = 0; u < ow; u++) {
-            double sum = 0;
-            for (int j = 0; j < k; j++)
-                for (int i = 0; i < k; i++) {
-                    const double du = u - ocx + (i + 0.5) / k - 0.5, dv = v - ocy + (j + 0.5) / k - 0.5;
-                    sum += bilinear(src, w, h, stride, cx + c * du - s * dv, cy + s * du + c * dv);
-                }
-            out[(size_t)v * ow + u] = (uint8_t)(sum / (k * k) + 0.5);
+    uint8_t *sq = malloc((size_t)side * side);
+    if (!sq) return -1;
+    const double c = cos(deg * PI / 180), s = sin(deg * PI / 180), o = side * 0.5 - 0.5;
+    for (int v = 0; v < side; v++)
+        for (int u = 0; u < side; u++) {
+            const double du = u - o, dv = v - o;
+            sq[(size_t)v * side + u] = (uint8_t)(bilinear(src, w, h, stride, cx + c * du - s * dv, cy + s * du + c * dv) + 0.5);
         }
+    ferc_status st = ferc_resize_plane(sq, side, side, side, out, n, n, n, 1,
+                                       side > n ? FERC_RESIZE_AREA : FERC_RESIZE_LINEAR, NULL);
+    free(sq);
+    return st ? -1 : 0;
 }
 
 typedef struct {
@@ -104,8 +103,8 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
         return ferc_set_error(err, FERC_ERR_ARG, "face box %d %d %d %d is not inside the %dx%d image", face.x, face.y,
                               face.width, face.height, width, height);
     /* search at a fixed crop size so eye sizes are predictable: 160 px for the box */
-    const int n = 160;
-    const double scale = (double)(face.width > face.height ? face.width : face.height) / n;
+    const int n = 160, side = face.width > face.height ? face.width : face.height;
+    const double scale = (double)side / n;
     const double cx = face.x + face.width * 0.5 - 0.5, cy = face.y + face.height * 0.5 - 0.5;
     uint8_t *crop = malloc((size_t)n * n);
     if (!crop) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
@@ -120,10 +119,11 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
     ferc_eyes cand[NT];
     double score[NT];
     for (int t = 0; t < NT; t++) {
-        rotate_crop(gray, width, height, stride, cx, cy, trials[t], scale, crop, n, n);
         ferc_box e[64];
         int ne = 0;
-        ferc_status st = ferc_cascade_detect(eye_cascade, crop, n, n, n, &p, e, 64, &ne, err);
+        ferc_status st = rotate_crop(gray, width, height, stride, cx, cy, trials[t], side, crop, n)
+                             ? ferc_set_error(err, FERC_ERR_NOMEM, "out of memory")
+                             : ferc_cascade_detect(eye_cascade, crop, n, n, n, &p, e, 64, &ne, err);
         if (st) {
             free(crop);
             return st;
@@ -164,12 +164,14 @@ ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stri
     if (to_pixels(box, &face)) return ferc_set_error(err, FERC_ERR_ARG, "align_crop: no face box or not finite");
     if (!gray || !out || width < 1 || height < 1 || stride < width || out_size < 1 || out_size > 4096)
         return ferc_set_error(err, FERC_ERR_ARG, "align_crop: bad arguments (out_size %d)", out_size);
-    if (face.width < 1 || face.height < 1)
-        return ferc_set_error(err, FERC_ERR_ARG, "align_crop: empty face box");
+    if (face.width < 1 || face.height < 1 || face.width > 8192 || face.height > 8192)
+        return ferc_set_error(err, FERC_ERR_ARG, "align_crop: face box %dx%d empty or over 8192 pixels", face.width,
+                              face.height);
     const double cx = face.x + face.width * 0.5 - 0.5, cy = face.y + face.height * 0.5 - 0.5;
     const double roll = eyes && eyes->found ? eyes->roll_deg : 0;
-    const double scale = (double)(face.width > face.height ? face.width : face.height) / out_size;
-    rotate_crop(gray, width, height, stride, cx, cy, roll, scale, out, out_size, out_size);
+    if (rotate_crop(gray, width, height, stride, cx, cy, roll, face.width > face.height ? face.width : face.height, out,
+                    out_size))
+        return ferc_set_error(err, FERC_ERR_NOMEM, "align_crop: out of memory");
     return FERC_OK;
 }
 

@@ -6,18 +6,12 @@
  * 256/remainder levels from level 0), and turned into a lookup table by its running sum.
  * Each output pixel blends the tables of the four nearest tile centres bilinearly, in float
  * like OpenCV, so results agree to the gray level. */
-#include "ferc.h"
+#include "detect/image/image.h"
 #include "nn/error.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint8_t sat_round(float v)
-{
-    long r = lrintf(v);
-    return (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
-}
 
 /* BORDER_REFLECT_101 index for i in [0, n + n), n >= 2 */
 static int reflect101(int i, int n)
@@ -82,7 +76,7 @@ ferc_status ferc_clahe(const uint8_t *src, int width, int height, int src_stride
         int sum = 0;
         for (int i = 0; i < 256; i++) {
             sum += hist[i];
-            l[i] = sat_round((float)sum * lut_scale);
+            l[i] = ferc_round_u8((float)sum * lut_scale);
         }
     }
     const float inv_tw = 1.0f / (float)tw, inv_th = 1.0f / (float)th;
@@ -107,7 +101,7 @@ ferc_status ferc_clahe(const uint8_t *src, int width, int height, int src_stride
             const float a = xa[x], a1 = 1.0f - a;
             float res = ((float)l1[xi[2 * x] + v] * a1 + (float)l1[xi[2 * x + 1] + v] * a) * ya1 +
                         ((float)l2[xi[2 * x] + v] * a1 + (float)l2[xi[2 * x + 1] + v] * a) * ya;
-            d[x] = sat_round(res);
+            d[x] = ferc_round_u8(res);
         }
     }
     free(lut), free(xi), free(xa);

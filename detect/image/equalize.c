@@ -1,6 +1,6 @@
 /* equalize.c - cv::equalizeHist for 8-bit gray: lut[v] = round(255 * (cdf(v) - cdf(first)) /
  * (N - cdf(first))) in float, as OpenCV computes it; a one-level image maps to itself. */
-#include "ferc.h"
+#include "detect/image/image.h"
 #include "nn/error.h"
 
 #include <math.h>
@@ -25,8 +25,7 @@ ferc_status ferc_equalize_hist(const uint8_t *src, int width, int height, int sr
         int sum = 0;
         for (lut[i++] = 0; i < 256; ++i) {
             sum += hist[i];
-            long v = lrintf((float)sum * scale);
-            lut[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            lut[i] = ferc_round_u8((float)sum * scale);
         }
     }
     for (int y = 0; y < height; y++)

@@ -100,6 +100,48 @@ void ferc_image_free(ferc_image *img)
     if (img) img->data = NULL;
 }
 
+/* Growing buffer for ferc_image_encode; a failed allocation is remembered, not retried. */
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+    int failed;
+} mem_out;
+
+static void mem_write(void *ctx, void *data, int size)
+{
+    mem_out *m = ctx;
+    if (m->failed || size <= 0) return;
+    if (m->n + (size_t)size > m->cap) {
+        size_t cap = m->cap ? m->cap : 1 << 16;
+        while (cap < m->n + (size_t)size) cap *= 2;
+        uint8_t *p = realloc(m->p, cap);
+        if (!p) { m->failed = 1; return; }
+        m->p = p, m->cap = cap;
+    }
+    memcpy(m->p + m->n, data, (size_t)size);
+    m->n += (size_t)size;
+}
+
+ferc_status ferc_image_encode(const ferc_image *img, const char *name, uint8_t **out, size_t *size, ferc_error *err)
+{
+    *out = NULL, *size = 0;
+    const char *dot = strrchr(name, '.');
+    mem_out m = {0};
+    int ok;
+    if (dot && (!strcmp(dot, ".jpg") || !strcmp(dot, ".jpeg")))
+        ok = ferc_stbi_write_jpg_func(mem_write, &m, img->width, img->height, img->channels, img->data, 90);
+    else if (dot && !strcmp(dot, ".png"))
+        ok = ferc_stbi_write_png_func(mem_write, &m, img->width, img->height, img->channels, img->data);
+    else
+        return ferc_set_error(err, FERC_ERR_ARG, "%s: encode as .png or .jpg", name);
+    if (!ok || m.failed) {
+        free(m.p);
+        return ferc_set_error(err, FERC_ERR_NOMEM, "%s: cannot encode the image (out of memory)", name);
+    }
+    *out = m.p, *size = m.n;
+    return FERC_OK;
+}
+
 ferc_status ferc_image_save(const char *path, const ferc_image *img, ferc_error *err)
 {
     const char *dot = strrchr(path, '.');

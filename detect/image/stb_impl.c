@@ -130,3 +130,14 @@ int ferc_stbi_write_jpg(const char *path, int w, int h, int c, const void *data,
 {
     return stbi_write_jpg(path, w, h, c, data, quality);
 }
+
+int ferc_stbi_write_png_func(void (*fn)(void *, void *, int), void *ctx, int w, int h, int c, const void *data)
+{
+    return stbi_write_png_to_func(fn, ctx, w, h, c, data, w * c);
+}
+
+int ferc_stbi_write_jpg_func(void (*fn)(void *, void *, int), void *ctx, int w, int h, int c, const void *data,
+                             int quality)
+{
+    return stbi_write_jpg_to_func(fn, ctx, w, h, c, data, quality);
+}

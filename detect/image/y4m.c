@@ -4,6 +4,7 @@
  * Everything is untrusted: lines are bounded, numbers range-checked, sizes limited before
  * any allocation, and a short frame is reported as truncated, never padded. */
 #include "detect/image/y4m.h"
+#include "detect/image/image.h"
 #include "nn/error.h"
 
 #include <errno.h>
@@ -136,8 +137,6 @@ ferc_status ferc_y4m_read(ferc_y4m *y, uint8_t *buf, int *eof, ferc_error *err)
 
 int ferc_y4m_channels(const ferc_y4m *y) { return y->chroma == FERC_Y4M_MONO ? 1 : 3; }
 
-static inline uint8_t clamp255(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
-
 void ferc_y4m_to_image(const ferc_y4m *y, const uint8_t *buf, ferc_image *img)
 {
     const int w = y->width, h = y->height;
@@ -151,7 +150,7 @@ void ferc_y4m_to_image(const ferc_y4m *y, const uint8_t *buf, ferc_image *img)
     if (img->channels == 1) {
         for (size_t i = 0; i < (size_t)w * h; i++) {
             int l = buf[i] - y0;
-            img->data[i] = clamp255(((l > 0 ? l : 0) * cy + half) >> 20);
+            img->data[i] = ferc_sat_u8(((l > 0 ? l : 0) * cy + half) >> 20);
         }
         return;
     }
@@ -163,9 +162,9 @@ void ferc_y4m_to_image(const ferc_y4m *y, const uint8_t *buf, ferc_image *img)
         for (int c = 0; c < w; c++, o += 3) {
             int l = yr[c] - y0, u = ur[c >> sx] - 128, v = vr[c >> sx] - 128;
             l = (l > 0 ? l : 0) * cy;
-            o[0] = clamp255((l + half + cvr * v) >> 20);
-            o[1] = clamp255((l + half + cvg * v + cug * u) >> 20);
-            o[2] = clamp255((l + half + cub * u) >> 20);
+            o[0] = ferc_sat_u8((l + half + cvr * v) >> 20);
+            o[1] = ferc_sat_u8((l + half + cvg * v + cug * u) >> 20);
+            o[2] = ferc_sat_u8((l + half + cub * u) >> 20);
         }
     }
 }

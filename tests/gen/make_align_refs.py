@@ -5,9 +5,10 @@
                               degrees (counter-clockwise on screen) about the face centre with
                               cv2.warpAffine (INTER_LINEAR, BORDER_REPLICATE); cases.txt
                               lists ANGLE FILE and the face box in the crop
-  align/crop_roll17.png       cv2.warpAffine's 64x64 crop of the face box (177,66,95,95)
-                              turned by 17 degrees about its centre: what ferc_align_crop
-                              must produce for roll 17 (up to interpolation rounding)
+  align/crop_roll17.png       the face box (177,66,95,95) turned by 17 degrees about its centre
+                              at its own size with cv2.warpAffine (95x95), then cv2.resize
+                              INTER_AREA to 64x64: what ferc_align_crop must produce for
+                              roll 17 (up to interpolation rounding in the turn)
   align/crop_area24.png       cv2.resize(INTER_AREA) of the box (177,66,96,96) to 24x24: an
                               unrotated crop shrunk 4x must average like INTER_AREA
 
@@ -39,15 +40,16 @@ def main():
         cases.append("%d astronaut_rot%d.png %d %d %d %d" % (a, a, BOX[0] - x0, BOX[1] - y0, BOX[2], BOX[3]))
     with open(os.path.join(out, "cases.txt"), "w") as f:
         f.write("\n".join(cases) + "\n")
-    # ferc_align_crop(roll=17): output pixel (u,v) samples the source at
-    # centre + s * R(17deg) (u - 31.5, v - 31.5), s = 95/64 (inverse map for WARP_INVERSE_MAP)
-    s, th = BOX[2] / 64.0, math.radians(17.0)
-    c, sn = math.cos(th) * s, math.sin(th) * s
-    o = 31.5
+    # ferc_align_crop(roll=17): the 95x95 square turned at its own size, pixel (u,v) sampling
+    # the source at centre + R(17deg) (u - 47, v - 47) (inverse map for WARP_INVERSE_MAP), then
+    # resized to 64x64 as every face crop is (INTER_AREA when shrinking)
+    side, th = BOX[2], math.radians(17.0)
+    c, sn = math.cos(th), math.sin(th)
+    o = side / 2 - 0.5
     m = np.array([[c, -sn, cx - c * o + sn * o], [sn, c, cy - sn * o - c * o]])
-    crop = cv2.warpAffine(img, m, (64, 64), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
-    cv2.imwrite(os.path.join(out, "crop_roll17.png"), crop)
+    turned = cv2.warpAffine(img, m, (side, side), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                            borderMode=cv2.BORDER_REPLICATE)
+    cv2.imwrite(os.path.join(out, "crop_roll17.png"), cv2.resize(turned, (64, 64), interpolation=cv2.INTER_AREA))
     cv2.imwrite(os.path.join(out, "crop_area24.png"),
                 cv2.resize(img[66:162, 177:273], (24, 24), interpolation=cv2.INTER_AREA))
 

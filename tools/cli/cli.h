@@ -55,6 +55,8 @@ double cli_seconds(void);
 /* Modes. */
 int cli_eval(int argc, char **argv);
 int cli_video(int argc, char **argv);
+int cli_serve(int argc, char **argv);
+extern const char cli_serve_usage[];
 int cli_version(void);
 
 /* SVG of each track's smoothed probabilities: pts[t] holds n_pts[t] records of 8 floats

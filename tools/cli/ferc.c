@@ -3,6 +3,7 @@
  *   ferc [options] FILE|DIR|- ...   one JSON object per image (JSON Lines) or a text table
  *   ferc video [options] FILE|-     YUV4MPEG2 in, tracked faces per frame out (video.c)
  *   ferc eval --data DIR [options]  accuracy on an image-folder data set (eval.c)
+ *   ferc serve [options]            the same as an HTTP service and web page (serve.c)
  *   ferc version
  *
  * Images are processed in parallel, one analyzer per thread, and printed in input order. */
@@ -20,6 +21,7 @@ static const char usage[] =
     "usage: ferc [options] FILE|DIR|- ...       faces and emotions in images\n"
     "       ferc video [options] FILE|-         faces and emotions over a YUV4MPEG2 video\n"
     "       ferc eval --data DIR [options]      accuracy on an image-folder data set\n"
+    "       ferc serve [options]                HTTP API and web page (see ferc serve --help)\n"
     "       ferc version                        version, build options, ISA, threads\n"
     "\n"
     "Images (JPEG, PNG, BMP, PNM, TGA, GIF): each FILE, every image under each DIR (sorted,\n"
@@ -226,12 +228,14 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             if (i == 2 && !strcmp(argv[1], "video")) return cli_video(argc - 1, argv + 1);
+            if (!strcmp(argv[1], "serve")) return fputs(cli_serve_usage, stdout), 0;
             fputs(usage, stdout);
             return 0;
         }
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) return cli_version();
     if (!strcmp(argv[1], "eval")) return cli_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "video")) return cli_video(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "serve")) return cli_serve(argc - 1, argv + 1);
     return images_main(argc, argv);
 }
 

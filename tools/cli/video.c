@@ -95,7 +95,7 @@ static int parse_args(int argc, char **argv, cli_options *o, video_args *va)
 static int run(video_pipeline *p, ferc_analyzer *an, ferc_tracker *tracker, const video_args *va,
                FILE *frames_out, video_log *L, double fps, long *frames)
 {
-    video_print_header(frames_out ? frames_out : stdout, va->json || !frames_out);
+    if (frames_out) video_print_header(frames_out, va->json);
     int rc = 0;
     long f = 0;
     for (;; f++) {
