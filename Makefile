@@ -45,7 +45,7 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread)
 
-.PHONY: all test test-browser asan tsan valgrind valgrind-cli fuzz bench eval demo install deps deps-tools clean check-deps
+.PHONY: all test test-browser asan tsan valgrind valgrind-cli fuzz bench eval demo install deps deps-tools clean check-deps python test-python
 
 LIBA = $(LIBDIR)/libferc.a
 
@@ -107,7 +107,7 @@ $(BUILD)/examples/%: examples/%.c include/ferc.h $(LIBA)
 
 # The suite runs every test binary once per ISA path this CPU has (FERC_ISA forces the
 # scalar and AVX2 paths too, so machines without AVX-512 are covered on this one).
-test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
+test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES) $(BUILD)/libferc.so
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 	/usr/bin/python3 tests/serve/test_serve.py --ferc $(BUILD)/ferc
 	@if /usr/bin/python3 -c 'import pytest' 2>/dev/null; then FERC_BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_trace.py; \
@@ -115,6 +115,19 @@ test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 	@if /usr/bin/python3 -c "import pytest, onnx, h5py" 2>/dev/null; then \
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_convert.py; \
 	else echo "tests/test_convert.py skipped: needs python3-pytest, python3-onnx, python3-h5py (make deps-tools)"; fi
+	@FERC_BUILD=$(BUILD) sh tests/python/run.sh
+
+# The Python package (python/, docs/python.md): pytest against this build's libferc.so.
+$(BUILD)/libferc.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDLIBS) $(LDFLAGS)
+test-python: $(BUILD)/libferc.so $(BUILD)/ferc
+	@FERC_BUILD=$(BUILD) sh tests/python/run.sh
+# pip install of python/ with PYTHON's pip (a venv's python: into the venv; the system's
+# /usr/bin/python3: system-wide, which Debian's pip allows with --break-system-packages).
+PYTHON ?= /usr/bin/python3
+python: all
+	$(PYTHON) -m pip install --no-build-isolation --no-index $(PIP_FLAGS) \
+	  $$($(PYTHON) -c 'import sys; print("" if sys.prefix != sys.base_prefix else "--break-system-packages")') ./python
 
 # The page of ferc serve in headless Chromium (Selenium, a fake camera); screenshots in
 # $(BUILD)/serve/. Too slow for make test; .ci/run runs it.

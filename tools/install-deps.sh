@@ -5,15 +5,17 @@
 #   tools/install-deps.sh --browser     also Chromium and Selenium (make test-browser)
 #   tools/install-deps.sh --tools       also the Python stack of tools/ and bench/
 #                                       (PyTorch, OpenCV, scikit-image, scikit-learn, OpenBLAS;
-#                                       wrk for bench/serve_load.py)
+#                                       wrk for bench/serve_load.py; pip, setuptools, venv, Dask
+#                                       for python/)
 #   tools/install-deps.sh --check-only  exit 1 if a build/test package is missing
 set -eu
 pkgs="gcc make pkg-config libc6-dev check libstb-dev clang libclang-rt-14-dev libomp-dev valgrind opencv-data
-      libmicrohttpd-dev xxd python3"
+      libmicrohttpd-dev xxd python3 python3-numpy python3-pytest"
 case "${1:-}" in
   --browser) pkgs="$pkgs chromium chromium-driver python3-selenium" ;;
   --tools) pkgs="$pkgs python3 python3-numpy python3-torch python3-opencv python3-onnx python3-h5py python3-pytest python3-skimage
-                 python3-sklearn python3-pil libopenblas-dev ffmpeg wrk" ;;
+                 python3-sklearn python3-pil libopenblas-dev ffmpeg wrk python3-pip python3-setuptools python3-venv
+                 python3-distributed gnome-backgrounds" ;;
 esac
 missing=""
 for p in $pkgs; do
