@@ -59,8 +59,8 @@ class analyzer_options_t(ctypes.Structure):
     _fields_ = [("model", ctypes.c_char_p), ("classifier", ctypes.c_char_p), ("detector", ctypes.c_char_p),
                 ("detector_model", ctypes.c_char_p), ("threshold", ctypes.c_float), ("min_size", ctypes.c_int),
                 ("detector_size", ctypes.c_int), ("scale_factor", ctypes.c_double), ("min_neighbors", ctypes.c_int),
-                ("tta", ctypes.c_int), ("threads", ctypes.c_int), ("align", ctypes.c_int),
-                ("eye_cascade", ctypes.c_char_p)]
+                ("nms", ctypes.c_float), ("tta", ctypes.c_int), ("threads", ctypes.c_int), ("align", ctypes.c_int),
+                ("eye_cascade", ctypes.c_char_p), ("int8", ctypes.c_int)]
 
 
 # Not in ferc.h: the Y4M reader and the face tracker `ferc video` uses (detect/image/y4m.h,

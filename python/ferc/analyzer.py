@@ -147,22 +147,23 @@ def _path(what, p):
 class Analyzer(_Owner):
     """Image in, faces with emotions out, with the `ferc` command's defaults.
 
-    detector: None (the library's default, the command's: "ssd"), "ssd", "haar", "lbp",
+    detector: None (the library's default, the command's: "yunet"), "yunet", "ssd", "haar", "lbp",
     or "none" (each image is one already-cropped face). classifier: "cnn", "small", "lbp-svm";
     model: a classifier weight file instead. threads: engine threads per call (None: the
-    library's default, FERC_THREADS or all cores). tta, align: as the command's --tta,
-    --align. The keyword options mirror the command's: threshold, ssd_size, min_size,
-    scale_factor, min_neighbors, detector_model, eye_cascade.
+    library's default, FERC_THREADS or all cores). tta, align, int8: as the command's --tta,
+    --align, --int8. The keyword options mirror the command's: threshold, ssd_size (the
+    detector's input size, --detector-size), nms, min_size, scale_factor, min_neighbors,
+    detector_model, eye_cascade.
 
     One Analyzer can be shared by threads: each call takes a per-thread engine from a pool
     (ferc_analyzer_clone, made on first need: the loaded files are shared)."""
 
     def __init__(self, detector=None, classifier="cnn", model=None, threads=None, tta=False, align=False,
                  int8=False, *, threshold=None, ssd_size=None, min_size=None, scale_factor=None,
-                 min_neighbors=None, detector_model=None, eye_cascade=None):
+                 min_neighbors=None, detector_model=None, eye_cascade=None, nms=None):
         self._pools = []
-        if int8:
-            _lib.fail("int8 inference is not in this libferc", 3)
+        if nms is not None and not (0 < nms < 1):
+            _lib.fail("nms %r: expected a number between 0 and 1" % (nms,))
         if threshold is not None and not (0 < threshold < 1):
             _lib.fail("threshold %r: expected a number between 0 and 1" % (threshold,))
         if scale_factor is not None and not (1 < scale_factor < 10):
@@ -181,8 +182,8 @@ class Analyzer(_Owner):
         opts = _lib.analyzer_options_t(model=m, classifier=c, detector=d, detector_model=dm, threshold=threshold or 0.0,
                                        min_size=min_size or 0, detector_size=ssd_size or 0,
                                        scale_factor=scale_factor or 0.0, min_neighbors=min_neighbors or 0,
-                                       tta=int(bool(tta)), threads=_threads(threads), align=int(bool(align)),
-                                       eye_cascade=eyes)
+                                       nms=nms or 0.0, tta=int(bool(tta)), threads=_threads(threads),
+                                       align=int(bool(align)), eye_cascade=eyes, int8=int(bool(int8)))
         base, err = ctypes.c_void_p(), _lib.error_t()
         _lib.check(_lib.lib.ferc_analyzer_open(ctypes.byref(opts), ctypes.byref(base), ctypes.byref(err)), err)
         self._pool = Pool(lambda: self._clone(base), _lib.lib.ferc_analyzer_free)

@@ -198,13 +198,15 @@ def analyze_video(path, client, chunk_frames=300, window=5, iou=0.3, max_missed=
     """A YUV4MPEG2 file (ffmpeg -f yuv4mpegpipe) analysed as `ferc video --format json`
     would: the frames are split into chunks of chunk_frames, detected and classified on the
     workers, and tracked on the client afterwards, so track ids and smoothing run across the
-    chunk borders and equal one `ferc video` run. Photos' SSD default of two passes for big
-    images is the command's video default of one 300x300 pass here too (ssd_size=300).
+    chunk borders and equal one `ferc video` run. The detector's input size defaults to the
+    command's video sizes (YuNet: long side 640; SSD: one 300x300 pass).
     Returns one dict per frame (see track()); a corrupt frame raises ferc.Error naming it."""
     if not isinstance(chunk_frames, int) or chunk_frames < 1:
         _lib.fail("chunk_frames %r: expected a whole number >= 1" % (chunk_frames,))
     path = os.fspath(path)
-    analyzer_options.setdefault("ssd_size", 300)
+    detector = analyzer_options.get("detector") or "yunet"
+    if detector in ("ssd", "yunet"):  # the command's video sizes: SSD 300x300, YuNet long side 640
+        analyzer_options.setdefault("ssd_size", 300 if detector == "ssd" else 640)
     options = _options(analyzer_options)
     offsets, fps = _frame_offsets(path)
     starts = range(0, len(offsets), chunk_frames)
