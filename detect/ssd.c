@@ -17,6 +17,7 @@
  *   NMS: walk the candidates in order, keep one if its IoU with every box kept so far is
  *     <= nms_threshold (IoU of normalised boxes: no +1 on sides, 0 if they do not overlap);
  *   keep at most keep_top_k (already in score order). */
+#include "detect/nms.h"
 #include "detect/ssd.h"
 #include "nn/graph.h"
 
@@ -304,21 +305,6 @@ static float iou(const ferc_ssd_det *a, const ferc_ssd_det *b)
     return inter / (box_area(a) + box_area(b) - inter);
 }
 
-/* Stable descending sort of candidate indices by score: merge sort (qsort is not stable). */
-static void sort_desc(int *idx, const float *score, int n, int *tmp)
-{
-    for (int width = 1; width < n; width *= 2) {
-        for (int lo = 0; lo < n; lo += 2 * width) {
-            int mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
-            int i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) tmp[k++] = score[idx[j]] > score[idx[i]] ? idx[j++] : idx[i++];
-            while (i < mid) tmp[k++] = idx[i++];
-            while (j < hi) tmp[k++] = idx[j++];
-        }
-        memcpy(idx, tmp, sizeof(int) * (size_t)n);
-    }
-}
-
 int ferc_ssd_detection_output(const ferc_ssd *d, ferc_ssd_state *state, const float *loc, const float *conf,
                               ferc_ssd_det *out, int max)
 {
@@ -329,7 +315,7 @@ int ferc_ssd_detection_output(const ferc_ssd *d, ferc_ssd_state *state, const fl
     for (int p = 0; p < P; p++)
         if (conf[2 * p + 1] > d->conf_threshold) s->cand[n++] = p;
     for (int p = 0; p < P; p++) s->cand_score[p] = conf[2 * p + 1];
-    sort_desc(s->cand, s->cand_score, n, s->sort_tmp);
+    ferc_sort_by_score(s->cand, s->cand_score, n, s->sort_tmp);
     if (n > d->top_k) n = d->top_k;
     const float *pr = s->priors, *var = s->priors + 4 * (size_t)P;
     for (int i = 0; i < n; i++) {

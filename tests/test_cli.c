@@ -449,7 +449,7 @@ END_TEST
 /* ---- issue 20: failure modes, limits, the same answer on every thread count and ISA ---- */
 
 /* The shipped classifier and SSD (the build folder has no weights/ of its own). */
-#define SHIPPED "--model weights/emotion_cnn.ferc --detector-model weights/face_res10.ferc"
+#define SHIPPED "--model weights/emotion_cnn.ferc --detector-model weights/face_yunet.ferc"
 
 static void sleep_ms(int ms)
 {
