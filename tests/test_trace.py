@@ -95,9 +95,14 @@ def test_trace_equals_pytorch(name, isa):
         ferc("trace", path, FACE, "--out", d, isa=isa)
         summary = json.load(open(os.path.join(d, "summary.json")))
         x = np.load(os.path.join(d, "input.npy"))
-        # The input is the classifier's: (pixel / 255 - mean) / std of the 48x48 gray face.
+        # The input is the classifier's: (pixel / 255 - mean) / std of the 48x48 gray face,
+        # equalised first (cv2.equalizeHist) when the model says equalize=1.
         from PIL import Image
-        px = np.asarray(Image.open(FACE).convert("L"), np.float32)
+        px = np.asarray(Image.open(FACE).convert("L"), np.uint8)
+        if model["meta"].get("equalize") == "1":
+            import cv2
+            px = cv2.equalizeHist(px)
+        px = px.astype(np.float32)
         assert np.array_equal(x[0, :, :, 0], ((px / 255 - 0.5) / 0.25).astype(np.float32))
         with torch.no_grad():
             ref = torch_graph(model, torch.from_numpy(nchw(x).copy()))

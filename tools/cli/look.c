@@ -52,7 +52,7 @@ int look_model_input(const ferc_model *m, const char *path, int height, int widt
     const size_t px = (size_t)width * height;
     int bad = 0;
     if (ch == 1) {
-        float mean, std;
+        float mean = 0, std = 1;
         double clip = 0;
         int grid = 0;
         const char *cl = ferc_model_meta(m, "clahe");
@@ -63,6 +63,12 @@ int look_model_input(const ferc_model *m, const char *path, int height, int widt
             fprintf(stderr, "ferc: out of memory\n");
             bad = 1;
         } else if (eq && ferc_clahe(small.data, width, height, width, eq, width, clip, grid, grid, &err)) {
+            fprintf(stderr, "ferc: %s\n", err.message);
+            bad = 1;
+        }
+        const char *eqm = ferc_model_meta(m, "equalize");
+        if (!bad && !eq && eqm && !strcmp(eqm, "1") && /* as the classifier: equalised, then normalised */
+            ferc_equalize_hist(small.data, width, height, width, small.data, width, &err)) {
             fprintf(stderr, "ferc: %s\n", err.message);
             bad = 1;
         }
