@@ -29,6 +29,8 @@ VARIANTS = [
     ("classifier=lbp-svm", ["--classifier", "lbp-svm"]),
     ("tta=1", ["--tta"]),
     ("align=1&detector=haar", ["--align", "--detector", "haar"]),
+    ("int8=1", ["--int8"]),
+    ("int8=1&classifier=small&tta=1", ["--int8", "--classifier", "small", "--tta"]),
 ]
 MAX_BODY = 1 << 20
 # build/ferc finds no weights/ beside it: point it at the repository's.
@@ -176,7 +178,8 @@ def test_errors(srv, ferc, check):
     expect(400, "bad detector", srv.request("POST", "/v1/analyze?detector=yolo", img), ["detector=yolo", "ssd"])
     expect(400, "bad flag", srv.request("POST", "/v1/analyze?tta=maybe", img), ["tta=maybe"])
     expect(400, "parameter twice", srv.request("POST", "/v1/analyze?tta=1&tta=0", img), ["tta", "twice"])
-    expect(400, "int8 without an int8 model", srv.request("POST", "/v1/analyze?int8=1", img), ["int8"])
+    expect(400, "int8 without an int8 model", srv.request("POST", "/v1/analyze?int8=1&classifier=lbp-svm", img),
+           ["lbp-svm int8", "q8"])
     expect(400, "empty body", srv.request("POST", "/v1/analyze", b""), ["empty"])
     b, h = multipart("photo", "a.jpg", img)
     expect(400, "multipart without 'image'", srv.request("POST", "/v1/analyze", b, h), ["image"])
@@ -310,7 +313,9 @@ def main():
         # Aborted: the body cut off and the client stalled in the body (one that never
         # finishes its headers is not yet a request).
         check(metric(m, "ferc_requests_aborted_total") == 2 and metric(m, 'ferc_requests_total{code="413"}') == 2 and
-              metric(m, 'ferc_models_loaded{classifier="cnn"}') == 1 and metric(m, "ferc_queue_depth") == 0,
+              metric(m, 'ferc_models_loaded{classifier="cnn",precision="fp32"}') == 1 and
+              metric(m, 'ferc_models_loaded{classifier="cnn",precision="int8"}') == 1 and
+              metric(m, "ferc_queue_depth") == 0,
               "metrics after the errors: " + m)
         rc = srv.stop()
         check(rc == 0, "SIGTERM: exit status %s" % rc)

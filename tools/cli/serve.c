@@ -30,6 +30,7 @@ static const unsigned char serve_page[] = {
 
 #define N_CLS (SERVE_N_CLS + 1) /* the named classifiers, and --model FILE */
 #define CLS_FILE SERVE_N_CLS
+#define N_MODEL (2 * N_CLS)     /* each fp32, then its int8 twin (NAME.q8.ferc) at + N_CLS */
 
 static const double buckets[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 #define N_BUCKETS (sizeof buckets / sizeof *buckets)
@@ -39,8 +40,8 @@ typedef struct job job;
 /* One worker's engines, made on first use of each parameter set. */
 typedef struct {
     ferc_detector *det[SERVE_N_DET];
-    ferc_classifier *cls[N_CLS][2];              /* [classifier][tta] */
-    ferc_analyzer *an[SERVE_N_DET][N_CLS][2][2]; /* [detector][classifier][tta][align] */
+    ferc_classifier *cls[N_MODEL][2];              /* [model][tta] */
+    ferc_analyzer *an[SERVE_N_DET][N_MODEL][2][2]; /* [detector][model][tta][align] */
 } engines;
 
 typedef struct {
@@ -48,9 +49,9 @@ typedef struct {
     int workers, queue_cap, engine_threads;
     size_t max_body;
     /* What can be asked for: loaded models, detector files found (or why not). */
-    ferc_model *model[N_CLS];
+    ferc_model *model[N_MODEL];
     ferc_detector *det[SERVE_N_DET]; /* loaded once; each worker uses a clone */
-    char missing_cls[N_CLS][600], missing_det[SERVE_N_DET][600];
+    char missing_cls[N_MODEL][600], missing_det[SERVE_N_DET][600];
     ferc_cascade *eyes;
     int def_det, def_cls, def_align;
     engines *eng;
@@ -154,10 +155,18 @@ static ferc_analyzer *analyzer_for(server *s, int w, int det, int cls, int tta, 
 static void engines_free(engines *e)
 {
     for (int d = 0; d < SERVE_N_DET; d++)
-        for (int c = 0; c < N_CLS; c++)
+        for (int c = 0; c < N_MODEL; c++)
             for (int t = 0; t < 4; t++) ferc_analyzer_free(e->an[d][c][t / 2][t % 2]);
-    for (int c = 0; c < N_CLS; c++) ferc_classifier_free(e->cls[c][0]), ferc_classifier_free(e->cls[c][1]);
+    for (int c = 0; c < N_MODEL; c++) ferc_classifier_free(e->cls[c][0]), ferc_classifier_free(e->cls[c][1]);
     for (int d = 0; d < SERVE_N_DET; d++) ferc_detector_free(e->det[d]);
+}
+
+/* The model slot a request asks for: its classifier (or the default), int8 twin if asked
+ * (int8=1, or the server's --int8 when the query does not say). */
+static int model_index(const server *s, const serve_params *p)
+{
+    const int cls = p->classifier >= 0 ? p->classifier : s->def_cls, int8 = p->int8 >= 0 ? p->int8 : s->o.an.int8;
+    return cls + (int8 ? N_CLS : 0);
 }
 
 /* The job's answer: the command's JSON line (or the annotated JPEG), or its error. */
@@ -167,7 +176,7 @@ static void run_job(server *s, int w, job *j)
     size_t n = j->img_n;
     const char *file = j->file;
     const serve_params *p = &j->p;
-    int det = p->detector >= 0 ? p->detector : s->def_det, cls = p->classifier >= 0 ? p->classifier : s->def_cls;
+    int det = p->detector >= 0 ? p->detector : s->def_det, cls = model_index(s, p);
     int tta = p->tta >= 0 ? p->tta : s->o.an.tta, align = p->align >= 0 ? p->align : s->def_align;
     ferc_error err = {0};
     ferc_image img = {0};
@@ -279,9 +288,10 @@ static char *metrics_text(server *s, size_t *n)
     fprintf(f, "# HELP ferc_workers Worker threads.\n# TYPE ferc_workers gauge\nferc_workers %d\n", s->workers);
     pthread_mutex_unlock(&s->mu);
     fputs("# HELP ferc_models_loaded Classifier models loaded, by name.\n# TYPE ferc_models_loaded gauge\n", f);
-    for (int c = 0; c < N_CLS; c++)
+    for (int c = 0; c < N_MODEL; c++)
         if (s->model[c])
-            fprintf(f, "ferc_models_loaded{classifier=\"%s\"} 1\n", c == CLS_FILE ? "file" : serve_classifier_names[c]);
+            fprintf(f, "ferc_models_loaded{classifier=\"%s\",precision=\"%s\"} 1\n",
+                    c % N_CLS == CLS_FILE ? "file" : serve_classifier_names[c % N_CLS], c >= N_CLS ? "int8" : "fp32");
     fclose(f);
     return b;
 }
@@ -323,10 +333,11 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
 /* Why a parameter set cannot be served (a model or file missing), or NULL. */
 static const char *unavailable(server *s, const serve_params *p, char *msg, size_t size)
 {
-    int det = p->detector >= 0 ? p->detector : s->def_det, cls = p->classifier >= 0 ? p->classifier : s->def_cls;
-    if (p->int8 == 1) return snprintf(msg, size, "int8=1: this server has no int8 classifier"), msg;
-    if (!s->model[cls]) return snprintf(msg, size, "classifier %s is not available: %s", serve_classifier_names[cls],
-                                        s->missing_cls[cls]), msg;
+    int det = p->detector >= 0 ? p->detector : s->def_det, cls = model_index(s, p);
+    if (!s->model[cls])
+        return snprintf(msg, size, "classifier %s%s is not available: %s",
+                        cls % N_CLS == CLS_FILE ? "file" : serve_classifier_names[cls % N_CLS], cls >= N_CLS ? " int8" : "",
+                        s->missing_cls[cls]), msg;
     if (s->missing_det[det][0])
         return snprintf(msg, size, "detector %s is not available: %s", serve_detector_names[det], s->missing_det[det]), msg;
     if ((p->align == 1 || (p->align < 0 && s->def_align)) && !s->eyes)
@@ -559,7 +570,7 @@ const char cli_serve_usage[] =
     "  --max-connections N   open connections at most (default 256)\n"
     "  --threads N           engine threads in all (default FERC_THREADS or all processors);\n"
     "                        each worker gets N / workers\n"
-    "Defaults for the query: --detector, --classifier (or --model FILE), --tta, --align, as for ferc;\n"
+    "Defaults for the query: --detector, --classifier (or --model FILE), --tta, --align, --int8, as for ferc;\n"
     "--threshold, --ssd-size, --scale-factor, --min-neighbors, --min-size, --detector-model apply to all.\n"
     "SIGINT or SIGTERM: stop taking connections, finish the queued images, exit 0.\n";
 
@@ -576,10 +587,16 @@ static int load_models(server *s)
         ferc_status st = c == CLS_FILE ? FERC_OK : ferc_find_weights(file, path, sizeof path, &err);
         if (!st) st = ferc_model_load(c == CLS_FILE ? file : path, &s->model[c], &err);
         if (st) snprintf(s->missing_cls[c], sizeof s->missing_cls[c], "%s", err.message);
+        /* the int8 twin beside it, for int8=1 (tools/model/quantize.py writes it) */
+        char q8[1024];
+        st = st ? st : ferc_int8_file(c == CLS_FILE ? file : path, q8, sizeof q8, &err);
+        if (!st) st = ferc_model_load(q8, &s->model[c + N_CLS], &err);
+        if (st) snprintf(s->missing_cls[c + N_CLS], sizeof s->missing_cls[c + N_CLS], "%s", err.message);
     }
-    if (!s->model[s->def_cls]) {
-        fprintf(stderr, "ferc serve: classifier %s: %s\n", s->def_cls == CLS_FILE ? s->o.an.model :
-                serve_classifier_names[s->def_cls], s->missing_cls[s->def_cls]);
+    const int def_model = s->def_cls + (s->o.an.int8 ? N_CLS : 0);
+    if (!s->model[def_model]) {
+        fprintf(stderr, "ferc serve: classifier %s%s: %s\n", s->def_cls == CLS_FILE ? s->o.an.model :
+                serve_classifier_names[s->def_cls], s->o.an.int8 ? " (int8)" : "", s->missing_cls[def_model]);
         return -1;
     }
     for (int d = 0; d < SERVE_DET_NONE; d++) {
@@ -606,7 +623,7 @@ static int load_models(server *s)
         return -1;
     }
     for (int w = 0; w < s->workers; w++) {
-        if (!analyzer_for(s, w, s->def_det, s->def_cls, s->o.an.tta, s->def_align, &err)) {
+        if (!analyzer_for(s, w, s->def_det, def_model, s->o.an.tta, s->def_align, &err)) {
             fprintf(stderr, "ferc serve: %s\n", err.message);
             return -1;
         }
@@ -760,7 +777,7 @@ stop:
 done:
     for (int w = 0; s->eng && w < s->workers; w++) engines_free(&s->eng[w]);
     for (int k = 0; k < SERVE_N_DET; k++) ferc_detector_free(s->det[k]);
-    for (int c = 0; c < N_CLS; c++) ferc_model_free(s->model[c]);
+    for (int c = 0; c < N_MODEL; c++) ferc_model_free(s->model[c]);
     ferc_cascade_free(s->eyes);
     free(s->eng);
     free(s->threads);
