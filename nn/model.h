@@ -90,6 +90,11 @@ typedef struct ferc_op {
 } ferc_op;
 
 const ferc_op *ferc_find_op(const char *name);
+/* Output shape of a convolution (float or int8) on NHWC input x: c input channels, kernel
+ * kh x kw, stride, dilation, padding top/left/bottom/right, oc output channels. Refuses other
+ * channel counts and kernels larger than the padded input. */
+ferc_status ferc_conv_out_shape(const ferc_shape *x, int c, int kh, int kw, int sh, int sw, int dh, int dw, int pt,
+                                int pl, int pb, int pr, int oc, ferc_shape *out, ferc_error *err);
 /* 1 for the int8 ops, which check their own dtypes; every other op reads and writes floats
  * only (the graph checks that). */
 int ferc_op_is_int8(const ferc_op *op);

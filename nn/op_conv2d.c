@@ -61,19 +61,26 @@ static ferc_status prepare(ferc_model *m, ferc_node *n, ferc_error *err)
     return FERC_OK;
 }
 
+ferc_status ferc_conv_out_shape(const ferc_shape *x, int c, int kh, int kw, int sh, int sw, int dh, int dw, int pt,
+                                int pl, int pb, int pr, int oc, ferc_shape *out, ferc_error *err)
+{
+    if (x->ndim != 4 || x->d[3] != c)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "input must be NHWC with %d channels", c);
+    int64_t eh = (int64_t)dh * (kh - 1) + 1, ew = (int64_t)dw * (kw - 1) + 1;
+    int64_t ph = x->d[1] + pt + pb, pw = x->d[2] + pl + pr;
+    if (ph < eh || pw < ew)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "kernel %lldx%lld larger than padded input %lldx%lld",
+                              (long long)eh, (long long)ew, (long long)ph, (long long)pw);
+    out[0] = ferc_shape4(x->d[0], (ph - eh) / sh + 1, (pw - ew) / sw + 1, oc);
+    return FERC_OK;
+}
+
 static ferc_status infer(const ferc_node *n, const ferc_shape *in, ferc_shape *out, ferc_error *err)
 {
     const conv_state *st = n->state;
     const ferc_conv2d_desc *d = &st->d;
-    if (in[0].ndim != 4 || in[0].d[3] != d->c)
-        return ferc_set_error(err, FERC_ERR_FORMAT, "input must be NHWC with %d channels", d->c);
-    int64_t eh = (int64_t)d->dh * (d->kh - 1) + 1, ew = (int64_t)d->dw * (d->kw - 1) + 1;
-    int64_t ph = in[0].d[1] + d->pt + st->pb, pw = in[0].d[2] + d->pl + st->pr;
-    if (ph < eh || pw < ew)
-        return ferc_set_error(err, FERC_ERR_FORMAT, "kernel %lldx%lld larger than padded input %lldx%lld",
-                              (long long)eh, (long long)ew, (long long)ph, (long long)pw);
-    out[0] = ferc_shape4(in[0].d[0], (ph - eh) / d->sh + 1, (pw - ew) / d->sw + 1, d->oc);
-    return FERC_OK;
+    return ferc_conv_out_shape(&in[0], d->c, d->kh, d->kw, d->sh, d->sw, d->dh, d->dw, d->pt, d->pl, st->pb, st->pr,
+                               d->oc, out, err);
 }
 
 static size_t scratch(const ferc_node *n, const ferc_shape *in, const ferc_shape *out)

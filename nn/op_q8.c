@@ -207,15 +207,8 @@ static ferc_status infer_conv(const ferc_node *n, const ferc_shape *in, ferc_sha
         out[0] = ferc_shape2(in[0].d[0], d->oc);
         return FERC_OK;
     }
-    if (in[0].ndim != 4 || in[0].d[3] != d->c)
-        return ferc_set_error(err, FERC_ERR_FORMAT, "input must be NHWC with %d channels", d->c);
-    int64_t eh = (int64_t)d->dh * (d->kh - 1) + 1, ew = (int64_t)d->dw * (d->kw - 1) + 1;
-    int64_t ph = in[0].d[1] + d->pt + st->pb, pw = in[0].d[2] + d->pl + st->pr;
-    if (ph < eh || pw < ew)
-        return ferc_set_error(err, FERC_ERR_FORMAT, "kernel %lldx%lld larger than padded input %lldx%lld",
-                              (long long)eh, (long long)ew, (long long)ph, (long long)pw);
-    out[0] = ferc_shape4(in[0].d[0], (ph - eh) / d->sh + 1, (pw - ew) / d->sw + 1, d->oc);
-    return FERC_OK;
+    return ferc_conv_out_shape(&in[0], d->c, d->kh, d->kw, d->sh, d->sw, d->dh, d->dw, d->pt, d->pl, st->pb, st->pr,
+                               d->oc, out, err);
 }
 
 static ferc_q8_conv_desc run_desc(const qconv *st, const ferc_tensor *x, const ferc_tensor *y)
