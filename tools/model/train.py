@@ -1,6 +1,9 @@
-"""Train a FER2013 model (CPU).
+"""Train a FER2013 model (CPU, or CUDA with --device cuda).
 
     /usr/bin/python3 tools/model/train.py --model vggbn --epochs 20 --out runs/vggbn --seed 1 --threads 2
+
+The same command with --device cuda trains on a GPU; checkpoints always hold
+CPU tensors, so a run started on one device resumes on the other.
 
 Resumes automatically from OUT/last.pt.  Writes OUT/log.csv (one row per
 epoch), OUT/last.pt (resume state), OUT/best.pt (best val accuracy without
@@ -49,6 +52,8 @@ def parse_args(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                    help="where the model, augmentation and evaluation run (data stays in CPU memory)")
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--data", default=None, help="image-folder root (default %s)" % fer2013.DEFAULT_DATA)
     src.add_argument("--csv", default=None, help="original fer2013.csv")
@@ -87,6 +92,8 @@ def parse_args(argv=None):
         if getattr(a, k) is None:
             setattr(a, k, d[k])
     a.channels_last = bool(a.channels_last)
+    if a.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: this PyTorch sees no CUDA device")
     if a.data is None and a.csv is None:
         a.data = fer2013.DEFAULT_DATA
     if a.clahe is not None:
@@ -188,17 +195,17 @@ def augment(x01, a, gen=None):
 
 
 @torch.no_grad()
-def evaluate(model, xv, yv, channels_last=False, batch=256):
-    """Returns dict with loss/acc without TTA and with flip-TTA, plus predictions."""
+def evaluate(model, xv, yv, channels_last=False, batch=256, device="cpu"):
+    """Returns dict with loss/acc without TTA and with flip-TTA, plus predictions (on the CPU)."""
     model.eval()
     probs, probs_tta = [], []
     for i in range(0, xv.shape[0], batch):
-        x = preprocess(xv[i:i + batch])
+        x = preprocess(xv[i:i + batch].to(device))
         xf = torch.flip(x, dims=[3])
         xb = torch.cat([x, xf], 0)
         if channels_last:
             xb = xb.contiguous(memory_format=torch.channels_last)
-        p = F.softmax(model(xb).float(), dim=1)
+        p = F.softmax(model(xb).float(), dim=1).cpu()
         p0, p1 = p[: x.shape[0]], p[x.shape[0]:]
         probs.append(p0)
         probs_tta.append((p0 + p1) * 0.5)
@@ -224,6 +231,18 @@ def lr_at(step, total, warm, peak):
         return peak * (step + 1) / warm
     p = (step - warm) / max(1, total - warm)
     return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, p)))
+
+
+def to_cpu(obj):
+    """The optimiser's state with every tensor on the CPU (load_state_dict moves it back to the
+    parameters' device), so checkpoints resume on either device."""
+    if torch.is_tensor(obj):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_cpu(v) for v in obj)
+    return obj
 
 
 def save_atomic(obj, path):
@@ -273,7 +292,7 @@ def main(argv=None):
     xva_t = torch.from_numpy(xva)
     yva_t = torch.from_numpy(yva)
 
-    model = models.build(a.model)
+    model = models.build(a.model).to(a.device)
     if a.channels_last:
         model = model.to(memory_format=torch.channels_last)
     groups = param_groups(model, a.wd)
@@ -300,6 +319,8 @@ def main(argv=None):
         opt.load_state_dict(ck["optimizer"])
         start_epoch, best_acc, elapsed = ck["epoch"], ck["best_acc"], ck.get("elapsed_s", 0.0)
         torch.set_rng_state(ck["rng_torch"])
+        if a.device == "cuda" and ck.get("rng_cuda") is not None:
+            torch.cuda.set_rng_state(ck["rng_cuda"])
         np.random.set_state(ck["rng_numpy"])
         random.setstate(ck["rng_python"])
         print(f"resumed from {last_path} at epoch {start_epoch}, best {best_acc:.4f}", flush=True)
@@ -343,8 +364,8 @@ def main(argv=None):
             for grp in opt.param_groups:
                 grp["lr"] = lr
             idx = perm[s * a.batch:(s + 1) * a.batch]
-            xb = xtr_f[idx]
-            yb = ytr_t[idx]
+            xb = xtr_f[idx].to(a.device, non_blocking=True)
+            yb = ytr_t[idx].to(a.device, non_blocking=True)
             xb = preprocess_aug(xb, a)
             if a.channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
@@ -356,7 +377,7 @@ def main(argv=None):
             tl += loss.item() * len(yb)
             tc += (out.argmax(1) == yb).sum().item()
             tn += len(yb)
-        ev = evaluate(model, xva_t, yva_t, a.channels_last)
+        ev = evaluate(model, xva_t, yva_t, a.channels_last, device=a.device)
         et = time.time() - t0
         epoch_times.append(et)
         elapsed += et
@@ -373,14 +394,16 @@ def main(argv=None):
               f"val {row['val_loss']:.4f}/{row['val_acc']:.4f} tta {row['val_acc_tta']:.4f} "
               f"{et:.0f}s  [{time.strftime('%H:%M:%S', time.gmtime())}]", flush=True)
         metrics = {k: v for k, v in row.items()}
-        sd = {k: v.contiguous() for k, v in model.state_dict().items()}
+        sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         meta = dict(model=a.model, epoch=epoch + 1, metrics=metrics, mean=models.MEAN, std=models.STD, clahe=a.clahe,
                     equalize=bool(a.equalize), classes=fer2013.CLASSES, args=vars(a), params=info["params"], macs=info["macs"])
         if ev["val_acc"] > best_acc:
             best_acc = ev["val_acc"]
             save_atomic(dict(meta, state_dict=sd), best_path)
-        save_atomic(dict(meta, state_dict=sd, optimizer=opt.state_dict(), best_acc=best_acc, elapsed_s=elapsed,
-                         rng_torch=torch.get_rng_state(), rng_numpy=np.random.get_state(),
+        save_atomic(dict(meta, state_dict=sd, optimizer=to_cpu(opt.state_dict()), best_acc=best_acc, elapsed_s=elapsed,
+                         rng_torch=torch.get_rng_state(),
+                         rng_cuda=torch.cuda.get_rng_state() if a.device == "cuda" else None,
+                         rng_numpy=np.random.get_state(),
                          rng_python=random.getstate()), last_path)
     print(f"done: best val acc {best_acc:.4f}", flush=True)
     return 0
