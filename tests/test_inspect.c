@@ -330,8 +330,9 @@ START_TEST(inspect_json_totals)
 }
 END_TEST
 
-/* The network input trace writes is what the classifier feeds, and each .npy holds exactly
- * what a run of the model gives. */
+/* The network input trace writes is what the classifier feeds (the face equalised first when
+ * the model's metadata asks for it, as emotion_small's does), and each .npy holds exactly what
+ * a run of the model gives. */
 START_TEST(trace_writes_each_node)
 {
     char *out, *e, dir[128], npy[256];
@@ -343,6 +344,9 @@ START_TEST(trace_writes_each_node)
     ferc_image img;
     ck_assert_int_eq(ferc_image_load(tf("cli/fer/happy/0.png"), 1, &img, NULL), FERC_OK);
     ck_assert(img.width == 48 && img.height == 48);
+    const char *eq = ferc_model_meta(m, "equalize");
+    ck_assert_msg(eq && !strcmp(eq, "1"), "emotion_small.ferc was trained on equalised faces");
+    ck_assert_int_eq(ferc_equalize_hist(img.data, 48, 48, 48, img.data, 48, NULL), FERC_OK);
     float x[48 * 48];
     for (int i = 0; i < 48 * 48; i++) x[i] = (img.data[i] / 255.0f - 0.5f) / 0.25f;
     ferc_context *c;
