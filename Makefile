@@ -240,8 +240,9 @@ clean:
 # ---- LBP + linear SVM fallback classifier (docs/LBP_SVM.md) ----
 # The trainer and the benchmark are built with everything else so they never rot.
 # make train-lbp retrains weights/emotion_lbp_svm.ferc from FER2013 (FER2013=path).
-LBP_FEATS ?= --feat 8,1,8,8,4,4,2 --feat 8,2,8,8,4,4,2 --feat 8,3,8,8,4,4,2
-LBP_C ?= 0.003,0.01
+LBP_FEATS ?= --feat 8,1,8,8,4,4,2 --feat 8,2,8,8,4,4,2 --feat 8,3,8,8,4,4,2 --feat 8,4,8,8,4,4,2 \
+             --feat 8,5,8,8,4,4,2 --equalize
+LBP_C ?= 0.003,0.002
 $(BUILD)/tools/model/train_svm $(BUILD)/bench/lbp_svm: $(BUILD)/%: %.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) $(LDFLAGS)

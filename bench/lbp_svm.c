@@ -1,12 +1,14 @@
 /* lbp_svm - accuracy, speed and memory of an emotion classifier on FER2013 val/, through
- * the public API only (ferc_model_load, ferc_context_create, ferc_run), as any caller would.
+ * the public API only, as any caller would: accuracy through ferc_classify (the metadata's
+ * equalisation or CLAHE and pixel scaling, as `ferc eval`), speed of the graph alone
+ * (ferc_context_create, ferc_run).
  *
  * Usage: lbp_svm MODEL.ferc [FER2013_DIR] [OTHER.ferc ...]
  *   accuracy, per-class accuracy and the confusion matrix (rows true, columns predicted) of
  *   MODEL on DIR/val (skipped with a note when DIR is absent); then faces per second (batch 1
  *   on one thread, and batch 64 on all threads; medians of 7 repetitions) and memory for
  *   MODEL and every OTHER model, measured side by side in this one run so ratios hold on a
- *   busy machine. Models with a mean/std in their metadata get their input normalised. */
+ *   busy machine. Speed inputs are normalised as docs/FORMAT.md says: (pixel/255 - mean) / std. */
 #include "ferc.h"
 
 #include <dirent.h>
@@ -45,12 +47,12 @@ static void fail(const char *what, const ferc_error *err)
     exit(1);
 }
 
-/* Pixels as the model wants them: (v - mean) / std with the model's metadata (default 0, 1). */
+/* Pixels as the model wants them: (v/255 - mean) / std with the model's metadata (default 0, 1). */
 static void to_input(const ferc_model *m, const uint8_t *pix, float *out)
 {
     const char *ms = ferc_model_meta(m, "mean"), *ss = ferc_model_meta(m, "std");
     const float mean = ms ? (float)atof(ms) : 0.f, std = ss && atof(ss) > 0 ? (float)atof(ss) : 1.f;
-    for (int i = 0; i < SIDE * SIDE; i++) out[i] = ((float)pix[i] - mean) / std;
+    for (int i = 0; i < SIDE * SIDE; i++) out[i] = ((float)pix[i] / 255.f - mean) / std;
 }
 
 static int argmax(const float *p)
@@ -63,11 +65,12 @@ static int argmax(const float *p)
 
 static void evaluate(const ferc_model *m, const char *root)
 {
-    ferc_context_options opt = {.max_batch = BATCH};
-    ferc_context *ctx;
+    ferc_classifier_options opt = {.max_batch = BATCH};
+    ferc_classifier *cls;
     ferc_error err;
-    if (ferc_context_create(m, &opt, &ctx, &err)) fail("context", &err);
-    float *in = malloc((size_t)BATCH * SIDE * SIDE * sizeof *in);
+    if (ferc_classifier_create(m, &opt, &cls, &err)) fail("classifier", &err);
+    uint8_t *in = malloc((size_t)BATCH * SIDE * SIDE);
+    float probs[BATCH * N_CLASSES];
     int conf[N_CLASSES][N_CLASSES] = {{0}}, total = 0, right = 0;
     const double t0 = now();
     for (int c = 0; c < N_CLASSES; c++) {
@@ -93,15 +96,12 @@ static void evaluate(const ferc_model *m, const char *root)
                 ferc_image img;
                 if (ferc_image_load(path, 1, &img, &err)) fail(path, &err);
                 if (img.width != SIDE || img.height != SIDE) { fprintf(stderr, "lbp_svm: %s is not 48x48\n", path); exit(1); }
-                to_input(m, img.data, in + (size_t)i * SIDE * SIDE);
+                memcpy(in + (size_t)i * SIDE * SIDE, img.data, SIDE * SIDE);
                 ferc_image_free(&img);
             }
-            const float *inputs[1] = {in};
-            if (ferc_run(ctx, inputs, b, &err)) fail("run", &err);
-            ferc_tensor out;
-            ferc_output(ctx, 0, &out);
+            if (ferc_classify(cls, in, b, probs, &err)) fail("classify", &err);
             for (int i = 0; i < b; i++) {
-                const int pred = argmax(out.data + (size_t)i * N_CLASSES);
+                const int pred = argmax(probs + (size_t)i * N_CLASSES);
                 conf[c][pred]++, total++, right += pred == c;
             }
         }
@@ -124,7 +124,7 @@ static void evaluate(const ferc_model *m, const char *root)
         printf("\n");
     }
     free(in);
-    ferc_context_free(ctx);
+    ferc_classifier_free(cls);
 }
 
 /* Median faces per second over REPS repetitions of `runs` batches; *cpu_ms gets the median

@@ -10,7 +10,7 @@ extern const ferc_op ferc_op_conv2d, ferc_op_dense, ferc_op_maxpool2d, ferc_op_a
 /* face detection (res10 SSD) */
 extern const ferc_op ferc_op_pad, ferc_op_l2norm;
 /* LBP + SVM classifier */
-extern const ferc_op ferc_op_lbp_histogram;
+extern const ferc_op ferc_op_lbp_histogram, ferc_op_hog;
 /* imported models (tools/model/convert.py) */
 extern const ferc_op ferc_op_sigmoid, ferc_op_tanh, ferc_op_hard_sigmoid, ferc_op_hard_swish, ferc_op_clip,
     ferc_op_prelu, ferc_op_binary, ferc_op_resize, ferc_op_global_maxpool, ferc_op_conv_transpose2d;
@@ -21,7 +21,7 @@ static const ferc_op *const all_ops[] = {
     &ferc_op_conv2d,  &ferc_op_dense,   &ferc_op_maxpool2d, &ferc_op_avgpool2d, &ferc_op_global_avgpool,
     &ferc_op_batchnorm, &ferc_op_relu,  &ferc_op_relu6,     &ferc_op_leaky_relu, &ferc_op_add,
     &ferc_op_concat,  &ferc_op_flatten, &ferc_op_reshape,   &ferc_op_softmax,   &ferc_op_identity,
-    &ferc_op_pad,     &ferc_op_l2norm,    &ferc_op_lbp_histogram,
+    &ferc_op_pad,     &ferc_op_l2norm,    &ferc_op_lbp_histogram, &ferc_op_hog,
     &ferc_op_sigmoid, &ferc_op_tanh, &ferc_op_hard_sigmoid, &ferc_op_hard_swish, &ferc_op_clip,
     &ferc_op_prelu, &ferc_op_binary, &ferc_op_resize, &ferc_op_global_maxpool, &ferc_op_conv_transpose2d,
     &ferc_op_quantize, &ferc_op_dequantize, &ferc_op_conv2d_q8, &ferc_op_dense_q8, &ferc_op_maxpool2d_q8,

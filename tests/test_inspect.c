@@ -130,12 +130,12 @@ START_TEST(shipped_models_match_their_cards)
     ck_assert_int_eq((t.macs + 50000) / 100000, 212);
     ferc_model_free(m);
 
-    /* 3 lbp_histogram nodes, concat, dense [7, 21417] + bias, softmax; 149,926 floats. */
+    /* 5 lbp_histogram nodes, concat, dense [7, 35695] + bias, softmax; 249,872 parameters. */
     m = load("../weights/emotion_lbp_svm.ferc");
     t = count(m);
-    ck_assert_int_eq(t.nodes, 6);
-    ck_assert_int_eq(t.params, 149926);
-    ck_assert_int_eq(t.macs, 7 * 21417);
+    ck_assert_int_eq(t.nodes, 8);
+    ck_assert_int_eq(t.params, 249872);
+    ck_assert_int_eq(t.macs, 7 * 35695);
     ferc_model_free(m);
 
     /* "32 convolutions, 2,658,068 convolution parameters"; "1.179 G multiply-accumulates per

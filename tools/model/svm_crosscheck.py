@@ -7,7 +7,9 @@ DIR holds the features train_svm dumped (train.x.f32 [N, D], train.y.i32, val.x.
 PREFIX.txt gives C and train_svm's val accuracy. LinearSVC solves the same problem
 (one-vs-rest, L2 regularisation, squared hinge, dual coordinate descent, bias as a regularised
 constant feature), so both val accuracies must agree within 1 point; exits 1 otherwise.
-Also reports how often the two models predict the same class.
+Also reports how often the two models predict the same class. The dumped features are those
+the SVM saw: HOG nodes times their weight (PREFIX.txt's last "hog" field), which train_svm folded
+into the written weights, so the check of those weights divides it out again.
 """
 import sys
 import time
@@ -22,14 +24,30 @@ def load(d, split, dim):
     return x.reshape(len(y), dim), y
 
 
+def node_dims(lines):
+    """Length and weight of each feature node, in order (kernels/lbp.h, kernels/hog.h on 48x48)."""
+    out = []
+    for key, vals in lines:
+        if key == "feat":
+            p, _, ch, cw, sh, sw, _ = vals
+            p, ch, cw, sh, sw = map(int, (p, ch, cw, sh, sw))
+            out.append((((48 - ch) // sh + 1) * ((48 - cw) // sw + 1) * (p * (p - 1) + 3), 1.0))
+        else:
+            o, ch, cw, bh, bw, _ = map(int, vals[:6])
+            out.append(((48 // ch - bh + 1) * (48 // cw - bw + 1) * bh * bw * o, float(vals[6])))
+    return out
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: svm_crosscheck.py DUMP_DIR PREFIX")
     d, prefix = sys.argv[1:]
-    info = {}
+    info, nodes = {}, []
     for line in open(prefix + ".txt"):
         key, *vals = line.split()
-        if key != "feat":
+        if key in ("feat", "hog"):
+            nodes.append((key, vals))
+        else:
             info[key] = vals[0]
     dim, c, ours = int(info["dim"]), float(info["C"]), float(info["val_accuracy"])
     xtr, ytr = load(d, "train", dim)
@@ -41,7 +59,9 @@ def main():
     # train_svm's own predictions, from the packed weights (scale folded in: same argmax)
     w = np.fromfile(prefix + ".w.f32", "<f4").reshape(7, dim)
     b = np.fromfile(prefix + ".b.f32", "<f4")
-    pred = (xva @ w.T + b).argmax(1)
+    unweight = np.concatenate([np.full(n, 1 / wt, np.float32) for n, wt in node_dims(nodes)])
+    assert unweight.size == dim, "feature lines do not add up to dim"
+    pred = ((xva * unweight) @ w.T + b).argmax(1)
     agree = (pred == svc.predict(xva)).mean()
     print(f"C={c}: train_svm val accuracy {ours:.4f} (recomputed from its weights {(pred == yva).mean():.4f}), "
           f"sklearn LinearSVC {theirs:.4f} ({time.time() - t:.0f} s); same prediction on {agree:.4f} of val")
