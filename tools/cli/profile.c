@@ -30,6 +30,8 @@ static const char usage[] =
     "  --threads N          engine threads (default: FERC_THREADS, else all processors)\n"
     "  --isa NAME           scalar, avx2 or avx512 (default: the best this CPU has)\n"
     "  --input IMAGE        run on this image, preprocessed as the model's metadata says\n"
+    "  --size WxH           input width x height (models that take any size: detectors;\n"
+    "                       default the model's nominal size)\n"
     "  --runs N             timed runs (default: as many as fill about 1 s, 10 to 1000)\n"
     "  --format text|json   output format (default text)\n";
 
@@ -243,7 +245,7 @@ static double median(double *v, int n)
 int cli_profile(int argc, char **argv)
 {
     const char *path = NULL, *conv = NULL, *isa = NULL, *image = NULL, *format = "text", *v;
-    int batch = 0, threads = 0, runs = 0;
+    int batch = 0, threads = 0, runs = 0, width = 0, height = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(usage, stdout);
@@ -254,6 +256,14 @@ int cli_profile(int argc, char **argv)
         else if ((v = cli_opt_value("--isa", argc, argv, &i))) isa = v;
         else if ((v = cli_opt_value("--input", argc, argv, &i))) image = v;
         else if ((v = cli_opt_value("--format", argc, argv, &i))) format = v;
+        else if ((v = cli_opt_value("--size", argc, argv, &i))) {
+            char end;
+            if (sscanf(v, "%dx%d%c", &width, &height, &end) != 2 || width < 1 || height < 1 || width > 8192 ||
+                height > 8192) {
+                fprintf(stderr, "ferc profile: --size takes WxH, e.g. 640x480\n");
+                return 2;
+            }
+        }
         else if ((v = cli_opt_value("--batch", argc, argv, &i))) bad = cli_parse_int("--batch", v, 1, 4096, &batch);
         else if ((v = cli_opt_value("--threads", argc, argv, &i))) bad = cli_parse_int("--threads", v, 1, 1024, &threads);
         else if ((v = cli_opt_value("--runs", argc, argv, &i))) bad = cli_parse_int("--runs", v, 1, 100000, &runs);
@@ -296,10 +306,11 @@ int cli_profile(int argc, char **argv)
     if (!batch) batch = 1;
     if (!threads) threads = cli_default_threads();
     ferc_context *ctx = NULL;
-    ferc_context_options o = {batch, 0, 0, threads, FERC_CTX_PROFILE};
+    ferc_context_options o = {batch, height, width, threads, FERC_CTX_PROFILE};
     int nd;
     int64_t dims[4];
     ferc_model_input_shape(m, 0, &nd, dims);
+    if (width && nd == 4) dims[1] = height, dims[2] = width;
     size_t per = 1;
     for (int d = 1; d < nd; d++) per *= (size_t)dims[d];
     float *in = NULL;
@@ -309,7 +320,7 @@ int cli_profile(int argc, char **argv)
     else if (nin != 1) fprintf(stderr, "ferc profile: the model has %d inputs; profile runs models with one\n", nin);
     else if (ferc_context_create(m, &o, &ctx, &err)) fprintf(stderr, "ferc profile: %s\n", err.message);
     else if (!(in = malloc(per * (size_t)batch * sizeof(float)))) fprintf(stderr, "ferc profile: out of memory\n");
-    else if (!image || !look_model_input(m, image, 0, 0, in)) rc = 0;
+    else if (!image || !look_model_input(m, image, height, width, in)) rc = 0;
     if (rc) goto done;
     if (image)
         for (int b = 1; b < batch; b++) memcpy(in + per * (size_t)b, in, per * sizeof(float));
