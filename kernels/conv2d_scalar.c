@@ -28,3 +28,20 @@ void ferc_conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float *
                     y[(((size_t)n * d->oh + oy) * d->ow + ox) * d->oc + oc] = ferc_act1(acc, d->act, d->alpha);
                 }
 }
+
+size_t ferc_conv2d_pw_dw_scratch_scalar(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw,
+                                        const ferc_pool_desc *pool)
+{
+    const size_t mid = (size_t)pw->n * pw->oh * pw->ow * pw->oc;
+    return (mid + (pool ? (size_t)dw->n * dw->oh * dw->ow * dw->oc : 0)) * sizeof(float);
+}
+
+void ferc_conv2d_pw_dw_scalar(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const ferc_pool_desc *pool,
+                              const float *x, const float *wp, const float *bp, const float *wd, const float *bd,
+                              float *y, void *scratch, int threads)
+{
+    float *mid = scratch, *dwout = mid + (size_t)pw->n * pw->oh * pw->ow * pw->oc;
+    ferc_conv2d_scalar(pw, x, wp, bp, mid, threads);
+    ferc_conv2d_scalar(dw, mid, wd, bd, pool ? dwout : y, threads);
+    if (pool) ferc_maxpool_scalar(pool, dwout, y, threads);
+}

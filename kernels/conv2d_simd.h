@@ -30,6 +30,7 @@
 #include "kernels/simd.h"
 
 #include "kernels/threads.h"
+#include <math.h>
 #include <string.h>
 
 /* Rows per micro-kernel for NR = 2 and 1 vectors (macros: the switches below test them). */
@@ -495,9 +496,12 @@ static void conv_dot(const ferc_conv2d_desc *d, const conv_src *s, const float *
     }
 }
 
-/* PX pixels along a row, channels [c0, c0 + n) (n <= VL). */
+/* PX pixels along a row, channels [c0, c0 + n) (n <= VL). Kernel row ky of pixel 0 starts at
+ * in + ky * ystep, less wrap for ky >= wrap_ky (the fused path's ring of rows, below; the
+ * plain path passes wrap_ky = kh). */
 ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const float *in, ptrdiff_t xstep,
-                             ptrdiff_t ystep, const float *w, const float *b, float *y, int c0, int n)
+                             ptrdiff_t ystep, int wrap_ky, ptrdiff_t wrap, const float *w, const float *b, float *y,
+                             int c0, int n)
 {
     const size_t c = (size_t)d->c;
     const vf bias = !b ? vzero() : n == VL ? vload(b + c0) : vload_n(b + c0, n);
@@ -505,14 +509,16 @@ ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const floa
 #pragma GCC unroll 8
     for (int j = 0; j < PX; j++) acc[j] = bias;
     const ptrdiff_t pstep = (ptrdiff_t)d->sw * (ptrdiff_t)c;
-    for (int ky = 0; ky < d->kh; ky++)
+    for (int ky = 0; ky < d->kh; ky++) {
+        const float *row = in + ky * ystep - (ky >= wrap_ky ? wrap : 0) + c0;
         for (int kx = 0; kx < d->kw; kx++) {
             const float *wp = w + ((size_t)ky * d->kw + kx) * c + c0;
-            const float *xp = in + ky * ystep + kx * xstep + c0;
+            const float *xp = row + kx * xstep;
             const vf wv = n == VL ? vload(wp) : vload_n(wp, n);
 #pragma GCC unroll 8
             for (int j = 0; j < PX; j++) acc[j] = vfma(n == VL ? vload(xp + j * pstep) : vload_n(xp + j * pstep, n), wv, acc[j]);
         }
+    }
     const vf al = vset1(d->alpha);
 #pragma GCC unroll 8
     for (int j = 0; j < PX; j++) {
@@ -522,28 +528,92 @@ ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const floa
     }
 }
 
-/* Depthwise: tiles are runs of 4 output pixels in one output row. */
+/* 3x3, stride 1, dilation 1, channels [c0, c0 + n): the nine weights stay in registers and
+ * each input vector is loaded once for four outputs (six columns per kernel row); every
+ * output takes the same FMAs in the same order as dw_pixels. FULL: n == VL. */
+ALWAYS_INLINE void dw_row3_chunk(const int FULL, const ferc_conv2d_desc *d, const float *const *r, const float *w,
+                                 const float *b, float *y, int c0, int n)
+{
+    const size_t c = (size_t)d->c;
+#define LD(p) (FULL ? vload(p) : vload_n(p, n))
+    vf wv[9];
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++) wv[t] = LD(w + (size_t)t * c + c0);
+    const vf bias = !b ? vzero() : LD(b + c0), al = vset1(d->alpha);
+    int ox = 0;
+    for (; ox + 4 <= d->ow; ox += 4) {
+        vf acc[4] = {bias, bias, bias, bias};
+#pragma GCC unroll 3
+        for (int ky = 0; ky < 3; ky++) {
+            vf x[6];
+#pragma GCC unroll 6
+            for (int i = 0; i < 6; i++) x[i] = LD(r[ky] + (size_t)(ox + i) * c + c0);
+#pragma GCC unroll 3
+            for (int kx = 0; kx < 3; kx++)
+#pragma GCC unroll 4
+                for (int j = 0; j < 4; j++) acc[j] = vfma(x[j + kx], wv[ky * 3 + kx], acc[j]);
+        }
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const vf o = vact(acc[j], d->act, al);
+            if (FULL) vstore(y + (size_t)(ox + j) * c + c0, o);
+            else vstore_n(y + (size_t)(ox + j) * c + c0, o, n);
+        }
+    }
+    for (; ox < d->ow; ox++) {
+        vf acc = bias;
+#pragma GCC unroll 3
+        for (int ky = 0; ky < 3; ky++)
+#pragma GCC unroll 3
+            for (int kx = 0; kx < 3; kx++) acc = vfma(LD(r[ky] + (size_t)(ox + kx) * c + c0), wv[ky * 3 + kx], acc);
+        const vf o = vact(acc, d->act, al);
+        if (FULL) vstore(y + (size_t)ox * c + c0, o);
+        else vstore_n(y + (size_t)ox * c + c0, o, n);
+    }
+#undef LD
+}
+
+/* One output row of the depthwise path: 3x3 stride 1 by dw_row3_chunk, other kernels in
+ * tiles of 4 pixels, each channel vector in turn. */
+static void dw_row(const ferc_conv2d_desc *d, const float *in, ptrdiff_t ystep, int wrap_ky, ptrdiff_t wrap,
+                   const float *w, const float *b, float *y)
+{
+    const size_t c = (size_t)d->c;
+    if (d->kh == 3 && d->kw == 3 && d->sw == 1 && d->dw == 1) {
+        const float *r[3];
+        for (int ky = 0; ky < 3; ky++) r[ky] = in + ky * ystep - (ky >= wrap_ky ? wrap : 0);
+        int c0 = 0;
+        for (; c0 + VL <= d->c; c0 += VL) dw_row3_chunk(1, d, r, w, b, y, c0, VL);
+        if (c0 < d->c) dw_row3_chunk(0, d, r, w, b, y, c0, d->c - c0);
+        return;
+    }
+    const ptrdiff_t xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+    for (int ox = 0; ox < d->ow; ox += 4) {
+        const int px = d->ow - ox < 4 ? d->ow - ox : 4;
+        const float *ip = in + (size_t)ox * d->sw * c;
+        float *yp = y + (size_t)ox * c;
+        for (int c0 = 0; c0 < d->c; c0 += VL) {
+            const int nc = d->c - c0 < VL ? d->c - c0 : VL;
+            if (px == 4) dw_pixels(4, d, ip, xstep, ystep, wrap_ky, wrap, w, b, yp, c0, nc);
+            else
+                for (int j = 0; j < px; j++)
+                    dw_pixels(1, d, ip + (size_t)j * d->sw * c, xstep, ystep, wrap_ky, wrap, w, b, yp + (size_t)j * c,
+                              c0, nc);
+        }
+    }
+}
+
+/* Depthwise: tiles are output rows. */
 static void conv_depthwise(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w,
                            const float *b, float *y, int tid, int nth)
 {
     const size_t c = (size_t)d->c;
-    const int per_row = (d->ow + 3) / 4;
-    const long tiles = (long)d->n * d->oh * per_row;
-    const long t0 = tiles * tid / nth, t1 = tiles * (tid + 1) / nth;
-    const ptrdiff_t xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c, ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
-    for (long t = t0; t < t1; t++) {
-        const long row = t / per_row;
-        const int ox = (int)(t % per_row) * 4, px = d->ow - ox < 4 ? d->ow - ox : 4;
+    const long rows = (long)d->n * d->oh;
+    const ptrdiff_t ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
+    for (long row = rows * tid / nth; row < rows * (tid + 1) / nth; row++) {
         const int n = (int)(row / d->oh), oy = (int)(row % d->oh);
-        const float *in = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c;
-        float *yp = y + (((size_t)n * d->oh + oy) * d->ow + ox) * c;
-        for (int c0 = 0; c0 < d->c; c0 += VL) {
-            const int nc = d->c - c0 < VL ? d->c - c0 : VL;
-            if (px == 4) dw_pixels(4, d, in, xstep, ystep, w, b, yp, c0, nc);
-            else
-                for (int j = 0; j < px; j++)
-                    dw_pixels(1, d, in + (size_t)j * d->sw * c, xstep, ystep, w, b, yp + (size_t)j * c, c0, nc);
-        }
+        dw_row(d, src + ((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn * c, ystep, d->kh, 0, w, b,
+               y + ((size_t)n * d->oh + oy) * d->ow * c);
     }
 }
 
@@ -603,4 +673,155 @@ void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const flo
     }
 #pragma omp parallel num_threads(nth)
     conv_part(d, &s, x, w, b, y, scratch, ferc_thread_id(), ferc_thread_count());
+}
+
+/* ---- 1x1 convolution + depthwise convolution (+ 2x2 max pooling), fused ----------------
+ *
+ * y = dw(pw(x)), or maxpool(dw(pw(x))), without storing the intermediates: each thread sweeps
+ * its share of the output rows keeping the last kh rows of pw's output in a ring (kh x wn
+ * pixels, zero where dw's padding is), in cache. A new pw row is the GEMM path's micro-kernel
+ * on that row's pixels, written into the ring; a dw row reads the ring as the plain
+ * depthwise path reads its zero-bordered copy; with pooling, two dw rows go to a buffer and
+ * are pooled as the max pooling kernel does. Every output is computed by the same operations
+ * in the same order as the separate kernels, so the results are bitwise theirs, for any
+ * thread count; a thread's first rows recompute the pw rows its neighbour also computed. */
+
+int FERC_SIMD(ferc_conv2d_pw_dw_ok)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw)
+{
+    return ferc_conv2d_pw_dw_shape(pw, dw) && !conv_is_depthwise(pw) && !conv_is_dot(pw);
+}
+
+/* Threads sharing a fused run at most: the scratch holds one ring per thread. */
+#define PWDW_THREADS 8
+
+static size_t pwdw_thread_bytes(const ferc_conv2d_desc *dw, const ferc_pool_desc *pool)
+{
+    const size_t wn = (size_t)dw->ow + (size_t)dw->kw - 1, c = (size_t)dw->c;
+    const size_t ring = (size_t)dw->kh * wn * c, rows = pool ? 2 * (size_t)dw->ow * c : 0;
+    return ((ring + rows) * sizeof(float) + 63) / 64 * 64;
+}
+
+size_t FERC_SIMD(ferc_conv2d_pw_dw_scratch)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw,
+                                            const ferc_pool_desc *pool)
+{
+    (void)pw;
+    return PWDW_THREADS * pwdw_thread_bytes(dw, pool);
+}
+
+/* pw's output row iy of image n into ring row dst (its pixel 0 at dst + pl * C). */
+static void pwdw_pw_row(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const float *x, const float *w,
+                        const float *b, int n, int iy, int cols, float *dst)
+{
+    const int nv = conv_nv(pw), nr = nv * VL, mr_max = nv == 2 ? MR2 : MR1, ntiles = (pw->oc + nr - 1) / nr;
+    const size_t k = (size_t)pw->c, oc = (size_t)pw->oc;
+    const conv_runs ru = {1, 1, pw->c, 0, 0};
+    const float *src = x + ((size_t)n * pw->h + (size_t)iy) * pw->w * k;
+    float *out = dst + (size_t)dw->pl * oc;
+    const float *rows[16];
+    for (int p0 = 0; p0 < cols; p0 += mr_max) {
+        const int mr = cols - p0 < mr_max ? cols - p0 : mr_max;
+        for (int r = 0; r < mr; r++) rows[r] = src + (size_t)(p0 + r) * k;
+        for (int nt = 0; nt < ntiles; nt++) {
+            const int n0 = nt * nr, ncols = pw->oc - n0 < nr ? pw->oc - n0 : nr;
+            const float *wp = w + (size_t)nt * nr * k, *bp = b ? b + n0 : NULL;
+            float *yp = out + (size_t)p0 * oc + n0;
+            /* conv_gemm runs a whole GEMM of one or two rows with ukernel_wide: the same
+             * arithmetic per output as ukernel. */
+            if (nv == 2) ukernel_nv2(mr, rows, &ru, wp, bp, ncols, yp, oc, pw->act, pw->alpha);
+            else ukernel_nv1(mr, rows, &ru, wp, bp, ncols, yp, oc, pw->act, pw->alpha);
+        }
+    }
+}
+
+typedef struct {
+    const ferc_conv2d_desc *pw, *dw;
+    const ferc_pool_desc *pool;
+    const float *x, *wp, *bp, *wd, *bd;
+    float *y;
+} pwdw_args;
+
+/* dw's output row oy of image n into out, computing the pw rows it needs into the ring. */
+static void pwdw_dw_row(const pwdw_args *a, float *ring, int *tag, int n, int oy, float *out)
+{
+    const ferc_conv2d_desc *pw = a->pw, *dw = a->dw;
+    const int kh = dw->kh, wn = dw->ow + dw->kw - 1;
+    const int cols = pw->w < wn - dw->pl ? pw->w : wn - dw->pl; /* pw columns dw reads */
+    const size_t rs = (size_t)wn * dw->c;
+    for (int py = oy; py < oy + kh; py++) { /* padded rows oy .. oy + kh - 1 */
+        float *slot = ring + (size_t)(py % kh) * rs;
+        if (tag[py % kh] == py) continue;
+        tag[py % kh] = py;
+        const int iy = py - dw->pt;
+        if (iy < 0 || iy >= pw->h) memset(slot, 0, rs * sizeof(float));
+        else pwdw_pw_row(pw, dw, a->x, a->wp, a->bp, n, iy, cols, slot);
+    }
+    const int s0 = oy % kh;
+    dw_row(dw, ring + (size_t)s0 * rs, (ptrdiff_t)rs, kh - s0, (ptrdiff_t)kh * (ptrdiff_t)rs, a->wd, a->bd, out);
+}
+
+/* Output row py of a 2x2 stride-2 max pooling from dw's rows 2py, 2py + 1 in d0 (ow pixels
+ * each), as maxpool_rows computes it. */
+static void pwdw_pool_row(const ferc_pool_desc *p, const float *d0, size_t dw_row_len, float *y)
+{
+    const size_t c = (size_t)p->c;
+    for (int ox = 0; ox < p->ow; ox++)
+        for (int c0 = 0; c0 < p->c; c0 += VL) {
+            const int nc = p->c - c0 < VL ? p->c - c0 : VL;
+            vf m = vset1(-INFINITY);
+            for (int iy = 0; iy < 2; iy++)
+                for (int ix = 0; ix < 2; ix++) {
+                    const float *xp = d0 + iy * dw_row_len + (size_t)(2 * ox + ix) * c + c0;
+                    const vf v = nc == VL ? vload(xp) : vload_n(xp, nc);
+                    m = vtake_nan(vmax(v, m), v);
+                }
+            if (nc == VL) vstore(y + (size_t)ox * c + c0, m);
+            else vstore_n(y + (size_t)ox * c + c0, m, nc);
+        }
+}
+
+static void pwdw_part(const pwdw_args *a, float *buf, int tid, int nth)
+{
+    const ferc_conv2d_desc *dw = a->dw;
+    const ferc_pool_desc *pool = a->pool;
+    const size_t c = (size_t)dw->c, rs = (size_t)(dw->ow + dw->kw - 1) * c, dwlen = (size_t)dw->ow * c;
+    float *dwrows = buf + (size_t)dw->kh * rs; /* with pooling: two dw rows */
+    int tag[16]; /* the padded row each ring slot holds, -1: none yet (kh <= 16) */
+    memset(buf, 0, (size_t)dw->kh * rs * sizeof(float));
+    const int oh = pool ? pool->oh : dw->oh, ow = pool ? pool->ow : dw->ow;
+    const long rows = (long)dw->n * oh;
+    int cur_n = -1;
+    for (long row = rows * tid / nth; row < rows * (tid + 1) / nth; row++) {
+        const int n = (int)(row / oh), oy = (int)(row % oh);
+        if (n != cur_n)
+            for (int i = 0; i < dw->kh; i++) tag[i] = -1;
+        cur_n = n;
+        float *out = a->y + ((size_t)n * oh + oy) * ow * c;
+        if (!pool) {
+            pwdw_dw_row(a, buf, tag, n, oy, out);
+            continue;
+        }
+        pwdw_dw_row(a, buf, tag, n, 2 * oy, dwrows);
+        pwdw_dw_row(a, buf, tag, n, 2 * oy + 1, dwrows + dwlen);
+        pwdw_pool_row(pool, dwrows, dwlen, out);
+    }
+}
+
+void FERC_SIMD(ferc_conv2d_pw_dw)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const ferc_pool_desc *pool,
+                                  const float *x, const float *wp, const float *bp, const float *wd, const float *bd,
+                                  float *y, void *scratch, int threads)
+{
+    const pwdw_args a = {pw, dw, pool, x, wp, bp, wd, bd, y};
+    const double work = (double)pw->n * pw->h * pw->w * pw->oc * (pw->c + dw->kh * dw->kw);
+    const int rows = dw->n * (pool ? pool->oh : dw->oh);
+    int nth = threads <= 1 || work < 1e5 ? 1 : threads;
+    if (nth > PWDW_THREADS) nth = PWDW_THREADS;
+    if (nth > rows) nth = rows;
+    const size_t per = pwdw_thread_bytes(dw, pool);
+    if (nth == 1) {
+        pwdw_part(&a, scratch, 0, 1);
+        return;
+    }
+#pragma omp parallel num_threads(nth)
+    pwdw_part(&a, (float *)(void *)((char *)scratch + per * (size_t)ferc_thread_id()), ferc_thread_id(),
+              ferc_thread_count());
 }

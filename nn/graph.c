@@ -168,6 +168,12 @@ struct ferc_context {
     size_t scratch_size;
     ferc_tensor *tin, *tout;
     double *node_seconds; /* FERC_CTX_PROFILE: per node of the last run; NULL otherwise */
+    int *fused;           /* per position: the position of the node run with this one (a 1x1
+                             conv's depthwise partner), -1 none; a partner holds the position
+                             of the conv that runs it, as -2 - that position */
+    int *fused_pool;      /* per position of a 1x1 conv run with its partner: the position of
+                             the max pooling run with them too, -1 none */
+    ferc_pool_desc *pool; /* per position: that pooling's descriptor at the planned shapes */
 };
 
 typedef struct {
@@ -209,6 +215,56 @@ static size_t place(plan_item *items, int n)
     return total;
 }
 
+/* The one node reading value v, and in which input slot; -1 when none, several, or v is a
+ * graph output. */
+static int sole_reader(const ferc_model *m, int v, int *slot)
+{
+    int readers = 0, q = -1;
+    for (int i = 0; i < m->n_nodes; i++)
+        for (int j = 0; j < m->nodes[i].n_in; j++)
+            if (m->nodes[i].in[j] == v) readers++, q = i, *slot = j;
+    for (int i = 0; i < m->n_outputs; i++) readers += m->outputs[i] == v;
+    return readers == 1 ? q : -1;
+}
+
+/* A 1x1 convolution and the depthwise convolution that alone reads its output, and the 2x2
+ * max pooling that alone reads that one's if there is one: the kernels run them as one, so
+ * the intermediates, the largest tensors of mobile networks such as YuNet, never leave the
+ * cache. The chain runs at the 1x1 conv's position; the intermediates get no memory. */
+static void find_fusions(ferc_context *c)
+{
+    const ferc_model *m = c->model;
+    int *pos = malloc(sizeof(int) * (size_t)m->n_nodes);
+    for (int k = 0; k < m->n_nodes; k++) c->fused[k] = c->fused_pool[k] = -1;
+    if (!pos) return; /* no fusion: the plain plan is as correct */
+    for (int k = 0; k < m->n_nodes; k++) pos[m->order[k]] = k;
+    for (int k = 0; k < m->n_nodes; k++) {
+        const ferc_node *p = &m->nodes[m->order[k]];
+        int slot = -1;
+        if (c->fused[k] != -1 || p->n_out != 1) continue;
+        const int q = sole_reader(m, p->out[0], &slot);
+        if (q < 0 || slot != 0 || c->fused[pos[q]] != -1 || !ferc_conv2d_pw_dw_fusable(p, &m->nodes[q], m->kernels))
+            continue;
+        c->fused[k] = pos[q];
+        c->fused[pos[q]] = -2 - k;
+        const int v = m->nodes[q].out[0], r = sole_reader(m, v, &slot);
+        if (r < 0 || slot != 0 || !ferc_maxpool_fusable(&m->nodes[r], &c->shapes[v], &c->shapes[m->nodes[r].out[0]],
+                                                        &c->pool[k]))
+            continue;
+        c->fused_pool[k] = pos[r];
+        c->fused[pos[r]] = -2 - k;
+    }
+    free(pos);
+}
+
+/* The node whose outputs the run at position k writes: the last of a fused chain, or k's. */
+static const ferc_node *fused_last(const ferc_context *c, int k)
+{
+    const ferc_model *m = c->model;
+    const int last = c->fused_pool[k] >= 0 ? c->fused_pool[k] : c->fused[k] >= 0 ? c->fused[k] : k;
+    return &m->nodes[m->order[last]];
+}
+
 ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options *opt, ferc_context **out,
                                 ferc_error *err)
 {
@@ -231,20 +287,34 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
     c->tin = calloc(MAX_NODE_IO, sizeof *c->tin);
     c->tout = calloc(MAX_NODE_IO, sizeof *c->tout);
     plan_item *items = calloc((size_t)m->n_values, sizeof *items);
+    c->fused = malloc(sizeof(int) * (size_t)m->n_nodes);
+    c->fused_pool = malloc(sizeof(int) * (size_t)m->n_nodes);
+    c->pool = malloc(sizeof(ferc_pool_desc) * (size_t)m->n_nodes);
     if (o.flags & FERC_CTX_PROFILE) c->node_seconds = calloc((size_t)m->n_nodes, sizeof *c->node_seconds);
     ferc_status s = FERC_OK;
-    if (!c->shapes || !c->ptr || !items || !c->tin || !c->tout || ((o.flags & FERC_CTX_PROFILE) && !c->node_seconds)) {
+    if (!c->shapes || !c->ptr || !items || !c->tin || !c->tout || !c->fused || !c->fused_pool || !c->pool ||
+        ((o.flags & FERC_CTX_PROFILE) && !c->node_seconds)) {
         s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
         goto done;
     }
     if ((s = ferc_graph_infer(m, o.max_batch, o.height, o.width, c->shapes, err))) goto done;
+    /* Every activation stays readable with KEEP_ALL, so nothing is fused there. */
+    if (o.flags & FERC_CTX_KEEP_ALL)
+        for (int k = 0; k < m->n_nodes; k++) c->fused[k] = c->fused_pool[k] = -1;
+    else find_fusions(c);
 
     /* Lifetimes: inputs are written before the first node; outputs must survive the run. */
     int n_items = 0;
     int *item_of = malloc(sizeof(int) * (size_t)m->n_values);
     if (!item_of) { s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory"); goto done; }
+    for (int i = 0; i < m->n_values; i++) item_of[i] = -1;
+    for (int k = 0; k < m->n_nodes; k++) /* fused away: the intermediates get no memory */
+        if (c->fused[k] >= 0) {
+            item_of[m->nodes[m->order[k]].out[0]] = -2;
+            if (c->fused_pool[k] >= 0) item_of[m->nodes[m->order[c->fused[k]]].out[0]] = -2;
+        }
     for (int i = 0; i < m->n_values; i++) {
-        item_of[i] = -1;
+        if (item_of[i] == -2) { item_of[i] = -1; continue; }
         const ferc_value *v = &m->values[i];
         if (v->kind == FERC_VAL_PARAM) { c->ptr[i] = v->data; continue; }
         plan_item *it = &items[n_items];
@@ -257,15 +327,22 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
     }
     for (int k = 0; k < m->n_nodes; k++) {
         const ferc_node *n = &m->nodes[m->order[k]];
-        for (int j = 0; j < n->n_out; j++) {
-            plan_item *it = &items[item_of[n->out[j]]];
+        if (c->fused[k] < -1) continue; /* run with an earlier node */
+        /* A fused chain writes its last node's outputs, here. */
+        const ferc_node *w = fused_last(c, k);
+        for (int j = 0; j < w->n_out; j++) {
+            plan_item *it = &items[item_of[w->out[j]]];
             if (k < it->first) it->first = k;
             if (k > it->last) it->last = k;
         }
         for (int j = 0; j < n->n_in; j++)
             if (item_of[n->in[j]] >= 0 && k > items[item_of[n->in[j]]].last) items[item_of[n->in[j]]].last = k;
         size_t need = 0;
-        if (n->op->scratch) {
+        if (w != n)
+            need = ferc_conv2d_pw_dw_scratch(n, &m->nodes[m->order[c->fused[k]]],
+                                             c->fused_pool[k] >= 0 ? &c->pool[k] : NULL, m->kernels,
+                                             &c->shapes[n->in[0]]);
+        else if (n->op->scratch) {
             ferc_shape in[MAX_NODE_IO], ou[MAX_NODE_IO];
             for (int j = 0; j < n->n_in; j++) in[j] = c->shapes[n->in[j]];
             for (int j = 0; j < n->n_out; j++) ou[j] = c->shapes[n->out[j]];
@@ -301,6 +378,9 @@ void ferc_context_free(ferc_context *c)
     free(c->tin);
     free(c->tout);
     free(c->node_seconds);
+    free(c->fused);
+    free(c->fused_pool);
+    free(c->pool);
     ferc_free(c->arena);
     ferc_free(c->scratch);
     free(c);
@@ -344,16 +424,19 @@ ferc_status ferc_run(ferc_context *c, const float *const *inputs, int batch, fer
     }
     for (int k = 0; k < m->n_nodes; k++) {
         const ferc_node *n = &m->nodes[m->order[k]];
-        for (int j = 0; j < n->n_in; j++) fill_tensor(c, n->in[j], &c->tin[j]);
-        for (int j = 0; j < n->n_out; j++) fill_tensor(c, n->out[j], &c->tout[j]);
-        ferc_op_args a = {c->tin, c->tout, c->scratch, c->threads, m->kernels};
-        if (c->node_seconds) {
-            double t0 = now_seconds();
-            n->op->run(n, &a);
-            c->node_seconds[k] = now_seconds() - t0;
-        } else {
-            n->op->run(n, &a);
+        if (c->fused[k] < -1) { /* ran with an earlier node */
+            if (c->node_seconds) c->node_seconds[k] = 0;
+            continue;
         }
+        const ferc_node *w = fused_last(c, k);
+        for (int j = 0; j < n->n_in; j++) fill_tensor(c, n->in[j], &c->tin[j]);
+        for (int j = 0; j < w->n_out; j++) fill_tensor(c, w->out[j], &c->tout[j]);
+        ferc_op_args a = {c->tin, c->tout, c->scratch, c->threads, m->kernels};
+        const double t0 = c->node_seconds ? now_seconds() : 0;
+        if (w != n)
+            ferc_conv2d_pw_dw_run(n, &m->nodes[m->order[c->fused[k]]], c->fused_pool[k] >= 0 ? &c->pool[k] : NULL, &a);
+        else n->op->run(n, &a);
+        if (c->node_seconds) c->node_seconds[k] = now_seconds() - t0;
     }
     return FERC_OK;
 }
@@ -387,7 +470,7 @@ static int value_index(const ferc_model *m, const char *name)
 int ferc_context_value_place(const ferc_context *c, const char *name, size_t *offset, size_t *bytes)
 {
     int v = value_index(c->model, name);
-    if (v < 0 || c->model->values[v].kind == FERC_VAL_PARAM) return -1;
+    if (v < 0 || c->model->values[v].kind == FERC_VAL_PARAM || !c->ptr[v]) return -1;
     *offset = (size_t)((uint8_t *)c->ptr[v] - c->arena);
     *bytes = ferc_align_up((size_t)ferc_shape_numel(&c->shapes[v]) * sizeof(float));
     return 0;
@@ -411,6 +494,12 @@ int64_t ferc_context_node_macs(const ferc_context *c, int i)
         out[j].d[0] = c->batch;
     }
     return n->op->macs(n, in, out);
+}
+
+int ferc_context_node_runner(const ferc_context *c, int i)
+{
+    if (i < 0 || i >= c->model->n_nodes) return -1;
+    return c->fused[i] < -1 ? -2 - c->fused[i] : i;
 }
 
 double ferc_context_node_seconds(const ferc_context *c, int i)

@@ -182,6 +182,94 @@ START_TEST(conv_model_shapes)
 }
 END_TEST
 
+/* A 1x1 convolution, the depthwise convolution on its output and optionally a 2x2 max pooling,
+ * run as one (conv2d_pw_dw): within the conv tolerance of the scalar chain (the magnitude of
+ * each output: the same chain on |x| and |weights|), and bitwise equal to this ISA's own
+ * conv2d and maxpool run one after the other (the planner swaps one for the other), on 1, 2
+ * and 3 threads. */
+typedef struct {
+    int n, h, w, c, oc, kh, kw, pt, pl, pb, pr, act1, act2, pool;
+} pwdw_case;
+
+static void check_pw_dw(const pwdw_case *pc)
+{
+    const ferc_kernel_table *k = simd(), *r = ref();
+    ferc_conv2d_desc pw = {pc->n, pc->h, pc->w, pc->c, pc->h, pc->w, pc->oc, 1, 1, 1, 1, 0, 0, 1, 1, 1, pc->act1,
+                           0.1f, 0};
+    ferc_conv2d_desc dw = {pc->n, pc->h, pc->w, pc->oc, 0, 0, pc->oc, pc->kh, pc->kw, 1, 1, pc->pt, pc->pl, 1, 1,
+                           pc->oc, pc->act2, 0.2f, 0};
+    dw.oh = out_size(pc->h, pc->kh, 1, pc->pt, pc->pb, 1), dw.ow = out_size(pc->w, pc->kw, 1, pc->pl, pc->pr, 1);
+    ferc_pool_desc pd = {pc->n, dw.oh, dw.ow, pc->oc, dw.oh / 2, dw.ow / 2, 2, 2, 2, 2, 0, 0, 0, 0, 0};
+    const ferc_pool_desc *pool = pc->pool ? &pd : NULL;
+    ck_assert(r->conv2d_pw_dw_ok(&pw, &dw) && k->conv2d_pw_dw_ok(&pw, &dw) && (!pool || ferc_pw_dw_pool_shape(pool)));
+    char what[160];
+    snprintf(what, sizeof what, "pw+dw n%d %dx%dx%d->%d k%dx%d p%d,%d,%d,%d act%d,%d%s", pc->n, pc->h, pc->w, pc->c,
+             pc->oc, pc->kh, pc->kw, pc->pt, pc->pl, pc->pb, pc->pr, pc->act1, pc->act2, pool ? " + maxpool" : "");
+    const size_t nx = (size_t)pc->n * pc->h * pc->w * pc->c, nwp = (size_t)pc->oc * pc->c,
+                 nwd = (size_t)pc->oc * pc->kh * pc->kw, nmid = (size_t)pc->n * pc->h * pc->w * pc->oc,
+                 ndw = (size_t)pc->n * dw.oh * dw.ow * pc->oc,
+                 ny = pool ? (size_t)pc->n * pd.oh * pd.ow * pc->oc : ndw;
+    float *x = rand_buf(nx), *wp = rand_buf(nwp), *bp = rand_buf((size_t)pc->oc), *wd = rand_buf(nwd);
+    float *bd = rand_buf((size_t)pc->oc);
+    float *ax = abs_copy(x, nx), *awp = abs_copy(wp, nwp), *abp = abs_copy(bp, (size_t)pc->oc);
+    float *awd = abs_copy(wd, nwd), *abd = abs_copy(bd, (size_t)pc->oc);
+    float *want = ferc_alloc(ny * sizeof(float)), *mag = ferc_alloc(ny * sizeof(float));
+    float *mid = ferc_alloc(nmid * sizeof(float)), *dwout = ferc_alloc(ndw * sizeof(float));
+    float *plain = ferc_alloc(ny * sizeof(float)), *got = ferc_alloc(ny * sizeof(float));
+    void *rs = ferc_alloc(r->conv2d_pw_dw_scratch(&pw, &dw, pool));
+    r->conv2d_pw_dw(&pw, &dw, pool, x, wp, bp, wd, bd, want, rs, 1);
+    ferc_conv2d_desc mpw = pw, mdw = dw;
+    mpw.act = mdw.act = FERC_ACT_NONE;
+    r->conv2d_pw_dw(&mpw, &mdw, pool, ax, awp, abp, awd, abd, mag, rs, 1);
+
+    float *pp = NULL, *pdw = NULL;
+    const float *wpk = wp, *wdk = wd;
+    if (k->conv2d_pack) {
+        pp = ferc_alloc(k->conv2d_packed_size(&pw) * sizeof(float));
+        pdw = ferc_alloc(k->conv2d_packed_size(&dw) * sizeof(float));
+        k->conv2d_pack(&pw, wp, pp);
+        k->conv2d_pack(&dw, wd, pdw);
+        wpk = pp, wdk = pdw;
+    }
+    size_t ns = k->conv2d_pw_dw_scratch(&pw, &dw, pool);
+    if (k->conv2d_scratch && k->conv2d_scratch(&pw) > ns) ns = k->conv2d_scratch(&pw);
+    if (k->conv2d_scratch && k->conv2d_scratch(&dw) > ns) ns = k->conv2d_scratch(&dw);
+    void *scratch = ferc_alloc(ns);
+    k->conv2d(&pw, x, wpk, bp, mid, scratch, 1);
+    k->conv2d(&dw, mid, wdk, bd, pool ? dwout : plain, scratch, 1);
+    if (pool) k->maxpool(pool, dwout, plain, 1);
+    for (int t = 1; t <= 3; t++) {
+        memset(got, 0xff, ny * sizeof(float));
+        k->conv2d_pw_dw(&pw, &dw, pool, x, wpk, bp, wdk, bd, got, scratch, t);
+        if (t == 1) check_close(what, got, want, mag, ny);
+        ck_assert_msg(!memcmp(got, plain, ny * sizeof(float)), "%s [%s]: %d threads differ from the separate kernels",
+                      what, k->isa, t);
+    }
+    ferc_free(x), ferc_free(wp), ferc_free(bp), ferc_free(wd), ferc_free(bd), ferc_free(ax), ferc_free(awp);
+    ferc_free(abp), ferc_free(awd), ferc_free(abd), ferc_free(want), ferc_free(mag), ferc_free(mid), ferc_free(dwout);
+    ferc_free(plain), ferc_free(got), ferc_free(rs), ferc_free(pp), ferc_free(pdw), ferc_free(scratch);
+}
+
+START_TEST(conv_pw_dw_fused)
+{
+    rng_state = 777;
+    static const pwdw_case cases[] = {
+        /* n  h   w   c   oc  kh kw pt pl pb pr act1 act2 pool */
+        {1, 9, 13, 16, 16, 3, 3, 1, 1, 1, 1, 0, 1, 0},   /* YuNet's blocks, small */
+        {1, 24, 40, 16, 64, 3, 3, 1, 1, 1, 1, 0, 1, 0},
+        {1, 30, 40, 64, 64, 3, 3, 1, 1, 1, 1, 0, 1, 1},
+        {2, 11, 7, 5, 3, 3, 3, 1, 1, 1, 1, 1, 2, 0},     /* few channels, batch 2 */
+        {3, 7, 9, 33, 17, 3, 3, 1, 1, 1, 1, 3, 3, 1},    /* tails of the vector width, odd sizes */
+        {1, 13, 11, 20, 40, 5, 5, 2, 2, 2, 2, 0, 1, 0},  /* 5x5 */
+        {2, 10, 12, 24, 24, 3, 5, 0, 2, 1, 1, 2, 0, 1},  /* uneven padding */
+        {1, 6, 6, 8, 48, 3, 3, 0, 0, 0, 0, 0, 1, 0},     /* no padding */
+        {1, 5, 17, 40, 72, 1, 3, 0, 1, 0, 1, 1, 1, 0},   /* one kernel row */
+        {1, 41, 35, 24, 32, 3, 3, 1, 1, 1, 1, 0, 1, 1},  /* several rows per thread, odd pooled edge */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_pw_dw(&cases[i]);
+}
+END_TEST
+
 /* 3x3 stride-1 convolutions with 16 or more input and output channels (the Winograd
  * F(2x2, 3x3) path of the SIMD kernels): odd sizes (partial 2x2 tiles), channels
  * off the vector width, padding 0, 1, 2 and uneven, batch 1 and more, several chunks of
@@ -388,6 +476,7 @@ int main(void)
     tcase_add_test(tc, conv_all_combinations);
     tcase_add_test(tc, conv_model_shapes);
     tcase_add_test(tc, conv_winograd_shapes);
+    tcase_add_test(tc, conv_pw_dw_fused);
     tcase_add_test(tc, dense_shapes);
     tcase_add_test(tc, pool_bitwise);
     tcase_add_test(tc, global_pool_bitwise);
