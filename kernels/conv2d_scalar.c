@@ -29,19 +29,27 @@ void ferc_conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float *
                 }
 }
 
-size_t ferc_conv2d_pw_dw_scratch_scalar(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw,
-                                        const ferc_pool_desc *pool)
+/* Two buffers of the largest intermediate: pw writes one from the other, dw the other back. */
+static size_t chain_largest(const ferc_pw_dw_chain *ch)
 {
-    const size_t mid = (size_t)pw->n * pw->oh * pw->ow * pw->oc;
-    return (mid + (pool ? (size_t)dw->n * dw->oh * dw->ow * dw->oc : 0)) * sizeof(float);
+    size_t most = 0;
+    for (int s = 0; s < ch->stages; s++) {
+        const size_t p = (size_t)ch->pw[s].n * ch->pw[s].oh * ch->pw[s].ow * ch->pw[s].oc;
+        const size_t d = (size_t)ch->dw[s].n * ch->dw[s].oh * ch->dw[s].ow * ch->dw[s].oc;
+        if (p > most) most = p;
+        if (d > most) most = d;
+    }
+    return most;
 }
 
-void ferc_conv2d_pw_dw_scalar(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const ferc_pool_desc *pool,
-                              const float *x, const float *wp, const float *bp, const float *wd, const float *bd,
-                              float *y, void *scratch, int threads)
+size_t ferc_conv2d_pw_dw_scratch_scalar(const ferc_pw_dw_chain *ch) { return 2 * chain_largest(ch) * sizeof(float); }
+
+void ferc_conv2d_pw_dw_scalar(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads)
 {
-    float *mid = scratch, *dwout = mid + (size_t)pw->n * pw->oh * pw->ow * pw->oc;
-    ferc_conv2d_scalar(pw, x, wp, bp, mid, threads);
-    ferc_conv2d_scalar(dw, mid, wd, bd, pool ? dwout : y, threads);
-    if (pool) ferc_maxpool_scalar(pool, dwout, y, threads);
+    float *mid = scratch, *out = mid + chain_largest(ch);
+    for (int s = 0; s < ch->stages; s++) {
+        ferc_conv2d_scalar(&ch->pw[s], s ? out : x, ch->wp[s], ch->bp[s], mid, threads);
+        ferc_conv2d_scalar(&ch->dw[s], mid, ch->wd[s], ch->bd[s], s == ch->stages - 1 && !ch->pool ? y : out, threads);
+    }
+    if (ch->pool) ferc_maxpool_scalar(&ch->pd, out, y, threads);
 }

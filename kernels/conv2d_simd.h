@@ -675,47 +675,56 @@ void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const flo
     conv_part(d, &s, x, w, b, y, scratch, ferc_thread_id(), ferc_thread_count());
 }
 
-/* ---- 1x1 convolution + depthwise convolution (+ 2x2 max pooling), fused ----------------
+/* ---- chains of 1x1 + depthwise convolutions (+ 2x2 max pooling), fused ------------------
  *
- * y = dw(pw(x)), or maxpool(dw(pw(x))), without storing the intermediates: each thread sweeps
- * its share of the output rows keeping the last kh rows of pw's output in a ring (kh x wn
- * pixels, zero where dw's padding is), in cache. A new pw row is the GEMM path's micro-kernel
- * on that row's pixels, written into the ring; a dw row reads the ring as the plain
- * depthwise path reads its zero-bordered copy; with pooling, two dw rows go to a buffer and
- * are pooled as the max pooling kernel does. Every output is computed by the same operations
- * in the same order as the separate kernels, so the results are bitwise theirs, for any
- * thread count; a thread's first rows recompute the pw rows its neighbour also computed. */
+ * ferc_pw_dw_chain without storing the intermediates: each thread sweeps its share of the
+ * output rows; every stage keeps the last kh rows of its 1x1 output in a ring (kh x wn
+ * pixels, zero where the depthwise padding is), in cache. A stage's depthwise row needs its
+ * ring's rows; a missing 1x1 row is the GEMM path's micro-kernel on the input row (the
+ * chain's input, or the previous stage's depthwise row, computed the same way into a row
+ * buffer), written into the ring; the depthwise row reads the ring as the plain path reads
+ * its zero-bordered copy; with pooling, two last-stage rows go to a buffer and are pooled as
+ * the max pooling kernel does. Every output is computed by the same operations in the same
+ * order as the separate kernels, so the results are bitwise theirs, for any thread count; a
+ * thread's first rows recompute the rows its neighbour also computed. */
 
 int FERC_SIMD(ferc_conv2d_pw_dw_ok)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw)
 {
     return ferc_conv2d_pw_dw_shape(pw, dw) && !conv_is_depthwise(pw) && !conv_is_dot(pw);
 }
 
-/* Threads sharing a fused run at most: the scratch holds one ring per thread. */
+/* Threads sharing a fused run at most: the scratch holds one set of rings per thread. */
 #define PWDW_THREADS 8
 
-static size_t pwdw_thread_bytes(const ferc_conv2d_desc *dw, const ferc_pool_desc *pool)
+static size_t pwdw_ring_floats(const ferc_conv2d_desc *dw)
 {
-    const size_t wn = (size_t)dw->ow + (size_t)dw->kw - 1, c = (size_t)dw->c;
-    const size_t ring = (size_t)dw->kh * wn * c, rows = pool ? 2 * (size_t)dw->ow * c : 0;
-    return ((ring + rows) * sizeof(float) + 63) / 64 * 64;
+    const size_t f = (size_t)dw->kh * ((size_t)dw->ow + (size_t)dw->kw - 1) * (size_t)dw->c;
+    return (f + 15) / 16 * 16; /* 64-byte steps */
 }
 
-size_t FERC_SIMD(ferc_conv2d_pw_dw_scratch)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw,
-                                            const ferc_pool_desc *pool)
+static size_t pwdw_row_floats(const ferc_conv2d_desc *dw) { return ((size_t)dw->ow * dw->c + 15) / 16 * 16; }
+
+/* Per thread: each stage's ring, the row buffers between stages, two rows to pool. */
+static size_t pwdw_thread_floats(const ferc_pw_dw_chain *ch)
 {
-    (void)pw;
-    return PWDW_THREADS * pwdw_thread_bytes(dw, pool);
+    size_t f = 0;
+    for (int s = 0; s < ch->stages; s++) f += pwdw_ring_floats(&ch->dw[s]) + (s ? pwdw_row_floats(&ch->dw[s - 1]) : 0);
+    return f + (ch->pool ? 2 * pwdw_row_floats(&ch->dw[ch->stages - 1]) : 0);
 }
 
-/* pw's output row iy of image n into ring row dst (its pixel 0 at dst + pl * C). */
-static void pwdw_pw_row(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const float *x, const float *w,
-                        const float *b, int n, int iy, int cols, float *dst)
+size_t FERC_SIMD(ferc_conv2d_pw_dw_scratch)(const ferc_pw_dw_chain *ch)
+{
+    return PWDW_THREADS * pwdw_thread_floats(ch) * sizeof(float);
+}
+
+/* pw's output for one input row src (pw->w pixels, the first cols of them) into ring row dst
+ * (its pixel 0 at dst + pl * C). */
+static void pwdw_pw_row(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const float *src, const float *w,
+                        const float *b, int cols, float *dst)
 {
     const int nv = conv_nv(pw), nr = nv * VL, mr_max = nv == 2 ? MR2 : MR1, ntiles = (pw->oc + nr - 1) / nr;
     const size_t k = (size_t)pw->c, oc = (size_t)pw->oc;
     const conv_runs ru = {1, 1, pw->c, 0, 0};
-    const float *src = x + ((size_t)n * pw->h + (size_t)iy) * pw->w * k;
     float *out = dst + (size_t)dw->pl * oc;
     const float *rows[16];
     for (int p0 = 0; p0 < cols; p0 += mr_max) {
@@ -734,34 +743,38 @@ static void pwdw_pw_row(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, 
 }
 
 typedef struct {
-    const ferc_conv2d_desc *pw, *dw;
-    const ferc_pool_desc *pool;
-    const float *x, *wp, *bp, *wd, *bd;
-    float *y;
-} pwdw_args;
+    float *ring, *in; /* the stage's ring; its input row (stages after the first) */
+    int tag[16];      /* the padded row each ring slot holds, -1: none yet (kh <= 16) */
+} pwdw_stage;
 
-/* dw's output row oy of image n into out, computing the pw rows it needs into the ring. */
-static void pwdw_dw_row(const pwdw_args *a, float *ring, int *tag, int n, int oy, float *out)
+/* Stage s's depthwise output row oy of image n into out. */
+static void pwdw_dw_row(const ferc_pw_dw_chain *ch, pwdw_stage *st, const float *x, int s, int n, int oy, float *out)
 {
-    const ferc_conv2d_desc *pw = a->pw, *dw = a->dw;
+    const ferc_conv2d_desc *pw = &ch->pw[s], *dw = &ch->dw[s];
     const int kh = dw->kh, wn = dw->ow + dw->kw - 1;
     const int cols = pw->w < wn - dw->pl ? pw->w : wn - dw->pl; /* pw columns dw reads */
     const size_t rs = (size_t)wn * dw->c;
     for (int py = oy; py < oy + kh; py++) { /* padded rows oy .. oy + kh - 1 */
-        float *slot = ring + (size_t)(py % kh) * rs;
-        if (tag[py % kh] == py) continue;
-        tag[py % kh] = py;
+        float *slot = st[s].ring + (size_t)(py % kh) * rs;
+        if (st[s].tag[py % kh] == py) continue;
+        st[s].tag[py % kh] = py;
         const int iy = py - dw->pt;
-        if (iy < 0 || iy >= pw->h) memset(slot, 0, rs * sizeof(float));
-        else pwdw_pw_row(pw, dw, a->x, a->wp, a->bp, n, iy, cols, slot);
+        if (iy < 0 || iy >= pw->h) {
+            memset(slot, 0, rs * sizeof(float));
+            continue;
+        }
+        const float *src = x + ((size_t)n * pw->h + (size_t)iy) * pw->w * pw->c;
+        if (s) pwdw_dw_row(ch, st, x, s - 1, n, iy, st[s].in), src = st[s].in;
+        pwdw_pw_row(pw, dw, src, ch->wp[s], ch->bp[s], cols, slot);
     }
     const int s0 = oy % kh;
-    dw_row(dw, ring + (size_t)s0 * rs, (ptrdiff_t)rs, kh - s0, (ptrdiff_t)kh * (ptrdiff_t)rs, a->wd, a->bd, out);
+    dw_row(dw, st[s].ring + (size_t)s0 * rs, (ptrdiff_t)rs, kh - s0, (ptrdiff_t)kh * (ptrdiff_t)rs, ch->wd[s],
+           ch->bd[s], out);
 }
 
-/* Output row py of a 2x2 stride-2 max pooling from dw's rows 2py, 2py + 1 in d0 (ow pixels
- * each), as maxpool_rows computes it. */
-static void pwdw_pool_row(const ferc_pool_desc *p, const float *d0, size_t dw_row_len, float *y)
+/* Output row of a 2x2 stride-2 max pooling from two rows in d0 (row_len floats apart), as
+ * maxpool_rows computes it. */
+static void pwdw_pool_row(const ferc_pool_desc *p, const float *d0, size_t row_len, float *y)
 {
     const size_t c = (size_t)p->c;
     for (int ox = 0; ox < p->ow; ox++)
@@ -770,7 +783,7 @@ static void pwdw_pool_row(const ferc_pool_desc *p, const float *d0, size_t dw_ro
             vf m = vset1(-INFINITY);
             for (int iy = 0; iy < 2; iy++)
                 for (int ix = 0; ix < 2; ix++) {
-                    const float *xp = d0 + iy * dw_row_len + (size_t)(2 * ox + ix) * c + c0;
+                    const float *xp = d0 + iy * row_len + (size_t)(2 * ox + ix) * c + c0;
                     const vf v = nc == VL ? vload(xp) : vload_n(xp, nc);
                     m = vtake_nan(vmax(v, m), v);
                 }
@@ -779,49 +792,53 @@ static void pwdw_pool_row(const ferc_pool_desc *p, const float *d0, size_t dw_ro
         }
 }
 
-static void pwdw_part(const pwdw_args *a, float *buf, int tid, int nth)
+static void pwdw_part(const ferc_pw_dw_chain *ch, const float *x, float *y, float *buf, int tid, int nth)
 {
-    const ferc_conv2d_desc *dw = a->dw;
-    const ferc_pool_desc *pool = a->pool;
-    const size_t c = (size_t)dw->c, rs = (size_t)(dw->ow + dw->kw - 1) * c, dwlen = (size_t)dw->ow * c;
-    float *dwrows = buf + (size_t)dw->kh * rs; /* with pooling: two dw rows */
-    int tag[16]; /* the padded row each ring slot holds, -1: none yet (kh <= 16) */
-    memset(buf, 0, (size_t)dw->kh * rs * sizeof(float));
-    const int oh = pool ? pool->oh : dw->oh, ow = pool ? pool->ow : dw->ow;
+    pwdw_stage st[FERC_CHAIN_MAX];
+    for (int s = 0; s < ch->stages; s++) {
+        st[s].ring = buf;
+        memset(buf, 0, pwdw_ring_floats(&ch->dw[s]) * sizeof(float));
+        buf += pwdw_ring_floats(&ch->dw[s]);
+        if (s) st[s].in = buf, buf += pwdw_row_floats(&ch->dw[s - 1]);
+    }
+    const int last = ch->stages - 1;
+    const ferc_conv2d_desc *dw = &ch->dw[last];
+    const size_t c = (size_t)dw->c, rlen = pwdw_row_floats(dw);
+    const int oh = ch->pool ? ch->pd.oh : dw->oh, ow = ch->pool ? ch->pd.ow : dw->ow;
     const long rows = (long)dw->n * oh;
     int cur_n = -1;
     for (long row = rows * tid / nth; row < rows * (tid + 1) / nth; row++) {
         const int n = (int)(row / oh), oy = (int)(row % oh);
         if (n != cur_n)
-            for (int i = 0; i < dw->kh; i++) tag[i] = -1;
+            for (int s = 0; s < ch->stages; s++)
+                for (int i = 0; i < ch->dw[s].kh; i++) st[s].tag[i] = -1;
         cur_n = n;
-        float *out = a->y + ((size_t)n * oh + oy) * ow * c;
-        if (!pool) {
-            pwdw_dw_row(a, buf, tag, n, oy, out);
+        float *out = y + ((size_t)n * oh + oy) * ow * c;
+        if (!ch->pool) {
+            pwdw_dw_row(ch, st, x, last, n, oy, out);
             continue;
         }
-        pwdw_dw_row(a, buf, tag, n, 2 * oy, dwrows);
-        pwdw_dw_row(a, buf, tag, n, 2 * oy + 1, dwrows + dwlen);
-        pwdw_pool_row(pool, dwrows, dwlen, out);
+        pwdw_dw_row(ch, st, x, last, n, 2 * oy, buf);
+        pwdw_dw_row(ch, st, x, last, n, 2 * oy + 1, buf + rlen);
+        pwdw_pool_row(&ch->pd, buf, rlen, out);
     }
 }
 
-void FERC_SIMD(ferc_conv2d_pw_dw)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const ferc_pool_desc *pool,
-                                  const float *x, const float *wp, const float *bp, const float *wd, const float *bd,
-                                  float *y, void *scratch, int threads)
+void FERC_SIMD(ferc_conv2d_pw_dw)(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads)
 {
-    const pwdw_args a = {pw, dw, pool, x, wp, bp, wd, bd, y};
-    const double work = (double)pw->n * pw->h * pw->w * pw->oc * (pw->c + dw->kh * dw->kw);
-    const int rows = dw->n * (pool ? pool->oh : dw->oh);
+    double work = 0;
+    for (int s = 0; s < ch->stages; s++)
+        work += (double)ch->pw[s].n * ch->pw[s].h * ch->pw[s].w * ch->pw[s].oc * (ch->pw[s].c + ch->dw[s].kh * ch->dw[s].kw);
+    const ferc_conv2d_desc *dw = &ch->dw[ch->stages - 1];
+    const int rows = dw->n * (ch->pool ? ch->pd.oh : dw->oh);
     int nth = threads <= 1 || work < 1e5 ? 1 : threads;
     if (nth > PWDW_THREADS) nth = PWDW_THREADS;
     if (nth > rows) nth = rows;
-    const size_t per = pwdw_thread_bytes(dw, pool);
+    const size_t per = pwdw_thread_floats(ch);
     if (nth == 1) {
-        pwdw_part(&a, scratch, 0, 1);
+        pwdw_part(ch, x, y, scratch, 0, 1);
         return;
     }
 #pragma omp parallel num_threads(nth)
-    pwdw_part(&a, (float *)(void *)((char *)scratch + per * (size_t)ferc_thread_id()), ferc_thread_id(),
-              ferc_thread_count());
+    pwdw_part(ch, x, y, (float *)scratch + per * (size_t)ferc_thread_id(), ferc_thread_id(), ferc_thread_count());
 }

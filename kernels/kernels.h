@@ -114,6 +114,18 @@ typedef struct {
     float scale_h, scale_w;
 } ferc_resize_desc;
 
+/* Stages of a fused chain: stage s is a 1x1 convolution pw[s] and a depthwise convolution dw[s]
+ * on its output (descriptors with every field set; ferc_conv2d_pw_dw_shape), stage s + 1
+ * reading stage s's output; with pool, a max pooling pd of the last stage's output
+ * (ferc_pw_dw_pool_shape). Weights as conv2d_pack left them. */
+#define FERC_CHAIN_MAX 8
+typedef struct {
+    int stages, pool;
+    ferc_conv2d_desc pw[FERC_CHAIN_MAX], dw[FERC_CHAIN_MAX];
+    const float *wp[FERC_CHAIN_MAX], *bp[FERC_CHAIN_MAX], *wd[FERC_CHAIN_MAX], *bd[FERC_CHAIN_MAX];
+    ferc_pool_desc pd;
+} ferc_pw_dw_chain;
+
 typedef struct ferc_kernel_table {
     /* conv2d reads its weights in the layout this ISA wants: conv2d_pack (NULL: none, the
      * stored layout is used) rearranges them once at load into conv2d_packed_size(d) floats;
@@ -154,19 +166,14 @@ typedef struct ferc_kernel_table {
     void (*resize)(const ferc_resize_desc *d, const float *x, float *y, int threads);
     /* y[n][c] = max over h, w of x[n][h][w][c] (NaN wins) */
     void (*global_maxpool)(int n, int hw, int c, const float *x, float *y, int threads);
-    /* A 1x1 convolution followed by a depthwise one on its output, and optionally a 2x2
-     * stride-2 max pooling of that, run as one (nn/graph.c fuses such chains): y = dw(pw(x))
-     * or maxpool(dw(pw(x))), each step exactly as conv2d and maxpool compute it alone, the
-     * intermediates never stored whole. pw and dw are conv2d descriptors (all fields set, dw's
-     * input being pw's output), pool NULL or a pooling descriptor (ferc_pw_dw_pool_shape);
-     * wp and wd the weights as conv2d_pack left them. conv2d_pw_dw_ok (NULL: never fused)
-     * says whether pw and dw can run this way, from their kernels and channels only;
-     * conv2d_pw_dw_scratch gives the workspace bytes. */
+    /* A chain of 1x1 + depthwise convolution pairs, optionally ended by a 2x2 max pooling
+     * (ferc_pw_dw_chain), run as one (nn/graph.c fuses such chains): each step exactly as
+     * conv2d and maxpool compute it alone, the intermediates never stored whole.
+     * conv2d_pw_dw_ok (NULL: never fused) says whether a pair can be a stage, from its
+     * kernels and channels only; conv2d_pw_dw_scratch gives the workspace bytes. */
     int (*conv2d_pw_dw_ok)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw);
-    size_t (*conv2d_pw_dw_scratch)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const ferc_pool_desc *pool);
-    void (*conv2d_pw_dw)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const ferc_pool_desc *pool,
-                         const float *x, const float *wp, const float *bp, const float *wd, const float *bd, float *y,
-                         void *scratch, int threads);
+    size_t (*conv2d_pw_dw_scratch)(const ferc_pw_dw_chain *ch);
+    void (*conv2d_pw_dw)(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads);
     const char *isa;
     /* The path conv2d takes for d (packed as d->winograd says), for inspect and profile:
      * "winograd", "depthwise", "dot", "gemm", "gemm-1x1"; NULL: "direct" (plain loops). */
@@ -209,13 +216,10 @@ static inline int ferc_pw_dw_pool_shape(const ferc_pool_desc *p)
 /* Scalar references. */
 void ferc_conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
                         int threads);
-/* pw, dw (and pool) by ferc_conv2d_scalar and ferc_maxpool_scalar, the intermediates in
+/* A chain step by step with ferc_conv2d_scalar and ferc_maxpool_scalar, the intermediates in
  * scratch. */
-size_t ferc_conv2d_pw_dw_scratch_scalar(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw,
-                                        const ferc_pool_desc *pool);
-void ferc_conv2d_pw_dw_scalar(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const ferc_pool_desc *pool,
-                              const float *x, const float *wp, const float *bp, const float *wd, const float *bd,
-                              float *y, void *scratch, int threads);
+size_t ferc_conv2d_pw_dw_scratch_scalar(const ferc_pw_dw_chain *ch);
+void ferc_conv2d_pw_dw_scalar(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads);
 void ferc_dense_scalar(int n, int in, int out, const float *x, const float *w, const float *b, float *y,
                        int act, float alpha, int threads);
 void ferc_maxpool_scalar(const ferc_pool_desc *d, const float *x, float *y, int threads);
@@ -258,12 +262,9 @@ void ferc_global_maxpool_scalar(int n, int hw, int c, const float *x, float *y, 
     int ferc_conv2d_winograd_##isa(const ferc_conv2d_desc *d);                                         \
     const char *ferc_conv2d_path_##isa(const ferc_conv2d_desc *d);                                     \
     int ferc_conv2d_pw_dw_ok_##isa(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw);            \
-    size_t ferc_conv2d_pw_dw_scratch_##isa(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw,     \
-                                           const ferc_pool_desc *pool);                                 \
-    void ferc_conv2d_pw_dw_##isa(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw,               \
-                                 const ferc_pool_desc *pool, const float *x, const float *wp,           \
-                                 const float *bp, const float *wd, const float *bd, float *y,           \
-                                 void *scratch, int threads);                                           \
+    size_t ferc_conv2d_pw_dw_scratch_##isa(const ferc_pw_dw_chain *ch);                                \
+    void ferc_conv2d_pw_dw_##isa(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch,  \
+                                 int threads);                                                          \
     size_t ferc_dense_packed_size_##isa(int in, int out);                                              \
     void ferc_dense_pack_##isa(int in, int out, const float *w, float *packed);                        \
     void ferc_dense_##isa(int n, int in, int out, const float *x, const float *w, const float *b,      \

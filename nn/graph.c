@@ -157,6 +157,14 @@ ferc_status ferc_graph_infer(const ferc_model *m, int batch, int height, int wid
 
 /* ---- contexts ----------------------------------------------------------------------- */
 
+/* A chain of 1x1 + depthwise conv pairs (and a max pooling) run as one by the kernels. */
+typedef struct {
+    int stages, last;                  /* last: position of the node whose output the chain writes */
+    const ferc_node *pw[FERC_CHAIN_MAX], *dw[FERC_CHAIN_MAX];
+    int pool;
+    ferc_pool_desc pd;                 /* at the planned shapes */
+} fused_chain;
+
 struct ferc_context {
     const ferc_model *model;
     int batch, max_batch, threads;
@@ -168,12 +176,9 @@ struct ferc_context {
     size_t scratch_size;
     ferc_tensor *tin, *tout;
     double *node_seconds; /* FERC_CTX_PROFILE: per node of the last run; NULL otherwise */
-    int *fused;           /* per position: the position of the node run with this one (a 1x1
-                             conv's depthwise partner), -1 none; a partner holds the position
-                             of the conv that runs it, as -2 - that position */
-    int *fused_pool;      /* per position of a 1x1 conv run with its partner: the position of
-                             the max pooling run with them too, -1 none */
-    ferc_pool_desc *pool; /* per position: that pooling's descriptor at the planned shapes */
+    int *fused;           /* per position: 1 heads a fused chain (chain[position]), -1 none,
+                             and a node run by the chain at position p holds -2 - p */
+    fused_chain *chain;   /* per position that heads a chain */
 };
 
 typedef struct {
@@ -227,32 +232,41 @@ static int sole_reader(const ferc_model *m, int v, int *slot)
     return readers == 1 ? q : -1;
 }
 
-/* A 1x1 convolution and the depthwise convolution that alone reads its output, and the 2x2
- * max pooling that alone reads that one's if there is one: the kernels run them as one, so
- * the intermediates, the largest tensors of mobile networks such as YuNet, never leave the
- * cache. The chain runs at the 1x1 conv's position; the intermediates get no memory. */
+/* Chains of a 1x1 convolution and the depthwise convolution that alone reads its output,
+ * then as many such pairs as read the previous one's output alone, then the 2x2 max pooling
+ * that alone reads the last output if there is one: the kernels run them as one, so the
+ * intermediates, the largest tensors of mobile networks such as YuNet, never leave the
+ * cache. A chain runs at its first node's position; the intermediates get no memory. */
 static void find_fusions(ferc_context *c)
 {
     const ferc_model *m = c->model;
     int *pos = malloc(sizeof(int) * (size_t)m->n_nodes);
-    for (int k = 0; k < m->n_nodes; k++) c->fused[k] = c->fused_pool[k] = -1;
+    for (int k = 0; k < m->n_nodes; k++) c->fused[k] = -1;
     if (!pos) return; /* no fusion: the plain plan is as correct */
     for (int k = 0; k < m->n_nodes; k++) pos[m->order[k]] = k;
     for (int k = 0; k < m->n_nodes; k++) {
-        const ferc_node *p = &m->nodes[m->order[k]];
-        int slot = -1;
-        if (c->fused[k] != -1 || p->n_out != 1) continue;
-        const int q = sole_reader(m, p->out[0], &slot);
-        if (q < 0 || slot != 0 || c->fused[pos[q]] != -1 || !ferc_conv2d_pw_dw_fusable(p, &m->nodes[q], m->kernels))
-            continue;
-        c->fused[k] = pos[q];
-        c->fused[pos[q]] = -2 - k;
-        const int v = m->nodes[q].out[0], r = sole_reader(m, v, &slot);
-        if (r < 0 || slot != 0 || !ferc_maxpool_fusable(&m->nodes[r], &c->shapes[v], &c->shapes[m->nodes[r].out[0]],
-                                                        &c->pool[k]))
-            continue;
-        c->fused_pool[k] = pos[r];
-        c->fused[pos[r]] = -2 - k;
+        fused_chain *ch = &c->chain[k];
+        int node = m->order[k], slot = -1, q;
+        ch->stages = ch->pool = 0;
+        while (c->fused[pos[node]] == -1 && m->nodes[node].n_out == 1 && ch->stages < FERC_CHAIN_MAX &&
+               (q = sole_reader(m, m->nodes[node].out[0], &slot)) >= 0 && slot == 0 && c->fused[pos[q]] == -1 &&
+               ferc_conv2d_pw_dw_fusable(&m->nodes[node], &m->nodes[q], m->kernels)) {
+            ch->pw[ch->stages] = &m->nodes[node], ch->dw[ch->stages++] = &m->nodes[q];
+            if (pos[node] != k) c->fused[pos[node]] = -2 - k;
+            c->fused[pos[q]] = -2 - k;
+            ch->last = pos[q];
+            /* the next stage's 1x1 conv must read this one's output alone */
+            if ((node = sole_reader(m, m->nodes[q].out[0], &slot)) < 0 || slot != 0) break;
+        }
+        if (!ch->stages) continue;
+        c->fused[k] = 1;
+        const int v = ch->dw[ch->stages - 1]->out[0], r = sole_reader(m, v, &slot);
+        if (r >= 0 && slot == 0 && c->fused[pos[r]] == -1 &&
+            ferc_maxpool_fusable(&m->nodes[r], &c->shapes[v], &c->shapes[m->nodes[r].out[0]], &ch->pd)) {
+            ch->pool = 1;
+            ch->last = pos[r];
+            c->fused[pos[r]] = -2 - k;
+        }
     }
     free(pos);
 }
@@ -260,9 +274,14 @@ static void find_fusions(ferc_context *c)
 /* The node whose outputs the run at position k writes: the last of a fused chain, or k's. */
 static const ferc_node *fused_last(const ferc_context *c, int k)
 {
-    const ferc_model *m = c->model;
-    const int last = c->fused_pool[k] >= 0 ? c->fused_pool[k] : c->fused[k] >= 0 ? c->fused[k] : k;
-    return &m->nodes[m->order[last]];
+    return &c->model->nodes[c->model->order[c->fused[k] >= 0 ? c->chain[k].last : k]];
+}
+
+/* The kernels' description of the chain at position k on input shape x. */
+static void chain_of(const ferc_context *c, int k, ferc_pw_dw_chain *ch, const int64_t *x)
+{
+    const fused_chain *f = &c->chain[k];
+    ferc_conv2d_chain(ch, f->pw, f->dw, f->stages, f->pool ? &f->pd : NULL, x);
 }
 
 ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options *opt, ferc_context **out,
@@ -288,11 +307,10 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
     c->tout = calloc(MAX_NODE_IO, sizeof *c->tout);
     plan_item *items = calloc((size_t)m->n_values, sizeof *items);
     c->fused = malloc(sizeof(int) * (size_t)m->n_nodes);
-    c->fused_pool = malloc(sizeof(int) * (size_t)m->n_nodes);
-    c->pool = malloc(sizeof(ferc_pool_desc) * (size_t)m->n_nodes);
+    c->chain = malloc(sizeof(fused_chain) * (size_t)m->n_nodes);
     if (o.flags & FERC_CTX_PROFILE) c->node_seconds = calloc((size_t)m->n_nodes, sizeof *c->node_seconds);
     ferc_status s = FERC_OK;
-    if (!c->shapes || !c->ptr || !items || !c->tin || !c->tout || !c->fused || !c->fused_pool || !c->pool ||
+    if (!c->shapes || !c->ptr || !items || !c->tin || !c->tout || !c->fused || !c->chain ||
         ((o.flags & FERC_CTX_PROFILE) && !c->node_seconds)) {
         s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
         goto done;
@@ -300,7 +318,7 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
     if ((s = ferc_graph_infer(m, o.max_batch, o.height, o.width, c->shapes, err))) goto done;
     /* Every activation stays readable with KEEP_ALL, so nothing is fused there. */
     if (o.flags & FERC_CTX_KEEP_ALL)
-        for (int k = 0; k < m->n_nodes; k++) c->fused[k] = c->fused_pool[k] = -1;
+        for (int k = 0; k < m->n_nodes; k++) c->fused[k] = -1;
     else find_fusions(c);
 
     /* Lifetimes: inputs are written before the first node; outputs must survive the run. */
@@ -309,10 +327,8 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
     if (!item_of) { s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory"); goto done; }
     for (int i = 0; i < m->n_values; i++) item_of[i] = -1;
     for (int k = 0; k < m->n_nodes; k++) /* fused away: the intermediates get no memory */
-        if (c->fused[k] >= 0) {
+        if (c->fused[k] != -1 && k != (c->fused[k] >= 0 ? c->chain[k].last : c->chain[-2 - c->fused[k]].last))
             item_of[m->nodes[m->order[k]].out[0]] = -2;
-            if (c->fused_pool[k] >= 0) item_of[m->nodes[m->order[c->fused[k]]].out[0]] = -2;
-        }
     for (int i = 0; i < m->n_values; i++) {
         if (item_of[i] == -2) { item_of[i] = -1; continue; }
         const ferc_value *v = &m->values[i];
@@ -338,10 +354,11 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
         for (int j = 0; j < n->n_in; j++)
             if (item_of[n->in[j]] >= 0 && k > items[item_of[n->in[j]]].last) items[item_of[n->in[j]]].last = k;
         size_t need = 0;
-        if (w != n)
-            need = ferc_conv2d_pw_dw_scratch(n, &m->nodes[m->order[c->fused[k]]],
-                                             c->fused_pool[k] >= 0 ? &c->pool[k] : NULL, m->kernels,
-                                             &c->shapes[n->in[0]]);
+        if (w != n) {
+            ferc_pw_dw_chain ch;
+            chain_of(c, k, &ch, c->shapes[n->in[0]].d);
+            need = m->kernels->conv2d_pw_dw_scratch(&ch);
+        }
         else if (n->op->scratch) {
             ferc_shape in[MAX_NODE_IO], ou[MAX_NODE_IO];
             for (int j = 0; j < n->n_in; j++) in[j] = c->shapes[n->in[j]];
@@ -379,8 +396,7 @@ void ferc_context_free(ferc_context *c)
     free(c->tout);
     free(c->node_seconds);
     free(c->fused);
-    free(c->fused_pool);
-    free(c->pool);
+    free(c->chain);
     ferc_free(c->arena);
     ferc_free(c->scratch);
     free(c);
@@ -433,8 +449,11 @@ ferc_status ferc_run(ferc_context *c, const float *const *inputs, int batch, fer
         for (int j = 0; j < w->n_out; j++) fill_tensor(c, w->out[j], &c->tout[j]);
         ferc_op_args a = {c->tin, c->tout, c->scratch, c->threads, m->kernels};
         const double t0 = c->node_seconds ? now_seconds() : 0;
-        if (w != n)
-            ferc_conv2d_pw_dw_run(n, &m->nodes[m->order[c->fused[k]]], c->fused_pool[k] >= 0 ? &c->pool[k] : NULL, &a);
+        if (w != n) {
+            ferc_pw_dw_chain ch;
+            chain_of(c, k, &ch, c->tin[0].dims);
+            m->kernels->conv2d_pw_dw(&ch, c->tin[0].data, c->tout[0].data, c->scratch, c->threads);
+        }
         else n->op->run(n, &a);
         if (c->node_seconds) c->node_seconds[k] = now_seconds() - t0;
     }

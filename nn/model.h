@@ -95,17 +95,15 @@ const ferc_op *ferc_find_op(const char *name);
  * channel counts and kernels larger than the padded input. */
 ferc_status ferc_conv_out_shape(const ferc_shape *x, int c, int kh, int kw, int sh, int sw, int dh, int dw, int pt,
                                 int pl, int pb, int pr, int oc, ferc_shape *out, ferc_error *err);
-/* A conv2d node pw (1x1) whose output only the depthwise conv2d dw reads can run with it as one,
- * and with a 2x2 max pooling of dw's output (kernel table's conv2d_pw_dw; nn/graph.c decides
- * per context). fusable: whether k runs pw and dw so; scratch: the workspace for input shape
- * x (pw's); run: a->in[0] is pw's input, a->out[0] dw's output, or pool's when pool is not
- * NULL. ferc_maxpool_fusable: whether n is a max pooling that can end such a run on input
- * in and output out (shapes of the context), filling *d. */
+/* Chains of conv2d pairs, a 1x1 pw and the depthwise dw that alone reads its output, each
+ * pair alone reading the previous one's output, optionally ended by a 2x2 max pooling, run as
+ * one (kernel table's conv2d_pw_dw; nn/graph.c decides per context). fusable: whether k runs
+ * pw and dw as a stage; chain: the kernel's description of a run on input shape x (pw[0]'s),
+ * pool NULL or the pooling at its planned shape. ferc_maxpool_fusable: whether n is a max
+ * pooling that can end a chain on input in and output out (the context's shapes), filling *d. */
 int ferc_conv2d_pw_dw_fusable(const ferc_node *pw, const ferc_node *dw, const ferc_kernel_table *k);
-size_t ferc_conv2d_pw_dw_scratch(const ferc_node *pw, const ferc_node *dw, const ferc_pool_desc *pool,
-                                 const ferc_kernel_table *k, const ferc_shape *x);
-void ferc_conv2d_pw_dw_run(const ferc_node *pw, const ferc_node *dw, const ferc_pool_desc *pool,
-                           const ferc_op_args *a);
+void ferc_conv2d_chain(ferc_pw_dw_chain *ch, const ferc_node *const *pw, const ferc_node *const *dw, int stages,
+                       const ferc_pool_desc *pool, const int64_t *x);
 int ferc_maxpool_fusable(const ferc_node *n, const ferc_shape *in, const ferc_shape *out, ferc_pool_desc *d);
 /* 1 for the int8 ops, which check their own dtypes; every other op reads and writes floats
  * only (the graph checks that). */

@@ -124,20 +124,6 @@ static const char *path(const ferc_node *n, const ferc_kernel_table *k)
 
 extern const ferc_op ferc_op_conv2d;
 
-/* The two descriptors for a run on input x (pw's). */
-static void pw_dw_descs(const ferc_node *pw, const ferc_node *dw, const int64_t *x, ferc_conv2d_desc *dp,
-                        ferc_conv2d_desc *dd)
-{
-    const conv_state *sd = dw->state;
-    *dp = ((const conv_state *)pw->state)->d;
-    *dd = sd->d;
-    dp->n = dd->n = (int)x[0];
-    dp->h = dp->oh = dd->h = (int)x[1];
-    dp->w = dp->ow = dd->w = (int)x[2];
-    dd->oh = dd->h + dd->pt + sd->pb - dd->kh + 1; /* stride 1, dilation 1 */
-    dd->ow = dd->w + dd->pl + sd->pr - dd->kw + 1;
-}
-
 int ferc_conv2d_pw_dw_fusable(const ferc_node *pw, const ferc_node *dw, const ferc_kernel_table *k)
 {
     if (pw->op != &ferc_op_conv2d || dw->op != &ferc_op_conv2d || !k->conv2d_pw_dw_ok) return 0;
@@ -145,23 +131,24 @@ int ferc_conv2d_pw_dw_fusable(const ferc_node *pw, const ferc_node *dw, const fe
     return sp->pb == 0 && sp->pr == 0 && k->conv2d_pw_dw_ok(&sp->d, &sd->d);
 }
 
-size_t ferc_conv2d_pw_dw_scratch(const ferc_node *pw, const ferc_node *dw, const ferc_pool_desc *pool,
-                                 const ferc_kernel_table *k, const ferc_shape *x)
+void ferc_conv2d_chain(ferc_pw_dw_chain *ch, const ferc_node *const *pw, const ferc_node *const *dw, int stages,
+                       const ferc_pool_desc *pool, const int64_t *x)
 {
-    ferc_conv2d_desc dp, dd;
-    pw_dw_descs(pw, dw, x->d, &dp, &dd);
-    return k->conv2d_pw_dw_scratch(&dp, &dd, pool);
-}
-
-void ferc_conv2d_pw_dw_run(const ferc_node *pw, const ferc_node *dw, const ferc_pool_desc *pool, const ferc_op_args *a)
-{
-    const conv_state *sp = pw->state, *sd = dw->state;
-    ferc_conv2d_desc dp, dd;
-    pw_dw_descs(pw, dw, a->in[0].dims, &dp, &dd);
-    ferc_pool_desc pd;
-    if (pool) pd = *pool, pd.n = dd.n; /* the batch of this run */
-    a->k->conv2d_pw_dw(&dp, &dd, pool ? &pd : NULL, a->in[0].data, sp->w, sp->b, sd->w, sd->b, a->out[0].data,
-                       a->scratch, a->threads);
+    int n = (int)x[0], h = (int)x[1], w = (int)x[2];
+    ch->stages = stages;
+    for (int s = 0; s < stages; s++) {
+        const conv_state *sp = pw[s]->state, *sd = dw[s]->state;
+        ferc_conv2d_desc *dp = &ch->pw[s], *dd = &ch->dw[s];
+        *dp = sp->d, *dd = sd->d;
+        dp->n = dd->n = n;
+        dp->h = dp->oh = dd->h = h;
+        dp->w = dp->ow = dd->w = w;
+        dd->oh = h = dd->h + dd->pt + sd->pb - dd->kh + 1; /* stride 1, dilation 1 */
+        dd->ow = w = dd->w + dd->pl + sd->pr - dd->kw + 1;
+        ch->wp[s] = sp->w, ch->bp[s] = sp->b, ch->wd[s] = sd->w, ch->bd[s] = sd->b;
+    }
+    ch->pool = pool != NULL;
+    if (pool) ch->pd = *pool, ch->pd.n = n; /* the batch of this run */
 }
 
 const ferc_op ferc_op_conv2d = {"conv2d", 2, 3, 1, prepare, infer, scratch, run, destroy, macs, path};

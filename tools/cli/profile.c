@@ -21,6 +21,9 @@ static const char usage[] =
     "count, measured in the same command (12 independent FMA chains, best of 9 samples). Also\n"
     "the median run time and how much of it the node timers cover. Times are wall clock: on a\n"
     "busy machine, runs longer than a scheduler slice include time spent waiting for a core.\n"
+    "A chain of 1x1 + depthwise convolutions (and a max pooling) that the engine runs as one\n"
+    "kernel shows as its first node (path \"ISA chain\", GFLOP/s over the chain's MACs); the\n"
+    "others say which node ran them (\"in #k\").\n"
     "\n"
     "--conv profiles one convolution: nN (batch), HxWxC->OC (input and output channels),\n"
     "kK or kKHxKW, sS (stride), pP (padding, all sides), dD (dilation), gG (groups); e.g.\n"
@@ -399,19 +402,29 @@ int cli_profile(int argc, char **argv)
         char shp[64];
         look_shape(t.ndim, t.dims, 1, shp, sizeof shp);
         const int64_t macs = ferc_context_node_macs(ctx, k);
-        const double gf = macs && med[k] > 0 ? 2e-9 * (double)macs / med[k] : 0;
+        /* A fused chain's time is its first node's: GFLOP/s count the whole chain's MACs there,
+         * and the other nodes name the node that ran them. */
+        const int runner = ferc_context_node_runner(ctx, k);
+        int64_t run_macs = 0;
+        for (int j = k; runner == k && j < n; j++)
+            if (ferc_context_node_runner(ctx, j) == k) run_macs += ferc_context_node_macs(ctx, j);
+        const double gf = run_macs && med[k] > 0 ? 2e-9 * (double)run_macs / med[k] : 0;
+        char shown[64];
+        if (runner != k) snprintf(shown, sizeof shown, "in #%d", runner);
+        else if (run_macs > macs) snprintf(shown, sizeof shown, "%s chain", ferc_isa_name());
+        else snprintf(shown, sizeof shown, "%s", info.path);
         if (json) {
             printf("%s{\"index\":%d,\"name\":", k ? "," : "", k);
             cli_json_string(stdout, info.name);
             printf(",\"op\":\"%s\",\"path\":\"%s\",\"shape\":\"%s\",\"macs\":%lld,\"ms\":%.6g,\"share\":%.4f,\"gflops\":%.4g,"
                    "\"peak_percent\":%.3g}",
-                   info.op, info.path, shp, (long long)macs, med[k] * 1e3, med[k] / med_sum, gf,
+                   info.op, shown, shp, (long long)macs, med[k] * 1e3, med[k] / med_sum, gf,
                    peak > 0 ? 100 * gf / peak : 0);
         } else {
             char g[16] = "-", pp[16] = "-";
-            if (macs) snprintf(g, sizeof g, "%.1f", gf);
-            if (macs && peak > 0) snprintf(pp, sizeof pp, "%.1f", 100 * gf / peak);
-            printf("%3d  %-26s %-14s %-16s %-16s %12lld %10.4f %5.1f%% %8s %6s\n", k, info.name, info.op, info.path, shp,
+            if (gf > 0) snprintf(g, sizeof g, "%.1f", gf);
+            if (gf > 0 && peak > 0) snprintf(pp, sizeof pp, "%.1f", 100 * gf / peak);
+            printf("%3d  %-26s %-14s %-16s %-16s %12lld %10.4f %5.1f%% %8s %6s\n", k, info.name, info.op, shown, shp,
                    (long long)macs, med[k] * 1e3, 100 * med[k] / med_sum, g, pp);
         }
     }
