@@ -693,6 +693,14 @@ int FERC_SIMD(ferc_conv2d_pw_dw_ok)(const ferc_conv2d_desc *pw, const ferc_conv2
     return ferc_conv2d_pw_dw_shape(pw, dw) && !conv_is_depthwise(pw) && !conv_is_dot(pw);
 }
 
+/* A head runs on the GEMM path, one output row at a time from a zero-bordered copy of the kh
+ * input rows that row reads. */
+int FERC_SIMD(ferc_conv2d_chain_head_ok)(const ferc_conv2d_desc *d)
+{
+    return ferc_conv2d_chain_head_shape(d) && !conv_is_depthwise(d) && !conv_is_dot(d) && !conv_is_winograd(d) &&
+           d->kh <= 16;
+}
+
 /* Threads sharing a fused run at most: the scratch holds one set of rings per thread. */
 #define PWDW_THREADS 8
 
@@ -702,13 +710,23 @@ static size_t pwdw_ring_floats(const ferc_conv2d_desc *dw)
     return (f + 15) / 16 * 16; /* 64-byte steps */
 }
 
-static size_t pwdw_row_floats(const ferc_conv2d_desc *dw) { return ((size_t)dw->ow * dw->c + 15) / 16 * 16; }
+/* One output row of d (a depthwise convolution or the head), in 64-byte steps. */
+static size_t pwdw_row_floats(const ferc_conv2d_desc *d) { return ((size_t)d->ow * d->oc + 15) / 16 * 16; }
 
-/* Per thread: each stage's ring, the row buffers between stages, two rows to pool. */
+/* The head's input rows for one output row: kh rows of its padded width. */
+static size_t pwdw_head_floats(const ferc_conv2d_desc *hd)
+{
+    const size_t wn = (size_t)(hd->ow - 1) * hd->sw + (size_t)(hd->kw - 1) * hd->dw + 1;
+    return ((size_t)hd->kh * wn * hd->c + 15) / 16 * 16;
+}
+
+/* Per thread: each stage's ring, the row buffers between stages (and after the head, with
+ * the head's input rows), two rows to pool. */
 static size_t pwdw_thread_floats(const ferc_pw_dw_chain *ch)
 {
     size_t f = 0;
     for (int s = 0; s < ch->stages; s++) f += pwdw_ring_floats(&ch->dw[s]) + (s ? pwdw_row_floats(&ch->dw[s - 1]) : 0);
+    if (ch->head) f += pwdw_head_floats(&ch->hd) + pwdw_row_floats(&ch->hd);
     return f + (ch->pool ? 2 * pwdw_row_floats(&ch->dw[ch->stages - 1]) : 0);
 }
 
@@ -743,9 +761,48 @@ static void pwdw_pw_row(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, 
 }
 
 typedef struct {
-    float *ring, *in; /* the stage's ring; its input row (stages after the first) */
+    float *ring, *in; /* the stage's ring; its input row (stages after the first, or after a head) */
     int tag[16];      /* the padded row each ring slot holds, -1: none yet (kh <= 16) */
 } pwdw_stage;
+
+/* The head's output row oy of image n into out, through rows, its kh input rows with zero
+ * borders: the padded copy conv_gemm would read, cut to one output row. */
+static void pwdw_head_row(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, int n, int oy,
+                          float *rows, float *out)
+{
+    const size_t c = (size_t)d->c;
+    const int wn = (d->ow - 1) * d->sw + (d->kw - 1) * d->dw + 1;
+    const int cols = d->w < wn - d->pl ? d->w : wn - d->pl;
+    for (int ky = 0; ky < d->kh; ky++) {
+        float *dst = rows + (size_t)ky * wn * c;
+        const int iy = oy * d->sh - d->pt + ky * d->dh;
+        if (iy < 0 || iy >= d->h) {
+            memset(dst, 0, (size_t)wn * c * sizeof(float));
+            continue;
+        }
+        memset(dst, 0, (size_t)d->pl * c * sizeof(float));
+        memcpy(dst + (size_t)d->pl * c, x + (((size_t)n * d->h + iy) * d->w) * c, (size_t)cols * c * sizeof(float));
+        memset(dst + (size_t)(d->pl + cols) * c, 0, (size_t)(wn - d->pl - cols) * c * sizeof(float));
+    }
+    conv_runs ru;
+    ru.nky = d->kh, ru.ystep = (ptrdiff_t)wn * (ptrdiff_t)c, ru.len = conv_run_len(d);
+    if (d->dw == 1) ru.nkx = 1, ru.xstep = 0;
+    else ru.nkx = d->kw, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+    const int nv = conv_nv(d), nr = nv * VL, mr_max = nv == 2 ? MR2 : MR1, ntiles = (d->oc + nr - 1) / nr;
+    const size_t k = (size_t)d->kh * d->kw * c;
+    const float *rp[16];
+    for (int p0 = 0; p0 < d->ow; p0 += mr_max) {
+        const int mr = d->ow - p0 < mr_max ? d->ow - p0 : mr_max;
+        for (int r = 0; r < mr; r++) rp[r] = rows + (size_t)(p0 + r) * d->sw * c;
+        for (int nt = 0; nt < ntiles; nt++) {
+            const int n0 = nt * nr, ncols = d->oc - n0 < nr ? d->oc - n0 : nr;
+            const float *wp = w + (size_t)nt * nr * k, *bp = b ? b + n0 : NULL;
+            float *yp = out + (size_t)p0 * d->oc + n0;
+            if (nv == 2) ukernel_nv2(mr, rp, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+            else ukernel_nv1(mr, rp, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+        }
+    }
+}
 
 /* Stage s's depthwise output row oy of image n into out. */
 static void pwdw_dw_row(const ferc_pw_dw_chain *ch, pwdw_stage *st, const float *x, int s, int n, int oy, float *out)
@@ -765,6 +822,8 @@ static void pwdw_dw_row(const ferc_pw_dw_chain *ch, pwdw_stage *st, const float 
         }
         const float *src = x + ((size_t)n * pw->h + (size_t)iy) * pw->w * pw->c;
         if (s) pwdw_dw_row(ch, st, x, s - 1, n, iy, st[s].in), src = st[s].in;
+        else if (ch->head) pwdw_head_row(&ch->hd, x, ch->wh, ch->bh, n, iy, st[0].ring + pwdw_ring_floats(dw), st[0].in),
+                           src = st[0].in;
         pwdw_pw_row(pw, dw, src, ch->wp[s], ch->bp[s], cols, slot);
     }
     const int s0 = oy % kh;
@@ -799,6 +858,7 @@ static void pwdw_part(const ferc_pw_dw_chain *ch, const float *x, float *y, floa
         st[s].ring = buf;
         memset(buf, 0, pwdw_ring_floats(&ch->dw[s]) * sizeof(float));
         buf += pwdw_ring_floats(&ch->dw[s]);
+        if (!s && ch->head) buf += pwdw_head_floats(&ch->hd), st[s].in = buf, buf += pwdw_row_floats(&ch->hd);
         if (s) st[s].in = buf, buf += pwdw_row_floats(&ch->dw[s - 1]);
     }
     const int last = ch->stages - 1;
@@ -826,7 +886,7 @@ static void pwdw_part(const ferc_pw_dw_chain *ch, const float *x, float *y, floa
 
 void FERC_SIMD(ferc_conv2d_pw_dw)(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads)
 {
-    double work = 0;
+    double work = ch->head ? (double)ch->hd.n * ch->hd.oh * ch->hd.ow * ch->hd.oc * ch->hd.kh * ch->hd.kw * ch->hd.c : 0;
     for (int s = 0; s < ch->stages; s++)
         work += (double)ch->pw[s].n * ch->pw[s].h * ch->pw[s].w * ch->pw[s].oc * (ch->pw[s].c + ch->dw[s].kh * ch->dw[s].kw);
     const ferc_conv2d_desc *dw = &ch->dw[ch->stages - 1];

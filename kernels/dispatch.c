@@ -22,6 +22,7 @@ static void conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float
 static const ferc_kernel_table scalar_table = {
     .conv2d = conv2d_scalar,
     .conv2d_pw_dw_ok = ferc_conv2d_pw_dw_shape,
+    .conv2d_chain_head_ok = ferc_conv2d_chain_head_shape,
     .conv2d_pw_dw_scratch = ferc_conv2d_pw_dw_scratch_scalar,
     .conv2d_pw_dw = ferc_conv2d_pw_dw_scalar,
     .dense = ferc_dense_scalar,
@@ -47,6 +48,7 @@ static const ferc_kernel_table scalar_table = {
         .conv2d = ferc_conv2d_##X,                          \
         .conv2d_winograd = ferc_conv2d_winograd_##X,        \
         .conv2d_pw_dw_ok = ferc_conv2d_pw_dw_ok_##X,        \
+        .conv2d_chain_head_ok = ferc_conv2d_chain_head_ok_##X, \
         .conv2d_pw_dw_scratch = ferc_conv2d_pw_dw_scratch_##X, \
         .conv2d_pw_dw = ferc_conv2d_pw_dw_##X,              \
         .dense_packed_size = ferc_dense_packed_size_##X,    \

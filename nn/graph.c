@@ -160,6 +160,7 @@ ferc_status ferc_graph_infer(const ferc_model *m, int batch, int height, int wid
 /* A chain of 1x1 + depthwise conv pairs (and a max pooling) run as one by the kernels. */
 typedef struct {
     int stages, last;                  /* last: position of the node whose output the chain writes */
+    const ferc_node *head;             /* a convolution before the first pair, or NULL */
     const ferc_node *pw[FERC_CHAIN_MAX], *dw[FERC_CHAIN_MAX];
     int pool;
     ferc_pool_desc pd;                 /* at the planned shapes */
@@ -234,9 +235,11 @@ static int sole_reader(const ferc_model *m, int v, int *slot)
 
 /* Chains of a 1x1 convolution and the depthwise convolution that alone reads its output,
  * then as many such pairs as read the previous one's output alone, then the 2x2 max pooling
- * that alone reads the last output if there is one: the kernels run them as one, so the
- * intermediates, the largest tensors of mobile networks such as YuNet, never leave the
- * cache. A chain runs at its first node's position; the intermediates get no memory. */
+ * that alone reads the last output if there is one, and before the first pair the
+ * convolution whose output it alone reads, if the kernels take it: the kernels run them as
+ * one, so the intermediates, the largest tensors of mobile networks such as YuNet, never
+ * leave the cache. A chain runs at its first node's position; the intermediates get no
+ * memory. */
 static void find_fusions(ferc_context *c)
 {
     const ferc_model *m = c->model;
@@ -246,8 +249,14 @@ static void find_fusions(ferc_context *c)
     for (int k = 0; k < m->n_nodes; k++) pos[m->order[k]] = k;
     for (int k = 0; k < m->n_nodes; k++) {
         fused_chain *ch = &c->chain[k];
-        int node = m->order[k], slot = -1, q;
+        int node = m->order[k], slot = -1, q, r;
         ch->stages = ch->pool = 0;
+        ch->head = NULL;
+        if (c->fused[k] == -1 && m->nodes[node].n_out == 1 && ferc_conv2d_head_fusable(&m->nodes[node], m->kernels) &&
+            (q = sole_reader(m, m->nodes[node].out[0], &slot)) >= 0 && slot == 0 && m->nodes[q].n_out == 1 &&
+            (r = sole_reader(m, m->nodes[q].out[0], &slot)) >= 0 && slot == 0 &&
+            ferc_conv2d_pw_dw_fusable(&m->nodes[q], &m->nodes[r], m->kernels))
+            ch->head = &m->nodes[node], node = q;
         while (c->fused[pos[node]] == -1 && m->nodes[node].n_out == 1 && ch->stages < FERC_CHAIN_MAX &&
                (q = sole_reader(m, m->nodes[node].out[0], &slot)) >= 0 && slot == 0 && c->fused[pos[q]] == -1 &&
                ferc_conv2d_pw_dw_fusable(&m->nodes[node], &m->nodes[q], m->kernels)) {
@@ -260,7 +269,8 @@ static void find_fusions(ferc_context *c)
         }
         if (!ch->stages) continue;
         c->fused[k] = 1;
-        const int v = ch->dw[ch->stages - 1]->out[0], r = sole_reader(m, v, &slot);
+        const int v = ch->dw[ch->stages - 1]->out[0];
+        r = sole_reader(m, v, &slot);
         if (r >= 0 && slot == 0 && c->fused[pos[r]] == -1 &&
             ferc_maxpool_fusable(&m->nodes[r], &c->shapes[v], &c->shapes[m->nodes[r].out[0]], &ch->pd)) {
             ch->pool = 1;
@@ -281,7 +291,7 @@ static const ferc_node *fused_last(const ferc_context *c, int k)
 static void chain_of(const ferc_context *c, int k, ferc_pw_dw_chain *ch, const int64_t *x)
 {
     const fused_chain *f = &c->chain[k];
-    ferc_conv2d_chain(ch, f->pw, f->dw, f->stages, f->pool ? &f->pd : NULL, x);
+    ferc_conv2d_chain(ch, f->head, f->pw, f->dw, f->stages, f->pool ? &f->pd : NULL, x);
 }
 
 ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options *opt, ferc_context **out,

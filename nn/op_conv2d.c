@@ -131,11 +131,27 @@ int ferc_conv2d_pw_dw_fusable(const ferc_node *pw, const ferc_node *dw, const fe
     return sp->pb == 0 && sp->pr == 0 && k->conv2d_pw_dw_ok(&sp->d, &sd->d);
 }
 
-void ferc_conv2d_chain(ferc_pw_dw_chain *ch, const ferc_node *const *pw, const ferc_node *const *dw, int stages,
-                       const ferc_pool_desc *pool, const int64_t *x)
+int ferc_conv2d_head_fusable(const ferc_node *n, const ferc_kernel_table *k)
+{
+    return n->op == &ferc_op_conv2d && k->conv2d_chain_head_ok &&
+           k->conv2d_chain_head_ok(&((const conv_state *)n->state)->d);
+}
+
+void ferc_conv2d_chain(ferc_pw_dw_chain *ch, const ferc_node *head, const ferc_node *const *pw,
+                       const ferc_node *const *dw, int stages, const ferc_pool_desc *pool, const int64_t *x)
 {
     int n = (int)x[0], h = (int)x[1], w = (int)x[2];
     ch->stages = stages;
+    ch->head = head != NULL;
+    if (head) {
+        const conv_state *sh = head->state;
+        ferc_conv2d_desc *d = &ch->hd;
+        *d = sh->d;
+        d->n = n, d->h = h, d->w = w;
+        d->oh = h = (h + d->pt + sh->pb - d->dh * (d->kh - 1) - 1) / d->sh + 1;
+        d->ow = w = (w + d->pl + sh->pr - d->dw * (d->kw - 1) - 1) / d->sw + 1;
+        ch->wh = sh->w, ch->bh = sh->b;
+    }
     for (int s = 0; s < stages; s++) {
         const conv_state *sp = pw[s]->state, *sd = dw[s]->state;
         ferc_conv2d_desc *dp = &ch->pw[s], *dd = &ch->dw[s];

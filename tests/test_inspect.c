@@ -503,9 +503,11 @@ START_TEST(profile_shows_fused_chains)
     char chain[64];
     snprintf(chain, sizeof chain, "%s chain", ferc_isa_name());
     ck_assert_str_eq(json_get(json_at(nodes, 0), "shape")->str, "1x32x48x16"); /* 96x64 input, stride 2 */
-    ck_assert_str_eq(json_get(json_at(nodes, 1), "path")->str, chain);      /* 212: 1x1 conv */
-    ck_assert_str_eq(json_get(json_at(nodes, 2), "path")->str, "in #1");    /* 215: its depthwise conv */
-    ck_assert_str_eq(json_get(json_at(nodes, 3), "path")->str, "in #1");    /* 216: the max pooling */
+    ck_assert_str_eq(json_get(json_at(nodes, 0), "path")->str, chain);      /* 211: 3x3 conv, the head */
+    ck_assert_str_eq(json_get(json_at(nodes, 1), "path")->str, "in #0");    /* 212: 1x1 conv */
+    ck_assert_str_eq(json_get(json_at(nodes, 2), "path")->str, "in #0");    /* 215: its depthwise conv */
+    ck_assert_str_eq(json_get(json_at(nodes, 3), "path")->str, "in #0");    /* 216: the max pooling */
+    ck_assert_str_eq(json_get(json_at(nodes, 4), "path")->str, chain);      /* 217: the next chain */
     ck_assert(json_get(json_at(nodes, 2), "ms")->num == 0);
     json_free(j);
     free(out), free(e);

@@ -186,9 +186,10 @@ END_TEST
  * one (conv2d_pw_dw): within the conv tolerance of the scalar chain (the magnitude of each
  * output: the same chain on |x| and |weights|), and bitwise equal to this ISA's own conv2d
  * and maxpool run one after the other (the planner swaps one for the other), on 1, 2 and 3
- * threads. Stage 0 maps c to oc channels, later stages oc to oc. */
+ * threads. Stage 0 maps c to oc channels, later stages oc to oc; a head maps hc to c. */
 typedef struct {
     int stages, n, h, w, c, oc, kh, kw, pt, pl, pb, pr, act1, act2, pool;
+    int hc, hk, hs; /* a head convolution: hc input channels, hk x hk, stride hs, padding hk / 2; hk 0: none */
 } chain_case;
 
 static void check_chain(const chain_case *cc)
@@ -200,6 +201,19 @@ static void check_chain(const chain_case *cc)
     float *awp[FERC_CHAIN_MAX], *abp[FERC_CHAIN_MAX], *awd[FERC_CHAIN_MAX], *abd[FERC_CHAIN_MAX];
     float *pp[FERC_CHAIN_MAX] = {0}, *pdw[FERC_CHAIN_MAX] = {0};
     int h = cc->h, w = cc->w;
+    float *wh = NULL, *bh = NULL, *awh = NULL, *abh = NULL, *ph = NULL;
+    const int xc = cc->hk ? cc->hc : cc->c;
+    if (cc->hk) {
+        const int p = cc->hk / 2;
+        ferc_conv2d_desc hd = {cc->n, h, w, cc->hc, out_size(h, cc->hk, cc->hs, p, p, 1), out_size(w, cc->hk, cc->hs, p, p, 1),
+                               cc->c, cc->hk, cc->hk, cc->hs, cc->hs, p, p, 1, 1, 1, 1, 0.f, 0};
+        ck_assert(r->conv2d_chain_head_ok(&hd) && k->conv2d_chain_head_ok(&hd));
+        const size_t nw = (size_t)cc->c * cc->hk * cc->hk * cc->hc;
+        ch.head = 1, ch.hd = hd, ch.wh = wh = rand_buf(nw), ch.bh = bh = rand_buf((size_t)cc->c);
+        awh = abs_copy(wh, nw), abh = abs_copy(bh, (size_t)cc->c);
+        h = hd.oh, w = hd.ow;
+        if ((size_t)cc->n * h * w * cc->c > most) most = (size_t)cc->n * h * w * cc->c;
+    }
     for (int s = 0; s < cc->stages; s++) {
         const int c = s ? cc->oc : cc->c;
         ferc_conv2d_desc pw = {cc->n, h, w, c, h, w, cc->oc, 1, 1, 1, 1, 0, 0, 1, 1, 1, cc->act1, 0.1f, 0};
@@ -219,10 +233,10 @@ static void check_chain(const chain_case *cc)
     ch.pd = pd;
     ck_assert(!cc->pool || ferc_pw_dw_pool_shape(&pd));
     char what[160];
-    snprintf(what, sizeof what, "%d x pw+dw n%d %dx%dx%d->%d k%dx%d p%d,%d,%d,%d act%d,%d%s", cc->stages, cc->n,
-             cc->h, cc->w, cc->c, cc->oc, cc->kh, cc->kw, cc->pt, cc->pl, cc->pb, cc->pr, cc->act1, cc->act2,
-             cc->pool ? " + maxpool" : "");
-    const size_t nx = (size_t)cc->n * cc->h * cc->w * cc->c;
+    snprintf(what, sizeof what, "head k%d s%d, %d x pw+dw n%d %dx%dx%d->%d k%dx%d p%d,%d,%d,%d act%d,%d%s", cc->hk,
+             cc->hs, cc->stages, cc->n, cc->h, cc->w, cc->c, cc->oc, cc->kh, cc->kw, cc->pt, cc->pl, cc->pb, cc->pr,
+             cc->act1, cc->act2, cc->pool ? " + maxpool" : "");
+    const size_t nx = (size_t)cc->n * cc->h * cc->w * xc;
     const size_t ny = cc->pool ? (size_t)cc->n * pd.oh * pd.ow * cc->oc : (size_t)cc->n * h * w * cc->oc;
     float *x = rand_buf(nx), *ax = abs_copy(x, nx);
     float *want = ferc_alloc(ny * sizeof(float)), *mag = ferc_alloc(ny * sizeof(float));
@@ -231,6 +245,7 @@ static void check_chain(const chain_case *cc)
     void *rs = ferc_alloc(r->conv2d_pw_dw_scratch(&ch));
     r->conv2d_pw_dw(&ch, x, want, rs, 1);
     mch = ch;
+    mch.hd.act = FERC_ACT_NONE, mch.wh = awh, mch.bh = abh;
     for (int s = 0; s < cc->stages; s++) {
         mch.pw[s].act = mch.dw[s].act = FERC_ACT_NONE;
         mch.wp[s] = awp[s], mch.bp[s] = abp[s], mch.wd[s] = awd[s], mch.bd[s] = abd[s];
@@ -239,6 +254,12 @@ static void check_chain(const chain_case *cc)
 
     /* This ISA's separate kernels, on weights packed its way. */
     size_t ns = k->conv2d_pw_dw_scratch(&ch);
+    if (cc->hk && k->conv2d_pack) {
+        ph = ferc_alloc(k->conv2d_packed_size(&ch.hd) * sizeof(float));
+        k->conv2d_pack(&ch.hd, wh, ph);
+        ch.wh = ph;
+    }
+    if (cc->hk && k->conv2d_scratch && k->conv2d_scratch(&ch.hd) > ns) ns = k->conv2d_scratch(&ch.hd);
     for (int s = 0; s < cc->stages; s++) {
         if (k->conv2d_pack) {
             pp[s] = ferc_alloc(k->conv2d_packed_size(&ch.pw[s]) * sizeof(float));
@@ -251,9 +272,10 @@ static void check_chain(const chain_case *cc)
         if (k->conv2d_scratch && k->conv2d_scratch(&ch.dw[s]) > ns) ns = k->conv2d_scratch(&ch.dw[s]);
     }
     void *scratch = ferc_alloc(ns);
+    if (cc->hk) k->conv2d(&ch.hd, x, ch.wh, ch.bh, bufb, scratch, 1);
     for (int s = 0; s < cc->stages; s++) {
         const int to_y = s == cc->stages - 1 && !cc->pool;
-        k->conv2d(&ch.pw[s], s ? bufb : x, ch.wp[s], ch.bp[s], bufa, scratch, 1);
+        k->conv2d(&ch.pw[s], s || cc->hk ? bufb : x, ch.wp[s], ch.bp[s], bufa, scratch, 1);
         k->conv2d(&ch.dw[s], bufa, ch.wd[s], ch.bd[s], to_y ? plain : bufb, scratch, 1);
     }
     if (cc->pool) k->maxpool(&pd, bufb, plain, 1);
@@ -269,24 +291,30 @@ static void check_chain(const chain_case *cc)
         ferc_free(awd[s]), ferc_free(abd[s]), ferc_free(pp[s]), ferc_free(pdw[s]);
     }
     ferc_free(x), ferc_free(ax), ferc_free(want), ferc_free(mag), ferc_free(plain), ferc_free(got), ferc_free(bufa);
-    ferc_free(bufb), ferc_free(rs), ferc_free(scratch);
+    ferc_free(bufb), ferc_free(rs), ferc_free(scratch), ferc_free(wh), ferc_free(bh), ferc_free(awh), ferc_free(abh);
+    ferc_free(ph);
 }
 
 START_TEST(conv_pw_dw_fused)
 {
     rng_state = 777;
     static const chain_case cases[] = {
-        /* st n  h   w   c   oc  kh kw pt pl pb pr act1 act2 pool */
-        {1, 1, 9, 13, 16, 16, 3, 3, 1, 1, 1, 1, 0, 1, 0},   /* YuNet's blocks, small */
-        {3, 1, 24, 40, 16, 64, 3, 3, 1, 1, 1, 1, 0, 1, 1},  /* YuNet's second stage */
-        {1, 1, 30, 40, 64, 64, 3, 3, 1, 1, 1, 1, 0, 1, 1},
-        {2, 2, 11, 7, 5, 3, 3, 3, 1, 1, 1, 1, 1, 2, 0},     /* few channels, batch 2 */
-        {2, 3, 7, 9, 33, 17, 3, 3, 1, 1, 1, 1, 3, 3, 1},    /* tails of the vector width, odd sizes */
-        {1, 1, 13, 11, 20, 40, 5, 5, 2, 2, 2, 2, 0, 1, 0},  /* 5x5 */
-        {2, 2, 10, 12, 24, 24, 3, 5, 0, 2, 1, 1, 2, 0, 1},  /* uneven padding, shrinking rows */
-        {1, 1, 6, 6, 8, 48, 3, 3, 0, 0, 0, 0, 0, 1, 0},     /* no padding */
-        {4, 1, 5, 17, 40, 72, 1, 3, 0, 1, 0, 1, 1, 1, 0},   /* one kernel row */
-        {2, 1, 41, 35, 24, 32, 3, 3, 1, 1, 1, 1, 0, 1, 1},  /* several rows per thread, odd pooled edge */
+        /* st n  h   w   c   oc  kh kw pt pl pb pr act1 act2 pool hc hk hs */
+        {1, 1, 9, 13, 16, 16, 3, 3, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0},   /* YuNet's blocks, small */
+        {3, 1, 24, 40, 16, 64, 3, 3, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0},  /* YuNet's second stage */
+        {1, 1, 30, 40, 64, 64, 3, 3, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0},  /* a stage of 64 channels */
+        {2, 2, 11, 7, 5, 3, 3, 3, 1, 1, 1, 1, 1, 2, 0, 0, 0, 0},     /* few channels, batch 2 */
+        {2, 3, 7, 9, 33, 17, 3, 3, 1, 1, 1, 1, 3, 3, 1, 0, 0, 0},    /* tails of the vector width, odd sizes */
+        {1, 1, 13, 11, 20, 40, 5, 5, 2, 2, 2, 2, 0, 1, 0, 0, 0, 0},  /* 5x5 */
+        {2, 2, 10, 12, 24, 24, 3, 5, 0, 2, 1, 1, 2, 0, 1, 0, 0, 0},  /* uneven padding, shrinking rows */
+        {1, 1, 6, 6, 8, 48, 3, 3, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0},     /* no padding */
+        {4, 1, 5, 17, 40, 72, 1, 3, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0},   /* one kernel row */
+        {2, 1, 41, 35, 24, 32, 3, 3, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0},  /* several rows per thread, odd pooled edge */
+        /* after a head convolution: YuNet's first layers, then odd ones */
+        {1, 1, 64, 96, 16, 16, 3, 3, 1, 1, 1, 1, 0, 1, 1, 3, 3, 2},
+        {2, 2, 23, 19, 12, 20, 3, 3, 1, 1, 1, 1, 1, 1, 0, 5, 3, 1},
+        {1, 1, 30, 33, 40, 24, 3, 3, 1, 1, 1, 1, 0, 1, 1, 3, 5, 2},
+        {1, 3, 17, 9, 8, 33, 3, 3, 0, 1, 1, 0, 2, 1, 0, 17, 1, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_chain(&cases[i]);
 }
