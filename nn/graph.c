@@ -177,6 +177,7 @@ struct ferc_context {
     size_t scratch_size;
     ferc_tensor *tin, *tout;
     double *node_seconds; /* FERC_CTX_PROFILE: per node of the last run; NULL otherwise */
+    int cpu_clock;        /* FERC_CTX_PROFILE_CPU: node_seconds in thread CPU time */
     int *fused;           /* per position: 1 heads a fused chain (chain[position]), -1 none,
                              and a node run by the chain at position p holds -2 - p */
     fused_chain *chain;   /* per position that heads a chain */
@@ -319,6 +320,7 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
     c->fused = malloc(sizeof(int) * (size_t)m->n_nodes);
     c->chain = malloc(sizeof(fused_chain) * (size_t)m->n_nodes);
     if (o.flags & FERC_CTX_PROFILE) c->node_seconds = calloc((size_t)m->n_nodes, sizeof *c->node_seconds);
+    c->cpu_clock = (o.flags & FERC_CTX_PROFILE_CPU) != 0;
     ferc_status s = FERC_OK;
     if (!c->shapes || !c->ptr || !items || !c->tin || !c->tout || !c->fused || !c->chain ||
         ((o.flags & FERC_CTX_PROFILE) && !c->node_seconds)) {
@@ -427,10 +429,10 @@ static void fill_tensor(const ferc_context *c, int v, ferc_tensor *t)
     t->data = c->ptr[v];
 }
 
-static double now_seconds(void)
+static double now_seconds(int cpu)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(cpu ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -458,14 +460,14 @@ ferc_status ferc_run(ferc_context *c, const float *const *inputs, int batch, fer
         for (int j = 0; j < n->n_in; j++) fill_tensor(c, n->in[j], &c->tin[j]);
         for (int j = 0; j < w->n_out; j++) fill_tensor(c, w->out[j], &c->tout[j]);
         ferc_op_args a = {c->tin, c->tout, c->scratch, c->threads, m->kernels};
-        const double t0 = c->node_seconds ? now_seconds() : 0;
+        const double t0 = c->node_seconds ? now_seconds(c->cpu_clock) : 0;
         if (w != n) {
             ferc_pw_dw_chain ch;
             chain_of(c, k, &ch, c->tin[0].dims);
             m->kernels->conv2d_pw_dw(&ch, c->tin[0].data, c->tout[0].data, c->scratch, c->threads);
         }
         else n->op->run(n, &a);
-        if (c->node_seconds) c->node_seconds[k] = now_seconds() - t0;
+        if (c->node_seconds) c->node_seconds[k] = now_seconds(c->cpu_clock) - t0;
     }
     return FERC_OK;
 }

@@ -491,11 +491,11 @@ END_TEST
 
 /* YuNet's 1x1 + depthwise chains run as one kernel in a planned context: profile shows the
  * chain on its first node (GFLOP/s over the chain) and names it on the others; --size runs
- * the detector at another input size. */
+ * the detector at another input size; --clock cpu needs one thread. */
 START_TEST(profile_shows_fused_chains)
 {
     char *out, *e, model[512];
-    ck_assert_int_eq(run(&out, &e, "profile %s --size 96x64 --runs 2 --threads 1 --format json",
+    ck_assert_int_eq(run(&out, &e, "profile %s --size 96x64 --runs 2 --threads 1 --clock cpu --format json",
                          test_path("../weights/face_yunet.ferc", model, sizeof model)), 0);
     json *j = json_parse(out);
     ck_assert_ptr_nonnull(j);
@@ -513,6 +513,9 @@ START_TEST(profile_shows_fused_chains)
     free(out), free(e);
     ck_assert_int_eq(run(&out, &e, "profile %s --size 96x", model), 2);
     ck_assert_ptr_nonnull(strstr(e, "--size"));
+    free(out), free(e);
+    ck_assert_int_eq(run(&out, &e, "profile %s --clock cpu --threads 2", model), 2); /* CPU time of one thread */
+    ck_assert_ptr_nonnull(strstr(e, "--clock"));
     free(out), free(e);
 }
 END_TEST
