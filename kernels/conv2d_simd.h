@@ -17,11 +17,15 @@
  * most lanes idle, so vectors run along K instead (the runs are contiguous in NHWC): each
  * of 4 pixels x 4 channels keeps a vector of partial sums, reduced once at the end.
  *
- * Depthwise path (groups == Cin == Cout): per pixel and channel vector, KH*KW FMAs over
- * weights packed [ky][kx][C]; four pixels share each weight load.
+ * Depthwise path (groups == Cin == Cout): per output row and channel vector, KH*KW FMAs over
+ * weights packed [ky][kx][C]; 3x3 stride 1 keeps the weights in registers and loads each input
+ * once for four outputs, other shapes share each weight load between four pixels.
  *
  * Winograd path (3x3, stride 1, dilation 1, groups 1, >= 16 channels in and out):
  * conv2d_winograd_simd.h, 16 GEMMs per 2x2 output tiles through the same micro-kernel.
+ *
+ * Fused chains (conv2d_pw_dw, at the end): 1x1 + depthwise pairs streamed row by row through
+ * the GEMM micro-kernel and the depthwise row code, the intermediates kept in per-thread rings.
  *
  * Threads: the work is cut into tiles whose size depends only on the shape, and tile t goes
  * to thread t * threads / tiles; every output is computed by one thread with the same
@@ -681,10 +685,11 @@ void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const flo
  * output rows; every stage keeps the last kh rows of its 1x1 output in a ring (kh x wn
  * pixels, zero where the depthwise padding is), in cache. A stage's depthwise row needs its
  * ring's rows; a missing 1x1 row is the GEMM path's micro-kernel on the input row (the
- * chain's input, or the previous stage's depthwise row, computed the same way into a row
- * buffer), written into the ring; the depthwise row reads the ring as the plain path reads
- * its zero-bordered copy; with pooling, two last-stage rows go to a buffer and are pooled as
- * the max pooling kernel does. Every output is computed by the same operations in the same
+ * chain's input; the previous stage's depthwise row, computed the same way into a row
+ * buffer; or the head convolution's row, the GEMM micro-kernel on a zero-bordered copy of
+ * just the input rows it reads), written into the ring; the depthwise row reads the ring as
+ * the plain path reads its zero-bordered copy; with pooling, two last-stage rows go to a
+ * buffer and are pooled as the max pooling kernel does. Every output is computed by the same operations in the same
  * order as the separate kernels, so the results are bitwise theirs, for any thread count; a
  * thread's first rows recompute the rows its neighbour also computed. */
 
