@@ -91,7 +91,9 @@ const char *ferc_model_tensor_name(const ferc_model *model, int i);
 
 enum {
     FERC_CTX_KEEP_ALL = 1, /* give every activation its own buffer (to inspect them all) */
-    FERC_CTX_PROFILE = 2   /* time each node of every run (ferc_context_node_seconds) */
+    FERC_CTX_PROFILE = 2,  /* time each node of every run (ferc_context_node_seconds) */
+    FERC_CTX_PROFILE_CPU = 4 /* with FERC_CTX_PROFILE: in the calling thread's CPU time, which a
+                                loaded machine does not inflate (meaningful with one thread) */
 };
 
 typedef struct {
@@ -161,8 +163,13 @@ size_t ferc_context_arena_bytes(const ferc_context *ctx);
 /* Multiply-accumulates of node i for the last run's batch (the planned batch before any run)
  * at the context's input size. */
 int64_t ferc_context_node_macs(const ferc_context *ctx, int i);
+/* The node whose kernel computes node i in this context: i itself, or, for a depthwise
+ * convolution run together with the 1x1 convolution before it (contexts without
+ * FERC_CTX_KEEP_ALL fuse such pairs; the 1x1's output then has no memory of its own), that
+ * 1x1 convolution's index. -1 out of range. */
+int ferc_context_node_runner(const ferc_context *ctx, int i);
 /* Seconds node i took in the last run of a context made with FERC_CTX_PROFILE (wall clock
- * around its kernel); 0 without the flag. Without it a run pays one branch per node. */
+ * around its kernel, or thread CPU time with FERC_CTX_PROFILE_CPU); 0 without the flag. Without it a run pays one branch per node. */
 double ferc_context_node_seconds(const ferc_context *ctx, int i);
 
 /* ---- images --------------------------------------------------------------------- */

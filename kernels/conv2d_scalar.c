@@ -28,3 +28,30 @@ void ferc_conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float *
                     y[(((size_t)n * d->oh + oy) * d->ow + ox) * d->oc + oc] = ferc_act1(acc, d->act, d->alpha);
                 }
 }
+
+/* Two buffers of the largest intermediate: pw writes one from the other, dw the other back
+ * (the head convolution writes the second first). */
+static size_t chain_largest(const ferc_pw_dw_chain *ch)
+{
+    size_t most = ch->head ? (size_t)ch->hd.n * ch->hd.oh * ch->hd.ow * ch->hd.oc : 0;
+    for (int s = 0; s < ch->stages; s++) {
+        const size_t p = (size_t)ch->pw[s].n * ch->pw[s].oh * ch->pw[s].ow * ch->pw[s].oc;
+        const size_t d = (size_t)ch->dw[s].n * ch->dw[s].oh * ch->dw[s].ow * ch->dw[s].oc;
+        if (p > most) most = p;
+        if (d > most) most = d;
+    }
+    return most;
+}
+
+size_t ferc_conv2d_pw_dw_scratch_scalar(const ferc_pw_dw_chain *ch) { return 2 * chain_largest(ch) * sizeof(float); }
+
+void ferc_conv2d_pw_dw_scalar(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads)
+{
+    float *mid = scratch, *out = mid + chain_largest(ch);
+    if (ch->head) ferc_conv2d_scalar(&ch->hd, x, ch->wh, ch->bh, out, threads);
+    for (int s = 0; s < ch->stages; s++) {
+        ferc_conv2d_scalar(&ch->pw[s], s || ch->head ? out : x, ch->wp[s], ch->bp[s], mid, threads);
+        ferc_conv2d_scalar(&ch->dw[s], mid, ch->wd[s], ch->bd[s], s == ch->stages - 1 && !ch->pool ? y : out, threads);
+    }
+    if (ch->pool) ferc_maxpool_scalar(&ch->pd, out, y, threads);
+}

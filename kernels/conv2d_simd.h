@@ -17,11 +17,15 @@
  * most lanes idle, so vectors run along K instead (the runs are contiguous in NHWC): each
  * of 4 pixels x 4 channels keeps a vector of partial sums, reduced once at the end.
  *
- * Depthwise path (groups == Cin == Cout): per pixel and channel vector, KH*KW FMAs over
- * weights packed [ky][kx][C]; four pixels share each weight load.
+ * Depthwise path (groups == Cin == Cout): per output row and channel vector, KH*KW FMAs over
+ * weights packed [ky][kx][C]; 3x3 stride 1 keeps the weights in registers and loads each input
+ * once for four outputs, other shapes share each weight load between four pixels.
  *
  * Winograd path (3x3, stride 1, dilation 1, groups 1, >= 16 channels in and out):
  * conv2d_winograd_simd.h, 16 GEMMs per 2x2 output tiles through the same micro-kernel.
+ *
+ * Fused chains (conv2d_pw_dw, at the end): 1x1 + depthwise pairs streamed row by row through
+ * the GEMM micro-kernel and the depthwise row code, the intermediates kept in per-thread rings.
  *
  * Threads: the work is cut into tiles whose size depends only on the shape, and tile t goes
  * to thread t * threads / tiles; every output is computed by one thread with the same
@@ -30,6 +34,7 @@
 #include "kernels/simd.h"
 
 #include "kernels/threads.h"
+#include <math.h>
 #include <string.h>
 
 /* Rows per micro-kernel for NR = 2 and 1 vectors (macros: the switches below test them). */
@@ -495,9 +500,12 @@ static void conv_dot(const ferc_conv2d_desc *d, const conv_src *s, const float *
     }
 }
 
-/* PX pixels along a row, channels [c0, c0 + n) (n <= VL). */
+/* PX pixels along a row, channels [c0, c0 + n) (n <= VL). Kernel row ky of pixel 0 starts at
+ * in + ky * ystep, less wrap for ky >= wrap_ky (the fused path's ring of rows, below; the
+ * plain path passes wrap_ky = kh). */
 ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const float *in, ptrdiff_t xstep,
-                             ptrdiff_t ystep, const float *w, const float *b, float *y, int c0, int n)
+                             ptrdiff_t ystep, int wrap_ky, ptrdiff_t wrap, const float *w, const float *b, float *y,
+                             int c0, int n)
 {
     const size_t c = (size_t)d->c;
     const vf bias = !b ? vzero() : n == VL ? vload(b + c0) : vload_n(b + c0, n);
@@ -505,14 +513,16 @@ ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const floa
 #pragma GCC unroll 8
     for (int j = 0; j < PX; j++) acc[j] = bias;
     const ptrdiff_t pstep = (ptrdiff_t)d->sw * (ptrdiff_t)c;
-    for (int ky = 0; ky < d->kh; ky++)
+    for (int ky = 0; ky < d->kh; ky++) {
+        const float *row = in + ky * ystep - (ky >= wrap_ky ? wrap : 0) + c0;
         for (int kx = 0; kx < d->kw; kx++) {
             const float *wp = w + ((size_t)ky * d->kw + kx) * c + c0;
-            const float *xp = in + ky * ystep + kx * xstep + c0;
+            const float *xp = row + kx * xstep;
             const vf wv = n == VL ? vload(wp) : vload_n(wp, n);
 #pragma GCC unroll 8
             for (int j = 0; j < PX; j++) acc[j] = vfma(n == VL ? vload(xp + j * pstep) : vload_n(xp + j * pstep, n), wv, acc[j]);
         }
+    }
     const vf al = vset1(d->alpha);
 #pragma GCC unroll 8
     for (int j = 0; j < PX; j++) {
@@ -522,28 +532,92 @@ ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const floa
     }
 }
 
-/* Depthwise: tiles are runs of 4 output pixels in one output row. */
+/* 3x3, stride 1, dilation 1, channels [c0, c0 + n): the nine weights stay in registers and
+ * each input vector is loaded once for four outputs (six columns per kernel row); every
+ * output takes the same FMAs in the same order as dw_pixels. FULL: n == VL. */
+ALWAYS_INLINE void dw_row3_chunk(const int FULL, const ferc_conv2d_desc *d, const float *const *r, const float *w,
+                                 const float *b, float *y, int c0, int n)
+{
+    const size_t c = (size_t)d->c;
+#define LD(p) (FULL ? vload(p) : vload_n(p, n))
+    vf wv[9];
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; t++) wv[t] = LD(w + (size_t)t * c + c0);
+    const vf bias = !b ? vzero() : LD(b + c0), al = vset1(d->alpha);
+    int ox = 0;
+    for (; ox + 4 <= d->ow; ox += 4) {
+        vf acc[4] = {bias, bias, bias, bias};
+#pragma GCC unroll 3
+        for (int ky = 0; ky < 3; ky++) {
+            vf x[6];
+#pragma GCC unroll 6
+            for (int i = 0; i < 6; i++) x[i] = LD(r[ky] + (size_t)(ox + i) * c + c0);
+#pragma GCC unroll 3
+            for (int kx = 0; kx < 3; kx++)
+#pragma GCC unroll 4
+                for (int j = 0; j < 4; j++) acc[j] = vfma(x[j + kx], wv[ky * 3 + kx], acc[j]);
+        }
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) {
+            const vf o = vact(acc[j], d->act, al);
+            if (FULL) vstore(y + (size_t)(ox + j) * c + c0, o);
+            else vstore_n(y + (size_t)(ox + j) * c + c0, o, n);
+        }
+    }
+    for (; ox < d->ow; ox++) {
+        vf acc = bias;
+#pragma GCC unroll 3
+        for (int ky = 0; ky < 3; ky++)
+#pragma GCC unroll 3
+            for (int kx = 0; kx < 3; kx++) acc = vfma(LD(r[ky] + (size_t)(ox + kx) * c + c0), wv[ky * 3 + kx], acc);
+        const vf o = vact(acc, d->act, al);
+        if (FULL) vstore(y + (size_t)ox * c + c0, o);
+        else vstore_n(y + (size_t)ox * c + c0, o, n);
+    }
+#undef LD
+}
+
+/* One output row of the depthwise path: 3x3 stride 1 by dw_row3_chunk, other kernels in
+ * tiles of 4 pixels, each channel vector in turn. */
+static void dw_row(const ferc_conv2d_desc *d, const float *in, ptrdiff_t ystep, int wrap_ky, ptrdiff_t wrap,
+                   const float *w, const float *b, float *y)
+{
+    const size_t c = (size_t)d->c;
+    if (d->kh == 3 && d->kw == 3 && d->sw == 1 && d->dw == 1) {
+        const float *r[3];
+        for (int ky = 0; ky < 3; ky++) r[ky] = in + ky * ystep - (ky >= wrap_ky ? wrap : 0);
+        int c0 = 0;
+        for (; c0 + VL <= d->c; c0 += VL) dw_row3_chunk(1, d, r, w, b, y, c0, VL);
+        if (c0 < d->c) dw_row3_chunk(0, d, r, w, b, y, c0, d->c - c0);
+        return;
+    }
+    const ptrdiff_t xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+    for (int ox = 0; ox < d->ow; ox += 4) {
+        const int px = d->ow - ox < 4 ? d->ow - ox : 4;
+        const float *ip = in + (size_t)ox * d->sw * c;
+        float *yp = y + (size_t)ox * c;
+        for (int c0 = 0; c0 < d->c; c0 += VL) {
+            const int nc = d->c - c0 < VL ? d->c - c0 : VL;
+            if (px == 4) dw_pixels(4, d, ip, xstep, ystep, wrap_ky, wrap, w, b, yp, c0, nc);
+            else
+                for (int j = 0; j < px; j++)
+                    dw_pixels(1, d, ip + (size_t)j * d->sw * c, xstep, ystep, wrap_ky, wrap, w, b, yp + (size_t)j * c,
+                              c0, nc);
+        }
+    }
+}
+
+/* Depthwise: tiles are output rows. */
 static void conv_depthwise(const ferc_conv2d_desc *d, const conv_src *s, const float *src, const float *w,
                            const float *b, float *y, int tid, int nth)
 {
     const size_t c = (size_t)d->c;
-    const int per_row = (d->ow + 3) / 4;
-    const long tiles = (long)d->n * d->oh * per_row;
-    const long t0 = tiles * tid / nth, t1 = tiles * (tid + 1) / nth;
-    const ptrdiff_t xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c, ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
-    for (long t = t0; t < t1; t++) {
-        const long row = t / per_row;
-        const int ox = (int)(t % per_row) * 4, px = d->ow - ox < 4 ? d->ow - ox : 4;
+    const long rows = (long)d->n * d->oh;
+    const ptrdiff_t ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
+    for (long row = rows * tid / nth; row < rows * (tid + 1) / nth; row++) {
         const int n = (int)(row / d->oh), oy = (int)(row % d->oh);
-        const float *in = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c;
-        float *yp = y + (((size_t)n * d->oh + oy) * d->ow + ox) * c;
-        for (int c0 = 0; c0 < d->c; c0 += VL) {
-            const int nc = d->c - c0 < VL ? d->c - c0 : VL;
-            if (px == 4) dw_pixels(4, d, in, xstep, ystep, w, b, yp, c0, nc);
-            else
-                for (int j = 0; j < px; j++)
-                    dw_pixels(1, d, in + (size_t)j * d->sw * c, xstep, ystep, w, b, yp + (size_t)j * c, c0, nc);
-        }
+        dw_row(d, src + ((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn * c, ystep, d->kh, 0, w, b,
+               y + ((size_t)n * d->oh + oy) * d->ow * c);
     }
 }
 
@@ -603,4 +677,233 @@ void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const flo
     }
 #pragma omp parallel num_threads(nth)
     conv_part(d, &s, x, w, b, y, scratch, ferc_thread_id(), ferc_thread_count());
+}
+
+/* ---- chains of 1x1 + depthwise convolutions (+ 2x2 max pooling), fused ------------------
+ *
+ * ferc_pw_dw_chain without storing the intermediates: each thread sweeps its share of the
+ * output rows; every stage keeps the last kh rows of its 1x1 output in a ring (kh x wn
+ * pixels, zero where the depthwise padding is), in cache. A stage's depthwise row needs its
+ * ring's rows; a missing 1x1 row is the GEMM path's micro-kernel on the input row (the
+ * chain's input; the previous stage's depthwise row, computed the same way into a row
+ * buffer; or the head convolution's row, the GEMM micro-kernel on a zero-bordered copy of
+ * just the input rows it reads), written into the ring; the depthwise row reads the ring as
+ * the plain path reads its zero-bordered copy; with pooling, two last-stage rows go to a
+ * buffer and are pooled as the max pooling kernel does. Every output is computed by the same operations in the same
+ * order as the separate kernels, so the results are bitwise theirs, for any thread count; a
+ * thread's first rows recompute the rows its neighbour also computed. */
+
+int FERC_SIMD(ferc_conv2d_pw_dw_ok)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw)
+{
+    return ferc_conv2d_pw_dw_shape(pw, dw) && !conv_is_depthwise(pw) && !conv_is_dot(pw);
+}
+
+/* A head runs on the GEMM path, one output row at a time from a zero-bordered copy of the kh
+ * input rows that row reads. */
+int FERC_SIMD(ferc_conv2d_chain_head_ok)(const ferc_conv2d_desc *d)
+{
+    return ferc_conv2d_chain_head_shape(d) && !conv_is_depthwise(d) && !conv_is_dot(d) && !conv_is_winograd(d) &&
+           d->kh <= 16;
+}
+
+/* Threads sharing a fused run at most: the scratch holds one set of rings per thread. */
+#define PWDW_THREADS 8
+
+static size_t pwdw_ring_floats(const ferc_conv2d_desc *dw)
+{
+    const size_t f = (size_t)dw->kh * ((size_t)dw->ow + (size_t)dw->kw - 1) * (size_t)dw->c;
+    return (f + 15) / 16 * 16; /* 64-byte steps */
+}
+
+/* One output row of d (a depthwise convolution or the head), in 64-byte steps. */
+static size_t pwdw_row_floats(const ferc_conv2d_desc *d) { return ((size_t)d->ow * d->oc + 15) / 16 * 16; }
+
+/* The head's input rows for one output row: kh rows of its padded width. */
+static size_t pwdw_head_floats(const ferc_conv2d_desc *hd)
+{
+    const size_t wn = (size_t)(hd->ow - 1) * hd->sw + (size_t)(hd->kw - 1) * hd->dw + 1;
+    return ((size_t)hd->kh * wn * hd->c + 15) / 16 * 16;
+}
+
+/* Per thread: each stage's ring, the row buffers between stages (and after the head, with
+ * the head's input rows), two rows to pool. */
+static size_t pwdw_thread_floats(const ferc_pw_dw_chain *ch)
+{
+    size_t f = 0;
+    for (int s = 0; s < ch->stages; s++) f += pwdw_ring_floats(&ch->dw[s]) + (s ? pwdw_row_floats(&ch->dw[s - 1]) : 0);
+    if (ch->head) f += pwdw_head_floats(&ch->hd) + pwdw_row_floats(&ch->hd);
+    return f + (ch->pool ? 2 * pwdw_row_floats(&ch->dw[ch->stages - 1]) : 0);
+}
+
+size_t FERC_SIMD(ferc_conv2d_pw_dw_scratch)(const ferc_pw_dw_chain *ch)
+{
+    return PWDW_THREADS * pwdw_thread_floats(ch) * sizeof(float);
+}
+
+/* pw's output for one input row src (pw->w pixels, the first cols of them) into ring row dst
+ * (its pixel 0 at dst + pl * C). */
+static void pwdw_pw_row(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw, const float *src, const float *w,
+                        const float *b, int cols, float *dst)
+{
+    const int nv = conv_nv(pw), nr = nv * VL, mr_max = nv == 2 ? MR2 : MR1, ntiles = (pw->oc + nr - 1) / nr;
+    const size_t k = (size_t)pw->c, oc = (size_t)pw->oc;
+    const conv_runs ru = {1, 1, pw->c, 0, 0};
+    float *out = dst + (size_t)dw->pl * oc;
+    const float *rows[16];
+    for (int p0 = 0; p0 < cols; p0 += mr_max) {
+        const int mr = cols - p0 < mr_max ? cols - p0 : mr_max;
+        for (int r = 0; r < mr; r++) rows[r] = src + (size_t)(p0 + r) * k;
+        for (int nt = 0; nt < ntiles; nt++) {
+            const int n0 = nt * nr, ncols = pw->oc - n0 < nr ? pw->oc - n0 : nr;
+            const float *wp = w + (size_t)nt * nr * k, *bp = b ? b + n0 : NULL;
+            float *yp = out + (size_t)p0 * oc + n0;
+            /* conv_gemm runs a whole GEMM of one or two rows with ukernel_wide: the same
+             * arithmetic per output as ukernel. */
+            if (nv == 2) ukernel_nv2(mr, rows, &ru, wp, bp, ncols, yp, oc, pw->act, pw->alpha);
+            else ukernel_nv1(mr, rows, &ru, wp, bp, ncols, yp, oc, pw->act, pw->alpha);
+        }
+    }
+}
+
+typedef struct {
+    float *ring, *in; /* the stage's ring; its input row (stages after the first, or after a head) */
+    int tag[16];      /* the padded row each ring slot holds, -1: none yet (kh <= 16) */
+} pwdw_stage;
+
+/* The head's output row oy of image n into out, through rows, its kh input rows with zero
+ * borders: the padded copy conv_gemm would read, cut to one output row. */
+static void pwdw_head_row(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, int n, int oy,
+                          float *rows, float *out)
+{
+    const size_t c = (size_t)d->c;
+    const int wn = (d->ow - 1) * d->sw + (d->kw - 1) * d->dw + 1;
+    const int cols = d->w < wn - d->pl ? d->w : wn - d->pl;
+    for (int ky = 0; ky < d->kh; ky++) {
+        float *dst = rows + (size_t)ky * wn * c;
+        const int iy = oy * d->sh - d->pt + ky * d->dh;
+        if (iy < 0 || iy >= d->h) {
+            memset(dst, 0, (size_t)wn * c * sizeof(float));
+            continue;
+        }
+        memset(dst, 0, (size_t)d->pl * c * sizeof(float));
+        memcpy(dst + (size_t)d->pl * c, x + (((size_t)n * d->h + iy) * d->w) * c, (size_t)cols * c * sizeof(float));
+        memset(dst + (size_t)(d->pl + cols) * c, 0, (size_t)(wn - d->pl - cols) * c * sizeof(float));
+    }
+    conv_runs ru;
+    ru.nky = d->kh, ru.ystep = (ptrdiff_t)wn * (ptrdiff_t)c, ru.len = conv_run_len(d);
+    if (d->dw == 1) ru.nkx = 1, ru.xstep = 0;
+    else ru.nkx = d->kw, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+    const int nv = conv_nv(d), nr = nv * VL, mr_max = nv == 2 ? MR2 : MR1, ntiles = (d->oc + nr - 1) / nr;
+    const size_t k = (size_t)d->kh * d->kw * c;
+    const float *rp[16];
+    for (int p0 = 0; p0 < d->ow; p0 += mr_max) {
+        const int mr = d->ow - p0 < mr_max ? d->ow - p0 : mr_max;
+        for (int r = 0; r < mr; r++) rp[r] = rows + (size_t)(p0 + r) * d->sw * c;
+        for (int nt = 0; nt < ntiles; nt++) {
+            const int n0 = nt * nr, ncols = d->oc - n0 < nr ? d->oc - n0 : nr;
+            const float *wp = w + (size_t)nt * nr * k, *bp = b ? b + n0 : NULL;
+            float *yp = out + (size_t)p0 * d->oc + n0;
+            if (nv == 2) ukernel_nv2(mr, rp, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+            else ukernel_nv1(mr, rp, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+        }
+    }
+}
+
+/* Stage s's depthwise output row oy of image n into out. */
+static void pwdw_dw_row(const ferc_pw_dw_chain *ch, pwdw_stage *st, const float *x, int s, int n, int oy, float *out)
+{
+    const ferc_conv2d_desc *pw = &ch->pw[s], *dw = &ch->dw[s];
+    const int kh = dw->kh, wn = dw->ow + dw->kw - 1;
+    const int cols = pw->w < wn - dw->pl ? pw->w : wn - dw->pl; /* pw columns dw reads */
+    const size_t rs = (size_t)wn * dw->c;
+    for (int py = oy; py < oy + kh; py++) { /* padded rows oy .. oy + kh - 1 */
+        float *slot = st[s].ring + (size_t)(py % kh) * rs;
+        if (st[s].tag[py % kh] == py) continue;
+        st[s].tag[py % kh] = py;
+        const int iy = py - dw->pt;
+        if (iy < 0 || iy >= pw->h) {
+            memset(slot, 0, rs * sizeof(float));
+            continue;
+        }
+        const float *src = x + ((size_t)n * pw->h + (size_t)iy) * pw->w * pw->c;
+        if (s) pwdw_dw_row(ch, st, x, s - 1, n, iy, st[s].in), src = st[s].in;
+        else if (ch->head) pwdw_head_row(&ch->hd, x, ch->wh, ch->bh, n, iy, st[0].ring + pwdw_ring_floats(dw), st[0].in),
+                           src = st[0].in;
+        pwdw_pw_row(pw, dw, src, ch->wp[s], ch->bp[s], cols, slot);
+    }
+    const int s0 = oy % kh;
+    dw_row(dw, st[s].ring + (size_t)s0 * rs, (ptrdiff_t)rs, kh - s0, (ptrdiff_t)kh * (ptrdiff_t)rs, ch->wd[s],
+           ch->bd[s], out);
+}
+
+/* Output row of a 2x2 stride-2 max pooling from two rows in d0 (row_len floats apart), as
+ * maxpool_rows computes it. */
+static void pwdw_pool_row(const ferc_pool_desc *p, const float *d0, size_t row_len, float *y)
+{
+    const size_t c = (size_t)p->c;
+    for (int ox = 0; ox < p->ow; ox++)
+        for (int c0 = 0; c0 < p->c; c0 += VL) {
+            const int nc = p->c - c0 < VL ? p->c - c0 : VL;
+            vf m = vset1(-INFINITY);
+            for (int iy = 0; iy < 2; iy++)
+                for (int ix = 0; ix < 2; ix++) {
+                    const float *xp = d0 + iy * row_len + (size_t)(2 * ox + ix) * c + c0;
+                    const vf v = nc == VL ? vload(xp) : vload_n(xp, nc);
+                    m = vtake_nan(vmax(v, m), v);
+                }
+            if (nc == VL) vstore(y + (size_t)ox * c + c0, m);
+            else vstore_n(y + (size_t)ox * c + c0, m, nc);
+        }
+}
+
+static void pwdw_part(const ferc_pw_dw_chain *ch, const float *x, float *y, float *buf, int tid, int nth)
+{
+    pwdw_stage st[FERC_CHAIN_MAX];
+    for (int s = 0; s < ch->stages; s++) {
+        st[s].ring = buf;
+        memset(buf, 0, pwdw_ring_floats(&ch->dw[s]) * sizeof(float));
+        buf += pwdw_ring_floats(&ch->dw[s]);
+        if (!s && ch->head) buf += pwdw_head_floats(&ch->hd), st[s].in = buf, buf += pwdw_row_floats(&ch->hd);
+        if (s) st[s].in = buf, buf += pwdw_row_floats(&ch->dw[s - 1]);
+    }
+    const int last = ch->stages - 1;
+    const ferc_conv2d_desc *dw = &ch->dw[last];
+    const size_t c = (size_t)dw->c, rlen = pwdw_row_floats(dw);
+    const int oh = ch->pool ? ch->pd.oh : dw->oh, ow = ch->pool ? ch->pd.ow : dw->ow;
+    const long rows = (long)dw->n * oh;
+    int cur_n = -1;
+    for (long row = rows * tid / nth; row < rows * (tid + 1) / nth; row++) {
+        const int n = (int)(row / oh), oy = (int)(row % oh);
+        if (n != cur_n)
+            for (int s = 0; s < ch->stages; s++)
+                for (int i = 0; i < ch->dw[s].kh; i++) st[s].tag[i] = -1;
+        cur_n = n;
+        float *out = y + ((size_t)n * oh + oy) * ow * c;
+        if (!ch->pool) {
+            pwdw_dw_row(ch, st, x, last, n, oy, out);
+            continue;
+        }
+        pwdw_dw_row(ch, st, x, last, n, 2 * oy, buf);
+        pwdw_dw_row(ch, st, x, last, n, 2 * oy + 1, buf + rlen);
+        pwdw_pool_row(&ch->pd, buf, rlen, out);
+    }
+}
+
+void FERC_SIMD(ferc_conv2d_pw_dw)(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads)
+{
+    double work = ch->head ? (double)ch->hd.n * ch->hd.oh * ch->hd.ow * ch->hd.oc * ch->hd.kh * ch->hd.kw * ch->hd.c : 0;
+    for (int s = 0; s < ch->stages; s++)
+        work += (double)ch->pw[s].n * ch->pw[s].h * ch->pw[s].w * ch->pw[s].oc * (ch->pw[s].c + ch->dw[s].kh * ch->dw[s].kw);
+    const ferc_conv2d_desc *dw = &ch->dw[ch->stages - 1];
+    const int rows = dw->n * (ch->pool ? ch->pd.oh : dw->oh);
+    int nth = threads <= 1 || work < 1e5 ? 1 : threads;
+    if (nth > PWDW_THREADS) nth = PWDW_THREADS;
+    if (nth > rows) nth = rows;
+    const size_t per = pwdw_thread_floats(ch);
+    if (nth == 1) {
+        pwdw_part(ch, x, y, scratch, 0, 1);
+        return;
+    }
+#pragma omp parallel num_threads(nth)
+    pwdw_part(ch, x, y, (float *)scratch + per * (size_t)ferc_thread_id(), ferc_thread_id(), ferc_thread_count());
 }

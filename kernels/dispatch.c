@@ -21,6 +21,10 @@ static void conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float
 /* Entries left out are NULL: no packing, no workspace, no Winograd. */
 static const ferc_kernel_table scalar_table = {
     .conv2d = conv2d_scalar,
+    .conv2d_pw_dw_ok = ferc_conv2d_pw_dw_shape,
+    .conv2d_chain_head_ok = ferc_conv2d_chain_head_shape,
+    .conv2d_pw_dw_scratch = ferc_conv2d_pw_dw_scratch_scalar,
+    .conv2d_pw_dw = ferc_conv2d_pw_dw_scalar,
     .dense = ferc_dense_scalar,
     .maxpool = ferc_maxpool_scalar,
     .avgpool = ferc_avgpool_scalar,
@@ -43,6 +47,10 @@ static const ferc_kernel_table scalar_table = {
         .conv2d_scratch = ferc_conv2d_scratch_##X,          \
         .conv2d = ferc_conv2d_##X,                          \
         .conv2d_winograd = ferc_conv2d_winograd_##X,        \
+        .conv2d_pw_dw_ok = ferc_conv2d_pw_dw_ok_##X,        \
+        .conv2d_chain_head_ok = ferc_conv2d_chain_head_ok_##X, \
+        .conv2d_pw_dw_scratch = ferc_conv2d_pw_dw_scratch_##X, \
+        .conv2d_pw_dw = ferc_conv2d_pw_dw_##X,              \
         .dense_packed_size = ferc_dense_packed_size_##X,    \
         .dense_pack = ferc_dense_pack_##X,                  \
         .dense = ferc_dense_##X,                            \

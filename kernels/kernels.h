@@ -114,6 +114,19 @@ typedef struct {
     float scale_h, scale_w;
 } ferc_resize_desc;
 
+/* Stages of a fused chain: stage s is a 1x1 convolution pw[s] and a depthwise convolution dw[s]
+ * on its output (descriptors with every field set; ferc_conv2d_pw_dw_shape), stage s + 1
+ * reading stage s's output; with head, stage 0 reads the output of the convolution hd
+ * (conv2d_chain_head_ok) rather than the chain's input; with pool, a max pooling pd of the
+ * last stage's output (ferc_pw_dw_pool_shape). Weights as conv2d_pack left them. */
+#define FERC_CHAIN_MAX 8
+typedef struct {
+    int stages, pool, head;
+    ferc_conv2d_desc pw[FERC_CHAIN_MAX], dw[FERC_CHAIN_MAX], hd;
+    const float *wp[FERC_CHAIN_MAX], *bp[FERC_CHAIN_MAX], *wd[FERC_CHAIN_MAX], *bd[FERC_CHAIN_MAX], *wh, *bh;
+    ferc_pool_desc pd;
+} ferc_pw_dw_chain;
+
 typedef struct ferc_kernel_table {
     /* conv2d reads its weights in the layout this ISA wants: conv2d_pack (NULL: none, the
      * stored layout is used) rearranges them once at load into conv2d_packed_size(d) floats;
@@ -154,6 +167,16 @@ typedef struct ferc_kernel_table {
     void (*resize)(const ferc_resize_desc *d, const float *x, float *y, int threads);
     /* y[n][c] = max over h, w of x[n][h][w][c] (NaN wins) */
     void (*global_maxpool)(int n, int hw, int c, const float *x, float *y, int threads);
+    /* A chain of 1x1 + depthwise convolution pairs, optionally after another convolution and
+     * ended by a 2x2 max pooling (ferc_pw_dw_chain), run as one (nn/graph.c fuses such
+     * chains): each step exactly as conv2d and maxpool compute it alone, the intermediates
+     * never stored whole. conv2d_pw_dw_ok (NULL: never fused) says whether a pair can be a
+     * stage, conv2d_chain_head_ok whether a convolution can come before the first stage, from
+     * kernels and channels only; conv2d_pw_dw_scratch gives the workspace bytes. */
+    int (*conv2d_pw_dw_ok)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw);
+    int (*conv2d_chain_head_ok)(const ferc_conv2d_desc *d);
+    size_t (*conv2d_pw_dw_scratch)(const ferc_pw_dw_chain *ch);
+    void (*conv2d_pw_dw)(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads);
     const char *isa;
     /* The path conv2d takes for d (packed as d->winograd says), for inspect and profile:
      * "winograd", "depthwise", "dot", "gemm", "gemm-1x1"; NULL: "direct" (plain loops). */
@@ -175,9 +198,34 @@ void ferc_dense_openblas(int n, int in, int out, const float *x, const float *w,
 /* The table for one ISA by name, or NULL if unknown or unsupported here (tests, benches). */
 const ferc_kernel_table *ferc_kernels_for(const char *isa);
 
+/* The pairs every ISA may fuse (conv2d_pw_dw): pw a 1x1 convolution, stride 1, no padding,
+ * one group; dw depthwise (groups = channels = pw's outputs), stride 1, dilation 1, at most
+ * 16 kernel rows, padding smaller than the kernel. */
+static inline int ferc_conv2d_pw_dw_shape(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw)
+{
+    return pw->kh == 1 && pw->kw == 1 && pw->sh == 1 && pw->sw == 1 && pw->pt == 0 && pw->pl == 0 &&
+           pw->groups == 1 && dw->groups == dw->c && dw->oc == dw->c && dw->c == pw->oc && dw->sh == 1 &&
+           dw->sw == 1 && dw->dh == 1 && dw->dw == 1 && dw->kh <= 16 && dw->pt < dw->kh && dw->pl < dw->kw;
+}
+
+/* The convolutions every ISA may put before a chain's first stage: one group. */
+static inline int ferc_conv2d_chain_head_shape(const ferc_conv2d_desc *d) { return d->groups == 1; }
+
+/* The max poolings a fused pw + dw may end in: 2x2, stride 2, no padding, every window inside
+ * dw's output (p's h, w, oh, ow set). */
+static inline int ferc_pw_dw_pool_shape(const ferc_pool_desc *p)
+{
+    return p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2 && p->pt == 0 && p->pl == 0 && 2 * p->oh <= p->h &&
+           2 * p->ow <= p->w;
+}
+
 /* Scalar references. */
 void ferc_conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
                         int threads);
+/* A chain step by step with ferc_conv2d_scalar and ferc_maxpool_scalar, the intermediates in
+ * scratch. */
+size_t ferc_conv2d_pw_dw_scratch_scalar(const ferc_pw_dw_chain *ch);
+void ferc_conv2d_pw_dw_scalar(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads);
 void ferc_dense_scalar(int n, int in, int out, const float *x, const float *w, const float *b, float *y,
                        int act, float alpha, int threads);
 void ferc_maxpool_scalar(const ferc_pool_desc *d, const float *x, float *y, int threads);
@@ -219,6 +267,11 @@ void ferc_global_maxpool_scalar(int n, int hw, int c, const float *x, float *y, 
                            float *y, void *scratch, int threads);                                      \
     int ferc_conv2d_winograd_##isa(const ferc_conv2d_desc *d);                                         \
     const char *ferc_conv2d_path_##isa(const ferc_conv2d_desc *d);                                     \
+    int ferc_conv2d_pw_dw_ok_##isa(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw);            \
+    int ferc_conv2d_chain_head_ok_##isa(const ferc_conv2d_desc *d);                                    \
+    size_t ferc_conv2d_pw_dw_scratch_##isa(const ferc_pw_dw_chain *ch);                                \
+    void ferc_conv2d_pw_dw_##isa(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch,  \
+                                 int threads);                                                          \
     size_t ferc_dense_packed_size_##isa(int in, int out);                                              \
     void ferc_dense_pack_##isa(int in, int out, const float *w, float *packed);                        \
     void ferc_dense_##isa(int n, int in, int out, const float *x, const float *w, const float *b,      \

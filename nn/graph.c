@@ -157,6 +157,15 @@ ferc_status ferc_graph_infer(const ferc_model *m, int batch, int height, int wid
 
 /* ---- contexts ----------------------------------------------------------------------- */
 
+/* A chain of 1x1 + depthwise conv pairs (and a max pooling) run as one by the kernels. */
+typedef struct {
+    int stages, last;                  /* last: position of the node whose output the chain writes */
+    const ferc_node *head;             /* a convolution before the first pair, or NULL */
+    const ferc_node *pw[FERC_CHAIN_MAX], *dw[FERC_CHAIN_MAX];
+    int pool;
+    ferc_pool_desc pd;                 /* at the planned shapes */
+} fused_chain;
+
 struct ferc_context {
     const ferc_model *model;
     int batch, max_batch, threads;
@@ -168,6 +177,10 @@ struct ferc_context {
     size_t scratch_size;
     ferc_tensor *tin, *tout;
     double *node_seconds; /* FERC_CTX_PROFILE: per node of the last run; NULL otherwise */
+    int cpu_clock;        /* FERC_CTX_PROFILE_CPU: node_seconds in thread CPU time */
+    int *fused;           /* per position: 1 heads a fused chain (chain[position]), -1 none,
+                             and a node run by the chain at position p holds -2 - p */
+    fused_chain *chain;   /* per position that heads a chain */
 };
 
 typedef struct {
@@ -209,6 +222,79 @@ static size_t place(plan_item *items, int n)
     return total;
 }
 
+/* The one node reading value v, and in which input slot; -1 when none, several, or v is a
+ * graph output. */
+static int sole_reader(const ferc_model *m, int v, int *slot)
+{
+    int readers = 0, q = -1;
+    for (int i = 0; i < m->n_nodes; i++)
+        for (int j = 0; j < m->nodes[i].n_in; j++)
+            if (m->nodes[i].in[j] == v) readers++, q = i, *slot = j;
+    for (int i = 0; i < m->n_outputs; i++) readers += m->outputs[i] == v;
+    return readers == 1 ? q : -1;
+}
+
+/* Chains of a 1x1 convolution and the depthwise convolution that alone reads its output,
+ * then as many such pairs as read the previous one's output alone, then the 2x2 max pooling
+ * that alone reads the last output if there is one, and before the first pair the
+ * convolution whose output it alone reads, if the kernels take it: the kernels run them as
+ * one, so the intermediates, the largest tensors of mobile networks such as YuNet, never
+ * leave the cache. A chain runs at its first node's position; the intermediates get no
+ * memory. */
+static void find_fusions(ferc_context *c)
+{
+    const ferc_model *m = c->model;
+    int *pos = malloc(sizeof(int) * (size_t)m->n_nodes);
+    for (int k = 0; k < m->n_nodes; k++) c->fused[k] = -1;
+    if (!pos) return; /* no fusion: the plain plan is as correct */
+    for (int k = 0; k < m->n_nodes; k++) pos[m->order[k]] = k;
+    for (int k = 0; k < m->n_nodes; k++) {
+        fused_chain *ch = &c->chain[k];
+        int node = m->order[k], slot = -1, q, r;
+        ch->stages = ch->pool = 0;
+        ch->head = NULL;
+        if (c->fused[k] == -1 && m->nodes[node].n_out == 1 && ferc_conv2d_head_fusable(&m->nodes[node], m->kernels) &&
+            (q = sole_reader(m, m->nodes[node].out[0], &slot)) >= 0 && slot == 0 && m->nodes[q].n_out == 1 &&
+            (r = sole_reader(m, m->nodes[q].out[0], &slot)) >= 0 && slot == 0 &&
+            ferc_conv2d_pw_dw_fusable(&m->nodes[q], &m->nodes[r], m->kernels))
+            ch->head = &m->nodes[node], node = q;
+        while (c->fused[pos[node]] == -1 && m->nodes[node].n_out == 1 && ch->stages < FERC_CHAIN_MAX &&
+               (q = sole_reader(m, m->nodes[node].out[0], &slot)) >= 0 && slot == 0 && c->fused[pos[q]] == -1 &&
+               ferc_conv2d_pw_dw_fusable(&m->nodes[node], &m->nodes[q], m->kernels)) {
+            ch->pw[ch->stages] = &m->nodes[node], ch->dw[ch->stages++] = &m->nodes[q];
+            if (pos[node] != k) c->fused[pos[node]] = -2 - k;
+            c->fused[pos[q]] = -2 - k;
+            ch->last = pos[q];
+            /* the next stage's 1x1 conv must read this one's output alone */
+            if ((node = sole_reader(m, m->nodes[q].out[0], &slot)) < 0 || slot != 0) break;
+        }
+        if (!ch->stages) continue;
+        c->fused[k] = 1;
+        const int v = ch->dw[ch->stages - 1]->out[0];
+        r = sole_reader(m, v, &slot);
+        if (r >= 0 && slot == 0 && c->fused[pos[r]] == -1 &&
+            ferc_maxpool_fusable(&m->nodes[r], &c->shapes[v], &c->shapes[m->nodes[r].out[0]], &ch->pd)) {
+            ch->pool = 1;
+            ch->last = pos[r];
+            c->fused[pos[r]] = -2 - k;
+        }
+    }
+    free(pos);
+}
+
+/* The node whose outputs the run at position k writes: the last of a fused chain, or k's. */
+static const ferc_node *fused_last(const ferc_context *c, int k)
+{
+    return &c->model->nodes[c->model->order[c->fused[k] >= 0 ? c->chain[k].last : k]];
+}
+
+/* The kernels' description of the chain at position k on input shape x. */
+static void chain_of(const ferc_context *c, int k, ferc_pw_dw_chain *ch, const int64_t *x)
+{
+    const fused_chain *f = &c->chain[k];
+    ferc_conv2d_chain(ch, f->head, f->pw, f->dw, f->stages, f->pool ? &f->pd : NULL, x);
+}
+
 ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options *opt, ferc_context **out,
                                 ferc_error *err)
 {
@@ -231,20 +317,32 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
     c->tin = calloc(MAX_NODE_IO, sizeof *c->tin);
     c->tout = calloc(MAX_NODE_IO, sizeof *c->tout);
     plan_item *items = calloc((size_t)m->n_values, sizeof *items);
+    c->fused = malloc(sizeof(int) * (size_t)m->n_nodes);
+    c->chain = malloc(sizeof(fused_chain) * (size_t)m->n_nodes);
     if (o.flags & FERC_CTX_PROFILE) c->node_seconds = calloc((size_t)m->n_nodes, sizeof *c->node_seconds);
+    c->cpu_clock = (o.flags & FERC_CTX_PROFILE_CPU) != 0;
     ferc_status s = FERC_OK;
-    if (!c->shapes || !c->ptr || !items || !c->tin || !c->tout || ((o.flags & FERC_CTX_PROFILE) && !c->node_seconds)) {
+    if (!c->shapes || !c->ptr || !items || !c->tin || !c->tout || !c->fused || !c->chain ||
+        ((o.flags & FERC_CTX_PROFILE) && !c->node_seconds)) {
         s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
         goto done;
     }
     if ((s = ferc_graph_infer(m, o.max_batch, o.height, o.width, c->shapes, err))) goto done;
+    /* Every activation stays readable with KEEP_ALL, so nothing is fused there. */
+    if (o.flags & FERC_CTX_KEEP_ALL)
+        for (int k = 0; k < m->n_nodes; k++) c->fused[k] = -1;
+    else find_fusions(c);
 
     /* Lifetimes: inputs are written before the first node; outputs must survive the run. */
     int n_items = 0;
     int *item_of = malloc(sizeof(int) * (size_t)m->n_values);
     if (!item_of) { s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory"); goto done; }
+    for (int i = 0; i < m->n_values; i++) item_of[i] = -1;
+    for (int k = 0; k < m->n_nodes; k++) /* fused away: the intermediates get no memory */
+        if (c->fused[k] != -1 && k != (c->fused[k] >= 0 ? c->chain[k].last : c->chain[-2 - c->fused[k]].last))
+            item_of[m->nodes[m->order[k]].out[0]] = -2;
     for (int i = 0; i < m->n_values; i++) {
-        item_of[i] = -1;
+        if (item_of[i] == -2) { item_of[i] = -1; continue; }
         const ferc_value *v = &m->values[i];
         if (v->kind == FERC_VAL_PARAM) { c->ptr[i] = v->data; continue; }
         plan_item *it = &items[n_items];
@@ -257,15 +355,23 @@ ferc_status ferc_context_create(const ferc_model *m, const ferc_context_options 
     }
     for (int k = 0; k < m->n_nodes; k++) {
         const ferc_node *n = &m->nodes[m->order[k]];
-        for (int j = 0; j < n->n_out; j++) {
-            plan_item *it = &items[item_of[n->out[j]]];
+        if (c->fused[k] < -1) continue; /* run with an earlier node */
+        /* A fused chain writes its last node's outputs, here. */
+        const ferc_node *w = fused_last(c, k);
+        for (int j = 0; j < w->n_out; j++) {
+            plan_item *it = &items[item_of[w->out[j]]];
             if (k < it->first) it->first = k;
             if (k > it->last) it->last = k;
         }
         for (int j = 0; j < n->n_in; j++)
             if (item_of[n->in[j]] >= 0 && k > items[item_of[n->in[j]]].last) items[item_of[n->in[j]]].last = k;
         size_t need = 0;
-        if (n->op->scratch) {
+        if (w != n) {
+            ferc_pw_dw_chain ch;
+            chain_of(c, k, &ch, c->shapes[n->in[0]].d);
+            need = m->kernels->conv2d_pw_dw_scratch(&ch);
+        }
+        else if (n->op->scratch) {
             ferc_shape in[MAX_NODE_IO], ou[MAX_NODE_IO];
             for (int j = 0; j < n->n_in; j++) in[j] = c->shapes[n->in[j]];
             for (int j = 0; j < n->n_out; j++) ou[j] = c->shapes[n->out[j]];
@@ -301,6 +407,8 @@ void ferc_context_free(ferc_context *c)
     free(c->tin);
     free(c->tout);
     free(c->node_seconds);
+    free(c->fused);
+    free(c->chain);
     ferc_free(c->arena);
     ferc_free(c->scratch);
     free(c);
@@ -321,10 +429,10 @@ static void fill_tensor(const ferc_context *c, int v, ferc_tensor *t)
     t->data = c->ptr[v];
 }
 
-static double now_seconds(void)
+static double now_seconds(int cpu)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(cpu ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -344,16 +452,22 @@ ferc_status ferc_run(ferc_context *c, const float *const *inputs, int batch, fer
     }
     for (int k = 0; k < m->n_nodes; k++) {
         const ferc_node *n = &m->nodes[m->order[k]];
-        for (int j = 0; j < n->n_in; j++) fill_tensor(c, n->in[j], &c->tin[j]);
-        for (int j = 0; j < n->n_out; j++) fill_tensor(c, n->out[j], &c->tout[j]);
-        ferc_op_args a = {c->tin, c->tout, c->scratch, c->threads, m->kernels};
-        if (c->node_seconds) {
-            double t0 = now_seconds();
-            n->op->run(n, &a);
-            c->node_seconds[k] = now_seconds() - t0;
-        } else {
-            n->op->run(n, &a);
+        if (c->fused[k] < -1) { /* ran with an earlier node */
+            if (c->node_seconds) c->node_seconds[k] = 0;
+            continue;
         }
+        const ferc_node *w = fused_last(c, k);
+        for (int j = 0; j < n->n_in; j++) fill_tensor(c, n->in[j], &c->tin[j]);
+        for (int j = 0; j < w->n_out; j++) fill_tensor(c, w->out[j], &c->tout[j]);
+        ferc_op_args a = {c->tin, c->tout, c->scratch, c->threads, m->kernels};
+        const double t0 = c->node_seconds ? now_seconds(c->cpu_clock) : 0;
+        if (w != n) {
+            ferc_pw_dw_chain ch;
+            chain_of(c, k, &ch, c->tin[0].dims);
+            m->kernels->conv2d_pw_dw(&ch, c->tin[0].data, c->tout[0].data, c->scratch, c->threads);
+        }
+        else n->op->run(n, &a);
+        if (c->node_seconds) c->node_seconds[k] = now_seconds(c->cpu_clock) - t0;
     }
     return FERC_OK;
 }
@@ -387,7 +501,7 @@ static int value_index(const ferc_model *m, const char *name)
 int ferc_context_value_place(const ferc_context *c, const char *name, size_t *offset, size_t *bytes)
 {
     int v = value_index(c->model, name);
-    if (v < 0 || c->model->values[v].kind == FERC_VAL_PARAM) return -1;
+    if (v < 0 || c->model->values[v].kind == FERC_VAL_PARAM || !c->ptr[v]) return -1;
     *offset = (size_t)((uint8_t *)c->ptr[v] - c->arena);
     *bytes = ferc_align_up((size_t)ferc_shape_numel(&c->shapes[v]) * sizeof(float));
     return 0;
@@ -411,6 +525,12 @@ int64_t ferc_context_node_macs(const ferc_context *c, int i)
         out[j].d[0] = c->batch;
     }
     return n->op->macs(n, in, out);
+}
+
+int ferc_context_node_runner(const ferc_context *c, int i)
+{
+    if (i < 0 || i >= c->model->n_nodes) return -1;
+    return c->fused[i] < -1 ? -2 - c->fused[i] : i;
 }
 
 double ferc_context_node_seconds(const ferc_context *c, int i)

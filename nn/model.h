@@ -95,6 +95,19 @@ const ferc_op *ferc_find_op(const char *name);
  * channel counts and kernels larger than the padded input. */
 ferc_status ferc_conv_out_shape(const ferc_shape *x, int c, int kh, int kw, int sh, int sw, int dh, int dw, int pt,
                                 int pl, int pb, int pr, int oc, ferc_shape *out, ferc_error *err);
+/* Chains of conv2d pairs, a 1x1 pw and the depthwise dw that alone reads its output, each
+ * pair alone reading the previous one's output, optionally after a convolution whose output
+ * only the first pair reads and ended by a 2x2 max pooling, run as one (kernel table's
+ * conv2d_pw_dw; nn/graph.c decides per context). pw_dw_fusable: whether k runs pw and dw as a
+ * stage; head_fusable: whether k runs n before the first stage; chain: the kernel's
+ * description of a run on input shape x (head's, or pw[0]'s), head and pool NULL or present
+ * (the pooling at its planned shape). ferc_maxpool_fusable: whether n is a max pooling that
+ * can end a chain on input in and output out (the context's shapes), filling *d. */
+int ferc_conv2d_pw_dw_fusable(const ferc_node *pw, const ferc_node *dw, const ferc_kernel_table *k);
+int ferc_conv2d_head_fusable(const ferc_node *n, const ferc_kernel_table *k);
+void ferc_conv2d_chain(ferc_pw_dw_chain *ch, const ferc_node *head, const ferc_node *const *pw,
+                       const ferc_node *const *dw, int stages, const ferc_pool_desc *pool, const int64_t *x);
+int ferc_maxpool_fusable(const ferc_node *n, const ferc_shape *in, const ferc_shape *out, ferc_pool_desc *d);
 /* 1 for the int8 ops, which check their own dtypes; every other op reads and writes floats
  * only (the graph checks that). */
 int ferc_op_is_int8(const ferc_op *op);

@@ -120,4 +120,51 @@ static const char *path(const ferc_node *n, const ferc_kernel_table *k)
     return k->conv2d_path ? k->conv2d_path(&((const conv_state *)n->state)->d) : "direct";
 }
 
+/* ---- a 1x1 convolution and the depthwise convolution reading its output, as one run ---- */
+
+extern const ferc_op ferc_op_conv2d;
+
+int ferc_conv2d_pw_dw_fusable(const ferc_node *pw, const ferc_node *dw, const ferc_kernel_table *k)
+{
+    if (pw->op != &ferc_op_conv2d || dw->op != &ferc_op_conv2d || !k->conv2d_pw_dw_ok) return 0;
+    const conv_state *sp = pw->state, *sd = dw->state;
+    return sp->pb == 0 && sp->pr == 0 && k->conv2d_pw_dw_ok(&sp->d, &sd->d);
+}
+
+int ferc_conv2d_head_fusable(const ferc_node *n, const ferc_kernel_table *k)
+{
+    return n->op == &ferc_op_conv2d && k->conv2d_chain_head_ok &&
+           k->conv2d_chain_head_ok(&((const conv_state *)n->state)->d);
+}
+
+void ferc_conv2d_chain(ferc_pw_dw_chain *ch, const ferc_node *head, const ferc_node *const *pw,
+                       const ferc_node *const *dw, int stages, const ferc_pool_desc *pool, const int64_t *x)
+{
+    int n = (int)x[0], h = (int)x[1], w = (int)x[2];
+    ch->stages = stages;
+    ch->head = head != NULL;
+    if (head) {
+        const conv_state *sh = head->state;
+        ferc_conv2d_desc *d = &ch->hd;
+        *d = sh->d;
+        d->n = n, d->h = h, d->w = w;
+        d->oh = h = (h + d->pt + sh->pb - d->dh * (d->kh - 1) - 1) / d->sh + 1;
+        d->ow = w = (w + d->pl + sh->pr - d->dw * (d->kw - 1) - 1) / d->sw + 1;
+        ch->wh = sh->w, ch->bh = sh->b;
+    }
+    for (int s = 0; s < stages; s++) {
+        const conv_state *sp = pw[s]->state, *sd = dw[s]->state;
+        ferc_conv2d_desc *dp = &ch->pw[s], *dd = &ch->dw[s];
+        *dp = sp->d, *dd = sd->d;
+        dp->n = dd->n = n;
+        dp->h = dp->oh = dd->h = h;
+        dp->w = dp->ow = dd->w = w;
+        dd->oh = h = dd->h + dd->pt + sd->pb - dd->kh + 1; /* stride 1, dilation 1 */
+        dd->ow = w = dd->w + dd->pl + sd->pr - dd->kw + 1;
+        ch->wp[s] = sp->w, ch->bp[s] = sp->b, ch->wd[s] = sd->w, ch->bd[s] = sd->b;
+    }
+    ch->pool = pool != NULL;
+    if (pool) ch->pd = *pool, ch->pd.n = n; /* the batch of this run */
+}
+
 const ferc_op ferc_op_conv2d = {"conv2d", 2, 3, 1, prepare, infer, scratch, run, destroy, macs, path};

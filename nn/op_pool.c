@@ -81,6 +81,17 @@ static void destroy(ferc_node *n) { free(n->state); }
 
 static const char *path_pool(const ferc_node *n, const ferc_kernel_table *k) { return "pool"; }
 
+const ferc_op ferc_op_maxpool2d;
+
+int ferc_maxpool_fusable(const ferc_node *n, const ferc_shape *in, const ferc_shape *out, ferc_pool_desc *d)
+{
+    if (n->op != &ferc_op_maxpool2d) return 0;
+    *d = ((const pool_state *)n->state)->d;
+    d->n = (int)in->d[0], d->h = (int)in->d[1], d->w = (int)in->d[2], d->c = (int)in->d[3];
+    d->oh = (int)out->d[1], d->ow = (int)out->d[2];
+    return ferc_pw_dw_pool_shape(d);
+}
+
 const ferc_op ferc_op_maxpool2d = {"maxpool2d", 1, 1, 1, prepare, infer, NULL, run_max, destroy, NULL, path_pool};
 const ferc_op ferc_op_avgpool2d = {"avgpool2d", 1, 1, 1, prepare, infer, NULL, run_avg, destroy, NULL, path_pool};
 

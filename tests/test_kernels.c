@@ -182,6 +182,144 @@ START_TEST(conv_model_shapes)
 }
 END_TEST
 
+/* Chains of 1x1 + depthwise convolution pairs, optionally ended by a 2x2 max pooling, run as
+ * one (conv2d_pw_dw): within the conv tolerance of the scalar chain (the magnitude of each
+ * output: the same chain on |x| and |weights|), and bitwise equal to this ISA's own conv2d
+ * and maxpool run one after the other (the planner swaps one for the other), on 1, 2 and 3
+ * threads. Stage 0 maps c to oc channels, later stages oc to oc; a head maps hc to c. */
+typedef struct {
+    int stages, n, h, w, c, oc, kh, kw, pt, pl, pb, pr, act1, act2, pool;
+    int hc, hk, hs; /* a head convolution: hc input channels, hk x hk, stride hs, padding hk / 2; hk 0: none */
+} chain_case;
+
+static void check_chain(const chain_case *cc)
+{
+    const ferc_kernel_table *k = simd(), *r = ref();
+    ferc_pw_dw_chain ch = {.stages = cc->stages, .pool = cc->pool}, mch;
+    size_t most = (size_t)cc->n * cc->h * cc->w * (cc->c > cc->oc ? cc->c : cc->oc);
+    float *wp[FERC_CHAIN_MAX], *bp[FERC_CHAIN_MAX], *wd[FERC_CHAIN_MAX], *bd[FERC_CHAIN_MAX];
+    float *awp[FERC_CHAIN_MAX], *abp[FERC_CHAIN_MAX], *awd[FERC_CHAIN_MAX], *abd[FERC_CHAIN_MAX];
+    float *pp[FERC_CHAIN_MAX] = {0}, *pdw[FERC_CHAIN_MAX] = {0};
+    int h = cc->h, w = cc->w;
+    float *wh = NULL, *bh = NULL, *awh = NULL, *abh = NULL, *ph = NULL;
+    const int xc = cc->hk ? cc->hc : cc->c;
+    if (cc->hk) {
+        const int p = cc->hk / 2;
+        ferc_conv2d_desc hd = {cc->n, h, w, cc->hc, out_size(h, cc->hk, cc->hs, p, p, 1), out_size(w, cc->hk, cc->hs, p, p, 1),
+                               cc->c, cc->hk, cc->hk, cc->hs, cc->hs, p, p, 1, 1, 1, 1, 0.f, 0};
+        ck_assert(r->conv2d_chain_head_ok(&hd) && k->conv2d_chain_head_ok(&hd));
+        const size_t nw = (size_t)cc->c * cc->hk * cc->hk * cc->hc;
+        ch.head = 1, ch.hd = hd, ch.wh = wh = rand_buf(nw), ch.bh = bh = rand_buf((size_t)cc->c);
+        awh = abs_copy(wh, nw), abh = abs_copy(bh, (size_t)cc->c);
+        h = hd.oh, w = hd.ow;
+        if ((size_t)cc->n * h * w * cc->c > most) most = (size_t)cc->n * h * w * cc->c;
+    }
+    for (int s = 0; s < cc->stages; s++) {
+        const int c = s ? cc->oc : cc->c;
+        ferc_conv2d_desc pw = {cc->n, h, w, c, h, w, cc->oc, 1, 1, 1, 1, 0, 0, 1, 1, 1, cc->act1, 0.1f, 0};
+        ferc_conv2d_desc dw = {cc->n, h, w, cc->oc, 0, 0, cc->oc, cc->kh, cc->kw, 1, 1, cc->pt, cc->pl, 1, 1,
+                               cc->oc, cc->act2, 0.2f, 0};
+        dw.oh = h = out_size(h, cc->kh, 1, cc->pt, cc->pb, 1), dw.ow = w = out_size(w, cc->kw, 1, cc->pl, cc->pr, 1);
+        ck_assert(r->conv2d_pw_dw_ok(&pw, &dw) && k->conv2d_pw_dw_ok(&pw, &dw));
+        ch.pw[s] = pw, ch.dw[s] = dw;
+        const size_t nwp = (size_t)cc->oc * c, nwd = (size_t)cc->oc * cc->kh * cc->kw;
+        ch.wp[s] = wp[s] = rand_buf(nwp), ch.bp[s] = bp[s] = rand_buf((size_t)cc->oc);
+        ch.wd[s] = wd[s] = rand_buf(nwd), ch.bd[s] = bd[s] = cc->oc % 3 ? rand_buf((size_t)cc->oc) : NULL;
+        awp[s] = abs_copy(wp[s], nwp), abp[s] = abs_copy(bp[s], (size_t)cc->oc), awd[s] = abs_copy(wd[s], nwd);
+        abd[s] = bd[s] ? abs_copy(bd[s], (size_t)cc->oc) : NULL;
+        if ((size_t)cc->n * h * w * cc->oc > most) most = (size_t)cc->n * h * w * cc->oc;
+    }
+    ferc_pool_desc pd = {cc->n, h, w, cc->oc, h / 2, w / 2, 2, 2, 2, 2, 0, 0, 0, 0, 0};
+    ch.pd = pd;
+    ck_assert(!cc->pool || ferc_pw_dw_pool_shape(&pd));
+    char what[160];
+    snprintf(what, sizeof what, "head k%d s%d, %d x pw+dw n%d %dx%dx%d->%d k%dx%d p%d,%d,%d,%d act%d,%d%s", cc->hk,
+             cc->hs, cc->stages, cc->n, cc->h, cc->w, cc->c, cc->oc, cc->kh, cc->kw, cc->pt, cc->pl, cc->pb, cc->pr,
+             cc->act1, cc->act2, cc->pool ? " + maxpool" : "");
+    const size_t nx = (size_t)cc->n * cc->h * cc->w * xc;
+    const size_t ny = cc->pool ? (size_t)cc->n * pd.oh * pd.ow * cc->oc : (size_t)cc->n * h * w * cc->oc;
+    float *x = rand_buf(nx), *ax = abs_copy(x, nx);
+    float *want = ferc_alloc(ny * sizeof(float)), *mag = ferc_alloc(ny * sizeof(float));
+    float *plain = ferc_alloc(ny * sizeof(float)), *got = ferc_alloc(ny * sizeof(float));
+    float *bufa = ferc_alloc(most * sizeof(float)), *bufb = ferc_alloc(most * sizeof(float));
+    void *rs = ferc_alloc(r->conv2d_pw_dw_scratch(&ch));
+    r->conv2d_pw_dw(&ch, x, want, rs, 1);
+    mch = ch;
+    mch.hd.act = FERC_ACT_NONE, mch.wh = awh, mch.bh = abh;
+    for (int s = 0; s < cc->stages; s++) {
+        mch.pw[s].act = mch.dw[s].act = FERC_ACT_NONE;
+        mch.wp[s] = awp[s], mch.bp[s] = abp[s], mch.wd[s] = awd[s], mch.bd[s] = abd[s];
+    }
+    r->conv2d_pw_dw(&mch, ax, mag, rs, 1);
+
+    /* This ISA's separate kernels, on weights packed its way. */
+    size_t ns = k->conv2d_pw_dw_scratch(&ch);
+    if (cc->hk && k->conv2d_pack) {
+        ph = ferc_alloc(k->conv2d_packed_size(&ch.hd) * sizeof(float));
+        k->conv2d_pack(&ch.hd, wh, ph);
+        ch.wh = ph;
+    }
+    if (cc->hk && k->conv2d_scratch && k->conv2d_scratch(&ch.hd) > ns) ns = k->conv2d_scratch(&ch.hd);
+    for (int s = 0; s < cc->stages; s++) {
+        if (k->conv2d_pack) {
+            pp[s] = ferc_alloc(k->conv2d_packed_size(&ch.pw[s]) * sizeof(float));
+            pdw[s] = ferc_alloc(k->conv2d_packed_size(&ch.dw[s]) * sizeof(float));
+            k->conv2d_pack(&ch.pw[s], wp[s], pp[s]);
+            k->conv2d_pack(&ch.dw[s], wd[s], pdw[s]);
+            ch.wp[s] = pp[s], ch.wd[s] = pdw[s];
+        }
+        if (k->conv2d_scratch && k->conv2d_scratch(&ch.pw[s]) > ns) ns = k->conv2d_scratch(&ch.pw[s]);
+        if (k->conv2d_scratch && k->conv2d_scratch(&ch.dw[s]) > ns) ns = k->conv2d_scratch(&ch.dw[s]);
+    }
+    void *scratch = ferc_alloc(ns);
+    if (cc->hk) k->conv2d(&ch.hd, x, ch.wh, ch.bh, bufb, scratch, 1);
+    for (int s = 0; s < cc->stages; s++) {
+        const int to_y = s == cc->stages - 1 && !cc->pool;
+        k->conv2d(&ch.pw[s], s || cc->hk ? bufb : x, ch.wp[s], ch.bp[s], bufa, scratch, 1);
+        k->conv2d(&ch.dw[s], bufa, ch.wd[s], ch.bd[s], to_y ? plain : bufb, scratch, 1);
+    }
+    if (cc->pool) k->maxpool(&pd, bufb, plain, 1);
+    for (int t = 1; t <= 3; t++) {
+        memset(got, 0xff, ny * sizeof(float));
+        k->conv2d_pw_dw(&ch, x, got, scratch, t);
+        if (t == 1) check_close(what, got, want, mag, ny);
+        ck_assert_msg(!memcmp(got, plain, ny * sizeof(float)), "%s [%s]: %d threads differ from the separate kernels",
+                      what, k->isa, t);
+    }
+    for (int s = 0; s < cc->stages; s++) {
+        ferc_free(wp[s]), ferc_free(bp[s]), ferc_free(wd[s]), ferc_free(bd[s]), ferc_free(awp[s]), ferc_free(abp[s]);
+        ferc_free(awd[s]), ferc_free(abd[s]), ferc_free(pp[s]), ferc_free(pdw[s]);
+    }
+    ferc_free(x), ferc_free(ax), ferc_free(want), ferc_free(mag), ferc_free(plain), ferc_free(got), ferc_free(bufa);
+    ferc_free(bufb), ferc_free(rs), ferc_free(scratch), ferc_free(wh), ferc_free(bh), ferc_free(awh), ferc_free(abh);
+    ferc_free(ph);
+}
+
+START_TEST(conv_pw_dw_fused)
+{
+    rng_state = 777;
+    static const chain_case cases[] = {
+        /* st n  h   w   c   oc  kh kw pt pl pb pr act1 act2 pool hc hk hs */
+        {1, 1, 9, 13, 16, 16, 3, 3, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0},   /* YuNet's blocks, small */
+        {3, 1, 24, 40, 16, 64, 3, 3, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0},  /* YuNet's second stage */
+        {1, 1, 30, 40, 64, 64, 3, 3, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0},  /* a stage of 64 channels */
+        {2, 2, 11, 7, 5, 3, 3, 3, 1, 1, 1, 1, 1, 2, 0, 0, 0, 0},     /* few channels, batch 2 */
+        {2, 3, 7, 9, 33, 17, 3, 3, 1, 1, 1, 1, 3, 3, 1, 0, 0, 0},    /* tails of the vector width, odd sizes */
+        {1, 1, 13, 11, 20, 40, 5, 5, 2, 2, 2, 2, 0, 1, 0, 0, 0, 0},  /* 5x5 */
+        {2, 2, 10, 12, 24, 24, 3, 5, 0, 2, 1, 1, 2, 0, 1, 0, 0, 0},  /* uneven padding, shrinking rows */
+        {1, 1, 6, 6, 8, 48, 3, 3, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0},     /* no padding */
+        {4, 1, 5, 17, 40, 72, 1, 3, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0},   /* one kernel row */
+        {2, 1, 41, 35, 24, 32, 3, 3, 1, 1, 1, 1, 0, 1, 1, 0, 0, 0},  /* several rows per thread, odd pooled edge */
+        /* after a head convolution: YuNet's first layers, then odd ones */
+        {1, 1, 64, 96, 16, 16, 3, 3, 1, 1, 1, 1, 0, 1, 1, 3, 3, 2},
+        {2, 2, 23, 19, 12, 20, 3, 3, 1, 1, 1, 1, 1, 1, 0, 5, 3, 1},
+        {1, 1, 30, 33, 40, 24, 3, 3, 1, 1, 1, 1, 0, 1, 1, 3, 5, 2},
+        {1, 3, 17, 9, 8, 33, 3, 3, 0, 1, 1, 0, 2, 1, 0, 17, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_chain(&cases[i]);
+}
+END_TEST
+
 /* 3x3 stride-1 convolutions with 16 or more input and output channels (the Winograd
  * F(2x2, 3x3) path of the SIMD kernels): odd sizes (partial 2x2 tiles), channels
  * off the vector width, padding 0, 1, 2 and uneven, batch 1 and more, several chunks of
@@ -388,6 +526,7 @@ int main(void)
     tcase_add_test(tc, conv_all_combinations);
     tcase_add_test(tc, conv_model_shapes);
     tcase_add_test(tc, conv_winograd_shapes);
+    tcase_add_test(tc, conv_pw_dw_fused);
     tcase_add_test(tc, dense_shapes);
     tcase_add_test(tc, pool_bitwise);
     tcase_add_test(tc, global_pool_bitwise);

@@ -6,6 +6,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -20,7 +21,11 @@ static const char usage[] =
     "with, so theirs are effective figures) and percent of the FMA peak of this ISA and thread\n"
     "count, measured in the same command (12 independent FMA chains, best of 9 samples). Also\n"
     "the median run time and how much of it the node timers cover. Times are wall clock: on a\n"
-    "busy machine, runs longer than a scheduler slice include time spent waiting for a core.\n"
+    "busy machine, runs longer than a scheduler slice include time spent waiting for a core\n"
+    "(--clock cpu: this thread's CPU time instead, peak included).\n"
+    "A chain of 1x1 + depthwise convolutions (and a max pooling) that the engine runs as one\n"
+    "kernel shows as its first node (path \"ISA chain\", GFLOP/s over the chain's MACs); the\n"
+    "others say which node ran them (\"in #k\").\n"
     "\n"
     "--conv profiles one convolution: nN (batch), HxWxC->OC (input and output channels),\n"
     "kK or kKHxKW, sS (stride), pP (padding, all sides), dD (dilation), gG (groups); e.g.\n"
@@ -30,16 +35,22 @@ static const char usage[] =
     "  --threads N          engine threads (default: FERC_THREADS, else all processors)\n"
     "  --isa NAME           scalar, avx2 or avx512 (default: the best this CPU has)\n"
     "  --input IMAGE        run on this image, preprocessed as the model's metadata says\n"
+    "  --size WxH           input width x height (models that take any size: detectors;\n"
+    "                       default the model's nominal size)\n"
     "  --runs N             timed runs (default: as many as fill about 1 s, 10 to 1000)\n"
+    "  --clock wall|cpu     wall clock (default), or the thread's CPU time, which a loaded\n"
+    "                       machine does not inflate (with --threads 1 only)\n"
     "  --format text|json   output format (default text)\n";
 
 /* ---- the FMA peak -------------------------------------------------------------------- */
 
 #if defined(__x86_64__) || defined(__i386__)
-/* 12 independent chains: more than FMA latency x throughput on current x86 cores. */
+/* 12 independent chains: more than FMA latency x throughput on current x86 cores. Each starts
+ * from its own value: chains that start equal stay equal, and the compiler keeps only one. */
 #define FMA_CHAINS(T, fma, set1, add, first)                                                       \
-    T a0 = set1(0.f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0,      \
-      a9 = a0, a10 = a0, a11 = a0;                                                                 \
+    T a0 = set1(0.f), a1 = set1(1.f), a2 = set1(2.f), a3 = set1(3.f), a4 = set1(4.f),              \
+      a5 = set1(5.f), a6 = set1(6.f), a7 = set1(7.f), a8 = set1(8.f), a9 = set1(9.f),              \
+      a10 = set1(10.f), a11 = set1(11.f);                                                          \
     const T x = set1(0.9999f), y = set1(1e-6f);                                                    \
     for (long i = 0; i < iters; i++) {                                                             \
         a0 = fma(a0, x, y), a1 = fma(a1, x, y), a2 = fma(a2, x, y), a3 = fma(a3, x, y);            \
@@ -65,10 +76,19 @@ __attribute__((target("fma"))) static float fma_scalar(long iters)
 
 static volatile float sink;
 
+/* The clock of --clock: wall (cli_seconds) or this thread's CPU time. */
+static double clock_now(int cpu)
+{
+    if (!cpu) return cli_seconds();
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 /* GFLOP/s of `threads` threads each running 12 FMA chains of the ISA's vector width: the best
  * of 9 samples of ~2 ms (a peak is a maximum; on a shared machine any sample can lose its
  * core for a while, which only ever lowers it). 0 when there is no FMA (not shown then). */
-static double fma_peak(const char *isa, int threads)
+static double fma_peak(const char *isa, int threads, int cpu)
 {
 #if defined(__x86_64__) || defined(__i386__)
     int lanes = !strcmp(isa, "avx512") ? 16 : !strcmp(isa, "avx2") ? 8 : 1;
@@ -76,19 +96,19 @@ static double fma_peak(const char *isa, int threads)
     const long iters = lanes == 1 ? 2000000 : 1000000;
     double best = 0;
     for (int r = 0; r < 9; r++) {
-        const double t0 = cli_seconds();
+        const double t0 = clock_now(cpu);
 #pragma omp parallel num_threads(threads)
         {
             float v = lanes == 16 ? fma512(iters) : lanes == 8 ? fma256(iters) : fma_scalar(iters);
 #pragma omp critical
             sink += v;
         }
-        const double g = (double)threads * iters * 12 * lanes * 2 / (cli_seconds() - t0) * 1e-9;
+        const double g = (double)threads * iters * 12 * lanes * 2 / (clock_now(cpu) - t0) * 1e-9;
         best = g > best ? g : best;
     }
     return best;
 #else
-    (void)isa, (void)threads;
+    (void)isa, (void)threads, (void)cpu;
     return 0;
 #endif
 }
@@ -242,8 +262,8 @@ static double median(double *v, int n)
 
 int cli_profile(int argc, char **argv)
 {
-    const char *path = NULL, *conv = NULL, *isa = NULL, *image = NULL, *format = "text", *v;
-    int batch = 0, threads = 0, runs = 0;
+    const char *path = NULL, *conv = NULL, *isa = NULL, *image = NULL, *format = "text", *clock = "wall", *v;
+    int batch = 0, threads = 0, runs = 0, width = 0, height = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(usage, stdout);
@@ -254,6 +274,15 @@ int cli_profile(int argc, char **argv)
         else if ((v = cli_opt_value("--isa", argc, argv, &i))) isa = v;
         else if ((v = cli_opt_value("--input", argc, argv, &i))) image = v;
         else if ((v = cli_opt_value("--format", argc, argv, &i))) format = v;
+        else if ((v = cli_opt_value("--clock", argc, argv, &i))) clock = v;
+        else if ((v = cli_opt_value("--size", argc, argv, &i))) {
+            char end;
+            if (sscanf(v, "%dx%d%c", &width, &height, &end) != 2 || width < 1 || height < 1 || width > 8192 ||
+                height > 8192) {
+                fprintf(stderr, "ferc profile: --size takes WxH, e.g. 640x480\n");
+                return 2;
+            }
+        }
         else if ((v = cli_opt_value("--batch", argc, argv, &i))) bad = cli_parse_int("--batch", v, 1, 4096, &batch);
         else if ((v = cli_opt_value("--threads", argc, argv, &i))) bad = cli_parse_int("--threads", v, 1, 1024, &threads);
         else if ((v = cli_opt_value("--runs", argc, argv, &i))) bad = cli_parse_int("--runs", v, 1, 100000, &runs);
@@ -269,6 +298,15 @@ int cli_profile(int argc, char **argv)
     }
     if (strcmp(format, "text") && strcmp(format, "json")) {
         fprintf(stderr, "ferc profile: --format is text or json\n");
+        return 2;
+    }
+    if (strcmp(clock, "wall") && strcmp(clock, "cpu")) {
+        fprintf(stderr, "ferc profile: --clock is wall or cpu\n");
+        return 2;
+    }
+    const int cpu = !strcmp(clock, "cpu");
+    if (cpu && threads != 1) {
+        fprintf(stderr, "ferc profile: --clock cpu needs --threads 1 (other threads' time is not counted)\n");
         return 2;
     }
     if (conv && image) {
@@ -296,10 +334,11 @@ int cli_profile(int argc, char **argv)
     if (!batch) batch = 1;
     if (!threads) threads = cli_default_threads();
     ferc_context *ctx = NULL;
-    ferc_context_options o = {batch, 0, 0, threads, FERC_CTX_PROFILE};
+    ferc_context_options o = {batch, height, width, threads, FERC_CTX_PROFILE | (cpu ? FERC_CTX_PROFILE_CPU : 0)};
     int nd;
     int64_t dims[4];
     ferc_model_input_shape(m, 0, &nd, dims);
+    if (width && nd == 4) dims[1] = height, dims[2] = width;
     size_t per = 1;
     for (int d = 1; d < nd; d++) per *= (size_t)dims[d];
     float *in = NULL;
@@ -309,7 +348,7 @@ int cli_profile(int argc, char **argv)
     else if (nin != 1) fprintf(stderr, "ferc profile: the model has %d inputs; profile runs models with one\n", nin);
     else if (ferc_context_create(m, &o, &ctx, &err)) fprintf(stderr, "ferc profile: %s\n", err.message);
     else if (!(in = malloc(per * (size_t)batch * sizeof(float)))) fprintf(stderr, "ferc profile: out of memory\n");
-    else if (!image || !look_model_input(m, image, 0, 0, in)) rc = 0;
+    else if (!image || !look_model_input(m, image, height, width, in)) rc = 0;
     if (rc) goto done;
     if (image)
         for (int b = 1; b < batch; b++) memcpy(in + per * (size_t)b, in, per * sizeof(float));
@@ -320,7 +359,7 @@ int cli_profile(int argc, char **argv)
     const float *inputs[1] = {in};
     const int n = ferc_model_num_nodes(m);
     /* The peak first, then a warm-up run and enough runs for ~1 s. */
-    const double peak = fma_peak(ferc_isa_name(), threads);
+    const double peak = fma_peak(ferc_isa_name(), threads, cpu);
     if (ferc_run(ctx, inputs, batch, &err)) {
         fprintf(stderr, "ferc profile: %s\n", err.message);
         rc = 1;
@@ -328,9 +367,9 @@ int cli_profile(int argc, char **argv)
     }
     double once = 1e9, t0; /* the fastest of 3 runs: a loaded machine can stall any one */
     for (int r = 0; r < 3; r++) {
-        t0 = cli_seconds();
+        t0 = clock_now(cpu);
         ferc_run(ctx, inputs, batch, &err);
-        if (cli_seconds() - t0 < once) once = cli_seconds() - t0;
+        if (clock_now(cpu) - t0 < once) once = clock_now(cpu) - t0;
     }
     if (!runs) runs = once > 0.1 ? 10 : once < 1e-3 ? 1000 : (int)(1.0 / once);
     double *node = malloc(sizeof(double) * (size_t)n * (size_t)runs), *total = malloc(sizeof(double) * (size_t)runs),
@@ -342,9 +381,9 @@ int cli_profile(int argc, char **argv)
         goto done;
     }
     for (int r = 0; r < runs; r++) {
-        t0 = cli_seconds();
+        t0 = clock_now(cpu);
         ferc_run(ctx, inputs, batch, &err);
-        total[r] = cli_seconds() - t0;
+        total[r] = clock_now(cpu) - t0;
         double sum = 0;
         for (int k = 0; k < n; k++) sum += node[(size_t)k * runs + r] = ferc_context_node_seconds(ctx, k);
         cover[r] = sum / total[r];
@@ -388,19 +427,29 @@ int cli_profile(int argc, char **argv)
         char shp[64];
         look_shape(t.ndim, t.dims, 1, shp, sizeof shp);
         const int64_t macs = ferc_context_node_macs(ctx, k);
-        const double gf = macs && med[k] > 0 ? 2e-9 * (double)macs / med[k] : 0;
+        /* A fused chain's time is its first node's: GFLOP/s count the whole chain's MACs there,
+         * and the other nodes name the node that ran them. */
+        const int runner = ferc_context_node_runner(ctx, k);
+        int64_t run_macs = 0;
+        for (int j = k; runner == k && j < n; j++)
+            if (ferc_context_node_runner(ctx, j) == k) run_macs += ferc_context_node_macs(ctx, j);
+        const double gf = run_macs && med[k] > 0 ? 2e-9 * (double)run_macs / med[k] : 0;
+        char shown[64];
+        if (runner != k) snprintf(shown, sizeof shown, "in #%d", runner);
+        else if (run_macs > macs) snprintf(shown, sizeof shown, "%s chain", ferc_isa_name());
+        else snprintf(shown, sizeof shown, "%s", info.path);
         if (json) {
             printf("%s{\"index\":%d,\"name\":", k ? "," : "", k);
             cli_json_string(stdout, info.name);
             printf(",\"op\":\"%s\",\"path\":\"%s\",\"shape\":\"%s\",\"macs\":%lld,\"ms\":%.6g,\"share\":%.4f,\"gflops\":%.4g,"
                    "\"peak_percent\":%.3g}",
-                   info.op, info.path, shp, (long long)macs, med[k] * 1e3, med[k] / med_sum, gf,
+                   info.op, shown, shp, (long long)macs, med[k] * 1e3, med[k] / med_sum, gf,
                    peak > 0 ? 100 * gf / peak : 0);
         } else {
             char g[16] = "-", pp[16] = "-";
-            if (macs) snprintf(g, sizeof g, "%.1f", gf);
-            if (macs && peak > 0) snprintf(pp, sizeof pp, "%.1f", 100 * gf / peak);
-            printf("%3d  %-26s %-14s %-16s %-16s %12lld %10.4f %5.1f%% %8s %6s\n", k, info.name, info.op, info.path, shp,
+            if (gf > 0) snprintf(g, sizeof g, "%.1f", gf);
+            if (gf > 0 && peak > 0) snprintf(pp, sizeof pp, "%.1f", 100 * gf / peak);
+            printf("%3d  %-26s %-14s %-16s %-16s %12lld %10.4f %5.1f%% %8s %6s\n", k, info.name, info.op, shown, shp,
                    (long long)macs, med[k] * 1e3, 100 * med[k] / med_sum, g, pp);
         }
     }
