@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,7 +79,7 @@ struct job {
     size_t n, cap;
     size_t img_off, img_n; /* the image within body (the multipart field, or all of it) */
     char file[256];        /* "file" of the answer: the multipart filename, else "-" */
-    double t0;
+    double t0, t_answer; /* t_answer: when a 413 was written on the way (answer_too_big) */
     /* The answer: filled by a worker, sent by the handler after resume. */
     unsigned status;
     const char *ctype;
@@ -392,13 +393,43 @@ static enum MHD_Result analyze_start(server *s, struct MHD_Connection *c, job *j
     return MHD_YES;
 }
 
-/* Body bytes as they arrive: kept up to --max-body. Past it (a chunked body, whose size is
- * not declared, and libmicrohttpd cannot answer mid-body) the rest is read and dropped so
- * that the client still gets its 413; one that goes on past twice the limit is cut off.
- * Returns 0, or -1 to close the connection. */
-static int analyze_body(server *s, job *j, const char *data, size_t size)
+/* The 413 for a chunked body (size not declared) that crosses --max-body while it arrives.
+ * libmicrohttpd 0.9.75 cannot queue a response then: MHD_queue_response returns MHD_NO in
+ * every state between the headers and the end of the body (docs/serve.md). So the answer is
+ * written to the socket here, in one send, and the write side shut down: the client reads the
+ * whole answer, then end of file. The connection then drops what still arrives, at most
+ * --max-body more bytes (no memory kept), so that a client that sends all before it reads
+ * (Python's http.client) still gets the 413 rather than a reset, and then it is closed.
+ * Returns 0, or -1 to close at once (the socket did not take the whole answer). */
+static int answer_too_big(server *s, struct MHD_Connection *c, job *j)
 {
-    if (j->too_big) {
+    char msg[160], *b = NULL;
+    size_t n = 0;
+    snprintf(msg, sizeof msg, "body is over the limit of %zu bytes (--max-body)", s->max_body);
+    char *json = error_json(NULL, msg, &n);
+    FILE *f = json ? open_memstream(&b, &n) : NULL;
+    if (f) {
+        fprintf(f, "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Length: %zu\r\nContent-Type: application/json\r\n\r\n%s",
+                MHD_HTTP_CONTENT_TOO_LARGE, MHD_get_reason_phrase_for(MHD_HTTP_CONTENT_TOO_LARGE), strlen(json), json);
+        fclose(f);
+    }
+    free(json);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int ok = b && ci && send(ci->connect_fd, b, n, MSG_NOSIGNAL) == (ssize_t)n;
+    free(b);
+    if (ci) shutdown(ci->connect_fd, SHUT_WR);
+    if (!ok) return -1;
+    j->status = MHD_HTTP_CONTENT_TOO_LARGE;
+    j->t_answer = cli_seconds();
+    return 0;
+}
+
+/* Body bytes as they arrive: kept up to --max-body; the first byte past it gets the 413 at
+ * once (answer_too_big), and what follows is dropped. Returns 0, or -1 to close the
+ * connection. */
+static int analyze_body(server *s, struct MHD_Connection *c, job *j, const char *data, size_t size)
+{
+    if (j->too_big) { /* answered: dropping the rest, up to --max-body more */
         j->n += size < s->max_body ? size : s->max_body;
         return j->n > s->max_body ? -1 : 0;
     }
@@ -407,7 +438,7 @@ static int analyze_body(server *s, job *j, const char *data, size_t size)
         free(j->body);
         j->body = NULL;
         j->n = 0; /* from here: bytes dropped */
-        return 0;
+        return answer_too_big(s, c, j);
     }
     if (j->n + size > j->cap) {
         size_t cap = j->cap ? j->cap : 1 << 16;
@@ -425,10 +456,7 @@ static int analyze_body(server *s, job *j, const char *data, size_t size)
 static enum MHD_Result analyze_ready(server *s, struct MHD_Connection *c, job *j)
 {
     char msg[300];
-    if (j->too_big) {
-        snprintf(msg, sizeof msg, "body is over the limit of %zu bytes (--max-body)", s->max_body);
-        return send_error(c, j, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, NULL);
-    }
+    if (j->too_big) return MHD_NO; /* answered 413 on the way (answer_too_big): close */
     snprintf(j->file, sizeof j->file, "-");
     j->img_off = 0, j->img_n = j->n;
     if (j->multipart) {
@@ -494,7 +522,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES; /* answered on the next call, after any body */
     }
     if (*upload_data_size) {
-        if (j->route == ROUTE_ANALYZE && analyze_body(s, j, upload_data, *upload_data_size)) return MHD_NO;
+        if (j->route == ROUTE_ANALYZE && analyze_body(s, c, j, upload_data, *upload_data_size)) return MHD_NO;
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -527,9 +555,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     server *s = cls;
     job *j = *con_cls;
     if (!j) return;
-    double t = cli_seconds() - j->t0;
+    double t = (j->too_big ? j->t_answer : cli_seconds()) - j->t0;
     pthread_mutex_lock(&s->mu);
-    if (j->status && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+    /* answered: sent in full by libmicrohttpd, or the 413 written on the way (answer_too_big) */
+    if (j->status && (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || j->too_big)) {
         s->by_status[j->status < 600 ? j->status : 599]++;
         size_t b = 0;
         while (b < N_BUCKETS && t > buckets[b]) b++;
