@@ -77,11 +77,11 @@ struct job {
     int route, state, multipart, too_big;
     serve_params p;
     char boundary[72];
-    uint8_t *body;          /* a mapping of cap bytes (body_map) */
+    uint8_t *body;           /* a mapping of cap bytes (body_map) */
     size_t n, cap, declared; /* declared: the Content-Length, if any */
-    size_t img_off, img_n; /* the image within body (the multipart field, or all of it) */
-    char file[256];        /* "file" of the answer: the multipart filename, else "-" */
-    double t0, t_answer; /* t_answer: when a 413 was written on the way (answer_too_big) */
+    size_t img_off, img_n;   /* the image within body (the multipart field, or all of it) */
+    char file[256];          /* "file" of the answer: the multipart filename, else "-" */
+    double t0, t_answer;     /* t_answer: when a 413 was written on the way (answer_too_big) */
     /* The answer: filled by a worker, sent by the handler after resume. */
     unsigned status;
     const char *ctype;
@@ -465,7 +465,7 @@ static int analyze_body(server *s, struct MHD_Connection *c, job *j, const char 
         j->n = 0; /* from here: bytes dropped */
         return answer_too_big(s, c, j);
     }
-    if (j->n + size > j->cap) { /* the first bytes; or more than declared (chunked too): to --max-body */
+    if (j->n + size > j->cap) { /* the declared length, else (chunked, or more than declared) --max-body */
         size_t cap = !j->n && size <= j->declared ? j->declared : s->max_body;
         uint8_t *b = body_map(cap);
         if (!b) return -1;
