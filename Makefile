@@ -14,8 +14,8 @@
 #   examples/       programs that use only ferc.h (run by make test)
 #   fuzz/           libFuzzer targets (make fuzz)
 #   weights/        the shipped models; docs/ the documentation
-# Targets: all (default), demo, test, test-browser, asan, tsan, valgrind, valgrind-cli, fuzz, bench, eval, install,
-#   deps, deps-tools,
+# Targets: all (default), demo, test, test-browser, asan, tsan, valgrind, valgrind-cli, valgrind-serve, fuzz, bench,
+#   eval, install, deps, deps-tools,
 #   train-lbp, bench-lbp, clean.
 
 CC       ?= gcc
@@ -45,7 +45,7 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c))
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lpthread)
 
-.PHONY: all test test-browser asan tsan valgrind valgrind-cli fuzz bench eval demo install deps deps-tools clean check-deps python test-python
+.PHONY: all test test-browser asan tsan valgrind valgrind-cli valgrind-serve fuzz bench eval demo install deps deps-tools clean check-deps python test-python
 
 LIBA = $(LIBDIR)/libferc.a
 
@@ -163,6 +163,10 @@ valgrind: $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES)
 # The command itself under valgrind on every kind of fixture (docs/reliability.md).
 valgrind-cli: ferc
 	sh tests/valgrind_cli.sh ./ferc
+# The server under valgrind while tests/serve/test_serve.py talks to it, stopped by SIGTERM
+# and SIGINT: any memory error or leak fails (docs/reliability.md).
+valgrind-serve: $(BUILD)/ferc
+	/usr/bin/python3 tests/serve/test_serve.py --ferc $(BUILD)/ferc --valgrind
 
 # Benchmarks (docs/performance.md): kernels against the FMA peak, the scalar reference and
 # im2col + OpenBLAS; models against PyTorch and OpenCV DNN. Bench programs link OpenBLAS

@@ -2,7 +2,8 @@
 # Peak resident memory (GNU time's "Maximum resident set size") of the ferc command on a
 # 24-megapixel photo (6000x4000 JPEG), the same photo refused by --max-pixels, and 60 frames
 # of 1080p video (1920x1080 yuv420p Y4M), inputs made with ffmpeg from
-# tests/data/astronaut.jpg. docs/reliability.md has the figures.
+# tests/data/astronaut.jpg; then ferc serve under wrk and with 16 bodies of --max-body held
+# at once (bench/serve_memory.py; needs wrk). docs/reliability.md has the figures.
 #   sh bench/memory.sh [./ferc]          (THREADS=2 by default)
 set -eu
 ferc=${1:-./ferc}
@@ -27,3 +28,8 @@ peak "24 MP photo (6000x4000), --threads $threads" "$ferc" --threads "$threads" 
 peak "24 MP photo refused by --max-pixels 12000000" "$ferc" --threads "$threads" --max-pixels 12000000 "$photo"
 peak "1080p video, 60 frames, --threads $threads" "$ferc" video --threads "$threads" "$clip"
 peak "1080p video refused by --max-pixels 2000000" "$ferc" video --threads "$threads" --max-pixels 2000000 "$clip"
+if command -v wrk >/dev/null; then
+  /usr/bin/python3 bench/serve_memory.py --ferc "$ferc"
+else
+  echo "bench/memory.sh: wrk not installed (apt-get install wrk): ferc serve not measured"
+fi

@@ -4,24 +4,36 @@ it over real sockets (http.client, which ignores proxy settings, and raw sockets
 misbehaving clients). The reference is the ferc command itself, run on the same fixture
 images with the same options: the server's answers must be its output byte for byte.
 
-  /usr/bin/python3 tests/serve/test_serve.py [--ferc build/ferc]
+  /usr/bin/python3 tests/serve/test_serve.py [--ferc build/ferc] [--valgrind]
+
+--valgrind (make valgrind-serve): every server runs under valgrind's memcheck with
+tests/valgrind_cli.sh's flags while the same checks talk to it, then is stopped by a signal;
+any memory error or leak fails. valgrind has no AVX-512 and runs ~50x slower, so everything
+(the reference command too) runs on the AVX2 path, on two small fixtures instead of the
+512x512 photos, with fewer query variants (VALGRIND_VARIANTS) and longer waits.
 """
 import argparse
 import http.client
 import json
 import os
 import re
+import select
+import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMAGES = ["tests/data/astronaut.jpg", "tests/data/faces_group.png", "tests/data/faces_astronaut.png"]
-# Query string -> the command's options. Every query option and detector is covered.
+# Query string -> the command's options. Every query option and detector is covered. The
+# first: the server's defaults (its extra options), the answers checked on every image in IMAGES;
+# the others on IMAGES[1].
 VARIANTS = [
     ("", []),
     ("detector=haar", ["--detector", "haar"]),
@@ -32,17 +44,38 @@ VARIANTS = [
     ("int8=1", ["--int8"]),
     ("int8=1&classifier=small&tta=1", ["--int8", "--classifier", "small", "--tta"]),
 ]
+# --valgrind: small images, and the servers without a detector by default, with one cascade
+# detector among the variants: the network detectors (SSD, YuNet) take minutes per image there.
+VALGRIND_IMAGES = ["tests/data/astronaut_face.png", "tests/cli/scene.png"]
+VALGRIND_VARIANTS = [
+    ("", ["--no-detect"]),
+    ("detector=haar", ["--detector", "haar"]),
+    ("classifier=small&tta=1", ["--no-detect", "--classifier", "small", "--tta"]),
+    ("classifier=lbp-svm", ["--no-detect", "--classifier", "lbp-svm"]),
+    ("int8=1", ["--no-detect", "--int8"]),
+]
 MAX_BODY = 1 << 20
+MAX_PIXELS = 400000  # the main server's --max-pixels: over the 640x480 of the largest fixture
 # build/ferc finds no weights/ beside it: point it at the repository's.
 os.environ.setdefault("FERC_WEIGHTS", os.path.join(ROOT, "weights"))
 TIMEOUT_S = 2
+VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
+            "--errors-for-leak-kinds=definite,indirect,possible", "--suppressions=tests/valgrind.supp"]
 
 
 class Server:
     """ferc serve on a free loopback port (--port 0; the port is read from its first line)."""
+    valgrind = False  # run under VALGRIND (--valgrind)
+    slow = 1  # waits are multiplied by this
 
     def __init__(self, ferc, *args):
-        self.proc = subprocess.Popen([ferc, "serve", "--port", "0", *args], cwd=ROOT, stderr=subprocess.PIPE,
+        self.vglog = None
+        prefix = []
+        if Server.valgrind:
+            fd, self.vglog = tempfile.mkstemp(prefix="ferc_serve_valgrind_", suffix=".log")
+            os.close(fd)
+            prefix = VALGRIND + ["--log-file=" + self.vglog]
+        self.proc = subprocess.Popen(prefix + [ferc, "serve", "--port", "0", *args], cwd=ROOT, stderr=subprocess.PIPE,
                                      text=True)
         line = self.proc.stderr.readline()
         m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
@@ -54,7 +87,7 @@ class Server:
         threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
 
     def request(self, method, path, body=None, headers=None, timeout=120):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout * Server.slow)
         try:
             c.request(method, path, body=body, headers=headers or {})
             r = c.getresponse()
@@ -83,7 +116,22 @@ class Server:
 
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)
-        return self.proc.wait(timeout=60)
+        return self.proc.wait(timeout=60 * Server.slow)
+
+    def check_valgrind(self, check, what):
+        """Under --valgrind: valgrind's verdict on the stopped server (its exit status is 99 on
+        any error or leak, which the caller's exit-status check sees too)."""
+        if not self.vglog:
+            return
+        with open(self.vglog) as f:
+            log = f.read()
+        os.unlink(self.vglog)
+        summary = [re.sub(r"^==\d+== +", "", line) for line in log.splitlines()
+                   if re.search(r"ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable|"
+                                r"All heap blocks were freed|total heap usage", line)]
+        print("valgrind, %s:\n  %s" % (what, "\n  ".join(summary)), flush=True)
+        m = re.search(r"ERROR SUMMARY: (\d+) errors", log)
+        check(m and m.group(1) == "0", "valgrind, %s: %s" % (what, log[-3000:]))
 
 
 def multipart(field, filename, data, boundary="ferc-test-boundary-7MA4YWxk"):
@@ -94,8 +142,8 @@ def multipart(field, filename, data, boundary="ferc-test-boundary-7MA4YWxk"):
     return body, {"Content-Type": "multipart/form-data; boundary=" + boundary}
 
 
-def command(ferc, args, stdin=None):
-    r = subprocess.run([ferc, *args], cwd=ROOT, input=stdin, capture_output=True)
+def command(ferc, args, stdin=None, cwd=ROOT):
+    r = subprocess.run([ferc, *args], cwd=cwd, input=stdin, capture_output=True)
     return r.returncode, r.stdout
 
 
@@ -124,7 +172,7 @@ def error_of(body):
 def test_answers(srv, ferc, check):
     """JSON equal to the command's: every fixture image with the defaults (raw body and
     multipart), and every query variant on the group photo (several faces)."""
-    cases = [("", [], IMAGES)] + [(q, o, [IMAGES[1]]) for q, o in VARIANTS[1:]]
+    cases = [("", VARIANTS[0][1], IMAGES)] + [(q, o, [IMAGES[1]]) for q, o in VARIANTS[1:]]
     for query, opts, images in cases:
         rc, out = command(ferc, opts + images)
         lines = out.decode().splitlines()
@@ -141,7 +189,7 @@ def test_answers(srv, ferc, check):
                 check(st == 200 and body.decode() == line + "\n",
                       "multipart %s ?%s: %d %r != command %r" % (path, query, st, body[:300], line[:300]))
     # Byte for byte with the command reading the same bytes from standard input.
-    rc, out = command(ferc, ["-"], stdin=read(IMAGES[0]))
+    rc, out = command(ferc, VARIANTS[0][1] + ["-"], stdin=read(IMAGES[0]))
     st, _, body = srv.request("POST", "/v1/analyze", read(IMAGES[0]))
     check(rc == 0 and st == 200 and body == out, "astronaut via stdin: %r vs %r" % (body[:200], out[:200]))
     # An already-cropped face: detector=none is the command's --no-detect.
@@ -151,10 +199,13 @@ def test_answers(srv, ferc, check):
 
 
 def test_annotate(srv, ferc, check):
-    """annotate=1: the JPEG the command's --annotate writes, byte for byte."""
+    """annotate=1: the JPEG the command's --annotate writes, byte for byte (for an input
+    named .jpg: the command writes the format the input's name has)."""
     with tempfile.TemporaryDirectory() as d:
-        rc, _ = command(ferc, ["--annotate", d, IMAGES[0]])
-        want = open(os.path.join(d, IMAGES[0].replace("/", "_")), "rb").read()
+        with open(os.path.join(d, "in.jpg"), "wb") as f:
+            f.write(read(IMAGES[0]))
+        rc, _ = command(ferc, VARIANTS[0][1] + ["--annotate", "out", "in.jpg"], cwd=d)
+        want = open(os.path.join(d, "out", "in.jpg"), "rb").read()
     st, hd, body = srv.request("POST", "/v1/analyze?annotate=1", read(IMAGES[0]))
     check(rc == 0 and st == 200 and hd.get("Content-Type") == "image/jpeg" and body == want,
           "annotate=1: %d %s, %d bytes vs the command's %d" % (st, hd.get("Content-Type"), len(body), len(want)))
@@ -195,6 +246,14 @@ def test_errors(srv, ferc, check):
     check(rc == 1 and st == 422 and body == out, "not an image: %d %r vs the command's %r" % (st, body, out))
     st, _, body = srv.request("POST", "/v1/analyze", img[: len(img) // 3])
     check(st == 422 and "-:" in error_of(body), "truncated JPEG: %d %r" % (st, body))
+    # Over --max-pixels: refused from its header before any pixel is decoded, as by the command.
+    def png_chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    big = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1000, 1000, 8, 2, 0, 0, 0))
+    rc, out = command(ferc, ["--max-pixels", str(MAX_PIXELS), "-"], stdin=big)
+    st, _, body = srv.request("POST", "/v1/analyze", big)
+    check(rc == 1 and st == 422 and body == out and "1000x1000" in error_of(body),
+          "over --max-pixels: %d %r vs the command's %r" % (st, body, out))
     # 411: a POST with neither Content-Length nor chunked encoding.
     out = srv.raw(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     check(out.startswith(b"HTTP/1.1 411") and b"Content-Length" in out, "411: %r" % out[:200])
@@ -206,10 +265,59 @@ def test_errors(srv, ferc, check):
     body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(MAX_BODY // len(chunk) + 2)) + b"0\r\n\r\n"
     out = srv.raw(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + body)
     check(out.startswith(b"HTTP/1.1 413") and b"max-body" in out, "413 chunked: %r" % out[:200])
+    # 413, chunked, far past the limit (5x): answered as the limit is crossed, while the client
+    # is still sending; a client that reads as it sends (as curl does) gets it and stops.
+    st, body, sent, total = chunked_reading_client(srv.port, 5 * MAX_BODY)
+    check(st == 413 and "max-body" in error_of(body) and sent < total,
+          "413 chunked at 5x the limit: status %s %r after %d of %d bytes sent" % (st, body[:200], sent, total))
+    if shutil.which("curl"):
+        r = subprocess.run(["curl", "-sS", "-T", "-", "-X", "POST", "-w", "\n%{http_code}",
+                            "http://127.0.0.1:%d/v1/analyze" % srv.port], input=b"\0" * (5 * MAX_BODY),
+                           capture_output=True, timeout=60 * Server.slow)
+        body, _, code = r.stdout.rpartition(b"\n")
+        check(r.returncode == 0 and code == b"413" and "max-body" in error_of(body),
+              "curl -T - (chunked) at 5x the limit: exit %d, %r %r" % (r.returncode, r.stdout[-200:], r.stderr[-200:]))
+    else:
+        print("curl not installed: its 413 check skipped")
     # A chunked body under the limit is an ordinary request.
     body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(img), img)
     out = srv.raw(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + body)
-    check(out.startswith(b"HTTP/1.1 200") and b'"emotion":"happy"' in out, "chunked image: %r" % out[:200])
+    check(out.startswith(b"HTTP/1.1 200") and b'"faces":[{' in out, "chunked image: %r" % out[:200])
+
+
+def chunked_reading_client(port, total, chunk=65536):
+    """POSTs `total` bytes as 64 KiB chunks while reading what comes back, and stops sending
+    once a whole answer is in (as curl does). Returns (status, body, bytes sent by then, bytes
+    of the whole chunked body)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 16)  # little in flight: sent ~ what the server got
+    s.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    s.setblocking(False)
+    out, pending, sent, deadline = b"", b"", 0, time.monotonic() + 60 * Server.slow
+    pieces = [b"%x\r\n%s\r\n" % (chunk, b"x" * chunk)] * (total // chunk) + [b"0\r\n\r\n"]
+    total = sum(map(len, pieces))
+    try:
+        while time.monotonic() < deadline:
+            head_end = out.find(b"\r\n\r\n")
+            m = re.search(rb"Content-Length: (\d+)", out[:head_end], re.I) if head_end >= 0 else None
+            if m and len(out) >= head_end + 4 + int(m.group(1)):
+                return int(out.split(b" ", 2)[1]), out[head_end + 4:], sent, total
+            r, w, _ = select.select([s], [s] if pieces or pending else [], [], 5)
+            if r:
+                d = s.recv(65536)
+                if not d:
+                    break
+                out += d
+            elif w:
+                if not pending:
+                    pending = pieces.pop(0)
+                    sent += len(pending)
+                pending = pending[s.send(pending):]
+    except OSError as e:
+        return 0, repr(e).encode() + out[:200], sent, total
+    finally:
+        s.close()
+    return 0, out[:200], sent, total
 
 
 def test_bad_clients(srv, ferc, check):
@@ -246,7 +354,7 @@ def metric(text, name):
 def test_burst(ferc, check):
     """One worker, a queue of 2, 24 clients at once: each gets 200 or 503 (with Retry-After),
     nothing else, and the metrics count them all."""
-    srv = Server(ferc, "--workers", "1", "--queue", "2", "--timeout", str(TIMEOUT_S))
+    srv = Server(ferc, "--workers", "1", "--queue", "2", "--timeout", str(TIMEOUT_S), *VARIANTS[0][1])
     try:
         img = read(IMAGES[0])
         results = []
@@ -278,11 +386,12 @@ def test_burst(ferc, check):
         results.clear()
         t = threading.Thread(target=one)
         t.start()
-        time.sleep(0.3)
+        time.sleep(0.3 * Server.slow)
         rc = srv.stop(signal.SIGINT)
         t.join()
         check(rc == 0 and results and results[0][0] == 200, "SIGINT with an image in flight: rc %s, %s" % (rc, results))
         check(any("stopped" in line for line in srv.log), "no 'stopped' line: %s" % srv.log)
+        srv.check_valgrind(check, "the burst server after SIGINT")
     finally:
         if srv.proc.poll() is None:
             srv.proc.kill()
@@ -291,10 +400,17 @@ def test_burst(ferc, check):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ferc", default=os.path.join(os.environ.get("FERC_BUILD", "build"), "ferc"))
+    ap.add_argument("--valgrind", action="store_true", help="run the servers under valgrind (make valgrind-serve)")
     a = ap.parse_args()
+    if a.valgrind:
+        global IMAGES, VARIANTS
+        IMAGES, VARIANTS = VALGRIND_IMAGES, VALGRIND_VARIANTS
+        os.environ["FERC_ISA"] = "avx2"
+        Server.valgrind, Server.slow = True, 10
     ferc = os.path.abspath(os.path.join(ROOT, a.ferc) if not os.path.isabs(a.ferc) else a.ferc)
     check = Check()
-    srv = Server(ferc, "--workers", "2", "--queue", "16", "--max-body", str(MAX_BODY), "--timeout", str(TIMEOUT_S))
+    srv = Server(ferc, "--workers", "2", "--queue", "16", "--max-body", str(MAX_BODY), "--timeout", str(TIMEOUT_S),
+                 "--max-pixels", str(MAX_PIXELS), *VARIANTS[0][1])
     try:
         for name, fn in [("answers", test_answers), ("annotate", test_annotate), ("errors", test_errors),
                          ("bad clients", test_bad_clients)]:
@@ -312,13 +428,15 @@ def main():
         m = m.decode()
         # Aborted: the body cut off and the client stalled in the body (one that never
         # finishes its headers is not yet a request).
-        check(metric(m, "ferc_requests_aborted_total") == 2 and metric(m, 'ferc_requests_total{code="413"}') == 2 and
+        n413 = 4 if shutil.which("curl") else 3
+        check(metric(m, "ferc_requests_aborted_total") == 2 and metric(m, 'ferc_requests_total{code="413"}') == n413 and
               metric(m, 'ferc_models_loaded{classifier="cnn",precision="fp32"}') == 1 and
               metric(m, 'ferc_models_loaded{classifier="cnn",precision="int8"}') == 1 and
               metric(m, "ferc_queue_depth") == 0,
               "metrics after the errors: " + m)
         rc = srv.stop()
         check(rc == 0, "SIGTERM: exit status %s" % rc)
+        srv.check_valgrind(check, "the server after SIGTERM")
     finally:
         if srv.proc.poll() is None:
             srv.proc.kill()

@@ -7,6 +7,7 @@
  * shared read-only), runs it and resumes the connection, whose handler then sends the answer.
  * A full queue answers 503 at once; memory stays bounded by --max-connections bodies of at
  * most --max-body bytes. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include "tools/cli/cli.h"
 #include "tools/cli/json.h"
 #include "tools/cli/serve_request.h"
@@ -20,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,11 +77,11 @@ struct job {
     int route, state, multipart, too_big;
     serve_params p;
     char boundary[72];
-    uint8_t *body;
-    size_t n, cap;
-    size_t img_off, img_n; /* the image within body (the multipart field, or all of it) */
-    char file[256];        /* "file" of the answer: the multipart filename, else "-" */
-    double t0;
+    uint8_t *body;           /* a mapping of cap bytes (body_map) */
+    size_t n, cap, declared; /* declared: the Content-Length, if any */
+    size_t img_off, img_n;   /* the image within body (the multipart field, or all of it) */
+    char file[256];          /* "file" of the answer: the multipart filename, else "-" */
+    double t0, t_answer;     /* t_answer: when a 413 was written on the way (answer_too_big) */
     /* The answer: filled by a worker, sent by the handler after resume. */
     unsigned status;
     const char *ctype;
@@ -128,6 +131,28 @@ static enum MHD_Result send_error(struct MHD_Connection *c, job *j, unsigned sta
     size_t n;
     char *b = error_json(NULL, msg, &n);
     return b ? send_answer(c, j, status, "application/json", b, n, extra_header, extra_value) : MHD_NO;
+}
+
+/* ---- bodies ----------------------------------------------------------------------- */
+
+/* A request body lives in its own anonymous mapping, not on the heap: mapped when its first
+ * bytes arrive, for the declared Content-Length (or --max-body when chunked), its pages made
+ * resident only as bytes are written, and given back to the system by munmap as soon as its
+ * image is decoded (run_job). So bodies cost what they hold, and the heap never sees blocks
+ * of up to --max-body: from the heap, freeing one moves glibc's mmap threshold up, and the
+ * workers' arenas then keep their freed memory (measured over the bound:
+ * docs/reliability.md). */
+static uint8_t *body_map(size_t cap)
+{
+    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void body_unmap(job *j)
+{
+    if (j->body) munmap(j->body, j->cap);
+    j->body = NULL;
+    j->cap = 0;
 }
 
 /* ---- engines ---------------------------------------------------------------------- */
@@ -184,9 +209,11 @@ static void run_job(server *s, int w, job *j)
     int nf = 0;
     j->status = 0;
     ferc_analyzer *a = analyzer_for(s, w, det, cls, tta, align, &err);
+    ferc_status loaded = a ? ferc_image_load_memory_limit(data, n, 3, s->o.max_pixels, &img, &err) : FERC_OK;
+    body_unmap(j); /* decoded (or not): the body's memory goes back before the analysis */
     if (!a) {
         j->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-    } else if (ferc_image_load_memory(data, n, 3, &img, &err)) {
+    } else if (loaded) {
         j->status = MHD_HTTP_UNPROCESSABLE_CONTENT;
         char m[sizeof err.message]; /* named as ferc_image_load names the file */
         snprintf(m, sizeof m, "%s", err.message);
@@ -244,8 +271,6 @@ static void *worker_main(void *arg)
         s->depth--;
         pthread_mutex_unlock(&s->mu);
         run_job(s, wa->index, j);
-        free(j->body);
-        j->body = NULL;
         j->state = DONE;
         MHD_resume_connection(j->conn);
     }
@@ -388,32 +413,64 @@ static enum MHD_Result analyze_start(server *s, struct MHD_Connection *c, job *j
             snprintf(msg, sizeof msg, "body of %llu bytes is over the limit of %zu bytes (--max-body)", len, s->max_body);
             return send_error(c, j, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, NULL);
         }
+        j->declared = (size_t)len;
     }
     return MHD_YES;
 }
 
-/* Body bytes as they arrive: kept up to --max-body. Past it (a chunked body, whose size is
- * not declared, and libmicrohttpd cannot answer mid-body) the rest is read and dropped so
- * that the client still gets its 413; one that goes on past twice the limit is cut off.
- * Returns 0, or -1 to close the connection. */
-static int analyze_body(server *s, job *j, const char *data, size_t size)
+/* The 413 for a chunked body (size not declared) that crosses --max-body while it arrives.
+ * libmicrohttpd 0.9.75 cannot queue a response then: MHD_queue_response returns MHD_NO in
+ * every state between the headers and the end of the body (docs/serve.md). So the answer is
+ * written to the socket here, in one send, and the write side shut down: the client reads the
+ * whole answer, then end of file. The connection then drops what still arrives, at most
+ * --max-body more bytes (no memory kept), so that a client that sends all before it reads
+ * (Python's http.client) still gets the 413 rather than a reset, and then it is closed.
+ * Returns 0, or -1 to close at once (the socket did not take the whole answer). */
+static int answer_too_big(server *s, struct MHD_Connection *c, job *j)
 {
-    if (j->too_big) {
+    char msg[160], *b = NULL;
+    size_t n = 0;
+    snprintf(msg, sizeof msg, "body is over the limit of %zu bytes (--max-body)", s->max_body);
+    char *json = error_json(NULL, msg, &n);
+    FILE *f = json ? open_memstream(&b, &n) : NULL;
+    if (f) {
+        fprintf(f, "HTTP/1.1 %u %s\r\nConnection: close\r\nContent-Length: %zu\r\n"
+                   "Content-Type: application/json\r\n\r\n%s",
+                MHD_HTTP_CONTENT_TOO_LARGE, MHD_get_reason_phrase_for(MHD_HTTP_CONTENT_TOO_LARGE), strlen(json), json);
+        fclose(f);
+    }
+    free(json);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int ok = b && ci && send(ci->connect_fd, b, n, MSG_NOSIGNAL) == (ssize_t)n;
+    free(b);
+    if (ci) shutdown(ci->connect_fd, SHUT_WR);
+    if (!ok) return -1;
+    j->status = MHD_HTTP_CONTENT_TOO_LARGE;
+    j->t_answer = cli_seconds();
+    return 0;
+}
+
+/* Body bytes as they arrive: kept up to --max-body; the first byte past it gets the 413 at
+ * once (answer_too_big), and what follows is dropped. Returns 0, or -1 to close the
+ * connection. */
+static int analyze_body(server *s, struct MHD_Connection *c, job *j, const char *data, size_t size)
+{
+    if (j->too_big) { /* answered: dropping the rest, up to --max-body more */
         j->n += size < s->max_body ? size : s->max_body;
         return j->n > s->max_body ? -1 : 0;
     }
     if (size > s->max_body - j->n) {
         j->too_big = 1;
-        free(j->body);
-        j->body = NULL;
+        body_unmap(j);
         j->n = 0; /* from here: bytes dropped */
-        return 0;
+        return answer_too_big(s, c, j);
     }
-    if (j->n + size > j->cap) {
-        size_t cap = j->cap ? j->cap : 1 << 16;
-        while (cap < j->n + size) cap *= 2;
-        uint8_t *b = realloc(j->body, cap);
+    if (j->n + size > j->cap) { /* the declared length, else (chunked, or more than declared) --max-body */
+        size_t cap = !j->n && size <= j->declared ? j->declared : s->max_body;
+        uint8_t *b = body_map(cap);
         if (!b) return -1;
+        if (j->n) memcpy(b, j->body, j->n);
+        body_unmap(j);
         j->body = b, j->cap = cap;
     }
     memcpy(j->body + j->n, data, size);
@@ -425,10 +482,7 @@ static int analyze_body(server *s, job *j, const char *data, size_t size)
 static enum MHD_Result analyze_ready(server *s, struct MHD_Connection *c, job *j)
 {
     char msg[300];
-    if (j->too_big) {
-        snprintf(msg, sizeof msg, "body is over the limit of %zu bytes (--max-body)", s->max_body);
-        return send_error(c, j, MHD_HTTP_CONTENT_TOO_LARGE, msg, NULL, NULL);
-    }
+    if (j->too_big) return MHD_NO; /* answered 413 on the way (answer_too_big): close */
     snprintf(j->file, sizeof j->file, "-");
     j->img_off = 0, j->img_n = j->n;
     if (j->multipart) {
@@ -494,7 +548,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES; /* answered on the next call, after any body */
     }
     if (*upload_data_size) {
-        if (j->route == ROUTE_ANALYZE && analyze_body(s, j, upload_data, *upload_data_size)) return MHD_NO;
+        if (j->route == ROUTE_ANALYZE && analyze_body(s, c, j, upload_data, *upload_data_size)) return MHD_NO;
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -527,9 +581,10 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     server *s = cls;
     job *j = *con_cls;
     if (!j) return;
-    double t = cli_seconds() - j->t0;
+    double t = (j->too_big ? j->t_answer : cli_seconds()) - j->t0;
     pthread_mutex_lock(&s->mu);
-    if (j->status && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+    /* answered: sent in full by libmicrohttpd, or the 413 written on the way (answer_too_big) */
+    if (j->status && (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || j->too_big)) {
         s->by_status[j->status < 600 ? j->status : 599]++;
         size_t b = 0;
         while (b < N_BUCKETS && t > buckets[b]) b++;
@@ -541,7 +596,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
     }
     if (j->state != RECEIVING) s->open_jobs--;
     pthread_mutex_unlock(&s->mu);
-    free(j->body);
+    body_unmap(j);
     free(j->out);
     free(j);
     *con_cls = NULL;
@@ -571,7 +626,8 @@ const char cli_serve_usage[] =
     "  --threads N           engine threads in all (default FERC_THREADS or all processors);\n"
     "                        each worker gets N / workers\n"
     "Defaults for the query: --detector, --classifier (or --model FILE), --tta, --align, --int8, as for ferc;\n"
-    "--threshold, --ssd-size, --scale-factor, --min-neighbors, --min-size, --detector-model apply to all.\n"
+    "--threshold, --ssd-size, --scale-factor, --min-neighbors, --min-size, --detector-model, --max-pixels\n"
+    "apply to all.\n"
     "SIGINT or SIGTERM: stop taking connections, finish the queued images, exit 0.\n";
 
 /* Loads every classifier and detector that can be found (the files named by --model and
