@@ -69,7 +69,7 @@ typedef void (*ferc_q8_gemm_fn)(FERC_Q8_GEMM_ARGS);
 /* quantize on [i0, i1) of x, as ferc_q8_quantize defines it. */
 typedef void (*ferc_q8_quantize_fn)(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q);
 
-typedef struct {
+typedef struct ferc_q8_kernels {
     const char *isa;
     ferc_q8_gemm_fn gemm;         /* NULL: the scalar reference convolution */
     ferc_q8_quantize_fn quantize; /* NULL: the scalar loop */
@@ -92,6 +92,10 @@ void ferc_q8_pack(const ferc_q8_conv_desc *d, const int8_t *w, const int32_t *bi
 /* Scratch bytes conv2d_q8 needs for d (all fields set; a smaller batch fits too) at this many
  * threads: offsets, and the padded input or the im2col panels. */
 size_t ferc_q8_conv_scratch(const ferc_q8_conv_desc *d, int threads);
+
+/* The variant ferc_q8_conv2d runs d on with k: "direct" (the scalar reference), "gemm" (input
+ * read in place), "im2col" (gathered panels). */
+const char *ferc_q8_conv_path(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d);
 
 /* The convolution: the scalar reference (k->gemm NULL: w, bias as stored) or im2col panels
  * through k->gemm (w, bias packed by ferc_q8_pack). */

@@ -47,6 +47,11 @@ void ferc_q8_pack(const ferc_q8_conv_desc *d, const int8_t *w, const int32_t *bi
  * when the convolution pads. Otherwise rows are gathered into panels (im2col). */
 static int indirect(const ferc_q8_conv_desc *d) { return (d->c / d->groups) % 4 == 0; }
 
+const char *ferc_q8_conv_path(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d)
+{
+    return !k->gemm ? "direct" : indirect(d) ? "gemm" : "im2col";
+}
+
 /* The padded input the windows read: [n][hp][wp][c], image at (pt, pl). */
 static void padded_dims(const ferc_q8_conv_desc *d, int *hp, int *wp)
 {
