@@ -213,6 +213,37 @@ START_TEST(depthwise_bodies_equal_the_reference_on_odd_shapes)
 }
 END_TEST
 
+/* Max pooling on codes, 2x2 / 2 (its own loop) and other windows, against the maxima taken
+ * here; odd sizes leave the last row and column out, as floor mode does. */
+START_TEST(maxpool_takes_the_window_maxima)
+{
+    rng_state = 5;
+    static const int win[][4] = {{2, 2, 2, 2}, {3, 3, 2, 2}, {2, 2, 1, 1}, {3, 2, 3, 1}};
+    for (int iter = 0; iter < 40; iter++) {
+        const int n = rnd_in(1, 2), h = rnd_in(2, 13), w = rnd_in(2, 13), c = rnd_in(1, 70);
+        const int *k = win[iter % 4];
+        if (h < k[0] || w < k[1]) continue;
+        const int oh = (h - k[0]) / k[2] + 1, ow = (w - k[1]) / k[3] + 1;
+        uint8_t *x = malloc((size_t)n * h * w * c), *y = malloc((size_t)n * oh * ow * c);
+        for (int i = 0; i < n * h * w * c; i++) x[i] = (uint8_t)rnd();
+        ferc_q8_maxpool(n, h, w, c, oh, ow, k[0], k[1], k[2], k[3], 0, 0, x, y, 1 + iter % 3);
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int ch = 0; ch < c; ch++) {
+                        int m = 0;
+                        for (int ky = 0; ky < k[0]; ky++)
+                            for (int kx = 0; kx < k[1]; kx++) {
+                                const int v = x[(((size_t)b * h + oy * k[2] + ky) * w + ox * k[3] + kx) * c + ch];
+                                m = v > m ? v : m;
+                            }
+                        ck_assert_int_eq(y[(((size_t)b * oh + oy) * ow + ox) * c + ch], m);
+                    }
+        free(x), free(y);
+    }
+}
+END_TEST
+
 /* A 1x1 convolution with one input channel: y = clamp(rne((x - zx) * m)) + zy for every code
  * x, so halves, negative halves and both clamps are all hit. */
 START_TEST(rounding_is_half_to_even_and_clamps_hold)
@@ -478,6 +509,7 @@ int main(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, simd_bodies_equal_the_reference_on_odd_shapes);
     tcase_add_test(tc, depthwise_bodies_equal_the_reference_on_odd_shapes);
+    tcase_add_test(tc, maxpool_takes_the_window_maxima);
     tcase_add_test(tc, rounding_is_half_to_even_and_clamps_hold);
     tcase_add_test(tc, largest_accumulations_are_exact);
     tcase_add_test(tc, quantize_rounds_half_to_even_and_handles_nan_and_inf);
