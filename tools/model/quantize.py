@@ -1,12 +1,17 @@
-"""Quantise a float ferc emotion CNN to int8 (kernels/q8.h, docs/FORMAT.md "int8").
+"""Quantise a float ferc emotion CNN or face detector to int8 (kernels/q8.h, docs/FORMAT.md "int8").
 
     /usr/bin/python3 tools/model/quantize.py weights/emotion_cnn.ferc weights/emotion_cnn.q8.ferc
+    /usr/bin/python3 tools/model/quantize.py weights/face_yunet.ferc /tmp/face_yunet.q8.ferc --calib 200 --heldout 100
+
+(Face detectors, metadata task=face-detection, follow main_detector: calibration on composites,
+the rule chosen by agreement with the fp32 detector's faces; docs/performance.md, "YuNet in
+int8". What follows describes the emotion CNNs.)
 
 Weights: symmetric int8 per output channel, limited to -64..64 (so AVX2's vpmaddubsw cannot
 saturate), bias in int32 at scale s_x * s_w. Activations: uint8 per tensor, scale and zero point
 from calibration on --calib (2,000) FER2013 *train* images; ReLU and ReLU6 become the output
-clamp. The first convolution (one input channel: little work, most sensitive) and everything
-after the last convolution (global pool, dense, softmax) stay fp32; a quantize node sits
+clamp. The first convolution (reading the input, one channel: little work, most sensitive) and
+everything after the last convolution (global pool, dense, softmax) stay fp32; a quantize node sits
 before the first int8 convolution and a dequantize after the last.
 
 The activation range rule is chosen, not assumed: each candidate (min/max and percentiles of
