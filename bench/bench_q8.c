@@ -11,7 +11,13 @@
  * 3. The whole model, fp32 file against int8 file, at batch 1 / 1 thread, batch 64 / 1 thread
  *    and batch 64 / 2 threads: per round one fp32 sample then one int8 sample (each a loop of at least 20 ms),
  *    the ratio taken per round and its median reported, in wall time and in process CPU time
- *    (CPU time leaves out what other processes took from us: the machine is shared). */
+ *    (CPU time leaves out what other processes took from us: the machine is shared).
+ *
+ *   build/bench/bench_q8 --depthwise [--rounds 15]
+ *
+ * The int8 depthwise body against the fp32 depthwise kernel on YuNet's depthwise shapes
+ * (3x3, stride 1, pad 1, batch 1, one thread, random weights): per round one fp32 sample then
+ * one int8 sample, process CPU time, median of the per-round ratios. */
 #include "bench/bench_time.h"
 #include "kernels/q8.h"
 #include "nn/model.h"
@@ -140,10 +146,81 @@ static void sample(void (*fn)(void *), void *arg, long calls, double *wall, doub
     *wall = (bench_now() - t0) / calls * 1e3, *cpu = (cpu_now() - c0) / calls * 1e3;
 }
 
+typedef struct {
+    const ferc_kernel_table *k;
+    ferc_conv2d_desc d;
+    const float *x, *w;
+    float *y;
+    void *scratch;
+} fp32_layer;
+
+static void run_fp32(void *p)
+{
+    fp32_layer *l = p;
+    l->k->conv2d(&l->d, l->x, l->w, NULL, l->y, l->scratch, 1);
+}
+
+static int depthwise(int rounds)
+{
+    const ferc_q8_kernels *k = ferc_q8_kernels_get();
+    printf("depthwise 3x3 (stride 1, pad 1, batch 1, 1 thread, CPU time): int8 %s against fp32 %s\n", k->isa,
+           ferc_isa_name());
+    printf("%-14s %10s %10s %8s\n", "in", "fp32 ms", "int8 ms", "x");
+    static const int shapes[][2] = {{160, 16}, {80, 16}, {80, 64}, {40, 64}, {20, 64}};
+    for (int i = 0; i < 5; i++) {
+        const int hw = shapes[i][0], c = shapes[i][1];
+        const size_t nx = (size_t)hw * hw * c;
+        layer l = {k, {1, hw, hw, c, hw, hw, c, 3, 3, 1, 1, 1, 1, 1, 1, c, 3, 0, 0, 255}, NULL, NULL, NULL, NULL, NULL,
+                   NULL, 1};
+        l.x = ferc_alloc(nx), l.y = ferc_alloc(nx);
+        int8_t *w = ferc_alloc((size_t)9 * c);
+        int32_t *b = ferc_alloc(sizeof(int32_t) * c);
+        l.m = ferc_alloc(sizeof(float) * c);
+        for (size_t j = 0; j < nx; j++) l.x[j] = (uint8_t)(j * 2654435761u >> 24);
+        for (int j = 0; j < 9 * c; j++) w[j] = (int8_t)((j * 37) % 129 - 64);
+        for (int j = 0; j < c; j++) b[j] = 100 * (j % 7), l.m[j] = 1e-3f;
+        l.b = ferc_alloc(sizeof(int32_t) * c);
+        l.w = ferc_alloc(ferc_q8_packed_size(&l.d));
+        ferc_q8_pack(&l.d, w, b, l.w, l.b);
+        l.scratch = ferc_alloc(ferc_q8_conv_scratch(&l.d, 1));
+        fp32_layer f = {ferc_kernels(), {1, hw, hw, c, hw, hw, c, 3, 3, 1, 1, 1, 1, 1, 1, c, 1, 0.f, 0}, NULL, NULL,
+                        NULL, NULL};
+        float *fx = ferc_alloc(nx * 4), *fw = ferc_alloc((size_t)36 * c), *fp = NULL;
+        f.y = ferc_alloc(nx * 4);
+        for (size_t j = 0; j < nx; j++) fx[j] = (float)l.x[j] / 255.f;
+        for (int j = 0; j < 9 * c; j++) fw[j] = (float)w[j] / 64.f;
+        f.d.winograd = f.k->conv2d_winograd && f.k->conv2d_winograd(&f.d);
+        f.x = fx, f.w = fw;
+        if (f.k->conv2d_pack) {
+            fp = ferc_alloc(f.k->conv2d_packed_size(&f.d) * sizeof(float));
+            f.k->conv2d_pack(&f.d, fw, fp);
+            f.w = fp;
+        }
+        f.scratch = f.k->conv2d_scratch ? ferc_alloc(f.k->conv2d_scratch(&f.d) + 64) : NULL;
+        const long cf = bench_calls(bench_once(run_fp32, &f)), cq = bench_calls(bench_once(run_layer, &l));
+        double tf[99], tq[99], x[99], wall;
+        for (int r = 0; r < rounds; r++) {
+            sample(run_fp32, &f, cf, &wall, &tf[r]);
+            sample(run_layer, &l, cq, &wall, &tq[r]);
+            x[r] = tf[r] / tq[r];
+        }
+        char in[32];
+        snprintf(in, sizeof in, "%dx%dx%d", hw, hw, c);
+        printf("%-14s %10.4f %10.4f %7.2fx\n", in, bench_median(tf, rounds), bench_median(tq, rounds), bench_median(x, rounds));
+        ferc_free(l.x), ferc_free(l.y), ferc_free(w), ferc_free(b), ferc_free(l.m), ferc_free(l.b), ferc_free(l.w);
+        ferc_free(l.scratch), ferc_free(fx), ferc_free(fw), ferc_free(fp), ferc_free(f.y), ferc_free(f.scratch);
+    }
+    printf("(x: fp32 CPU time / int8 CPU time, median of %d per-round ratios)\n", rounds);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "--depthwise"))
+        return depthwise(argc >= 4 && !strcmp(argv[2], "--rounds") ? atoi(argv[3]) < 3 ? 3 : atoi(argv[3]) > 99 ? 99 : atoi(argv[3]) : 15);
     if (argc < 3) {
-        fprintf(stderr, "usage: %s FP32.ferc INT8.ferc [--rounds R] [--json FILE]\n", argv[0]);
+        fprintf(stderr, "usage: %s FP32.ferc INT8.ferc [--rounds R] [--json FILE]\n       %s --depthwise [--rounds R]\n",
+                argv[0], argv[0]);
         return 2;
     }
     int rounds = 15;

@@ -131,13 +131,15 @@ typedef struct {
     const char *op;    /* "conv2d", "dense", ... (docs/FORMAT.md) */
     int n_inputs, n_outputs, n_attrs;
     int64_t params;    /* elements of the parameter tensors among its inputs */
-    const char *dtype; /* their dtype in the file: "f32", "f16" or "q8" ("" when none);
-                          the engine computes in f32 whatever the file holds */
+    const char *dtype; /* the first one's dtype in the file: "f32", "f16" or "q8", which the
+                          engine computes with in f32, or "i8" for the weights of the int8
+                          ops (conv2d_q8, dense_q8), computed in integers; "" when none */
     int64_t macs;      /* multiply-accumulates for one sample at the nominal input size
                           (convolutions and dense layers; 0 for the rest) */
     char path[48];     /* the kernel path chosen at load: ISA and variant ("avx2 winograd",
-                          "scalar direct", "avx512 pool"), or "c" for plain loops that are
-                          the same on every ISA */
+                          "scalar direct", "avx512 pool"; int8 ops name the int8 path,
+                          "avx512vnni gemm"), or "c" for plain loops that are the same on
+                          every ISA */
 } ferc_node_info;
 
 /* Returns 0 and fills *info, or -1 if i is out of range. */

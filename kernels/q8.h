@@ -66,13 +66,41 @@ static inline int32_t ferc_q8_wrap_add(int32_t a, int32_t b) { return (int32_t)(
         const float *mult, int zy, int lo, int hi, uint8_t *y, size_t ldy
 typedef void (*ferc_q8_gemm_fn)(FERC_Q8_GEMM_ARGS);
 
+/* Depthwise convolutions (groups = c = oc > 1) run through their own bodies. For each output
+ * row a body lays out the row's windows (kernels/q8_dw.h) in its scratch: nq = ceil(kh/4)
+ * planes, each wp padded input columns of cp = c rounded up to 16 channels x 4 bytes, the codes
+ * of kernel rows 4q..4q+3 of one channel together (zx outside the image and beyond kh), so that
+ * one 4-byte dot product (vpdpbusd) per channel takes 4 kernel rows at once. Within a column,
+ * channels come in blocks of 64, then of 16: in a block of 16 channel c sits at slot c; in a
+ * block of 64 at slot 16i + 4L + r for c = 16L + 4i + r, the order in which 128-bit unpacks
+ * of 16-channel runs leave them and from which 128-bit packs put them back in order.
+ * ferc_q8_dw_slot gives that slot; packed weights [nq][kw][cp slots][4] follow it (zero beyond
+ * kh and oc), and the bodies read bias and mult in slot order too (the driver reorders them).
+ * A body computes one output row: rows[4q + j] is the input row of kernel row 4q + j (a row
+ * of zx when that is outside the image or beyond kh), wp the padded width, v its window
+ * scratch (ferc_q8_dw_plane(d, wp) x nq bytes), y the output row (pixels oc apart). */
+static inline int ferc_q8_dw_cp(const ferc_q8_conv_desc *d) { return (d->c + 15) & ~15; }
+static inline int ferc_q8_dw_nq(const ferc_q8_conv_desc *d) { return (d->kh + 3) / 4; }
+static inline size_t ferc_q8_dw_plane(const ferc_q8_conv_desc *d, int wp) { return (size_t)wp * ferc_q8_dw_cp(d) * 4; }
+static inline int ferc_q8_dw_slot(const ferc_q8_conv_desc *d, int c)
+{
+    if (c >= (d->c & ~63)) return c;
+    const int cc = c & 63;
+    return (c & ~63) + (cc & 15) / 4 * 16 + cc / 16 * 4 + (cc & 3);
+}
+#define FERC_Q8_DW_ARGS                                                                                    \
+    const ferc_q8_conv_desc *d, int wp, const uint8_t *const *rows, uint8_t *v, const int8_t *w,             \
+        const int32_t *bias, const float *mult, uint8_t *y
+typedef void (*ferc_q8_dw_fn)(FERC_Q8_DW_ARGS);
+
 /* quantize on [i0, i1) of x, as ferc_q8_quantize defines it. */
 typedef void (*ferc_q8_quantize_fn)(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q);
 
-typedef struct {
+typedef struct ferc_q8_kernels {
     const char *isa;
     ferc_q8_gemm_fn gemm;         /* NULL: the scalar reference convolution */
     ferc_q8_quantize_fn quantize; /* NULL: the scalar loop */
+    ferc_q8_dw_fn dw;             /* depthwise convolutions; with gemm, never NULL */
 } ferc_q8_kernels;
 
 /* The int8 path for this CPU: avx512vnni, avxvnni, avx2 or scalar, best first; FERC_ISA
@@ -83,7 +111,9 @@ const ferc_q8_kernels *ferc_q8_kernels_get(void);
 const ferc_q8_kernels *ferc_q8_kernels_for(const char *isa);
 
 /* Packing for the SIMD paths: K = kh*kw*(c/groups) rounded up to 4 is kp; per group, the
- * blocks of that group's output channels. Sizes in bytes / entries. */
+ * blocks of that group's output channels; depthwise convolutions (groups = c = oc > 1) as
+ * the depthwise bodies read them. Sizes in bytes / entries. */
+int ferc_q8_depthwise(const ferc_q8_conv_desc *d);
 int ferc_q8_kp(const ferc_q8_conv_desc *d);
 size_t ferc_q8_packed_size(const ferc_q8_conv_desc *d);
 /* w as stored ([oc][kh][kw][c/groups]); bias (NULL: 0) becomes bias - zx * sum(w) in bias_out[oc]. */
@@ -93,8 +123,12 @@ void ferc_q8_pack(const ferc_q8_conv_desc *d, const int8_t *w, const int32_t *bi
  * threads: offsets, and the padded input or the im2col panels. */
 size_t ferc_q8_conv_scratch(const ferc_q8_conv_desc *d, int threads);
 
-/* The convolution: the scalar reference (k->gemm NULL: w, bias as stored) or im2col panels
- * through k->gemm (w, bias packed by ferc_q8_pack). */
+/* The variant ferc_q8_conv2d runs d on with k: "direct" (the scalar reference), "depthwise",
+ * "gemm" (input read in place), "im2col" (gathered panels). */
+const char *ferc_q8_conv_path(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d);
+
+/* The convolution: the scalar reference (k->gemm NULL: w, bias as stored), or with w, bias
+ * packed by ferc_q8_pack the depthwise body k->dw or im2col panels through k->gemm. */
 void ferc_q8_conv2d(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d, const uint8_t *x, const int8_t *w,
                     const int32_t *bias, const float *mult, uint8_t *y, void *scratch, int threads);
 void ferc_q8_conv2d_scalar(const ferc_q8_conv_desc *d, const uint8_t *x, const int8_t *w, const int32_t *bias,
@@ -114,6 +148,9 @@ void ferc_q8_maxpool(int n, int h, int w, int c, int oh, int ow, int kh, int kw,
 void ferc_q8_gemm_avx2(FERC_Q8_GEMM_ARGS);
 void ferc_q8_gemm_avxvnni(FERC_Q8_GEMM_ARGS);
 void ferc_q8_gemm_avx512vnni(FERC_Q8_GEMM_ARGS);
+void ferc_q8_dw_avx2(FERC_Q8_DW_ARGS);
+void ferc_q8_dw_avxvnni(FERC_Q8_DW_ARGS);
+void ferc_q8_dw_avx512vnni(FERC_Q8_DW_ARGS);
 void ferc_q8_quantize_avx2(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q);
 void ferc_q8_quantize_avx512vnni(size_t i0, size_t i1, const float *x, float s, int z, uint8_t *q);
 

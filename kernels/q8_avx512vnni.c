@@ -1,7 +1,8 @@
-/* q8_avx512vnni.c - int8 GEMM body for AVX-512 VNNI: vpdpbusd on zmm registers, 64 u8 x s8
- * products per instruction. Tile: 6 pixels x 32 output channels (two packed blocks), 12
+/* q8_avx512vnni.c - int8 GEMM and depthwise bodies for AVX-512 VNNI: vpdpbusd on zmm
+ * registers, 64 u8 x s8 products per instruction. GEMM tile: 6 pixels x 32 output channels (two packed blocks), 12
  * accumulators; per 4 k's, 2 weight loads and 6 broadcasts feed 12 vpdpbusd. */
 #include "kernels/q8.h"
+#include "kernels/q8_dw.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -101,6 +102,102 @@ void ferc_q8_gemm_avx512vnni(FERC_Q8_GEMM_ARGS)
         rows(2, m, kp, a, koff, wp, wp + blk, bias + j, mult + j, nvalid, zy, lo, hi, y + j, ldy);
     }
     if (j < oc) rows(1, m, kp, a, koff, wp, wp, bias + j, mult + j, oc - j, zy, lo, hi, y + j, ldy);
+}
+
+/* Depthwise (q8.h): per output pixel and 64-channel block, 4 accumulators (slot groups
+ * 0..3) over the kernel columns and row quads, one vpdpbusd each; requantised in slot order
+ * and put back in channel order by the two in-lane packs. Accumulators and weights are named
+ * variables: as arrays gcc kept them in memory. The 3x3 case keeps its 12 weights in
+ * registers (stores to y are bytes, which may alias anything, so they would be reloaded). */
+#define DW_REQ(a, i) _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), m##i), flo), fhi))
+#define DW_STORE(dst)                                                                                     \
+    _mm512_storeu_si512(dst, _mm512_packus_epi16(_mm512_add_epi16(_mm512_packs_epi32(DW_REQ(a0, 0), DW_REQ(a1, 1)), zy16), \
+                                                 _mm512_add_epi16(_mm512_packs_epi32(DW_REQ(a2, 2), DW_REQ(a3, 3)), zy16)))
+#define DW_DOT(x, i, wi) a##i = _mm512_dpbusd_epi32(a##i, _mm512_loadu_si512((x) + 64 * (i)), wi)
+
+static void dw_block64(const ferc_q8_conv_desc *d, int c0, const uint8_t *v, size_t plane, size_t col,
+                       const int8_t *w, const int32_t *bias, const float *mult, uint8_t *y)
+{
+    const __m512 flo = _mm512_set1_ps((float)(d->lo - d->zy)), fhi = _mm512_set1_ps((float)(d->hi - d->zy));
+    const __m512i zy16 = _mm512_set1_epi16((short)d->zy);
+    const __m512i b0 = _mm512_loadu_si512(bias + c0), b1 = _mm512_loadu_si512(bias + c0 + 16);
+    const __m512i b2 = _mm512_loadu_si512(bias + c0 + 32), b3 = _mm512_loadu_si512(bias + c0 + 48);
+    const __m512 m0 = _mm512_loadu_ps(mult + c0), m1 = _mm512_loadu_ps(mult + c0 + 16);
+    const __m512 m2 = _mm512_loadu_ps(mult + c0 + 32), m3 = _mm512_loadu_ps(mult + c0 + 48);
+    const uint8_t *vb = v + (size_t)c0 * 4;
+    const int8_t *wb = w + (size_t)c0 * 4;
+    const int nq = ferc_q8_dw_nq(d), kw = d->kw;
+    const size_t step = (size_t)d->sw * col, dil = (size_t)d->dw * col;
+    if (nq == 1 && kw == 3) {
+#define W4(t) const __m512i w##t##0 = _mm512_loadu_si512(wb + (t) * col), w##t##1 = _mm512_loadu_si512(wb + (t) * col + 64), \
+                    w##t##2 = _mm512_loadu_si512(wb + (t) * col + 128), w##t##3 = _mm512_loadu_si512(wb + (t) * col + 192)
+        W4(0);
+        W4(1);
+        W4(2);
+#undef W4
+        for (int ox = 0; ox < d->ow; ox++) {
+            const uint8_t *x0 = vb + ox * step, *x1 = x0 + dil, *x2 = x1 + dil;
+            __m512i a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+            DW_DOT(x0, 0, w00), DW_DOT(x0, 1, w01), DW_DOT(x0, 2, w02), DW_DOT(x0, 3, w03);
+            DW_DOT(x1, 0, w10), DW_DOT(x1, 1, w11), DW_DOT(x1, 2, w12), DW_DOT(x1, 3, w13);
+            DW_DOT(x2, 0, w20), DW_DOT(x2, 1, w21), DW_DOT(x2, 2, w22), DW_DOT(x2, 3, w23);
+            DW_STORE(y + (size_t)ox * d->oc + c0);
+        }
+        return;
+    }
+    for (int ox = 0; ox < d->ow; ox++) {
+        __m512i a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+        for (int q = 0; q < nq; q++)
+            for (int kx = 0; kx < kw; kx++) {
+                const uint8_t *x = vb + q * plane + ox * step + kx * dil;
+                const int8_t *wt = wb + (size_t)(q * kw + kx) * col;
+                DW_DOT(x, 0, _mm512_loadu_si512(wt)), DW_DOT(x, 1, _mm512_loadu_si512(wt + 64));
+                DW_DOT(x, 2, _mm512_loadu_si512(wt + 128)), DW_DOT(x, 3, _mm512_loadu_si512(wt + 192));
+            }
+        DW_STORE(y + (size_t)ox * d->oc + c0);
+    }
+}
+#undef DW_REQ
+#undef DW_STORE
+#undef DW_DOT
+
+void ferc_q8_dw_avx512vnni(FERC_Q8_DW_ARGS)
+{
+    dw_windows(d, wp, rows, v);
+    const int cp = ferc_q8_dw_cp(d), nq = ferc_q8_dw_nq(d), c64 = d->c & ~63, kw = d->kw;
+    const size_t plane = ferc_q8_dw_plane(d, wp), col = (size_t)cp * 4;
+    for (int c0 = 0; c0 < c64; c0 += 64) dw_block64(d, c0, v, plane, col, w, bias, mult, y);
+    for (int c0 = c64; c0 < d->c; c0 += 16) {
+        const int n = d->oc - c0 < 16 ? d->oc - c0 : 16;
+        const __mmask16 mk = (__mmask16)((1u << n) - 1);
+        const __m512i b = _mm512_loadu_si512(bias + c0);
+        const __m512 m = _mm512_loadu_ps(mult + c0);
+        const __m512 flo = _mm512_set1_ps((float)(d->lo - d->zy)), fhi = _mm512_set1_ps((float)(d->hi - d->zy));
+        const __m512i zy = _mm512_set1_epi32(d->zy);
+        const uint8_t *vb = v + (size_t)c0 * 4;
+        const int8_t *wb = w + (size_t)c0 * 4;
+        const size_t step = (size_t)d->sw * col, dil = (size_t)d->dw * col;
+        const int k3 = nq == 1 && kw == 3; /* the 3x3 case, weights in registers */
+        const __m512i w0 = k3 ? _mm512_loadu_si512(wb) : b, w1 = k3 ? _mm512_loadu_si512(wb + col) : b,
+                      w2 = k3 ? _mm512_loadu_si512(wb + 2 * col) : b;
+        for (int ox = 0; ox < d->ow; ox++) {
+            const uint8_t *x = vb + ox * step;
+            __m512i acc = b;
+            if (k3) {
+                acc = _mm512_dpbusd_epi32(acc, _mm512_loadu_si512(x), w0);
+                acc = _mm512_dpbusd_epi32(acc, _mm512_loadu_si512(x + dil), w1);
+                acc = _mm512_dpbusd_epi32(acc, _mm512_loadu_si512(x + 2 * dil), w2);
+            } else {
+                for (int q = 0; q < nq; q++)
+                    for (int kx = 0; kx < kw; kx++)
+                        acc = _mm512_dpbusd_epi32(acc, _mm512_loadu_si512(x + q * plane + kx * dil),
+                                                  _mm512_loadu_si512(wb + (size_t)(q * kw + kx) * col));
+            }
+            const __m512 f = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), m), flo), fhi);
+            _mm_mask_storeu_epi8(y + (size_t)ox * d->oc + c0, mk,
+                                 _mm512_cvtusepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(f), zy)));
+        }
+    }
 }
 
 /* quantize, 16 at a time, as ferc_q8_quantize_avx2 (q8_avx2.c). */

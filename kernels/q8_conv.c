@@ -17,24 +17,31 @@ int ferc_q8_kp(const ferc_q8_conv_desc *d) { return (d->kh * d->kw * (d->c / d->
 
 static int blocks(const ferc_q8_conv_desc *d) { return (d->oc / d->groups + FERC_Q8_NR - 1) / FERC_Q8_NR; }
 
+int ferc_q8_depthwise(const ferc_q8_conv_desc *d) { return d->groups > 1 && d->groups == d->c && d->oc == d->c; }
+
 size_t ferc_q8_packed_size(const ferc_q8_conv_desc *d)
 {
+    if (ferc_q8_depthwise(d)) return (size_t)ferc_q8_dw_nq(d) * d->kw * ferc_q8_dw_cp(d) * 4;
     return (size_t)d->groups * blocks(d) * FERC_Q8_NR * ferc_q8_kp(d);
 }
 
 void ferc_q8_pack(const ferc_q8_conv_desc *d, const int8_t *w, const int32_t *bias, int8_t *packed,
                   int32_t *bias_out)
 {
-    const int cog = d->oc / d->groups, nb = blocks(d), kp = ferc_q8_kp(d);
+    const int cog = d->oc / d->groups, nb = blocks(d), kp = ferc_q8_kp(d), dw = ferc_q8_depthwise(d);
     const int k = d->kh * d->kw * (d->c / d->groups);
     memset(packed, 0, ferc_q8_packed_size(d));
     for (int oc = 0; oc < d->oc; oc++) {
         const int g = oc / cog, j = oc % cog;
-        int8_t *blk = packed + ((size_t)g * nb + j / FERC_Q8_NR) * FERC_Q8_NR * kp;
         const int8_t *src = w + (size_t)oc * k;
         int32_t sum = 0;
         for (int i = 0; i < k; i++) {
-            blk[(size_t)(i / 4) * FERC_Q8_NR * 4 + (j % FERC_Q8_NR) * 4 + i % 4] = src[i];
+            size_t at; /* i = ky * kw + kx for a depthwise filter */
+            if (dw)
+                at = (((size_t)(i / d->kw / 4) * d->kw + i % d->kw) * ferc_q8_dw_cp(d) + ferc_q8_dw_slot(d, oc)) * 4 +
+                     i / d->kw % 4;
+            else at = ((size_t)g * nb + j / FERC_Q8_NR) * FERC_Q8_NR * kp + (size_t)(i / 4) * FERC_Q8_NR * 4 + (j % FERC_Q8_NR) * 4 + i % 4;
+            packed[at] = src[i];
             sum += src[i];
         }
         bias_out[oc] = ferc_q8_wrap_add(bias ? bias[oc] : 0, (int32_t)((uint32_t)-d->zx * (uint32_t)sum));
@@ -46,6 +53,11 @@ void ferc_q8_pack(const ferc_q8_conv_desc *d, const int8_t *w, const int32_t *bi
  * pointer per output pixel and an offset per 4 k's; only a zero-point border is copied, once,
  * when the convolution pads. Otherwise rows are gathered into panels (im2col). */
 static int indirect(const ferc_q8_conv_desc *d) { return (d->c / d->groups) % 4 == 0; }
+
+const char *ferc_q8_conv_path(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d)
+{
+    return !k->gemm ? "direct" : ferc_q8_depthwise(d) ? "depthwise" : indirect(d) ? "gemm" : "im2col";
+}
 
 /* The padded input the windows read: [n][hp][wp][c], image at (pt, pl). */
 static void padded_dims(const ferc_q8_conv_desc *d, int *hp, int *wp)
@@ -66,10 +78,25 @@ static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 /* One int32 offset per 4 k's. */
 static size_t koff_bytes(const ferc_q8_conv_desc *d) { return align64((size_t)ferc_q8_kp(d)); }
 
+/* Depthwise scratch: bias and multipliers in slot order and a row of zx (with 32 bytes of
+ * slack: the windows read whole 16-channel runs), then per thread the windows of one output
+ * row and its row pointers (q8.h). */
+static size_t dw_shared(const ferc_q8_conv_desc *d)
+{
+    return align64((size_t)ferc_q8_dw_cp(d) * 8) + align64((size_t)d->w * d->c + 32);
+}
+static size_t dw_per_thread(const ferc_q8_conv_desc *d)
+{
+    int hp, wp;
+    padded_dims(d, &hp, &wp);
+    return align64(ferc_q8_dw_nq(d) * ferc_q8_dw_plane(d, wp)) + align64(sizeof(uint8_t *) * 4 * ferc_q8_dw_nq(d));
+}
+
 size_t ferc_q8_conv_scratch(const ferc_q8_conv_desc *d, int threads)
 {
     if (threads > MAX_PANELS) threads = MAX_PANELS;
     if (threads < 1) threads = 1;
+    if (ferc_q8_depthwise(d)) return dw_shared(d) + (size_t)threads * dw_per_thread(d);
     if (!indirect(d)) return koff_bytes(d) + (size_t)threads * PANEL * ferc_q8_kp(d);
     int hp, wp;
     padded_dims(d, &hp, &wp);
@@ -106,11 +133,48 @@ static void im2col(const ferc_q8_conv_desc *d, const uint8_t *x, int g, int64_t 
     }
 }
 
+/* Output rows split statically by thread index; the body lays out and runs each row. */
+static void dw_conv(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d, const uint8_t *x, const int8_t *w,
+                    const int32_t *bias, const float *mult, uint8_t *y, void *scratch, int threads)
+{
+    const int cp = ferc_q8_dw_cp(d), nq = ferc_q8_dw_nq(d);
+    int32_t *bias_s = scratch;
+    float *mult_s = (float *)(bias_s + cp);
+    memset(scratch, 0, (size_t)cp * 8);
+    for (int c = 0; c < d->c; c++) bias_s[ferc_q8_dw_slot(d, c)] = bias[c], mult_s[ferc_q8_dw_slot(d, c)] = mult[c];
+    uint8_t *zrow = (uint8_t *)scratch + align64((size_t)cp * 8);
+    memset(zrow, d->zx, (size_t)d->w * d->c);
+    int hp, wp;
+    padded_dims(d, &hp, &wp);
+    const int64_t rows = (int64_t)d->n * d->oh;
+    const size_t per = dw_per_thread(d), win = align64(nq * ferc_q8_dw_plane(d, wp));
+    if (threads > MAX_PANELS) threads = MAX_PANELS;
+    if (threads > rows) threads = (int)rows;
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = ferc_thread_id(), nt = ferc_thread_count();
+        uint8_t *v = (uint8_t *)scratch + dw_shared(d) + (size_t)t * per;
+        const uint8_t **in = (const uint8_t **)(void *)(v + win);
+        for (int64_t r = rows * t / nt; r < rows * (t + 1) / nt; r++) {
+            const int b = (int)(r / d->oh), oy = (int)(r % d->oh);
+            for (int ky = 0; ky < 4 * nq; ky++) {
+                const int iy = oy * d->sh - d->pt + ky * d->dh;
+                in[ky] = ky < d->kh && iy >= 0 && iy < d->h ? x + ((size_t)b * d->h + iy) * d->w * d->c : zrow;
+            }
+            k->dw(d, wp, in, v, w, bias_s, mult_s, y + (size_t)r * d->ow * d->oc);
+        }
+    }
+}
+
 void ferc_q8_conv2d(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d, const uint8_t *x, const int8_t *w,
                     const int32_t *bias, const float *mult, uint8_t *y, void *scratch, int threads)
 {
     if (!k->gemm) {
         ferc_q8_conv2d_scalar(d, x, w, bias, mult, y, threads);
+        return;
+    }
+    if (ferc_q8_depthwise(d)) {
+        dw_conv(k, d, x, w, bias, mult, y, scratch, threads);
         return;
     }
     const int cig = d->c / d->groups, cog = d->oc / d->groups, kp = ferc_q8_kp(d), ind = indirect(d);
@@ -178,13 +242,14 @@ void ferc_q8_conv2d(const ferc_q8_kernels *k, const ferc_q8_conv_desc *d, const 
 
 /* ---- which path ------------------------------------------------------------------------ */
 
-static const ferc_q8_kernels scalar_k = {"scalar", NULL, NULL};
+static const ferc_q8_kernels scalar_k = {"scalar", NULL, NULL, NULL};
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 
-static const ferc_q8_kernels avx2_k = {"avx2", ferc_q8_gemm_avx2, ferc_q8_quantize_avx2};
-static const ferc_q8_kernels avxvnni_k = {"avxvnni", ferc_q8_gemm_avxvnni, ferc_q8_quantize_avx2};
-static const ferc_q8_kernels avx512vnni_k = {"avx512vnni", ferc_q8_gemm_avx512vnni, ferc_q8_quantize_avx512vnni};
+static const ferc_q8_kernels avx2_k = {"avx2", ferc_q8_gemm_avx2, ferc_q8_quantize_avx2, ferc_q8_dw_avx2};
+static const ferc_q8_kernels avxvnni_k = {"avxvnni", ferc_q8_gemm_avxvnni, ferc_q8_quantize_avx2, ferc_q8_dw_avxvnni};
+static const ferc_q8_kernels avx512vnni_k = {"avx512vnni", ferc_q8_gemm_avx512vnni, ferc_q8_quantize_avx512vnni,
+                                             ferc_q8_dw_avx512vnni};
 
 static int has_avx2(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 /* AVX-VNNI is CPUID leaf 7 subleaf 1, EAX bit 4, read directly: clang's

@@ -1,10 +1,11 @@
-/* q8_gemm256.h - the 256-bit int8 GEMM body, included by q8_avx2.c and q8_avxvnni.c with
- * Q8_DOT(acc, a, b) defined as "acc += four u8 x s8 products per int32 lane":
+/* q8_gemm256.h - the 256-bit int8 GEMM and depthwise bodies, included by q8_avx2.c and
+ * q8_avxvnni.c with Q8_DOT(acc, a, b) defined as "acc += four u8 x s8 products per int32 lane":
  *   AVX2      vpmaddubsw (pairs into int16: weights are within -64..64, so no saturation)
  *             then vpmaddwd with ones (pairs of int16 into int32), then vpaddd;
  *   AVX-VNNI  vpdpbusd, the same sum in one instruction.
  * Tile: 4 pixels x 16 output channels (2 registers), 8 accumulators. */
 #include "kernels/q8.h"
+#include "kernels/q8_dw.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -111,4 +112,71 @@ void Q8_GEMM(FERC_Q8_GEMM_ARGS)
             tile_full(kp, a + i, koff, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
         if (i < m) tile(m - i, kp, a + i, koff, wp, b, mu, nvalid, zy, lo, hi, y + i * ldy + j, ldy);
     }
+}
+
+/* Depthwise (q8.h): per output pixel and 32 channels of a 64-channel block, 4 accumulators
+ * (slot groups 0..3, named: as an array gcc kept them in memory) over the kernel columns and
+ * row quads, then requantised in slot order and put back in channel order by the two in-lane
+ * packs; blocks of 16 as two runs of 8. Weights are loaded where used: 16 ymm registers do not
+ * hold 12 of them beside the accumulators. */
+void Q8_DWCONV(FERC_Q8_DW_ARGS)
+{
+#ifdef Q8_NEED_ONES
+    const __m256i ones = _mm256_set1_epi16(1);
+#endif
+    dw_windows(d, wp, rows, v);
+    const int cp = ferc_q8_dw_cp(d), nq = ferc_q8_dw_nq(d), c64 = d->c & ~63, kw = d->kw, oc = d->oc;
+    const int zy = d->zy, lo = d->lo, hi = d->hi;
+    const size_t plane = ferc_q8_dw_plane(d, wp), col = (size_t)cp * 4;
+    const size_t step = (size_t)d->sw * col, dil = (size_t)d->dw * col;
+    const __m256 flo = _mm256_set1_ps((float)(lo - zy)), fhi = _mm256_set1_ps((float)(hi - zy));
+    const __m256i zy16 = _mm256_set1_epi16((short)zy);
+#define LD(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define REQ(a, i) _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a), m##i), flo), fhi))
+    for (int c0 = 0; c0 < c64; c0 += 64)
+        for (int h = 0; h < 64; h += 32) {
+            const uint8_t *vb = v + (size_t)c0 * 4 + h;
+            const int8_t *wb = w + (size_t)c0 * 4 + h;
+            const __m256i b0 = LD(bias + c0 + h / 4), b1 = LD(bias + c0 + 16 + h / 4);
+            const __m256i b2 = LD(bias + c0 + 32 + h / 4), b3 = LD(bias + c0 + 48 + h / 4);
+            const __m256 m0 = _mm256_loadu_ps(mult + c0 + h / 4), m1 = _mm256_loadu_ps(mult + c0 + 16 + h / 4);
+            const __m256 m2 = _mm256_loadu_ps(mult + c0 + 32 + h / 4), m3 = _mm256_loadu_ps(mult + c0 + 48 + h / 4);
+            for (int ox = 0; ox < d->ow; ox++) {
+                __m256i a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+                for (int q = 0; q < nq; q++)
+                    for (int kx = 0; kx < kw; kx++) {
+                        const uint8_t *x = vb + q * plane + ox * step + kx * dil;
+                        const int8_t *wt = wb + (size_t)(q * kw + kx) * col;
+                        Q8_DOT(a0, LD(x), LD(wt));
+                        Q8_DOT(a1, LD(x + 64), LD(wt + 64));
+                        Q8_DOT(a2, LD(x + 128), LD(wt + 128));
+                        Q8_DOT(a3, LD(x + 192), LD(wt + 192));
+                    }
+                const __m256i p01 = _mm256_add_epi16(_mm256_packs_epi32(REQ(a0, 0), REQ(a1, 1)), zy16);
+                const __m256i p23 = _mm256_add_epi16(_mm256_packs_epi32(REQ(a2, 2), REQ(a3, 3)), zy16);
+                _mm256_storeu_si256((__m256i *)(void *)(y + (size_t)ox * oc + c0 + h), _mm256_packus_epi16(p01, p23));
+            }
+        }
+#undef REQ
+    for (int c0 = c64; c0 < d->c; c0 += 16) {
+        const int n = oc - c0 < 16 ? oc - c0 : 16;
+        int32_t bpad[16] = {0};
+        float mpad[16] = {0};
+        memcpy(bpad, bias + c0, sizeof(int32_t) * (size_t)n);
+        memcpy(mpad, mult + c0, sizeof(float) * (size_t)n);
+        for (int ox = 0; ox < d->ow; ox++) {
+            __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+            for (int q = 0; q < nq; q++)
+                for (int kx = 0; kx < kw; kx++) {
+                    const uint8_t *x = v + q * plane + ox * step + kx * dil + (size_t)c0 * 4;
+                    const int8_t *wt = w + (size_t)(q * kw + kx) * col + (size_t)c0 * 4;
+                    Q8_DOT(a0, LD(x), LD(wt));
+                    Q8_DOT(a1, LD(x + 32), LD(wt + 32));
+                }
+            uint8_t *yp = y + (size_t)ox * oc + c0;
+            store8(a0, bpad, mpad, zy, lo, hi, yp, n < 8 ? n : 8);
+            if (n > 8) store8(a1, bpad + 8, mpad + 8, zy, lo, hi, yp + 8, n - 8);
+        }
+    }
+#undef LD
 }

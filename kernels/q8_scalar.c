@@ -61,7 +61,7 @@ void ferc_q8_quantize(const ferc_q8_kernels *k, size_t count, const float *x, fl
 
 void ferc_q8_dequantize(size_t count, const uint8_t *q, float s, int z, float *y, int threads)
 {
-#pragma omp parallel for num_threads(threads) schedule(static) if (count > 65536)
+#pragma omp parallel for simd num_threads(threads) schedule(static) if (count > 65536)
     for (size_t i = 0; i < count; i++) y[i] = s * (float)((int)q[i] - z);
 }
 
@@ -69,6 +69,24 @@ void ferc_q8_maxpool(int n, int h, int w, int c, int oh, int ow, int kh, int kw,
                      const uint8_t *x, uint8_t *y, int threads)
 {
     const int64_t rows = (int64_t)n * oh;
+    if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && !pt && !pl && 2 * oh <= h && 2 * ow <= w) {
+        /* the common 2x2 / 2 window inside the image: one pass per output pixel (the general
+         * loop below spent more on its bookkeeping than on the maxima for short channel runs) */
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int64_t r = 0; r < rows; r++) {
+            const int b = (int)(r / oh), oy = (int)(r % oh);
+            const uint8_t *x0 = x + ((size_t)b * h + 2 * oy) * w * c, *x1 = x0 + (size_t)w * c;
+            uint8_t *yp = y + (size_t)r * ow * c;
+            for (int ox = 0; ox < ow; ox++, x0 += 2 * c, x1 += 2 * c, yp += c)
+#pragma omp simd
+                for (int ch = 0; ch < c; ch++) {
+                    const uint8_t a = x0[ch] > x0[c + ch] ? x0[ch] : x0[c + ch];
+                    const uint8_t e = x1[ch] > x1[c + ch] ? x1[ch] : x1[c + ch];
+                    yp[ch] = a > e ? a : e;
+                }
+        }
+        return;
+    }
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t r = 0; r < rows; r++) {
         const int b = (int)(r / oh), oy = (int)(r % oh);

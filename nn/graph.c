@@ -6,6 +6,7 @@
  * (first write .. last read, in execution order) do not overlap share bytes. A run is then a
  * loop over the nodes with no allocation. */
 #include "nn/graph.h"
+#include "kernels/q8.h"
 #include "kernels/threads.h"
 
 #include <stdio.h>
@@ -97,6 +98,7 @@ ferc_status ferc_graph_check(ferc_model *m, ferc_error *err)
     ferc_status s = topo_sort(m, err);
     if (s) return s;
     m->kernels = ferc_kernels();
+    m->q8 = ferc_q8_kernels_get();
     for (int i = 0; i < m->n_nodes; i++) {
         ferc_node *n = &m->nodes[i];
         if (n->op->prepare && (s = n->op->prepare(m, n, err))) {

@@ -2,6 +2,7 @@
  * package: op, inputs and outputs, attributes, parameters, MACs and the kernel path chosen.
  * Nodes are numbered in execution order. Read-only: the model stays shareable. */
 #include "nn/graph.h"
+#include "kernels/q8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -22,18 +23,19 @@ int ferc_model_node_info(const ferc_model *m, int i, ferc_node_info *info)
     info->n_outputs = n->n_out;
     info->n_attrs = n->n_attr;
     info->dtype = "";
-    static const char *const dtypes[] = {"f32", "f16", "q8"};
+    static const char *const dtypes[] = {"f32", "f16", "q8", "i8", "i32", "u8"};
     ferc_shape in[MAX_NODE_IO], out[MAX_NODE_IO];
     for (int j = 0; j < n->n_in; j++) {
         const ferc_value *v = &m->values[n->in[j]];
         in[j] = v->shape;
         if (v->kind != FERC_VAL_PARAM) continue;
         info->params += ferc_shape_numel(&v->shape);
-        if (!*info->dtype && v->dtype >= 0 && v->dtype < 3) info->dtype = dtypes[v->dtype];
+        if (!*info->dtype && v->dtype >= 0 && v->dtype < 6) info->dtype = dtypes[v->dtype];
     }
     for (int j = 0; j < n->n_out; j++) out[j] = m->values[n->out[j]].shape;
     info->macs = n->op->macs ? n->op->macs(n, in, out) : 0;
-    if (n->op->path) snprintf(info->path, sizeof info->path, "%s %s", m->kernels->isa, n->op->path(n, m->kernels));
+    const char *isa = ferc_op_is_int8(n->op) ? m->q8->isa : m->kernels->isa;
+    if (n->op->path) snprintf(info->path, sizeof info->path, "%s %s", isa, n->op->path(n, m->kernels));
     else snprintf(info->path, sizeof info->path, "c");
     return 0;
 }

@@ -57,6 +57,7 @@ struct ferc_model {
     int n_inputs, n_outputs;
     int *inputs, *outputs;
     const struct ferc_kernel_table *kernels; /* chosen at load (FERC_ISA or cpuid) */
+    const struct ferc_q8_kernels *q8;        /* the int8 path, chosen with them (kernels/q8.h) */
 };
 
 /* What an op sees when it runs: its input and output tensors (batch included). */
@@ -85,7 +86,8 @@ typedef struct ferc_op {
      * counted: pooling, element-wise and copies). */
     int64_t (*macs)(const ferc_node *n, const ferc_shape *in, const ferc_shape *out);
     /* The kernel variant the node runs on table k ("winograd", "gemm", ...); NULL: plain C
-     * loops, the same on every ISA. */
+     * loops, the same on every ISA. The int8 ops name a variant of the model's int8 path
+     * (m->q8) instead. */
     const char *(*path)(const ferc_node *n, const ferc_kernel_table *k);
 } ferc_op;
 

@@ -43,7 +43,7 @@ static ferc_status prepare_qparam(ferc_model *m, ferc_node *n, int in_dtype, int
         return ferc_set_error(err, FERC_ERR_FORMAT, "bad scale %g / zero point %d", (double)st->scale, st->zero);
     if (m->values[n->in[0]].kind == FERC_VAL_PARAM)
         return ferc_set_error(err, FERC_ERR_FORMAT, "input must be an activation");
-    st->k = ferc_q8_kernels_get();
+    st->k = m->q8;
     return FERC_OK;
 }
 
@@ -87,7 +87,9 @@ static void run_dequantize(const ferc_node *n, const ferc_op_args *a)
 
 static void destroy(ferc_node *n) { free(n->state); }
 
-const ferc_op ferc_op_quantize = {.name = "quantize", .min_in = 1, .max_in = 1, .n_out = 1, .prepare = prepare_quantize, .infer = infer_same, .run = run_quantize, .destroy = destroy};
+static const char *path_quantize(const ferc_node *n, const ferc_kernel_table *k) { return "quantize"; }
+
+const ferc_op ferc_op_quantize = {.name = "quantize", .min_in = 1, .max_in = 1, .n_out = 1, .prepare = prepare_quantize, .infer = infer_same, .run = run_quantize, .destroy = destroy, .path = path_quantize};
 const ferc_op ferc_op_dequantize = {.name = "dequantize", .min_in = 1, .max_in = 1, .n_out = 1, .prepare = prepare_dequantize, .infer = infer_same, .run = run_dequantize, .destroy = destroy};
 
 /* ---- conv2d_q8 / dense_q8 ----------------------------------------------------------------- */
@@ -145,9 +147,9 @@ static ferc_status prepare_conv_common(ferc_model *m, ferc_node *n, qconv *st, i
 }
 
 /* Packs for the SIMD body chosen at load (the scalar reference reads the stored layout). */
-static ferc_status pack(qconv *st, ferc_error *err)
+static ferc_status pack(const ferc_model *m, qconv *st, ferc_error *err)
 {
-    st->k = ferc_q8_kernels_get();
+    st->k = m->q8;
     if (!st->k->gemm) return FERC_OK;
     st->packed = ferc_alloc(ferc_q8_packed_size(&st->d));
     st->bias = ferc_alloc(sizeof(int32_t) * (size_t)st->d.oc);
@@ -180,7 +182,7 @@ static ferc_status prepare_conv(ferc_model *m, ferc_node *n, ferc_error *err)
     if (d->groups < 1 || d->oc % d->groups)
         return ferc_set_error(err, FERC_ERR_FORMAT, "%d groups do not divide %d output channels", d->groups, d->oc);
     d->c = (int)w->shape.d[3] * d->groups;
-    return pack(st, err);
+    return pack(m, st, err);
 }
 
 static ferc_status prepare_dense(ferc_model *m, ferc_node *n, ferc_error *err)
@@ -194,7 +196,7 @@ static ferc_status prepare_dense(ferc_model *m, ferc_node *n, ferc_error *err)
     st->dense = 1;
     d->c = (int)m->values[n->in[1]].shape.d[1];
     d->kh = d->kw = d->sh = d->sw = d->dh = d->dw = d->groups = 1;
-    return pack(st, err);
+    return pack(m, st, err);
 }
 
 static ferc_status infer_conv(const ferc_node *n, const ferc_shape *in, ferc_shape *out, ferc_error *err)
@@ -249,5 +251,18 @@ static void destroy_conv(ferc_node *n)
     free(st);
 }
 
-const ferc_op ferc_op_conv2d_q8 = {.name = "conv2d_q8", .min_in = 4, .max_in = 4, .n_out = 1, .prepare = prepare_conv, .infer = infer_conv, .scratch = scratch_conv, .run = run_conv, .destroy = destroy_conv};
-const ferc_op ferc_op_dense_q8 = {.name = "dense_q8", .min_in = 4, .max_in = 4, .n_out = 1, .prepare = prepare_dense, .infer = infer_conv, .scratch = scratch_conv, .run = run_conv, .destroy = destroy_conv};
+/* Counted as the float ops count them: one per weight tap of every output. */
+static int64_t macs_conv(const ferc_node *n, const ferc_shape *in, const ferc_shape *out)
+{
+    const ferc_q8_conv_desc *d = &((const qconv *)n->state)->d;
+    return ferc_shape_numel(&out[0]) * d->kh * d->kw * (d->c / d->groups);
+}
+
+static const char *path_conv(const ferc_node *n, const ferc_kernel_table *k)
+{
+    const qconv *st = n->state;
+    return ferc_q8_conv_path(st->k, &st->d);
+}
+
+const ferc_op ferc_op_conv2d_q8 = {.name = "conv2d_q8", .min_in = 4, .max_in = 4, .n_out = 1, .prepare = prepare_conv, .infer = infer_conv, .scratch = scratch_conv, .run = run_conv, .destroy = destroy_conv, .macs = macs_conv, .path = path_conv};
+const ferc_op ferc_op_dense_q8 = {.name = "dense_q8", .min_in = 4, .max_in = 4, .n_out = 1, .prepare = prepare_dense, .infer = infer_conv, .scratch = scratch_conv, .run = run_conv, .destroy = destroy_conv, .macs = macs_conv, .path = path_conv};

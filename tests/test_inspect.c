@@ -524,6 +524,58 @@ START_TEST(profile_shows_fused_chains)
 }
 END_TEST
 
+/* The int8 twins (tools/model/quantize.py): every quantised layer counts the MACs of the
+ * float layer it replaces, names the int8 path it runs on and its weights as i8, and the
+ * file counts what its fp32 source counted. ferc profile measures the int8 peak beside them. */
+START_TEST(int8_layers_count_their_float_twins_macs)
+{
+    static const char *const pairs[][2] = {{"../weights/emotion_cnn.ferc", "../weights/emotion_cnn.q8.ferc"},
+                                           {"../weights/emotion_small.ferc", "../weights/emotion_small.q8.ferc"}};
+    const char *int8_isa = ferc_int8_isa_name();
+    char want[48];
+    snprintf(want, sizeof want, "%s %s", int8_isa, strcmp(int8_isa, "scalar") ? "gemm" : "direct");
+    for (int p = 0; p < 2; p++) {
+        ferc_model *f = load(pairs[p][0]), *q = load(pairs[p][1]);
+        int quantised = 0;
+        for (int i = 0; i < ferc_model_num_nodes(q); i++) {
+            ferc_node_info qi, fi;
+            ferc_model_node_info(q, i, &qi);
+            if (strcmp(qi.op, "conv2d_q8") && strcmp(qi.op, "dense_q8")) continue;
+            int j = 0;
+            while (ferc_model_node_info(f, j, &fi) == 0 && strcmp(fi.name, qi.name)) j++;
+            ck_assert_msg(j < ferc_model_num_nodes(f), "%s: no float node %s", pairs[p][0], qi.name);
+            ck_assert_msg(qi.macs > 0 && qi.macs == fi.macs, "%s: %lld MACs, float twin %lld", qi.name,
+                          (long long)qi.macs, (long long)fi.macs);
+            ck_assert_str_eq(qi.dtype, "i8");
+            ck_assert_str_eq(qi.path, want);
+            quantised++;
+        }
+        ck_assert_int_eq(quantised, 6); /* every convolution but the one-channel first */
+        ck_assert_int_eq(count(q).macs, count(f).macs);
+        ferc_model_free(f), ferc_model_free(q);
+    }
+    char *out, *e;
+    ck_assert_int_eq(run(&out, &e, "profile %s --runs 3 --threads 1 --format json", tf("../weights/emotion_small.q8.ferc")), 0);
+    json *j = json_parse(out);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(json_get(j, "int8_isa")->str, int8_isa);
+    const int simd = strcmp(int8_isa, "scalar") != 0;
+    ck_assert(!simd || json_get(j, "int8_peak_gops")->num > 0);
+    int seen = 0;
+    for (int i = 0; json_at(json_get(j, "nodes"), i); i++) {
+        json *n = json_at(json_get(j, "nodes"), i);
+        if (strcmp(json_get(n, "op")->str, "conv2d_q8")) continue;
+        ck_assert_str_eq(json_get(n, "path")->str, want);
+        ck_assert(json_get(n, "macs")->num > 0);
+        ck_assert(!simd || json_get(n, "peak_percent")->num > 0);
+        seen++;
+    }
+    ck_assert_int_eq(seen, 6);
+    json_free(j);
+    free(out), free(e);
+}
+END_TEST
+
 int main(void)
 {
     snprintf(tmpd, sizeof tmpd, "/tmp/ferc_test_inspect_XXXXXX");
@@ -544,6 +596,7 @@ int main(void)
     tcase_add_test(tc, explain_sees_the_faces_ferc_sees);
     tcase_add_test(tc, profile_one_convolution);
     tcase_add_test(tc, profile_shows_fused_chains);
+    tcase_add_test(tc, int8_layers_count_their_float_twins_macs);
     suite_add_tcase(s, tc);
     int rc = run_suite(s);
     char cmd[128];

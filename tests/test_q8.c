@@ -1,7 +1,7 @@
 /* test_q8.c - the int8 path (kernels/q8.h, nn/op_q8.c). Integer accumulation is exact, so
  * every comparison here is memcmp, never a tolerance:
  *  - every SIMD body (AVX2, AVX-VNNI, AVX-512 VNNI: those this CPU has) at 1, 2 and 3 threads
- *    against the scalar reference on random odd shapes;
+ *    against the scalar reference on random odd shapes, GEMM and depthwise;
  *  - the scalar reference against an int64 formulation written here, with its own
  *    round-half-to-even;
  *  - rounding and clamp edges, the largest accumulations the format allows (vpmaddubsw must
@@ -159,6 +159,88 @@ START_TEST(simd_bodies_equal_the_reference_on_odd_shapes)
     }
     ck_assert_int_gt(distinct, 10000);
     if (ran < 3) fprintf(stderr, "test_q8: only %d of the 3 SIMD int8 paths exist on this CPU; the others were skipped\n", ran);
+}
+END_TEST
+
+/* Depthwise convolutions (groups = c = oc), which the SIMD paths run through their own
+ * bodies: odd channel counts (a partial last block of 16, 8 and fewer), kernels of 1 to 7
+ * rows (one or two quads of rows), strides, dilations, uneven padding, batches. */
+START_TEST(depthwise_bodies_equal_the_reference_on_odd_shapes)
+{
+    rng_state = 23;
+    int distinct = 0;
+    for (int iter = 0; iter < 200; iter++) {
+        problem p = random_problem();
+        free(p.x), free(p.w), free(p.b), free(p.m);
+        ferc_q8_conv_desc *d = &p.d;
+        static const int channels[] = {2, 3, 7, 8, 9, 16, 17, 24, 31, 33, 64, 70, 80, 100};
+        d->c = d->oc = d->groups = channels[iter % 14];
+        d->kh = rnd_in(1, 7), d->kw = rnd_in(1, 5);
+        if (iter % 3 == 0) d->kh = d->kw = 3;
+        d->n = rnd_in(1, 2), d->h = rnd_in(1, 17), d->w = rnd_in(1, 19);
+        d->sh = rnd_in(1, 2), d->sw = rnd_in(1, 2), d->dh = rnd_in(1, 2), d->dw = rnd_in(1, 2);
+        d->pt = rnd_in(0, 3), d->pl = rnd_in(0, 3);
+        int pb = rnd_in(0, 3), pr = rnd_in(0, 3);
+        const int eh = d->dh * (d->kh - 1) + 1, ew = d->dw * (d->kw - 1) + 1;
+        if (d->h + d->pt + pb < eh) pb = eh - d->h - d->pt + rnd_in(0, 1);
+        if (d->w + d->pl + pr < ew) pr = ew - d->w - d->pl + rnd_in(0, 1);
+        d->oh = (d->h + d->pt + pb - eh) / d->sh + 1, d->ow = (d->w + d->pl + pr - ew) / d->sw + 1;
+        ck_assert(ferc_q8_depthwise(d));
+        const int k = d->kh * d->kw;
+        p.nx = (size_t)d->n * d->h * d->w * d->c, p.ny = (size_t)d->n * d->oh * d->ow * d->oc;
+        p.x = malloc(p.nx), p.w = malloc((size_t)d->oc * k), p.b = malloc(sizeof(int32_t) * d->oc);
+        p.m = malloc(sizeof(float) * d->oc);
+        for (size_t i = 0; i < p.nx; i++) p.x[i] = (uint8_t)rnd();
+        for (int i = 0; i < d->oc * k; i++) p.w[i] = (int8_t)rnd_in(-64, 64);
+        for (int i = 0; i < d->oc; i++) {
+            p.b[i] = rnd_in(-2000, 2000);
+            p.m[i] = (float)(rnd_in(50, 200) / 100.0 * 60.0 / (sqrt((double)k) * 74.0 * 37.0));
+        }
+        uint8_t *ref = malloc(p.ny), *i64 = malloc(p.ny);
+        ferc_q8_conv2d_scalar(d, p.x, p.w, p.b, p.m, ref, 1);
+        conv_int64(d, p.x, p.w, p.b, p.m, i64);
+        ck_assert_msg(!memcmp(ref, i64, p.ny), "scalar reference differs from the int64 formulation (iter %d)", iter);
+        for (size_t i = 0; i < p.ny; i++) distinct += ref[i] > d->lo && ref[i] < d->hi;
+        check_simd(&p, ref);
+        for (size_t i = 0; i < sizeof simd_isas / sizeof *simd_isas; i++) {
+            const ferc_q8_kernels *kk = ferc_q8_kernels_for(simd_isas[i]);
+            if (kk) ck_assert_str_eq(ferc_q8_conv_path(kk, d), "depthwise");
+        }
+        free(ref), free(i64);
+        problem_free(&p);
+    }
+    ck_assert_int_gt(distinct, 10000);
+}
+END_TEST
+
+/* Max pooling on codes, 2x2 / 2 (its own loop) and other windows, against the maxima taken
+ * here; odd sizes leave the last row and column out, as floor mode does. */
+START_TEST(maxpool_takes_the_window_maxima)
+{
+    rng_state = 5;
+    static const int win[][4] = {{2, 2, 2, 2}, {3, 3, 2, 2}, {2, 2, 1, 1}, {3, 2, 3, 1}};
+    for (int iter = 0; iter < 40; iter++) {
+        const int n = rnd_in(1, 2), h = rnd_in(2, 13), w = rnd_in(2, 13), c = rnd_in(1, 70);
+        const int *k = win[iter % 4];
+        if (h < k[0] || w < k[1]) continue;
+        const int oh = (h - k[0]) / k[2] + 1, ow = (w - k[1]) / k[3] + 1;
+        uint8_t *x = malloc((size_t)n * h * w * c), *y = malloc((size_t)n * oh * ow * c);
+        for (int i = 0; i < n * h * w * c; i++) x[i] = (uint8_t)rnd();
+        ferc_q8_maxpool(n, h, w, c, oh, ow, k[0], k[1], k[2], k[3], 0, 0, x, y, 1 + iter % 3);
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int ch = 0; ch < c; ch++) {
+                        int m = 0;
+                        for (int ky = 0; ky < k[0]; ky++)
+                            for (int kx = 0; kx < k[1]; kx++) {
+                                const int v = x[(((size_t)b * h + oy * k[2] + ky) * w + ox * k[3] + kx) * c + ch];
+                                m = v > m ? v : m;
+                            }
+                        ck_assert_int_eq(y[(((size_t)b * oh + oy) * ow + ox) * c + ch], m);
+                    }
+        free(x), free(y);
+    }
 }
 END_TEST
 
@@ -426,6 +508,8 @@ int main(void)
     TCase *tc = tcase_create("int8");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, simd_bodies_equal_the_reference_on_odd_shapes);
+    tcase_add_test(tc, depthwise_bodies_equal_the_reference_on_odd_shapes);
+    tcase_add_test(tc, maxpool_takes_the_window_maxima);
     tcase_add_test(tc, rounding_is_half_to_even_and_clamps_hold);
     tcase_add_test(tc, largest_accumulations_are_exact);
     tcase_add_test(tc, quantize_rounds_half_to_even_and_handles_nan_and_inf);

@@ -78,7 +78,7 @@ static void print_text(const view *v, const char *path, long long file_bytes)
         printf("no graph: %d tensors\n", ferc_model_num_tensors(m));
         return;
     }
-    printf("\n%3s  %-24s %-14s %-16s %-24s %-14s %9s %-4s %12s %19s  %s\n", "#", "name", "op", "path", "in", "out",
+    printf("\n%3s  %-24s %-14s %-19s %-24s %-14s %9s %-4s %12s %19s  %s\n", "#", "name", "op", "path", "in", "out",
            "params", "type", "MACs", "arena offset+bytes", "attributes");
     int64_t params = 0, macs = 0;
     for (int i = 0; i < n; i++) {
@@ -98,7 +98,7 @@ static void print_text(const view *v, const char *path, long long file_bytes)
         if (ferc_context_value_place(v->ctx, out, &off, &bytes)) snprintf(place, sizeof place, "-");
         else snprintf(place, sizeof place, "%zu+%zu", off, bytes);
         attrs_text(m, i, attrs, sizeof attrs);
-        printf("%3d  %-24s %-14s %-16s %-24s %-14s %9lld %-4s %12lld %19s  %s\n", i, info.name, info.op, info.path, a,
+        printf("%3d  %-24s %-14s %-19s %-24s %-14s %9lld %-4s %12lld %19s  %s\n", i, info.name, info.op, info.path, a,
                value_shape(v, out, 1, b, sizeof b), (long long)info.params, *info.dtype ? info.dtype : "-",
                (long long)info.macs, place, attrs);
         params += info.params;

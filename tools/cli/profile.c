@@ -19,7 +19,9 @@ static const char usage[] =
     "order: the kernel path chosen (ISA and variant), median time over the runs, share of the\n"
     "run, GFLOP/s (2 x MACs / time; Winograd layers do fewer multiplies than they are credited\n"
     "with, so theirs are effective figures) and percent of the FMA peak of this ISA and thread\n"
-    "count, measured in the same command (12 independent FMA chains, best of 9 samples). Also\n"
+    "count, measured in the same command (12 independent FMA chains, best of 9 samples); int8\n"
+    "layers (conv2d_q8, dense_q8) count 2 ops per multiply-accumulate against the int8 peak of\n"
+    "the int8 path, measured the same way (12 vpdpbusd chains, or AVX2's vpmaddubsw sequence). Also\n"
     "the median run time and how much of it the node timers cover. Times are wall clock: on a\n"
     "busy machine, runs longer than a scheduler slice include time spent waiting for a core\n"
     "(--clock cpu: this thread's CPU time instead, peak included).\n"
@@ -75,6 +77,54 @@ __attribute__((target("fma"))) static float fma_scalar(long iters)
 #endif
 
 static volatile float sink;
+static volatile int isink, ione = 0x01010101;
+
+#if defined(__x86_64__) || defined(__i386__)
+/* The int8 peak: 12 independent vpdpbusd chains (zmm or ymm), or AVX2's
+ * vpmaddubsw + vpmaddwd + vpaddd, as the int8 kernels use them (kernels/q8.h). Returns
+ * int8 multiply-accumulates done. */
+#define DOT_CHAINS(T, dot, set1)                                                                        \
+    /* distinct starting values, or the compiler would compute one chain and copy it */                \
+    T a0 = set1(0), a1 = set1(1), a2 = set1(2), a3 = set1(3), a4 = set1(4), a5 = set1(5), a6 = set1(6), \
+      a7 = set1(7), a8 = set1(8), a9 = set1(9), a10 = set1(10), a11 = set1(11);                         \
+    const T x = set1(ione), w = set1(ione);                                                             \
+    for (long i = 0; i < iters; i++) {                                                                   \
+        a0 = dot(a0, x, w), a1 = dot(a1, x, w), a2 = dot(a2, x, w), a3 = dot(a3, x, w);                  \
+        a4 = dot(a4, x, w), a5 = dot(a5, x, w), a6 = dot(a6, x, w), a7 = dot(a7, x, w);                  \
+        a8 = dot(a8, x, w), a9 = dot(a9, x, w), a10 = dot(a10, x, w), a11 = dot(a11, x, w);              \
+    }
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static double dot512(long iters)
+{
+    DOT_CHAINS(__m512i, _mm512_dpbusd_epi32, _mm512_set1_epi32)
+    a0 = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3)),
+                          _mm512_add_epi32(_mm512_add_epi32(a4, a5), _mm512_add_epi32(a6, a7)));
+    isink += _mm512_reduce_add_epi32(_mm512_add_epi32(a0, _mm512_add_epi32(_mm512_add_epi32(a8, a9), _mm512_add_epi32(a10, a11))));
+    return 64.0 * 12 * (double)iters;
+}
+__attribute__((target("avx2,avxvnni"))) static double dot256vnni(long iters)
+{
+#define DPB(a, x, w) _mm256_dpbusd_avx_epi32(a, x, w)
+    DOT_CHAINS(__m256i, DPB, _mm256_set1_epi32)
+#undef DPB
+    a0 = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)),
+                          _mm256_add_epi32(_mm256_add_epi32(a4, a5), _mm256_add_epi32(a6, a7)));
+    a0 = _mm256_add_epi32(a0, _mm256_add_epi32(_mm256_add_epi32(a8, a9), _mm256_add_epi32(a10, a11)));
+    isink += _mm256_extract_epi32(a0, 0);
+    return 32.0 * 12 * (double)iters;
+}
+__attribute__((target("avx2"))) static double dot256(long iters)
+{
+    const __m256i ones = _mm256_set1_epi16(1);
+#define DPB(a, x, w) _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), ones))
+    DOT_CHAINS(__m256i, DPB, _mm256_set1_epi32)
+#undef DPB
+    a0 = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)),
+                          _mm256_add_epi32(_mm256_add_epi32(a4, a5), _mm256_add_epi32(a6, a7)));
+    a0 = _mm256_add_epi32(a0, _mm256_add_epi32(_mm256_add_epi32(a8, a9), _mm256_add_epi32(a10, a11)));
+    isink += _mm256_extract_epi32(a0, 0);
+    return 32.0 * 12 * (double)iters;
+}
+#endif
 
 /* The clock of --clock: wall (cli_seconds) or this thread's CPU time. */
 static double clock_now(int cpu)
@@ -83,6 +133,30 @@ static double clock_now(int cpu)
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* G int8 ops/s (2 x MACs) of the int8 path `isa` on `threads` threads, as fma_peak; 0 for the
+ * scalar path (not shown then). */
+static double int8_peak(const char *isa, int threads, int cpu)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    const int kind = !strcmp(isa, "avx512vnni") ? 2 : !strcmp(isa, "avxvnni") ? 1 : !strcmp(isa, "avx2") ? 0 : -1;
+    if (kind < 0) return 0;
+    const long iters = 500000;
+    double best = 0;
+    for (int r = 0; r < 9; r++) {
+        double macs = 0;
+        const double t0 = clock_now(cpu);
+#pragma omp parallel num_threads(threads) reduction(+ : macs)
+        macs += kind == 2 ? dot512(iters) : kind == 1 ? dot256vnni(iters) : dot256(iters);
+        const double g = 2 * macs / (clock_now(cpu) - t0) * 1e-9;
+        best = g > best ? g : best;
+    }
+    return best;
+#else
+    (void)isa, (void)threads, (void)cpu;
+    return 0;
+#endif
 }
 
 /* GFLOP/s of `threads` threads each running 12 FMA chains of the ISA's vector width: the best
@@ -360,6 +434,13 @@ int cli_profile(int argc, char **argv)
     const int n = ferc_model_num_nodes(m);
     /* The peak first, then a warm-up run and enough runs for ~1 s. */
     const double peak = fma_peak(ferc_isa_name(), threads, cpu);
+    int int8 = 0;
+    for (int k = 0; k < n; k++) {
+        ferc_node_info info;
+        ferc_model_node_info(m, k, &info);
+        int8 |= !strcmp(info.dtype, "i8");
+    }
+    const double peak8 = int8 ? int8_peak(ferc_int8_isa_name(), threads, cpu) : 0;
     if (ferc_run(ctx, inputs, batch, &err)) {
         fprintf(stderr, "ferc profile: %s\n", err.message);
         rc = 1;
@@ -404,6 +485,7 @@ int cli_profile(int argc, char **argv)
         printf(",\"isa\":\"%s\",\"threads\":%d,\"batch\":%d,\"input\":", ferc_isa_name(), threads, batch);
         if (image) cli_json_string(stdout, image);
         else printf("\"random\"");
+        if (int8) printf(",\"int8_isa\":\"%s\",\"int8_peak_gops\":%.4g", ferc_int8_isa_name(), peak8);
         printf(",\"runs\":%d,\"peak_gflops\":%.4g,\"run_ms\":%.6g,\"node_coverage\":%.4f,\"macs\":%lld,\"gflops\":%.4g,"
                "\"node_ms_sum\":%.6g,\"nodes\":[",
                runs, peak, run_med * 1e3, cover_med, (long long)macs_all, 2e-9 * (double)macs_all / run_med, med_sum * 1e3);
@@ -413,10 +495,13 @@ int cli_profile(int argc, char **argv)
         if (peak > 0)
             printf("FMA peak (%s, %d thread%s, measured now): %.1f GFLOP/s\n", ferc_isa_name(), threads,
                    threads == 1 ? "" : "s", peak);
+        if (peak8 > 0)
+            printf("int8 peak (%s, %d thread%s, measured now): %.1f GOP/s (2 per int8 multiply-accumulate)\n",
+                   ferc_int8_isa_name(), threads, threads == 1 ? "" : "s", peak8);
         printf("run: median %.4g ms, %.3g GFLOP/s; node timers cover %.1f%% of each run (median); node medians sum to "
                "%.4g ms\n\n",
                run_med * 1e3, 2e-9 * (double)macs_all / run_med, 100 * cover_med, med_sum * 1e3);
-        printf("%3s  %-26s %-14s %-16s %-16s %12s %10s %6s %8s %6s\n", "#", "name", "op", "path", "out", "MACs", "ms",
+        printf("%3s  %-26s %-14s %-19s %-16s %12s %10s %6s %8s %6s\n", "#", "name", "op", "path", "out", "MACs", "ms",
                "share", "GFLOP/s", "%peak");
     }
     for (int k = 0; med && k < n; k++) {
@@ -434,6 +519,7 @@ int cli_profile(int argc, char **argv)
         for (int j = k; runner == k && j < n; j++)
             if (ferc_context_node_runner(ctx, j) == k) run_macs += ferc_context_node_macs(ctx, j);
         const double gf = run_macs && med[k] > 0 ? 2e-9 * (double)run_macs / med[k] : 0;
+        const double pk = strcmp(info.dtype, "i8") ? peak : peak8; /* int8 layers: of the int8 peak */
         char shown[64];
         if (runner != k) snprintf(shown, sizeof shown, "in #%d", runner);
         else if (run_macs > macs) snprintf(shown, sizeof shown, "%s chain", ferc_isa_name());
@@ -444,12 +530,12 @@ int cli_profile(int argc, char **argv)
             printf(",\"op\":\"%s\",\"path\":\"%s\",\"shape\":\"%s\",\"macs\":%lld,\"ms\":%.6g,\"share\":%.4f,\"gflops\":%.4g,"
                    "\"peak_percent\":%.3g}",
                    info.op, shown, shp, (long long)macs, med[k] * 1e3, med[k] / med_sum, gf,
-                   peak > 0 ? 100 * gf / peak : 0);
+                   pk > 0 ? 100 * gf / pk : 0);
         } else {
             char g[16] = "-", pp[16] = "-";
             if (gf > 0) snprintf(g, sizeof g, "%.1f", gf);
-            if (gf > 0 && peak > 0) snprintf(pp, sizeof pp, "%.1f", 100 * gf / peak);
-            printf("%3d  %-26s %-14s %-16s %-16s %12lld %10.4f %5.1f%% %8s %6s\n", k, info.name, info.op, shown, shp,
+            if (gf > 0 && pk > 0) snprintf(pp, sizeof pp, "%.1f", 100 * gf / pk);
+            printf("%3d  %-26s %-14s %-19s %-16s %12lld %10.4f %5.1f%% %8s %6s\n", k, info.name, info.op, shown, shp,
                    (long long)macs, med[k] * 1e3, 100 * med[k] / med_sum, g, pp);
         }
     }

@@ -1,12 +1,17 @@
-"""Quantise a float ferc emotion CNN to int8 (kernels/q8.h, docs/FORMAT.md "int8").
+"""Quantise a float ferc emotion CNN or face detector to int8 (kernels/q8.h, docs/FORMAT.md "int8").
 
     /usr/bin/python3 tools/model/quantize.py weights/emotion_cnn.ferc weights/emotion_cnn.q8.ferc
+    /usr/bin/python3 tools/model/quantize.py weights/face_yunet.ferc /tmp/face_yunet.q8.ferc --calib 200 --heldout 100
+
+(Face detectors, metadata task=face-detection, follow main_detector: calibration on composites,
+the rule chosen by agreement with the fp32 detector's faces; docs/performance.md, "YuNet in
+int8". What follows describes the emotion CNNs.)
 
 Weights: symmetric int8 per output channel, limited to -64..64 (so AVX2's vpmaddubsw cannot
 saturate), bias in int32 at scale s_x * s_w. Activations: uint8 per tensor, scale and zero point
 from calibration on --calib (2,000) FER2013 *train* images; ReLU and ReLU6 become the output
-clamp. The first convolution (one input channel: little work, most sensitive) and everything
-after the last convolution (global pool, dense, softmax) stay fp32; a quantize node sits
+clamp. The first convolution (reading the input, one channel: little work, most sensitive) and
+everything after the last convolution (global pool, dense, softmax) stay fp32; a quantize node sits
 before the first int8 convolution and a dequantize after the last.
 
 The activation range rule is chosen, not assumed: each candidate (min/max and percentiles of
@@ -102,6 +107,62 @@ class FercNet(nn.Module):
         return x
 
 
+class GraphNet:
+    """Any ferc graph of the ops the face detectors use (conv2d, maxpool2d, nearest resize,
+    add, reshape, sigmoid) run in torch, NCHW, for calibration: record(name, x) sees every
+    node's output (statistics are layout-free, so reshape only passes its input on)."""
+
+    def __init__(self, model):
+        vals = {v["name"]: v for v in model["values"]}
+        self.steps = []
+        for op, ins, outs, attrs in model["nodes"]:
+            if op == "conv2d":
+                pad = attrs.get("pad", [0, 0, 0, 0])
+                if pad[0] != pad[2] or pad[1] != pad[3]:
+                    raise SystemExit(f"{outs[0]}: asymmetric padding is not supported here")
+                w = torch.from_numpy(np.array(vals[ins[1]]["data"], np.float32)).permute(0, 3, 1, 2).contiguous()
+                b = torch.from_numpy(np.array(vals[ins[2]]["data"], np.float32)) if len(ins) > 2 else None
+                act = attrs.get("act", [0])[0]
+                if act not in (0, 1, 2):
+                    raise SystemExit(f"{outs[0]}: activation {act} is not supported by the int8 path")
+                fn = (lambda x, w=w, b=b, a=attrs, act=act, pad=pad: (lambda y: y.clamp(0, 6) if act == 2 else
+                      y.clamp_min(0) if act == 1 else y)(torch.nn.functional.conv2d(
+                          x, w, b, tuple(a.get("stride", [1, 1])), (pad[0], pad[1]), tuple(a.get("dilation", [1, 1])),
+                          a.get("groups", [1])[0])))
+            elif op == "maxpool2d":
+                if any(attrs.get("pad", [0])) or attrs.get("ceil_mode", [0])[0]:
+                    raise SystemExit(f"{outs[0]}: padded or ceil-mode pooling is not supported here")
+                fn = (lambda x, a=attrs: torch.nn.functional.max_pool2d(x, tuple(a["kernel"]),
+                                                                        tuple(a.get("stride", a["kernel"]))))
+            elif op == "resize":
+                sc = attrs.get("scale", [0, 0])
+                if attrs.get("linear", [0])[0] or sc[0] != int(sc[0]) or sc[0] != sc[1]:
+                    raise SystemExit(f"{outs[0]}: only nearest resizing by an integer factor is supported here")
+                fn = (lambda x, f=int(sc[0]): x.repeat_interleave(f, 2).repeat_interleave(f, 3))
+            elif op == "add":
+                fn = (lambda x, y: x + y)
+            elif op == "reshape":
+                fn = (lambda x: x)
+            elif op == "sigmoid":
+                fn = torch.sigmoid
+            else:
+                raise SystemExit(f"op {op} ({outs[0]}) is not supported by tools/model/quantize.py")
+            acts = [i for i in ins if vals[i]["kind"] != "param"]
+            self.steps.append((fn, acts, outs[0]))
+        self.input = next(v["name"] for v in model["values"] if v["kind"] == "input")
+        self.record = None
+
+    def __call__(self, x):
+        env = {self.input: x}
+        if self.record:
+            self.record(self.input, x)
+        for fn, ins, out in self.steps:
+            env[out] = fn(*[env[i] for i in ins])
+            if self.record:
+                self.record(out, env[out])
+        return env
+
+
 def load_faces(paths, meta):
     """Faces as the C classifier feeds them: gray 48x48, optional CLAHE / equalisation as the
     metadata says, then (pixel / 255 - mean) / std. NCHW float32."""
@@ -147,12 +208,16 @@ def calibrate(net, faces, percentiles, seed):
         a = x.detach().numpy().ravel()
         lo[name] = min(lo.get(name, np.inf), float(a.min()))
         hi[name] = max(hi.get(name, -np.inf), float(a.max()))
-        samples.setdefault(name, []).append(rng.choice(a, size=min(a.size, 200000 * 64 // len(faces) + 1)))
+        samples.setdefault(name, []).append(rng.choice(a, size=min(a.size, 200000 * (1 if isinstance(faces, list) else 64) // len(faces) + 1)))
 
     net.record = record
     with torch.no_grad():
-        for i in range(0, len(faces), 64):
-            net(faces[i:i + 64])
+        if isinstance(faces, list):  # detector inputs: one image at a time, sizes differ
+            for f in faces:
+                net(f)
+        else:
+            for i in range(0, len(faces), 64):
+                net(faces[i:i + 64])
     net.record = None
     stats = {}
     for name in samples:
@@ -165,7 +230,7 @@ def calibrate(net, faces, percentiles, seed):
 
 def act_range(stats, name, rule):
     st = stats[name]
-    lo, hi = (st["min"], st["max"]) if rule == "minmax" else st["p" + rule]
+    lo, hi = (st["min"], st["max"]) if rule == "minmax" or st.get("input") else st["p" + rule]
     return min(lo, 0.0), max(hi, 1e-8)
 
 
@@ -178,8 +243,9 @@ def qparams(lo, hi):
 
 # ---- the int8 graph --------------------------------------------------------------------------
 
-def quantize_model(model, stats, rule, how):
+def quantize_model(model, stats, rule, how, keep_fp32=()):
     vals = {v["name"]: v for v in model["values"]}
+    inputs = {v["name"] for v in model["values"] if v["kind"] == "input"}
     w = fercfile.Writer()
     w.meta.update(model["meta"])
     w.meta["precision"] = "int8"
@@ -210,7 +276,12 @@ def quantize_model(model, stats, rule, how):
 
     for op, ins, outs, attrs in model["nodes"]:
         cur = ins[0]
-        if op == "conv2d" and vals[ins[1]]["shape"][3] * attrs.get("groups", [1])[0] > 1:
+        # fp32 stays: the first convolution (reading the network's input: one gray channel in
+        # the emotion CNNs, most sensitive; three BGR channels in the detectors, which the
+        # int8 path can only gather into panels, slower than fp32), convolutions with fewer
+        # than 16 outputs (the detectors' heads), and those named by --fp32
+        if (op == "conv2d" and cur not in inputs and vals[ins[1]]["shape"][0] >= 16 and
+                outs[0] not in keep_fp32):
             xin = cur if cur in q else as_u8(cur)
             sx, zx = q[xin]
             wf = np.array(vals[ins[1]]["data"], np.float64)
@@ -240,10 +311,12 @@ def quantize_model(model, stats, rule, how):
             w.node("maxpool2d_q8", [cur], [outs[0]], **attrs)
             q[outs[0]] = q[cur]
         else:
-            xin = as_f32(cur)
-            new_ins = [xin]
-            for p in ins[1:]:
+            new_ins = []
+            for p in ins:
                 v = vals[p]
+                if v["kind"] != "param":
+                    new_ins.append(as_f32(p))
+                    continue
                 if p not in w.index:
                     w.param(p, np.array(v["data"], np.float32))
                 new_ins.append(p)
@@ -266,6 +339,124 @@ def ferc_eval(ferc, data, model):
     return json.loads(r.stdout)["accuracy"]
 
 
+# ---- face detectors --------------------------------------------------------------------------
+
+# scikit-image photos the test fixtures do not use (they use astronaut, coffee and camera)
+BACKGROUNDS = ["chelsea", "rocket", "immunohistochemistry", "hubble_deep_field", "retina", "horse", "colorwheel",
+               "brick", "grass", "gravel", "cat", "page", "text", "checkerboard"]
+
+
+def composites(data, n, seed):
+    """n 640x480 BGR photos: a scikit-image background with 2 to 8 FER2013 *train* faces (gray,
+    48x48, enlarged to 40..200 pixels) pasted on it, some mirrored; and the backgrounds alone."""
+    import cv2
+    import skimage.data as sd
+    rng = random.Random(seed)
+    faces = sorted(glob.glob(os.path.join(data, "train", "*", "*")))
+    rng.shuffle(faces)
+    out = []
+    for i in range(n):
+        a = getattr(sd, BACKGROUNDS[i % len(BACKGROUNDS)])()
+        a = np.dstack([a] * 3) if a.ndim == 2 else a[:, :, :3]
+        if a.dtype != np.uint8:
+            a = (a * 255).astype(np.uint8)
+        img = cv2.resize(cv2.cvtColor(a, cv2.COLOR_RGB2BGR), (640, 480), interpolation=cv2.INTER_AREA)
+        for _ in range(0 if i < len(BACKGROUNDS) else rng.randint(2, 8)):
+            f = cv2.imread(faces.pop(), cv2.IMREAD_GRAYSCALE)
+            sz = rng.randint(40, 200)
+            f = cv2.resize(f, (sz, sz), interpolation=cv2.INTER_LINEAR)
+            if rng.random() < 0.5:
+                f = f[:, ::-1]
+            x, y = rng.randint(0, 640 - sz), rng.randint(0, 480 - sz)
+            img[y:y + sz, x:x + sz] = f[:, :, None]
+        out.append(img)
+    return out
+
+
+def detector_input(img, long_side):
+    """As detect/yunet.c feeds the network: long side scaled to long_side (cv2.resize, INTER_AREA
+    to shrink, INTER_LINEAR to enlarge), zero-padded right and bottom to multiples of 32, BGR
+    0..255 floats. NCHW."""
+    import cv2
+    h, w = img.shape[:2]
+    sc = long_side / max(h, w)
+    nw, nh = max(1, round(w * sc)), max(1, round(h * sc))
+    r = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if sc < 1 else cv2.INTER_LINEAR)
+    x = np.zeros(((nh + 31) // 32 * 32, (nw + 31) // 32 * 32, 3), np.float32)
+    x[:nh, :nw] = r
+    return torch.from_numpy(x.transpose(2, 0, 1)[None].copy())
+
+
+def iou(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    return ix * iy / (aw * ah + bw * bh - ix * iy)
+
+
+def detections(ferc, model, paths):
+    """Boxes `ferc` finds with this detector file, per image (default threshold and size)."""
+    r = subprocess.run([ferc, "--detector", "yunet", "--detector-model", model, "--classifier", "small",
+                        "--threads", "1", "--format", "json"] + paths, check=True, capture_output=True, text=True)
+    return [[f["box"] for f in json.loads(line)["faces"]] for line in r.stdout.splitlines()]
+
+
+def agreement(ref, got):
+    """Faces of ref found again with IoU >= 0.95, and faces either side has that the other lacks."""
+    same = missing = 0
+    for a, b in zip(ref, got):
+        m = sum(1 for x in a if any(iou(x, y) >= 0.95 for y in b))
+        same += m
+        missing += len(a) - m + max(0, len(b) - m)
+    return same, missing
+
+
+def main_detector(args, model):
+    """A face detector: calibration on composites and scikit-image photos (never the test
+    fixtures); the range rule chosen by agreement with the fp32 detector's faces on other
+    composites, run by the C engine."""
+    import cv2
+    keep = set(filter(None, args.fp32.split(",")))
+    stats_imgs = composites(args.data, args.calib, args.seed)
+    net = GraphNet(model)
+    rules = args.rules.split(",")
+    inputs = [detector_input(im, 640) for im in stats_imgs]
+    stats = calibrate(net, inputs, [float(r) for r in rules if r != "minmax"], args.seed)
+    for k in list(stats):
+        for r in rules:
+            if r != "minmax":
+                stats[k]["p" + r] = stats[k].pop("p" + str(float(r)))
+    stats[net.input]["input"] = True  # raw pixels: the whole 0..255, scale 1, exact
+    tmp = tempfile.mkdtemp(prefix="ferc_quantize_")
+    try:
+        held = []
+        for i, im in enumerate(composites(args.data, args.heldout, args.seed + 1)):
+            held.append(os.path.join(tmp, f"held{i}.png"))
+            cv2.imwrite(held[-1], im)
+        ref = detections(args.ferc, args.model, held)
+        results = {}
+        for r in rules:
+            path = os.path.join(tmp, f"{r}.ferc")
+            quantize_model(model, stats, r, f"candidate {r}", keep).save(path)
+            results[r] = agreement(ref, detections(args.ferc, path, held))
+            print(f"held-out composites ({len(held)}, {sum(map(len, ref))} fp32 faces): {r:8s} same {results[r][0]}, "
+                  f"differing {results[r][1]}", flush=True)
+        best = max(rules, key=lambda r: (results[r][0] - results[r][1], r == "minmax"))
+        how = (f"int8 weights per output channel (-64..64), uint8 activations per tensor; range rule {best} of "
+               f"{args.calib} calibration images (640x480: scikit-image photos the tests do not use, and FER2013 "
+               f"train faces pasted on them; seed {args.seed}), chosen among "
+               f"{', '.join(f'{r} {results[r][0]} same / {results[r][1]} differing' for r in rules)} faces against fp32 "
+               f"(IoU >= 0.95) on {len(held)} other composites ({sum(map(len, ref))} fp32 faces); heads (convolutions "
+               f"with fewer than 16 outputs), first convolution{', ' + args.fp32 if keep else ''}, resize and add "
+               f"fp32; command: tools/model/quantize.py {os.path.basename(args.model)} {os.path.basename(args.out)}"
+               f"{' --fp32 ' + args.fp32 if keep else ''}")
+        quantize_model(model, stats, best, how, keep).save(args.out)
+        print(f"{args.out}: rule {best}")
+    finally:
+        shutil.rmtree(tmp)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", help="float .ferc emotion CNN")
@@ -276,12 +467,15 @@ def main():
     ap.add_argument("--heldout", type=int, default=3000, help="other train images to choose the range rule on")
     ap.add_argument("--rules", default="minmax,99.999,99.99,99.9", help="candidate range rules")
     ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--fp32", default="", help="convolutions (output names, comma-separated) to keep fp32")
     ap.add_argument("--ferc", default=os.path.join(ROOT, "ferc"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     model = fercfile.read(args.model)
     if model["meta"].get("precision") == "int8":
         raise SystemExit(f"{args.model} is already int8")
+    if model["meta"].get("task") == "face-detection":
+        return main_detector(args, model)
     net = FercNet(model).eval()
     calib, held = train_split(args.data, args.calib, args.heldout, args.seed)
     rules = args.rules.split(",")
