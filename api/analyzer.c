@@ -191,7 +191,7 @@ static ferc_status crop_face(const ferc_image *img, const ferc_box *b, ferc_fram
 }
 
 /* The aligned crop: the eyes from the detector's landmarks when it gives them (YuNet's,
- * refined by ferc_yunet_eyes: median residual roll 0.5 degrees, docs/detection.md), else
+ * refined by ferc_yunet_eyes: median residual roll 1.2 degrees, docs/detection.md), else
  * searched in the box with the eye cascade; the face turned about the centre of the square
  * crop_face would take and resampled. Returns 1 when no eye pair was found (the caller crops
  * without alignment). */

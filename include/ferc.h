@@ -403,8 +403,8 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
 ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, const ferc_box *face,
                             const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err);
 /* The eyes from a detector's landmarks (YuNet's first two points); returns eyes->found, 0
- * when the box has no landmarks or they are not an eye pair. The analyzer uses them where
- * the eye cascade finds no pair. */
+ * when the box has no landmarks or they are not an eye pair. One pass of landmarks follows
+ * only part of a face's roll: ferc_yunet_eyes refines them. */
 int ferc_eyes_from_landmarks(const ferc_box *face, ferc_eyes *eyes);
 /* The eyes of a face YuNet found (its box and landmarks; a box without landmarks starts
  * level), refined: one pass of YuNet levels a turned face's eyes only part of the way, so
