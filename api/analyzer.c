@@ -190,18 +190,17 @@ static ferc_status crop_face(const ferc_image *img, const ferc_box *b, ferc_fram
     return FERC_OK;
 }
 
-/* The aligned crop: eyes searched in the box with the eye cascade, else taken from the
- * detector's landmarks when it gives them (YuNet's follow only part of a roll: median
- * residual 3.5 degrees against the cascade's 0.6, so they only fill in where the cascade
- * finds no pair; docs/detection.md); the face turned about the centre of the square
+/* The aligned crop: the eyes from the detector's landmarks when it gives them (YuNet's,
+ * refined by ferc_yunet_eyes: median residual roll 1.2 degrees, docs/detection.md), else
+ * searched in the box with the eye cascade; the face turned about the centre of the square
  * crop_face would take and resampled. Returns 1 when no eye pair was found (the caller crops
  * without alignment). */
 static int crop_aligned(const ferc_analyzer *a, const ferc_image *gray, const ferc_box *b, ferc_framing framing,
                         int fw, int fh, uint8_t *out)
 {
     ferc_eyes e;
-    if ((ferc_find_eyes(a->eyes, gray->data, gray->width, gray->height, gray->width, b, &e, NULL) || !e.found) &&
-        !ferc_eyes_from_landmarks(b, &e))
+    if ((ferc_detector_eyes(a->det, gray, b, &e, NULL) || !e.found) &&
+        (ferc_find_eyes(a->eyes, gray->data, gray->width, gray->height, gray->width, b, &e, NULL) || !e.found))
         return 1;
     ferc_box sq = *b;
     if (framing != FERC_FRAMING_BOX && fw == fh) {

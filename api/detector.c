@@ -100,6 +100,7 @@ typedef struct {
     ferc_yunet *yunet;
     int shared; /* yunet belongs to the detector this one was cloned from */
     ferc_yunet_state *st;
+    ferc_yunet_state *eye_st; /* ferc_yunet_eyes' 320x320 runs, made on first use */
     ferc_yunet_options opt;
 } yunet_kind;
 
@@ -107,6 +108,7 @@ static void yunet_destroy(void *state)
 {
     yunet_kind *k = state;
     ferc_yunet_state_free(k->st);
+    ferc_yunet_state_free(k->eye_st);
     if (!k->shared) ferc_yunet_free(k->yunet);
     free(k);
 }
@@ -158,6 +160,14 @@ static ferc_status yunet_detect(void *state, const ferc_image *img, ferc_box *bo
     ferc_status s = ferc_yunet_detect(k->yunet, k->st, img, &k->opt, boxes, max_boxes, &n, err);
     *count = s ? 0 : n < max_boxes ? n : max_boxes;
     return s;
+}
+
+static ferc_status yunet_eyes(void *state, const ferc_image *gray, const ferc_box *box, ferc_eyes *eyes,
+                              ferc_error *err)
+{
+    yunet_kind *k = state;
+    ferc_status s = k->eye_st ? FERC_OK : ferc_yunet_state_create(k->yunet, &k->eye_st, err);
+    return s ? s : ferc_yunet_eyes(k->yunet, k->eye_st, gray, box, k->opt.threads, eyes, err);
 }
 
 /* ---- Haar / LBP cascades (detect/cascade_*.c), on equalised gray as OpenCV's sample ---- */
@@ -287,7 +297,7 @@ static const ferc_detector_kind kinds[] = {
     {.name = "ssd", .create = ssd_create, .detect = ssd_detect, .clone = ssd_clone, .destroy = ssd_destroy,
      .framing = FERC_FRAMING_RES10},
     {.name = "yunet", .create = yunet_create, .detect = yunet_detect, .clone = yunet_clone, .destroy = yunet_destroy,
-     .framing = FERC_FRAMING_YUNET},
+     .framing = FERC_FRAMING_YUNET, .eyes = yunet_eyes},
     {.name = "haar", .create = haar_create, .detect = cascade_detect, .clone = cascade_clone,
      .destroy = cascade_destroy, .framing = FERC_FRAMING_RES10},
     {.name = "lbp", .create = lbp_create, .detect = cascade_detect, .clone = cascade_clone,
@@ -358,6 +368,15 @@ ferc_status ferc_detector_clone(const ferc_detector *d, ferc_detector **out, fer
 }
 
 ferc_framing ferc_detector_framing(const ferc_detector *d) { return d ? d->framing : FERC_FRAMING_BOX; }
+
+ferc_status ferc_detector_eyes(ferc_detector *d, const ferc_image *gray, const ferc_box *box, ferc_eyes *eyes,
+                               ferc_error *err)
+{
+    if (!gray || !gray->data || gray->channels != 1 || !box || !eyes)
+        return ferc_set_error(err, FERC_ERR_ARG, "detector_eyes: needs a gray image, a box and an output");
+    memset(eyes, 0, sizeof *eyes);
+    return d && d->kind && d->kind->eyes ? d->kind->eyes(d->state, gray, box, eyes, err) : FERC_OK;
+}
 
 ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes, int max_boxes, int *count,
                         ferc_error *err)

@@ -13,6 +13,9 @@
  *   clone    a new state for another thread that shares the loaded files of `state`.
  *   destroy  frees the state (not called when create failed); files only if not shared.
  *   framing  how the kind's boxes are cropped for the classifier (ferc_framing).
+ *   eyes     optional: the eye pair of a box the kind found, in the gray image it was found
+ *            in, from the kind's own landmarks (eyes->found 0 when it has none); NULL for
+ *            kinds without landmarks (the analyzer then aligns with the eye cascade).
  * Errors go through ferc_set_error (nn/error.h) with a message naming the file or problem. */
 #ifndef FERC_API_DETECTOR_H
 #define FERC_API_DETECTOR_H
@@ -27,6 +30,7 @@ typedef struct {
     ferc_status (*clone)(const void *state, void **out, ferc_error *err);
     void (*destroy)(void *state);
     ferc_framing framing;
+    ferc_status (*eyes)(void *state, const ferc_image *gray, const ferc_box *box, ferc_eyes *eyes, ferc_error *err);
 } ferc_detector_kind;
 
 #endif

@@ -21,14 +21,18 @@ FER2013 validation images from ../shared/data/fer2013/val (48x48, upscaled 4x wi
 INTER_CUBIC and padded by reflection so that rotation does not cut them; research-use data,
 read here, never copied into the repository).
 
-With --eyes yunet the eyes are YuNet's first two landmarks (ferc_yunet_detect on the
-rotated image, the face whose box overlaps the known one most; ferc_eyes_from_landmarks)
-instead of the eye cascade, as ferc_analyze aligns faces from a detector that gives
-landmarks.
+With --eyes yunet the eyes come from YuNet (ferc_yunet_detect on the rotated image at the
+automatic size, the face whose box overlaps the known one most) refined by ferc_yunet_eyes,
+as ferc_analyze aligns faces from a detector that gives landmarks; --eyes landmarks takes
+that face's first two landmarks as they are (ferc_eyes_from_landmarks, one pass), to show
+what the refinement adds.
+
+--angles 0 with a large --fer measures what alignment does to upright faces alone.
 
 Run: make && /usr/bin/python3 bench/measure_alignment.py [--fer N] [--lib libferc.so]
                                                            [--model weights/emotion_cnn.ferc]
-                                                           [--eyes cascade|yunet]
+                                                           [--eyes cascade|landmarks|yunet]
+                                                           [--angles -30,-20,...,30]
 """
 import argparse
 import ctypes
@@ -96,12 +100,15 @@ def main():
     ap.add_argument("--lib", default=os.path.join(ROOT, "libferc.so"))
     ap.add_argument("--cascade", default="/usr/share/opencv4/haarcascades/haarcascade_eye.xml")
     ap.add_argument("--model", default=None, help="emotion classifier: also report agreement")
-    ap.add_argument("--eyes", choices=("cascade", "yunet", "both"), default="cascade",
-                    help="both: the cascade, and YuNet's landmarks where it finds no eye pair")
+    ap.add_argument("--eyes", choices=("cascade", "landmarks", "yunet"), default="cascade",
+                    help="yunet: YuNet's landmarks refined (ferc_yunet_eyes, as --align with YuNet); "
+                         "landmarks: one pass, unrefined")
+    ap.add_argument("--angles", default=",".join(map(str, ANGLES)), help="rotations in degrees (0 is always run)")
     ap.add_argument("--yunet", default=os.path.join(ROOT, "weights", "face_yunet.ferc"))
     ap.add_argument("--min-roll", type=float, default=0.0,
                     help="classify with alignment only faces whose eye line is tilted more than this (degrees)")
     args = ap.parse_args()
+    angles = sorted({0} | {int(a) for a in args.angles.split(",")})
     lib = ctypes.CDLL(args.lib)
     lib.ferc_find_eyes.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
                                    ctypes.POINTER(Box), ctypes.POINTER(Eyes), ctypes.POINTER(Error)]
@@ -110,11 +117,12 @@ def main():
     if lib.ferc_cascade_load(args.cascade.encode(), ctypes.byref(casc), ctypes.byref(err)):
         sys.exit(err.message.decode())
 
-    yunet = ystate = None
-    if args.eyes in ("yunet", "both"):
-        yunet, ystate = ctypes.c_void_p(), ctypes.c_void_p()
+    yunet = ystate = estate = None
+    if args.eyes in ("yunet", "landmarks"):
+        yunet, ystate, estate = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
         if lib.ferc_yunet_load(args.yunet.encode(), ctypes.byref(yunet), ctypes.byref(err)) or \
-                lib.ferc_yunet_state_create(yunet, ctypes.byref(ystate), ctypes.byref(err)):
+                lib.ferc_yunet_state_create(yunet, ctypes.byref(ystate), ctypes.byref(err)) or \
+                lib.ferc_yunet_state_create(yunet, ctypes.byref(estate), ctypes.byref(err)):
             sys.exit(err.message.decode())
         yopt = YunetOptions(0, 0.6, 0.3, 1)
 
@@ -126,12 +134,6 @@ def main():
     def eyes(img, box):
         img = np.ascontiguousarray(img)
         e = Eyes()
-        if args.eyes == "both":
-            if lib.ferc_find_eyes(casc, img.ctypes.data, img.shape[1], img.shape[0], img.shape[1],
-                                  ctypes.byref(Rect(*box)), ctypes.byref(e), ctypes.byref(err)):
-                sys.exit(err.message.decode())
-            if e.found:
-                return e
         if yunet:
             found = (Box * 16)()
             n = ctypes.c_int()
@@ -142,7 +144,11 @@ def main():
             best = max(found[:min(n.value, 16)], key=lambda b: iou(b, Rect(*box)), default=None)
             if best is None or iou(best, Rect(*box)) < 0.2:
                 return None
-            lib.ferc_eyes_from_landmarks(ctypes.byref(best), ctypes.byref(e))
+            if args.eyes == "landmarks":
+                lib.ferc_eyes_from_landmarks(ctypes.byref(best), ctypes.byref(e))
+            elif lib.ferc_yunet_eyes(yunet, estate, ctypes.byref(im), ctypes.byref(best), 1, ctypes.byref(e),
+                                     ctypes.byref(err)):
+                sys.exit(err.message.decode())
         elif lib.ferc_find_eyes(casc, img.ctypes.data, img.shape[1], img.shape[0], img.shape[1],
                                 ctypes.byref(Rect(*box)), ctypes.byref(e), ctypes.byref(err)):
             sys.exit(err.message.decode())
@@ -179,10 +185,10 @@ def main():
                 sys.exit(err.message.decode())
             return out
     names = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
-    agree = {a: [0, 0, 0, 0, 0] for a in ANGLES}  # faces, unaligned==ref, aligned==ref, unaligned ok, aligned ok
+    agree = {a: [0, 0, 0, 0, 0] for a in angles}  # faces, unaligned==ref, aligned==ref, unaligned ok, aligned ok
 
-    res = {a: [] for a in ANGLES}
-    found = {a: 0 for a in ANGLES}
+    res = {a: [] for a in angles}
+    found = {a: 0 for a in angles}
     counted = 0
     for name, img, box, face48, label in faces(args.fer):
         r0 = roll(img, box)
@@ -191,7 +197,7 @@ def main():
         counted += 1
         cx, cy = box[0] + box[2] / 2 - 0.5, box[1] + box[3] / 2 - 0.5
         ref = classify(crop(img, box, None)) if classify and face48 is not None else None
-        for a in ANGLES:
+        for a in angles:
             m = cv2.getRotationMatrix2D((cx, cy), a, 1.0)
             rot = cv2.warpAffine(img, m, (img.shape[1], img.shape[0]), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REPLICATE)
@@ -209,11 +215,11 @@ def main():
             res[a].append(abs(r - (r0 - a)))
         if name == "astronaut":
             print("astronaut: own roll %.2f deg; residuals %s" % (
-                r0, " ".join("%+d:%.2f" % (a, res[a][-1]) if res[a] else "%+d:-" % a for a in ANGLES)))
+                r0, " ".join("%+d:%.2f" % (a, res[a][-1]) if res[a] else "%+d:-" % a for a in angles)))
     print("faces with eyes found unrotated: %d" % counted)
     print("angle  found   median|res|  p90|res|  max|res|  share<5deg")
     allr = []
-    for a in ANGLES:
+    for a in angles:
         r = np.array(res[a])
         allr += res[a]
         if len(r):
@@ -226,7 +232,7 @@ def main():
         print("classifier %s on the FER2013 faces above (top emotion):" % os.path.basename(args.model))
         print("angle  faces  agree unaligned  agree aligned  accuracy unaligned  accuracy aligned")
         tot = np.zeros(5)
-        for a in ANGLES:
+        for a in angles:
             n, pu, pa, au, aa = agree[a]
             tot += agree[a]
             print("%+4d  %5d  %14.1f%%  %12.1f%%  %17.1f%%  %15.1f%%" % (a, n, 100 * pu / n, 100 * pa / n, 100 * au / n,

@@ -12,6 +12,7 @@
  *   landmark k = kps[2k:2k+2] S + anchor;
  * then OpenCV's NMSBoxes over all strides (detect/nms.c). */
 #include "detect/yunet.h"
+#include "detect/image/image.h"
 #include "detect/nms.h"
 #include "nn/error.h"
 #include "nn/tensor.h"
@@ -284,4 +285,86 @@ ferc_status ferc_yunet_detect(const ferc_yunet *d, ferc_yunet_state *s, const fe
     }
     *n_faces = n;
     return FERC_OK;
+}
+
+/* The eye line of a found face, refined. YuNet's landmarks follow only part of a face's roll
+ * (it learnt from mostly upright faces: on FER2013 faces turned by 30 degrees one pass
+ * levels the eyes to within 12-16 degrees), at every input scale and with all five points
+ * alike, but they are nearly unbiased on an upright face. So the face's square, EYES_CONTEXT
+ * times the box's longer side, is turned upright by the current estimate, resampled to
+ * EYES_CROP pixels and detected again, until a pass moves the eye line by less than
+ * EYES_STOP_DEG (at most EYES_PASSES passes). Each pass centres and sizes the next square on
+ * the box found upright in this one, which frames the face the same way whatever its turn
+ * (the box of a turned face is wider and off centre; most per-angle medians drop by 0.05-0.3
+ * degrees). Median residual roll 1.2 degrees on FER2013 faces turned -30..30, against 4.3
+ * from the detector's own landmarks (bench/measure_alignment.py, docs/detection.md). */
+#define EYES_CROP 320
+#define EYES_CONTEXT 1.5
+#define EYES_PASSES 3
+#define EYES_STOP_DEG 1.0
+#define EYES_THRESHOLD 0.3f /* the face is known to be there: a low score still places it */
+#define EYES_MIN_IOU 0.3f
+#define RAD (3.14159265358979323846 / 180)
+
+ferc_status ferc_yunet_eyes(const ferc_yunet *d, ferc_yunet_state *s, const ferc_image *gray, const ferc_box *face,
+                            int threads, ferc_eyes *eyes, ferc_error *err)
+{
+    if (eyes) memset(eyes, 0, sizeof *eyes);
+    if (!d || !s || !gray || !gray->data || gray->channels != 1 || gray->width < 1 || gray->height < 1 || !face ||
+        !eyes)
+        return ferc_set_error(err, FERC_ERR_ARG, "yunet_eyes: needs a detector, a state, a gray image and a face");
+    if (!(face->w > 0 && face->h > 0 && face->w * EYES_CONTEXT <= 8192 && face->h * EYES_CONTEXT <= 8192) ||
+        !(fabsf(face->x) < 1e6f) || !(fabsf(face->y) < 1e6f))
+        return ferc_set_error(err, FERC_ERR_ARG, "yunet_eyes: face box %gx%g at (%g, %g) empty or too large",
+                              (double)face->w, (double)face->h, (double)face->x, (double)face->y);
+    ferc_eyes cur;
+    double roll = ferc_eyes_from_landmarks(face, &cur) ? cur.roll_deg : 0; /* no landmarks: start level */
+    /* the face: centre (corner coordinates) and size, upright */
+    double cx = face->x + face->w * 0.5, cy = face->y + face->h * 0.5, w = face->w, h = face->h;
+    const ferc_yunet_options o = {EYES_CROP, EYES_THRESHOLD, FERC_YUNET_DEFAULT_NMS, threads};
+    uint8_t *crop = malloc((size_t)EYES_CROP * EYES_CROP);
+    if (!crop) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    const ferc_image in = {EYES_CROP, EYES_CROP, 1, crop};
+    ferc_status st = FERC_OK;
+    for (int pass = 0; pass < EYES_PASSES; pass++) {
+        const int side = (int)ceil((w > h ? w : h) * EYES_CONTEXT);
+        const double k = (double)side / EYES_CROP; /* image pixels per crop pixel */
+        if (side < 1 || side > 8192) break;
+        if (ferc_rotate_crop(gray->data, gray->width, gray->height, gray->width, cx - 0.5, cy - 0.5, roll, side, crop,
+                             EYES_CROP)) {
+            st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+            break;
+        }
+        ferc_box found[8];
+        int n;
+        if ((st = ferc_yunet_detect(d, s, &in, &o, found, 8, &n, err))) break;
+        const ferc_box want = {.x = (float)(EYES_CROP * 0.5 - w * 0.5 / k), .y = (float)(EYES_CROP * 0.5 - h * 0.5 / k),
+                               .w = (float)(w / k), .h = (float)(h / k)};
+        int best = -1;
+        float best_iou = EYES_MIN_IOU;
+        for (int i = 0; i < n && i < 8; i++) {
+            const float v = ferc_box_iou(&found[i], &want);
+            if (v >= best_iou) best = i, best_iou = v;
+        }
+        if (best < 0) break;
+        /* back to the image: crop corner coordinates scaled by k, turned by roll about the
+         * square's centre (cx, cy) */
+        const ferc_box *f = &found[best];
+        const double c = cos(roll * RAD), sn = sin(roll * RAD);
+        ferc_box back = {.n_landmarks = 2};
+        for (int j = 0; j < 2; j++) {
+            const double u = f->landmarks[j][0] * k - side * 0.5, v = f->landmarks[j][1] * k - side * 0.5;
+            back.landmarks[j][0] = (float)(cx + c * u - sn * v), back.landmarks[j][1] = (float)(cy + sn * u + c * v);
+        }
+        ferc_eyes next;
+        if (!ferc_eyes_from_landmarks(&back, &next)) break;
+        const double u = (f->x + f->w * 0.5) * k - side * 0.5, v = (f->y + f->h * 0.5) * k - side * 0.5;
+        cx += c * u - sn * v, cy += sn * u + c * v, w = f->w * k, h = f->h * k;
+        const double moved = next.roll_deg - roll;
+        cur = next, roll = next.roll_deg;
+        if (fabs(moved) < EYES_STOP_DEG) break;
+    }
+    free(crop);
+    if (!st && cur.found) *eyes = cur;
+    return st;
 }

@@ -412,9 +412,18 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
 ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stride, const ferc_box *face,
                             const ferc_eyes *eyes, uint8_t *out, int out_size, ferc_error *err);
 /* The eyes from a detector's landmarks (YuNet's first two points); returns eyes->found, 0
- * when the box has no landmarks or they are not an eye pair. The analyzer uses them where
- * the eye cascade finds no pair. */
+ * when the box has no landmarks or they are not an eye pair. One pass of landmarks follows
+ * only part of a face's roll: ferc_yunet_eyes refines them. */
 int ferc_eyes_from_landmarks(const ferc_box *face, ferc_eyes *eyes);
+/* The eyes of a face YuNet found (its box and landmarks; a box without landmarks starts
+ * level), refined: one pass of YuNet levels a turned face's eyes only part of the way, so
+ * the face's square is turned upright by the current eye line and detected again (a
+ * 320x320 input), up to three times, until a pass moves the line by less than a degree.
+ * gray is the image the face was found in, in gray (channels 1). eyes->found is 0 when no
+ * eye pair is known (no landmarks and none found). s is used at 320x320: a state of its own
+ * keeps the detector's from being remade for each size. threads: 0 for the context default. */
+ferc_status ferc_yunet_eyes(const ferc_yunet *d, ferc_yunet_state *s, const ferc_image *gray,
+                            const ferc_box *face, int threads, ferc_eyes *eyes, ferc_error *err);
 /* Both steps. */
 ferc_status ferc_align_face(const ferc_cascade *eye_cascade, const uint8_t *gray, int width, int height,
                             int stride, const ferc_box *face, uint8_t *out, int out_size, ferc_eyes *eyes,
@@ -508,6 +517,11 @@ ferc_status ferc_detector_from_function(ferc_detect_fn fn, void *user, ferc_fram
  * weights, cascades) are shared, not read again; d must outlive the clone. */
 ferc_status ferc_detector_clone(const ferc_detector *d, ferc_detector **out, ferc_error *err);
 ferc_framing ferc_detector_framing(const ferc_detector *d);
+/* The eyes of a box d found in img, from the detector's landmarks (YuNet: ferc_yunet_eyes,
+ * refined), given img in gray. eyes->found is 0 for kinds without landmarks (and for a NULL
+ * or function detector). */
+ferc_status ferc_detector_eyes(ferc_detector *d, const ferc_image *gray, const ferc_box *box,
+                               ferc_eyes *eyes, ferc_error *err);
 ferc_status ferc_detect(ferc_detector *d, const ferc_image *img, ferc_box *boxes, int max_boxes,
                         int *count, ferc_error *err);
 void ferc_detector_free(ferc_detector *d);
@@ -553,8 +567,9 @@ typedef struct {
     float nms;                  /* yunet: NMS IoU; 0: FERC_YUNET_DEFAULT_NMS */
     int tta;                    /* as ferc_classifier_options */
     int threads;                /* engine threads; 0: as ferc_context_options */
-    int align;                  /* 1: align faces with OpenCV's haarcascade_eye.xml */
-    const char *eye_cascade;    /* align with this eye cascade instead (implies align) */
+    int align;                  /* 1: turn faces upright from their eyes: the detector's
+                                   landmarks (YuNet), else OpenCV's haarcascade_eye.xml */
+    const char *eye_cascade;    /* that eye cascade instead (implies align) */
     int int8;                   /* 1: the classifier's int8 twin, NAME.q8.ferc for NAME.ferc
                                    (tools/model/quantize.py; the detector stays fp32) */
 } ferc_analyzer_options;
@@ -581,8 +596,9 @@ const char *ferc_default_file(const char *stage, const char *name);
 /* The i-th place ferc_find_weights looks in (0, 1, ...); -1 past the last. */
 int ferc_weights_dir(int i, char *dir, size_t size);
 
-/* Roll correction before classifying: the eyes are looked for in each face box with
- * eye_cascade (ferc_find_eyes) and the face is cropped turned upright (ferc_align_crop of
+/* Roll correction before classifying: each face's eyes are taken from the detector's
+ * landmarks (ferc_detector_eyes: YuNet's, refined), else looked for in the box with
+ * eye_cascade (ferc_find_eyes), and the face is cropped turned upright (ferc_align_crop of
  * the square the classifier's crop would take); a face whose eyes are not found is cropped
  * as without alignment. The cascade is borrowed; NULL turns alignment off. */
 ferc_status ferc_analyzer_set_align(ferc_analyzer *a, const ferc_cascade *eye_cascade, ferc_error *err);

@@ -29,13 +29,11 @@ static double bilinear(const uint8_t *src, int w, int h, int stride, double x, d
     return (r0[x0] * (1 - fx) + r0[x1] * fx) * (1 - fy) + (r1[x0] * (1 - fx) + r1[x1] * fx) * fy;
 }
 
-/* out (n x n) = the side x side square of src around (cx, cy) turned by deg (image axes, y
- * down): first turned at its own resolution, one bilinear sample per pixel with the border
- * replicated (what cv2.warpAffine does), then resized to n x n by the one resizer as every
- * face crop is (INTER_AREA to shrink, INTER_LINEAR to enlarge), so a large face is averaged
- * rather than aliased. Unturned and at whole-pixel positions, the first step is a copy.
- * Returns 0, or -1 out of memory. */
-static int rotate_crop(const uint8_t *src, int w, int h, int stride, double cx, double cy, double deg, int side,
+/* First turned at its own resolution, one bilinear sample per pixel with the border
+ * replicated (what cv2.warpAffine does), then resized by the one resizer as every face crop
+ * is (INTER_AREA to shrink, INTER_LINEAR to enlarge), so a large face is averaged rather
+ * than aliased. Unturned and at whole-pixel positions, the first step is a copy. */
+int ferc_rotate_crop(const uint8_t *src, int w, int h, int stride, double cx, double cy, double deg, int side,
                        uint8_t *out, int n)
 {
     uint8_t *sq = malloc((size_t)side * side);
@@ -121,7 +119,7 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
     for (int t = 0; t < NT; t++) {
         ferc_box e[64];
         int ne = 0;
-        ferc_status st = rotate_crop(gray, width, height, stride, cx, cy, trials[t], side, crop, n)
+        ferc_status st = ferc_rotate_crop(gray, width, height, stride, cx, cy, trials[t], side, crop, n)
                              ? ferc_set_error(err, FERC_ERR_NOMEM, "out of memory")
                              : ferc_cascade_detect(eye_cascade, crop, n, n, n, &p, e, 64, &ne, err);
         if (st) {
@@ -132,7 +130,7 @@ ferc_status ferc_find_eyes(const ferc_cascade *eye_cascade, const uint8_t *gray,
         memset(&cand[t], 0, sizeof cand[t]);
         if (!(pr.score < INFINITY)) continue;
         const double th = trials[t] * PI / 180, c = cos(th) * scale, s = sin(th) * scale, o = n * 0.5 - 0.5;
-        /* back to image coordinates through the same mapping rotate_crop used */
+        /* back to image coordinates through the same mapping ferc_rotate_crop used */
         ferc_eyes *ce = &cand[t];
         ce->left_eye_x = cx + c * (pr.lx - o) - s * (pr.ly - o);
         ce->left_eye_y = cy + s * (pr.lx - o) + c * (pr.ly - o);
@@ -169,8 +167,8 @@ ferc_status ferc_align_crop(const uint8_t *gray, int width, int height, int stri
                               face.height);
     const double cx = face.x + face.width * 0.5 - 0.5, cy = face.y + face.height * 0.5 - 0.5;
     const double roll = eyes && eyes->found ? eyes->roll_deg : 0;
-    if (rotate_crop(gray, width, height, stride, cx, cy, roll, face.width > face.height ? face.width : face.height, out,
-                    out_size))
+    const int side = face.width > face.height ? face.width : face.height;
+    if (ferc_rotate_crop(gray, width, height, stride, cx, cy, roll, side, out, out_size))
         return ferc_set_error(err, FERC_ERR_NOMEM, "align_crop: out of memory");
     return FERC_OK;
 }

@@ -25,6 +25,13 @@ static inline uint8_t ferc_gray_u8(const uint8_t *rgb)
 ferc_status ferc_resize_plane(const uint8_t *src, int sw, int sh, int sstride, uint8_t *dst, int dw, int dh,
                               int dstride, int channels, int interpolation, ferc_error *err);
 
+/* out (n x n) = the side x side square of a gray plane around (cx, cy) (pixel-centre
+ * coordinates) turned by deg (image axes, y down: pixel (u, v) of the square samples the
+ * plane at (cx, cy) + R(deg) (u - side/2 + 0.5, v - side/2 + 0.5)), resized to n x n
+ * (align.c). Returns 0, or -1 out of memory. */
+int ferc_rotate_crop(const uint8_t *src, int w, int h, int stride, double cx, double cy, double deg, int side,
+                     uint8_t *out, int n);
+
 int ferc_stbi_info(const unsigned char *buf, int len, int *w, int *h, int *c);
 unsigned char *ferc_stbi_load(const unsigned char *buf, int len, int *w, int *h, int channels);
 const char *ferc_stbi_failure(void);

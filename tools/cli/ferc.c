@@ -61,7 +61,7 @@ static const char usage[] =
     "  --tta                   average each face with its mirror image\n"
     "  --int8                  the classifier's int8 file (emotion_*.q8.ferc; the detector stays fp32)\n"
     "  --align                 turn each face upright from its eyes before classifying\n"
-    "                          (eyes found with OpenCV's haarcascade_eye.xml)\n"
+    "                          (eyes from YuNet's landmarks, else OpenCV's haarcascade_eye.xml)\n"
     "  --eye-cascade FILE      the eye cascade for --align (implies --align)\n"
     "  --annotate DIR          write a copy of each image with boxes and labels into DIR\n"
     "  --threads N             threads (default: FERC_THREADS or all processors)\n"
