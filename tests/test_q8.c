@@ -476,7 +476,7 @@ static void check_shipped(const char *name, float bound)
 
 START_TEST(shipped_int8_cnns_match_pytorch_fp32_closely_and_every_path_exactly)
 {
-    check_shipped("emotion_cnn", 0.035f); /* measured 0.0110 */
+    check_shipped("emotion_cnn", 0.035f); /* measured 0.0143 */
     check_shipped("emotion_small", 0.035f); /* measured 0.0130 */
 }
 END_TEST
