@@ -77,7 +77,8 @@ __attribute__((target("fma"))) static float fma_scalar(long iters)
 #endif
 
 static volatile float sink;
-static volatile int isink, ione = 0x01010101;
+static volatile int ione = 0x01010101;
+static volatile unsigned isink; /* unsigned: the chains' sums wrap, which is fine for a sink */
 
 #if defined(__x86_64__) || defined(__i386__)
 /* The int8 peak: 12 independent vpdpbusd chains (zmm or ymm), or AVX2's
@@ -98,7 +99,8 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static double dot512(long
     DOT_CHAINS(__m512i, _mm512_dpbusd_epi32, _mm512_set1_epi32)
     a0 = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3)),
                           _mm512_add_epi32(_mm512_add_epi32(a4, a5), _mm512_add_epi32(a6, a7)));
-    isink += _mm512_reduce_add_epi32(_mm512_add_epi32(a0, _mm512_add_epi32(_mm512_add_epi32(a8, a9), _mm512_add_epi32(a10, a11))));
+    a0 = _mm512_add_epi32(a0, _mm512_add_epi32(_mm512_add_epi32(a8, a9), _mm512_add_epi32(a10, a11)));
+    isink += (unsigned)_mm_cvtsi128_si32(_mm512_castsi512_si128(a0));
     return 64.0 * 12 * (double)iters;
 }
 __attribute__((target("avx2,avxvnni"))) static double dot256vnni(long iters)
@@ -109,7 +111,7 @@ __attribute__((target("avx2,avxvnni"))) static double dot256vnni(long iters)
     a0 = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)),
                           _mm256_add_epi32(_mm256_add_epi32(a4, a5), _mm256_add_epi32(a6, a7)));
     a0 = _mm256_add_epi32(a0, _mm256_add_epi32(_mm256_add_epi32(a8, a9), _mm256_add_epi32(a10, a11)));
-    isink += _mm256_extract_epi32(a0, 0);
+    isink += (unsigned)_mm256_extract_epi32(a0, 0);
     return 32.0 * 12 * (double)iters;
 }
 __attribute__((target("avx2"))) static double dot256(long iters)
@@ -121,7 +123,7 @@ __attribute__((target("avx2"))) static double dot256(long iters)
     a0 = _mm256_add_epi32(_mm256_add_epi32(_mm256_add_epi32(a0, a1), _mm256_add_epi32(a2, a3)),
                           _mm256_add_epi32(_mm256_add_epi32(a4, a5), _mm256_add_epi32(a6, a7)));
     a0 = _mm256_add_epi32(a0, _mm256_add_epi32(_mm256_add_epi32(a8, a9), _mm256_add_epi32(a10, a11)));
-    isink += _mm256_extract_epi32(a0, 0);
+    isink += (unsigned)_mm256_extract_epi32(a0, 0);
     return 32.0 * 12 * (double)iters;
 }
 #endif
