@@ -92,6 +92,10 @@ typedef struct ferc_op {
 } ferc_op;
 
 const ferc_op *ferc_find_op(const char *name);
+/* The attribute ranges a convolution (float or int8) accepts: padding 0..4096, stride and
+ * dilation 1..4096, groups dividing oc; a named FERC_ERR_FORMAT otherwise. */
+ferc_status ferc_conv_check_attrs(const int pad[4], const int stride[2], const int dil[2], int groups, int oc,
+                                  ferc_error *err);
 /* Output shape of a convolution (float or int8) on NHWC input x: c input channels, kernel
  * kh x kw, stride, dilation, padding top/left/bottom/right, oc output channels. Refuses other
  * channel counts and kernels larger than the padded input. */

@@ -34,12 +34,7 @@ static ferc_status prepare(ferc_model *m, ferc_node *n, ferc_error *err)
     d->c = (int)w->shape.d[3] * d->groups; /* checked against x in infer */
     d->sh = stride[0], d->sw = stride[1], d->dh = dil[0], d->dw = dil[1];
     d->pt = pad[0], d->pl = pad[1], st->pb = pad[2], st->pr = pad[3];
-    for (int i = 0; i < 4; i++)
-        if (pad[i] < 0 || pad[i] > 4096) return ferc_set_error(err, FERC_ERR_FORMAT, "padding %d out of range", pad[i]);
-    if (d->sh < 1 || d->sw < 1 || d->sh > 4096 || d->sw > 4096 || d->dh < 1 || d->dw < 1 || d->dh > 4096 || d->dw > 4096)
-        return ferc_set_error(err, FERC_ERR_FORMAT, "stride %dx%d / dilation %dx%d out of range", d->sh, d->sw, d->dh, d->dw);
-    if (d->groups < 1 || d->oc % d->groups)
-        return ferc_set_error(err, FERC_ERR_FORMAT, "%d groups do not divide %d output channels", d->groups, d->oc);
+    if ((s = ferc_conv_check_attrs(pad, stride, dil, d->groups, d->oc, err))) return s;
     if (b && b->shape.d[0] != d->oc)
         return ferc_set_error(err, FERC_ERR_FORMAT, "bias has %lld entries for %d output channels",
                               (long long)b->shape.d[0], d->oc);
@@ -58,6 +53,20 @@ static ferc_status prepare(ferc_model *m, ferc_node *n, ferc_error *err)
         st->k->conv2d_pack(d, w->data, st->packed);
         st->w = st->packed;
     }
+    return FERC_OK;
+}
+
+ferc_status ferc_conv_check_attrs(const int pad[4], const int stride[2], const int dil[2], int groups, int oc,
+                                  ferc_error *err)
+{
+    for (int i = 0; i < 4; i++)
+        if (pad[i] < 0 || pad[i] > 4096) return ferc_set_error(err, FERC_ERR_FORMAT, "padding %d out of range", pad[i]);
+    if (stride[0] < 1 || stride[1] < 1 || stride[0] > 4096 || stride[1] > 4096 || dil[0] < 1 || dil[1] < 1 ||
+        dil[0] > 4096 || dil[1] > 4096)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "stride %dx%d / dilation %dx%d out of range", stride[0], stride[1],
+                              dil[0], dil[1]);
+    if (groups < 1 || oc % groups)
+        return ferc_set_error(err, FERC_ERR_FORMAT, "%d groups do not divide %d output channels", groups, oc);
     return FERC_OK;
 }
 

@@ -175,12 +175,7 @@ static ferc_status prepare_conv(ferc_model *m, ferc_node *n, ferc_error *err)
     d->kh = (int)w->shape.d[1], d->kw = (int)w->shape.d[2];
     d->sh = stride[0], d->sw = stride[1], d->dh = dil[0], d->dw = dil[1];
     d->pt = pad[0], d->pl = pad[1], st->pb = pad[2], st->pr = pad[3];
-    for (int i = 0; i < 4; i++)
-        if (pad[i] < 0 || pad[i] > 4096) return ferc_set_error(err, FERC_ERR_FORMAT, "padding %d out of range", pad[i]);
-    if (d->sh < 1 || d->sw < 1 || d->sh > 4096 || d->sw > 4096 || d->dh < 1 || d->dw < 1 || d->dh > 4096 || d->dw > 4096)
-        return ferc_set_error(err, FERC_ERR_FORMAT, "stride %dx%d / dilation %dx%d out of range", d->sh, d->sw, d->dh, d->dw);
-    if (d->groups < 1 || d->oc % d->groups)
-        return ferc_set_error(err, FERC_ERR_FORMAT, "%d groups do not divide %d output channels", d->groups, d->oc);
+    if ((s = ferc_conv_check_attrs(pad, stride, dil, d->groups, d->oc, err))) return s;
     d->c = (int)w->shape.d[3] * d->groups;
     return pack(m, st, err);
 }
