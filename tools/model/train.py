@@ -17,6 +17,11 @@ weight decay on conv/linear weights only.
 
 Flip-TTA is defined as the mean of the softmax probabilities of the image and
 of its horizontal mirror (what the C engine does).
+
+Distillation: --teacher CKPT (repeatable) adds Hinton's soft-target loss,
+alpha * T^2 * KL(teacher || student) at temperature T, with the teachers'
+softened probabilities averaged (an ensemble teacher), computed on the same
+augmented batch the student sees; the hard-label loss keeps weight 1 - alpha.
 """
 import argparse
 import csv
@@ -83,6 +88,10 @@ def parse_args(argv=None):
     ap.add_argument("--init", default=None,
                     help="start from the weights of this checkpoint (new optimizer and schedule: "
                          "an SGDR-style warm restart); ignored when OUT/last.pt exists")
+    ap.add_argument("--teacher", action="append", default=[], metavar="CKPT",
+                    help="distil from this checkpoint (repeat for an ensemble teacher)")
+    ap.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation loss")
+    ap.add_argument("--kd-t", type=float, default=4.0, help="distillation temperature")
     ap.add_argument("--limit", type=int, default=0, help="use only N train images (smoke tests)")
     ap.add_argument("--deadline", default=None,
                     help="UTC HH:MM: stop cleanly (keeping last/best) if an epoch would end after it")
@@ -301,6 +310,7 @@ def main(argv=None):
     else:
         opt = torch.optim.AdamW(groups, lr=a.lr)
     crit = nn.CrossEntropyLoss(label_smoothing=a.smoothing)
+    teachers = load_teachers(a.teacher, a)
 
     n = len(ytr)
     steps_per_epoch = n // a.batch  # drop last partial batch
@@ -371,6 +381,8 @@ def main(argv=None):
                 xb = xb.contiguous(memory_format=torch.channels_last)
             out = model(xb)
             loss = crit(out, yb)
+            if teachers:
+                loss = (1 - a.kd_alpha) * loss + a.kd_alpha * kd_loss(out, teacher_probs(teachers, xb, a.kd_t), a.kd_t)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -407,6 +419,41 @@ def main(argv=None):
                          rng_python=random.getstate()), last_path)
     print(f"done: best val acc {best_acc:.4f}", flush=True)
     return 0
+
+
+def load_teachers(paths, a):
+    """Teacher networks in eval mode; each must have been trained on the input the student sees."""
+    teachers = []
+    for p in paths:
+        ck = torch.load(p, map_location="cpu")
+        if bool(ck.get("equalize")) != bool(a.equalize) or ck.get("clahe") != a.clahe:
+            raise SystemExit(f"{p}: teacher preprocessing (equalize={ck.get('equalize')}, clahe={ck.get('clahe')}) "
+                             f"differs from the student's (equalize={a.equalize}, clahe={a.clahe})")
+        t = models.build(ck["model"])
+        t.load_state_dict(ck["state_dict"])
+        t.eval().to(a.device)
+        cl = bool(ck.get("args", {}).get("channels_last", False))
+        if cl:
+            t = t.to(memory_format=torch.channels_last)
+        teachers.append((t, cl))
+        print(f"teacher {p}: {ck['model']}, epoch {ck.get('epoch')}, val acc "
+              f"{ck.get('metrics', {}).get('val_acc')}", flush=True)
+    return teachers
+
+
+@torch.no_grad()
+def teacher_probs(teachers, xb, temp):
+    """Mean of the teachers' softmax(logits / temp) on batch xb."""
+    p = 0
+    for t, cl in teachers:
+        x = xb.contiguous(memory_format=torch.channels_last) if cl else xb.contiguous()
+        p = p + F.softmax(t(x).float() / temp, dim=1)
+    return p / len(teachers)
+
+
+def kd_loss(logits, pt, temp):
+    """T^2 * KL(pt || softmax(logits / T)), batch mean (Hinton et al. 2015)."""
+    return F.kl_div(F.log_softmax(logits / temp, dim=1), pt, reduction="batchmean") * temp * temp
 
 
 def preprocess_aug(xb01, a):
