@@ -1,7 +1,7 @@
 /* classifier.c - runs an emotion model on gray face crops: reads the preprocessing from the
  * model's metadata (optional CLAHE, then mean/std), normalises, runs the engine in batches,
- * optionally averages with the mirror image (test-time augmentation), and reports
- * probabilities in FER2013 order. */
+ * optionally averages over views of each face (test-time augmentation: the mirror image, or
+ * ten crops), and reports probabilities in FER2013 order. */
 #include "ferc.h"
 #include "nn/error.h"
 
@@ -30,14 +30,15 @@ struct ferc_classifier {
     const ferc_model *model;
     ferc_classifier_options opt; /* as given, for ferc_classifier_clone */
     ferc_context *ctx;
-    int width, height, max_batch, tta, softmax;
+    int width, height, max_batch, views, softmax; /* views: per face, from the TTA mode */
     int map[FERC_NUM_EMOTIONS]; /* model output k -> ferc_emotion */
     float mean, std;
     double clahe_clip;          /* "clahe" metadata: a model trained on CLAHE'd faces */
     int clahe_grid;             /* 0: no CLAHE */
     int equalize;               /* "equalize" metadata: a model trained on histogram-equalised faces */
     uint8_t *eq;                /* one face after CLAHE or equalisation */
-    float *input;               /* max_batch normalised faces */
+    uint8_t *crop;              /* one resized crop (FERC_TTA_CROPS) */
+    float *input;               /* max_batch x views normalised faces */
 };
 
 /* "labels" metadata: seven comma-separated names, each emotion once. */
@@ -163,19 +164,24 @@ ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifie
     if (!c) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     c->model = model;
     c->opt = o;
-    c->tta = o.tta != 0;
+    c->views = o.tta == FERC_TTA_CROPS ? 12 : o.tta == FERC_TTA_FLIP ? 2 : 1;
     c->max_batch = o.max_batch;
-    ferc_status s = inspect(c, model, err);
+    ferc_status s = o.tta < FERC_TTA_NONE || o.tta > FERC_TTA_CROPS
+                        ? ferc_set_error(err, FERC_ERR_ARG, "tta %d: expected 0 (none), 1 (flip) or 2 (crops)", o.tta)
+                        : inspect(c, model, err);
     if (!s) {
-        /* With TTA each face and its mirror go through in the same batch. */
-        ferc_context_options co = {.max_batch = c->max_batch * (c->tta ? 2 : 1), .threads = o.threads};
+        /* All views of a batch's faces go through in one engine run. */
+        ferc_context_options co = {.max_batch = c->max_batch * c->views, .threads = o.threads};
         s = ferc_context_create(model, &co, &c->ctx, err);
     }
     if (!s) {
-        c->input = malloc(sizeof(float) * (size_t)c->width * c->height * c->max_batch * 2);
-        int need_eq = c->clahe_grid || c->equalize;
-        c->eq = need_eq ? malloc((size_t)c->width * c->height) : NULL;
-        if (!c->input || (need_eq && !c->eq)) s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+        const size_t px = (size_t)c->width * c->height;
+        c->input = malloc(sizeof(float) * px * c->max_batch * c->views);
+        int need_eq = c->clahe_grid || c->equalize, need_crop = c->views > 2;
+        c->eq = need_eq ? malloc(px) : NULL;
+        c->crop = need_crop ? malloc(px) : NULL;
+        if (!c->input || (need_eq && !c->eq) || (need_crop && !c->crop))
+            s = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     }
     if (s) {
         ferc_classifier_free(c);
@@ -197,6 +203,7 @@ void ferc_classifier_free(ferc_classifier *c)
     ferc_context_free(c->ctx);
     free(c->input);
     free(c->eq);
+    free(c->crop);
     free(c);
 }
 
@@ -214,10 +221,41 @@ static void softmax7(const float *x, float *y)
     for (int i = 0; i < FERC_NUM_EMOTIONS; i++) y[i] /= sum;
 }
 
+/* One view: face f (w x h, stride w) normalised into x, mirrored left to right if asked. */
+static void put_view(const uint8_t *f, int w, int h, int mirror, float scale, float shift, float *x)
+{
+    for (int y = 0; y < h; y++)
+        for (int i = 0; i < w; i++) x[y * w + (mirror ? w - 1 - i : i)] = f[y * w + i] * scale + shift;
+}
+
+/* The views of one face, view v at x + v * stride: the face, its mirror, then (crops) five
+ * crops of 11/12 of each side (the four corners and the centre, offset half the margin
+ * rounded down) resized back to w x h as cv2.resize does (bilinear), each followed by its
+ * mirror: 44-px crops of a 48-px face, the usual ten-crop test of FER models plus the face.
+ * tools/model/compare_c_torch.py's views() is the same definition in Python. */
+static ferc_status put_views(ferc_classifier *c, const uint8_t *f, float scale, float shift, float *x, size_t stride,
+                             ferc_error *err)
+{
+    const int w = c->width, h = c->height;
+    put_view(f, w, h, 0, scale, shift, x);
+    if (c->views == 1) return FERC_OK;
+    put_view(f, w, h, 1, scale, shift, x + stride);
+    if (c->views == 2) return FERC_OK;
+    const int cw = (w * 11 + 6) / 12, ch = (h * 11 + 6) / 12, mx = w - cw, my = h - ch;
+    const int off[5][2] = {{0, 0}, {0, mx}, {my, 0}, {my, mx}, {my / 2, mx / 2}};
+    for (int k = 0; k < 5; k++) {
+        ferc_status s = ferc_resize_gray(f + off[k][0] * w + off[k][1], cw, ch, w, c->crop, w, h, w, 0, err);
+        if (s) return s;
+        put_view(c->crop, w, h, 0, scale, shift, x + (size_t)(2 + 2 * k) * stride);
+        put_view(c->crop, w, h, 1, scale, shift, x + (size_t)(3 + 2 * k) * stride);
+    }
+    return FERC_OK;
+}
+
 ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float *probs, ferc_error *err)
 {
     if (!c || (n > 0 && (!faces || !probs)) || n < 0) return ferc_set_error(err, FERC_ERR_ARG, "bad classify arguments");
-    const int w = c->width, h = c->height, px = w * h;
+    const int w = c->width, h = c->height, px = w * h, nv = c->views;
     const float scale = 1.0f / (255.0f * c->std), shift = -c->mean / c->std;
     for (int start = 0; start < n; start += c->max_batch) {
         int b = n - start < c->max_batch ? n - start : c->max_batch;
@@ -232,28 +270,23 @@ ferc_status ferc_classify(ferc_classifier *c, const uint8_t *faces, int n, float
                 if (s) return s;
                 f = c->eq;
             }
-            float *x = c->input + (size_t)i * px, *mx = c->input + (size_t)(b + i) * px;
-            for (int y = 0; y < h; y++)
-                for (int xx = 0; xx < w; xx++) {
-                    float v = f[y * w + xx] * scale + shift;
-                    x[y * w + xx] = v;
-                    if (c->tta) mx[y * w + (w - 1 - xx)] = v;
-                }
+            /* view v of face i at v * b + i: the first b entries are the batch without TTA */
+            ferc_status s = put_views(c, f, scale, shift, c->input + (size_t)i * px, (size_t)b * px, err);
+            if (s) return s;
         }
         const float *in = c->input;
-        ferc_status s = ferc_run(c->ctx, &in, c->tta ? 2 * b : b, err);
+        ferc_status s = ferc_run(c->ctx, &in, nv * b, err);
         if (s) return s;
         ferc_tensor t;
         ferc_output(c->ctx, 0, &t);
         for (int i = 0; i < b; i++) {
-            float p[FERC_NUM_EMOTIONS], q[FERC_NUM_EMOTIONS];
-            const float *o = t.data + (size_t)i * FERC_NUM_EMOTIONS;
-            if (c->softmax) softmax7(o, p); else memcpy(p, o, sizeof p);
-            if (c->tta) {
-                const float *om = t.data + (size_t)(b + i) * FERC_NUM_EMOTIONS;
-                if (c->softmax) softmax7(om, q); else memcpy(q, om, sizeof q);
-                for (int k = 0; k < FERC_NUM_EMOTIONS; k++) p[k] = 0.5f * (p[k] + q[k]);
+            float p[FERC_NUM_EMOTIONS] = {0}, q[FERC_NUM_EMOTIONS];
+            for (int v = 0; v < nv; v++) { /* the mean of the views' probabilities */
+                const float *o = t.data + ((size_t)v * b + i) * FERC_NUM_EMOTIONS;
+                if (c->softmax) softmax7(o, q); else memcpy(q, o, sizeof q);
+                for (int k = 0; k < FERC_NUM_EMOTIONS; k++) p[k] += q[k];
             }
+            for (int k = 0; k < FERC_NUM_EMOTIONS; k++) p[k] /= (float)nv;
             for (int k = 0; k < FERC_NUM_EMOTIONS; k++)
                 if (!isfinite(p[k])) /* NaN weights, or overflow: callers print these as numbers */
                     return ferc_set_error(err, FERC_ERR_FORMAT, "model output for face %d is not finite", start + i);

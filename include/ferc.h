@@ -458,8 +458,13 @@ int ferc_emotion_from_name(const char *name);
 
 typedef struct ferc_classifier ferc_classifier;
 
+/* Test-time augmentation: the classifier averages the probabilities of several views of each
+ * face. CROPS: the face, its mirror, and five crops of 11/12 of the side (corners, centre)
+ * resized back, each with its mirror (12 runs per face; api/classifier.c says exactly). */
+enum { FERC_TTA_NONE = 0, FERC_TTA_FLIP = 1, FERC_TTA_CROPS = 2 };
+
 typedef struct {
-    int tta;       /* 1: average the softmax of each face and of its mirror image */
+    int tta;       /* FERC_TTA_NONE, _FLIP (the face and its mirror image) or _CROPS */
     int max_batch; /* faces per engine run; 0: 16 */
     int threads;   /* engine threads; 0: as ferc_context_options */
 } ferc_classifier_options;

@@ -60,13 +60,15 @@ START_TEST(emotion_names)
 }
 END_TEST
 
-/* Shuffled labels, mean/std, softmax in the graph; batches smaller than the input count. */
+/* Shuffled labels, mean/std, softmax in the graph; batches smaller than the input count;
+ * each TTA mode (crops: PyTorch on compare_c_torch.py's views, resized by cv2). */
 START_TEST(classify_matches_pytorch)
 {
+    static const char *const names[] = {"faces", "faces_tta", "faces_crops"};
     ferc_model *m = load("cli/emotion_tiny.ferc"), *refs = load("cli/refs.ferc");
     uint8_t faces[10 * 48 * 48];
     load_faces(faces);
-    for (int tta = 0; tta < 2; tta++) {
+    for (int tta = FERC_TTA_NONE; tta <= FERC_TTA_CROPS; tta++) {
         ferc_classifier_options o = {.tta = tta, .max_batch = 3, .threads = 1};
         ferc_classifier *c;
         ferc_error err;
@@ -76,9 +78,14 @@ START_TEST(classify_matches_pytorch)
         ck_assert(w == 48 && h == 48);
         float probs[70];
         ck_assert_msg(ferc_classify(c, faces, 10, probs, &err) == FERC_OK, "%s", err.message);
-        check_probs(probs, ref(refs, tta ? "faces_tta" : "faces", 70), 70, tta ? "tta" : "plain");
+        check_probs(probs, ref(refs, names[tta], 70), 70, names[tta]);
         ferc_classifier_free(c);
     }
+    ferc_classifier *c = NULL;
+    ferc_error err;
+    ck_assert_int_eq(ferc_classifier_create(m, &(ferc_classifier_options){.tta = 3}, &c, &err), FERC_ERR_ARG);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(err.message, "tta 3"), "%s", err.message);
     ferc_model_free(refs);
     ferc_model_free(m);
 }

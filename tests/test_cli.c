@@ -155,20 +155,31 @@ START_TEST(images_json_batch)
 }
 END_TEST
 
-/* A directory is walked in sorted order; three threads keep that order; TTA matches. */
+/* A directory is walked in sorted order; three threads keep that order; each spelling of
+ * --tta matches PyTorch (bare --tta is flip; a mode may follow as a word or after =). */
 START_TEST(images_directory_tta)
 {
     static const int order[10] = {0, 1, 2, 3, 8, 9, 4, 5, 6, 7}; /* angry fear happy neutral sad surprise */
+    static const char *const opts[][2] = {{"--tta", "faces_tta"}, {"--tta flip", "faces_tta"},
+                                          {"--tta crops", "faces_crops"}, {"--tta=crops", "faces_crops"},
+                                          {"--tta=none", "faces"}};
     ferc_model *r = refs();
-    const float *tta = ref(r, "faces_tta");
-    char *out, *err;
-    ck_assert_int_eq(run(&out, &err, TINY " --faces-only --tta --threads 3 tests/cli/fer"), 0);
-    json *l[12];
-    ck_assert_int_eq(parse_lines(out, l, 12), 10);
-    for (int i = 0; i < 10; i++) {
-        check_face(json_at(json_get(l[i], "faces"), 0), tta + 7 * order[i], 0, 0, 48, 48);
-        json_free(l[i]);
+    for (int o = 0; o < 5; o++) {
+        const float *want = ref(r, opts[o][1]);
+        char *out, *err, cmd[256];
+        snprintf(cmd, sizeof cmd, TINY " --faces-only %s --threads 3 tests/cli/fer", opts[o][0]);
+        ck_assert_int_eq(run(&out, &err, cmd), 0);
+        json *l[12];
+        ck_assert_int_eq(parse_lines(out, l, 12), 10);
+        for (int i = 0; i < 10; i++) {
+            check_face(json_at(json_get(l[i], "faces"), 0), want + 7 * order[i], 0, 0, 48, 48);
+            json_free(l[i]);
+        }
+        free(out), free(err);
     }
+    char *out, *err;
+    ck_assert_int_eq(run(&out, &err, TINY " --faces-only --tta=mirror tests/cli/fer"), 2);
+    ck_assert_msg(strstr(err, "--tta mirror: expected one of none flip crops"), "%s", err);
     free(out), free(err);
     ferc_model_free(r);
 }
@@ -276,6 +287,7 @@ START_TEST(eval_matches_reference)
     ck_assert(json_get(j, "images")->num == 10);
     ck_assert(fabs(json_get(j, "accuracy")->num - correct / 10.0) < 1e-6);
     ck_assert(json_get(j, "seconds")->type == J_NUM);
+    ck_assert_str_eq(json_get(j, "tta")->str, "flip");
     json *conf_j = json_get(j, "confusion"), *per = json_get(j, "per_class");
     ck_assert_int_eq(conf_j->n, 7);
     for (int t = 0; t < 7; t++) {

@@ -65,6 +65,16 @@ def _threads(threads):
     return threads
 
 
+_TTA = {False: 0, True: 1, "none": 0, "flip": 1, "crops": 2}  # FERC_TTA_*
+
+
+def _tta(tta):
+    """False/"none", True/"flip" (the face and its mirror), "crops" (as the command's --tta crops)."""
+    if isinstance(tta, (bool, str)) and tta in _TTA:
+        return _TTA[tta]
+    _lib.fail("tta %r: expected False, True, 'none', 'flip' or 'crops'" % (tta,))
+
+
 class _Owner:
     """Frees C handles once, on close() or garbage collection."""
 
@@ -93,12 +103,13 @@ class Classifier(_Owner):
     """Emotions of already-cropped gray faces (FER2013 style).
 
     `classifier` names a shipped model ("cnn", "small", "lbp-svm"), `model` a weight file
-    (path or bytes) instead; `tta` averages each face with its mirror image."""
+    (path or bytes) instead; `tta` averages each face with its mirror image (True or "flip"), or
+    with that and five crops and their mirrors ("crops", the command's --tta crops)."""
 
     def __init__(self, classifier="cnn", model=None, tta=False, threads=None):
         self._pools = []
         self._model = _load_model(_classifier_source(classifier, model))
-        self._opts = _lib.classifier_options_t(int(bool(tta)), 0, _threads(threads))
+        self._opts = _lib.classifier_options_t(_tta(tta), 0, _threads(threads))
         self._pool = Pool(self._make, _lib.lib.ferc_classifier_free)
         self._pools = [self._pool]
         c = self._pool.get()  # checks the model is a classifier, now
@@ -150,8 +161,8 @@ class Analyzer(_Owner):
     detector: None (the library's default, the command's: "yunet"), "yunet", "ssd", "haar", "lbp",
     or "none" (each image is one already-cropped face). classifier: "cnn", "small", "lbp-svm";
     model: a classifier weight file instead. threads: engine threads per call (None: the
-    library's default, FERC_THREADS or all cores). tta, align, int8: as the command's --tta,
-    --align, --int8. The keyword options mirror the command's: threshold, ssd_size (the
+    library's default, FERC_THREADS or all cores). tta (False, True or "flip", "crops"), align,
+    int8: as the command's --tta, --align, --int8. The keyword options mirror the command's: threshold, ssd_size (the
     detector's input size, --detector-size), nms, min_size, scale_factor, min_neighbors,
     detector_model, eye_cascade.
 
@@ -182,7 +193,7 @@ class Analyzer(_Owner):
         opts = _lib.analyzer_options_t(model=m, classifier=c, detector=d, detector_model=dm, threshold=threshold or 0.0,
                                        min_size=min_size or 0, detector_size=ssd_size or 0,
                                        scale_factor=scale_factor or 0.0, min_neighbors=min_neighbors or 0,
-                                       nms=nms or 0.0, tta=int(bool(tta)), threads=_threads(threads),
+                                       nms=nms or 0.0, tta=_tta(tta), threads=_threads(threads),
                                        align=int(bool(align)), eye_cascade=eyes, int8=int(bool(int8)))
         base, err = ctypes.c_void_p(), _lib.error_t()
         _lib.check(_lib.lib.ferc_analyzer_open(ctypes.byref(opts), ctypes.byref(base), ctypes.byref(err)), err)

@@ -19,6 +19,7 @@ CASCADES = os.path.exists("/usr/share/opencv4/haarcascades/haarcascade_eye.xml")
 CASES = [
     ([], {}, False, PHOTOS),
     (["--tta"], {"tta": True}, False, PHOTOS),
+    (["--tta", "crops", "--classifier", "small"], {"tta": "crops", "classifier": "small"}, False, PHOTOS),
     (["--classifier", "small"], {"classifier": "small"}, False, PHOTOS),
     (["--classifier", "lbp-svm"], {"classifier": "lbp-svm"}, False, PHOTOS),
     (["--threshold", "0.3"], {"threshold": 0.3}, False, PHOTOS),

@@ -118,6 +118,8 @@ def test_bad_options(tmp_path):
     raises(ferc.Analyzer, eye_cascade=str(tmp_path / "none.xml"))
     raises(ferc.Analyzer, eye_cascade=path("weights/face_res10.ferc"))
     raises(ferc.Classifier, threads=-1)
+    raises(ferc.Analyzer, tta="mirror", match="tta 'mirror'")
+    raises(ferc.Classifier, tta=2, match="tta 2")
 
 
 def test_bad_classifier_input():

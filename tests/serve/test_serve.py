@@ -40,6 +40,7 @@ VARIANTS = [
     ("detector=lbp&classifier=small", ["--detector", "lbp", "--classifier", "small"]),
     ("classifier=lbp-svm", ["--classifier", "lbp-svm"]),
     ("tta=1", ["--tta"]),
+    ("tta=crops&classifier=small", ["--tta", "crops", "--classifier", "small"]),
     ("align=1&detector=haar", ["--align", "--detector", "haar"]),
     ("int8=1", ["--int8"]),
     ("int8=1&classifier=small&tta=1", ["--int8", "--classifier", "small", "--tta"]),
@@ -227,7 +228,7 @@ def test_errors(srv, ferc, check):
     expect(405, "POST /healthz", srv.request("POST", "/healthz", b"x"), ["GET"])
     expect(400, "unknown parameter", srv.request("POST", "/v1/analyze?colour=1", img), ["colour"])
     expect(400, "bad detector", srv.request("POST", "/v1/analyze?detector=yolo", img), ["detector=yolo", "ssd"])
-    expect(400, "bad flag", srv.request("POST", "/v1/analyze?tta=maybe", img), ["tta=maybe"])
+    expect(400, "bad flag", srv.request("POST", "/v1/analyze?tta=maybe", img), ["tta=maybe", "crops"])
     expect(400, "parameter twice", srv.request("POST", "/v1/analyze?tta=1&tta=0", img), ["tta", "twice"])
     expect(400, "int8 without an int8 model", srv.request("POST", "/v1/analyze?int8=1&classifier=lbp-svm", img),
            ["lbp-svm int8", "q8"])

@@ -14,7 +14,7 @@
 #define EVAL_BATCH 64
 
 static const char eval_usage[] =
-    "usage: ferc eval --data DIR [--model FILE | --classifier cnn|small|lbp-svm] [--tta] [--threads N]\n";
+    "usage: ferc eval --data DIR [--model FILE | --classifier cnn|small|lbp-svm] [--tta [flip|crops]] [--threads N]\n";
 
 /* Lists DIR/<class>/... images with their labels; returns -1 (message printed) on error. */
 static int list_data(const char *dir, cli_inputs *files, int **labels)
@@ -190,7 +190,7 @@ int cli_eval(int argc, char **argv)
         }
         printf("],\"labels\":[");
         for (int k = 0; k < FERC_NUM_EMOTIONS; k++) printf("%s\"%s\"", k ? "," : "", ferc_emotion_name(k));
-        printf("],\"tta\":%s,\"errors\":%d,\"seconds\":%.3f}\n", o.an.tta ? "true" : "false", errors, seconds);
+        printf("],\"tta\":\"%s\",\"errors\":%d,\"seconds\":%.3f}\n", cli_tta_name(o.an.tta), errors, seconds);
     } else if (!total) {
         fprintf(stderr, "ferc eval: %s: none of the %d images could be read\n", data, files.n);
     }

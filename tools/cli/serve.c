@@ -43,8 +43,8 @@ typedef struct job job;
 /* One worker's engines, made on first use of each parameter set. */
 typedef struct {
     ferc_detector *det[SERVE_N_DET];
-    ferc_classifier *cls[N_MODEL][2];              /* [model][tta] */
-    ferc_analyzer *an[SERVE_N_DET][N_MODEL][2][2]; /* [detector][model][tta][align] */
+    ferc_classifier *cls[N_MODEL][3];              /* [model][tta mode] */
+    ferc_analyzer *an[SERVE_N_DET][N_MODEL][3][2]; /* [detector][model][tta mode][align] */
 } engines;
 
 typedef struct {
@@ -181,8 +181,9 @@ static void engines_free(engines *e)
 {
     for (int d = 0; d < SERVE_N_DET; d++)
         for (int c = 0; c < N_MODEL; c++)
-            for (int t = 0; t < 4; t++) ferc_analyzer_free(e->an[d][c][t / 2][t % 2]);
-    for (int c = 0; c < N_MODEL; c++) ferc_classifier_free(e->cls[c][0]), ferc_classifier_free(e->cls[c][1]);
+            for (int t = 0; t < 6; t++) ferc_analyzer_free(e->an[d][c][t / 2][t % 2]);
+    for (int c = 0; c < N_MODEL; c++)
+        for (int t = 0; t < 3; t++) ferc_classifier_free(e->cls[c][t]);
     for (int d = 0; d < SERVE_N_DET; d++) ferc_detector_free(e->det[d]);
 }
 
@@ -611,7 +612,7 @@ const char cli_serve_usage[] =
     "HTTP service of the command (docs/serve.md). Listens on loopback unless --host says otherwise.\n"
     "  POST /v1/analyze  body: an image, or multipart/form-data with a field 'image'; answer: the JSON\n"
     "                    line `ferc` prints for it. Query: detector=yunet|ssd|haar|lbp|none,\n"
-    "                    classifier=cnn|small|lbp-svm, tta=0|1, align=0|1, annotate=1 (the annotated JPEG)\n"
+    "                    classifier=cnn|small|lbp-svm, tta=0|1|flip|crops, align=0|1, annotate=1 (the annotated JPEG)\n"
     "  GET /             a page: photos and the webcam, with boxes, probabilities and 30 s curves\n"
     "  GET /healthz      {\"status\":\"ok\", ...}\n"
     "  GET /metrics      Prometheus text: requests by status, latency, faces, queue, models\n"

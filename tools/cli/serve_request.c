@@ -45,6 +45,19 @@ static int flag(int *slot, const char *key, const char *v, char *msg, size_t ms)
     return 0;
 }
 
+/* tta: a flag (on = flip, as bare --tta) or a mode name: the FERC_TTA_* values 0, 1, 2. */
+static int tta_mode(int *slot, const char *v, char *msg, size_t ms)
+{
+    if (v && !strcmp(v, "crops")) *slot = 2;
+    else if (v && !strcmp(v, "flip")) *slot = 1;
+    else if (v && !strcmp(v, "none")) *slot = 0;
+    else if (flag(slot, "tta", v, msg, ms)) {
+        snprintf(msg, ms, "query parameter tta=%s: expected 0, 1, true, false, none, flip or crops", v);
+        return -1;
+    }
+    return 0;
+}
+
 int serve_param(serve_params *p, const char *key, const char *value, char *msg, size_t msg_size)
 {
     static const char *const keys[] = {"detector", "classifier", "tta", "align", "int8", "annotate"};
@@ -60,6 +73,7 @@ int serve_param(serve_params *p, const char *key, const char *value, char *msg, 
     }
     if (k == 0) return choice(slots[k], key, value, serve_detector_names, SERVE_N_DET, msg, msg_size);
     if (k == 1) return choice(slots[k], key, value, serve_classifier_names, SERVE_N_CLS, msg, msg_size);
+    if (k == 2) return tta_mode(slots[k], value, msg, msg_size);
     return flag(slots[k], key, value, msg, msg_size);
 }
 
