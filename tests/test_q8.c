@@ -408,10 +408,13 @@ END_TEST
 
 /* The shipped int8 CNNs on the ten faces of tests/ref/emotion_models.ref.ferc: close to
  * PyTorch's fp32 probabilities on every path (quantisation error, not a bug, is the
- * difference), the same bytes at every thread count, and the same bytes on the AVX2 and
+ * difference), the same top emotion on every face PyTorch decides by more than TIE (three of
+ * the ten are near-ties for the distilled small model, top two within 0.007: any rounding may
+ * swap them), the same bytes at every thread count, and the same bytes on the AVX2 and
  * AVX-VNNI int8 paths, which share the float kernels. Across float kernels (scalar, AVX2,
  * AVX-512) the fp32 first convolution may differ in the last bit, which can move a code by
  * one: bitwise equality holds for the int8 part (the tests above), not for the mixed model. */
+#define TIE 0.02f
 static void check_shipped(const char *name, float bound)
 {
     char path[512], rel[256];
@@ -431,7 +434,7 @@ static void check_shipped(const char *name, float bound)
     int have_avx2 = 0;
     for (int k = 0; k < 4; k++) {
         if (!ferc_q8_kernels_for(isas[k])) continue;
-        int have = 0, agree = 0;
+        int have = 0, agree = 0, decided = 0;
         float worst = 0;
         setenv("FERC_ISA", isas[k], 1);
         ferc_model *m = NULL;
@@ -453,7 +456,10 @@ static void check_shipped(const char *name, float bound)
                         if (probs[i * 7 + j] > probs[i * 7 + bg]) bg = j;
                         if (want.data[i * 7 + j] > want.data[i * 7 + bw]) bw = j;
                     }
-                    agree += bg == bw;
+                    float second = -1;
+                    for (int j = 0; j < 7; j++)
+                        if (j != bw && want.data[i * 7 + j] > second) second = want.data[i * 7 + j];
+                    if (want.data[i * 7 + bw] - second > TIE) decided++, agree += bg == bw;
                 }
             }
             ck_assert_msg(!memcmp(first, probs, sizeof probs), "%s: %s at %d threads differs from 1 thread", name,
@@ -463,11 +469,14 @@ static void check_shipped(const char *name, float bound)
         if (!strcmp(isas[k], "avx2")) memcpy(avx2, first, sizeof avx2), have_avx2 = 1;
         if (!strcmp(isas[k], "avxvnni") && have_avx2)
             ck_assert_msg(!memcmp(avx2, first, sizeof first), "%s: avxvnni differs from avx2", name);
-        fprintf(stderr, "%s.q8 [%s]: largest |int8 - PyTorch fp32| probability %.4f, same top emotion on %d of 10\n",
-                name, isas[k], (double)worst, agree);
+        fprintf(stderr,
+                "%s.q8 [%s]: largest |int8 - PyTorch fp32| probability %.4f, same top emotion on %d of the %d faces "
+                "PyTorch decides by more than %.2f\n",
+                name, isas[k], (double)worst, agree, decided, (double)TIE);
         ck_assert_msg(worst <= bound, "%s.q8 [%s]: probability off PyTorch fp32 by %g (bound %g)", name, isas[k],
                       (double)worst, (double)bound);
-        ck_assert_int_ge(agree, 9);
+        ck_assert_int_ge(decided, 7);
+        ck_assert_int_eq(agree, decided);
     }
     if (keep) setenv("FERC_ISA", keep, 1), free(keep);
     else unsetenv("FERC_ISA");

@@ -15,8 +15,13 @@ everything after the last convolution (global pool, dense, softmax) stay fp32; a
 before the first int8 convolution and a dequantize after the last.
 
 The activation range rule is chosen, not assumed: each candidate (min/max and percentiles of
-the calibration activations) is written and run by the C engine (`ferc eval`) on --heldout
-(3,000) other train images, never on val; the best held-out accuracy wins (ties: min/max).
+the calibration activations) is written and run by the C engine on --heldout (3,000) other
+train images, never on val, beside the fp32 file. The goal is the fp32 model's answer on every
+face, so the rule whose largest probability difference to fp32 over the held-out faces is
+smallest wins. Top-emotion agreement, the mean difference and accuracy are printed beside it:
+held-out accuracy moves between rules by a few faces of 3,000, which is noise (it picked
+percentiles that moved single faces' probabilities by 0.2 to 0.3, where min/max stays under 0.05;
+weights/emotion_small.md).
 The C engine must be built (`make`): the choice uses ./ferc.
 """
 import argparse
@@ -333,10 +338,26 @@ def heldout_dir(items, root):
         os.symlink(os.path.abspath(p), os.path.join(root, c, os.path.basename(p)))
 
 
-def ferc_eval(ferc, data, model):
-    r = subprocess.run([ferc, "eval", "--data", data, "--model", model, "--threads", "1"], check=True,
+def ferc_answers(ferc, data, model):
+    """{file: (true class, 7 probabilities in CLASSES order)} of every face under data/<class>/,
+    from the command's JSON."""
+    r = subprocess.run([ferc, "--no-detect", "--model", model, "--threads", "1", data], check=True,
                        capture_output=True, text=True)
-    return json.loads(r.stdout)["accuracy"]
+    out = {}
+    for line in r.stdout.splitlines():
+        o = json.loads(line)
+        out[o["file"]] = (os.path.basename(os.path.dirname(o["file"])),
+                          np.array([o["faces"][0]["probabilities"][c] for c in CLASSES]))
+    return out
+
+
+def answer_stats(ans, ref):
+    """Accuracy of ans; against ref: top-emotion agreement, mean and largest absolute probability
+    difference."""
+    acc = np.mean([CLASSES[p.argmax()] == c for c, p in ans.values()])
+    agree = np.mean([p.argmax() == ref[f][1].argmax() for f, (_, p) in ans.items()])
+    d = np.array([np.abs(p - ref[f][1]) for f, (_, p) in ans.items()])
+    return acc, agree, float(d.mean()), float(d.max())
 
 
 # ---- face detectors --------------------------------------------------------------------------
@@ -488,19 +509,23 @@ def main():
     tmp = tempfile.mkdtemp(prefix="ferc_quantize_")
     try:
         heldout_dir(held, os.path.join(tmp, "heldout"))
-        results = {"fp32": ferc_eval(args.ferc, os.path.join(tmp, "heldout"), args.model)}
+        ref = ferc_answers(args.ferc, os.path.join(tmp, "heldout"), args.model)
+        fp32_acc = answer_stats(ref, ref)[0]
+        results = {}
         for r in rules:
             w = quantize_model(model, stats, r, f"candidate {r}")
             path = os.path.join(tmp, f"{r}.ferc")
             w.save(path)
-            results[r] = ferc_eval(args.ferc, os.path.join(tmp, "heldout"), path)
-            print(f"held-out train ({args.heldout} images): {r:8s} {results[r]:.4f}  (fp32 {results['fp32']:.4f})",
-                  flush=True)
-        best = max(rules, key=lambda r: (results[r], r == "minmax"))
+            results[r] = answer_stats(ferc_answers(args.ferc, os.path.join(tmp, "heldout"), path), ref)
+            print(f"held-out train ({args.heldout} images): {r:8s} |int8 - fp32| probability mean {results[r][2]:.5f} "
+                  f"largest {results[r][3]:.4f}, top emotion agrees {results[r][1]:.4f}, accuracy {results[r][0]:.4f} "
+                  f"(fp32 {fp32_acc:.4f})", flush=True)
+        best = min(rules, key=lambda r: results[r][3])
         how = (f"int8 weights per output channel (-64..64), uint8 activations per tensor; range rule "
-               f"{best} of {args.calib} FER2013 train images (seed {args.seed}), chosen among "
-               f"{', '.join(f'{r} {results[r]:.4f}' for r in rules)} on {args.heldout} other train images "
-               f"(fp32 {results['fp32']:.4f}); first conv and head fp32; "
+               f"{best} of {args.calib} FER2013 train images (seed {args.seed}), chosen by the largest |int8 - fp32| "
+               f"probability among "
+               f"{', '.join(f'{r} {results[r][3]:.4f} (accuracy {results[r][0]:.4f})' for r in rules)} on "
+               f"{args.heldout} other train images (fp32 accuracy {fp32_acc:.4f}); first conv and head fp32; "
                f"command: tools/model/quantize.py {os.path.basename(args.model)} {os.path.basename(args.out)}")
         quantize_model(model, stats, best, how).save(args.out)
         print(f"{args.out}: rule {best}")
