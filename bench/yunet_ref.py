@@ -146,14 +146,12 @@ OVERLAP, EDGE, TILE_MAX = 0.25, 2, 2048
 def detect_tiled(detect_fn, bgr, grid, scale, size=0, threshold=SCORE, nms_thr=NMS):
     """ferc_yunet_detect_tiled in Python: the whole image at `size`, plus grid x grid tiles
     each at `scale` times its own size (long side at most TILE_MAX); faces cut by an inner
-    tile edge dropped, the others shifted to image pixels, all through one NMS in which the
-    whole image's faces come first (a tile adds a face only where the whole image has none),
-    kept faces best first. Tiles under 32 pixels, or seen at no larger scale than the whole
-    image, are not run. detect_fn(bgr, size, threshold, nms_thr) is one pass (detect() on a
-    cv2.dnn net, or ferc's through libferc.so)."""
+    tile edge dropped, the others shifted to image pixels, all through one NMS (stable sort by
+    score: the whole image's faces first, then the tiles' row by row). Tiles under 32 pixels,
+    or seen at no larger scale than the whole image, are not run. detect_fn(bgr, size,
+    threshold, nms_thr) is one pass (detect() on a cv2.dnn net, or ferc's through libferc.so)."""
     H, W = bgr.shape[:2]
     faces = detect_fn(bgr, size, threshold, nms_thr)
-    n_whole = len(faces)
     if grid <= 1:
         return faces
     tw, th = int(W / (grid - (grid - 1) * OVERLAP)), int(H / (grid - (grid - 1) * OVERLAP))
@@ -173,15 +171,13 @@ def detect_tiled(detect_fn, bgr, grid, scale, size=0, threshold=SCORE, nms_thr=N
                 faces.append({"box": [float(np.float32(x) + dx), float(np.float32(y) + dy), w, h], "score": f["score"],
                               "landmarks": [[float(np.float32(px) + dx), float(np.float32(py) + dy)]
                                             for px, py in f["landmarks"]]})
-    # The whole image's faces first, then the tiles' by score (stable, as ferc_sort_by_score):
-    # tiles only add faces where the whole image has none. Then best first.
-    faces[n_whole:] = sorted(faces[n_whole:], key=lambda f: -np.float32(f["score"]))
+    faces.sort(key=lambda f: -np.float32(f["score"]))  # stable, as ferc_sort_by_score
     boxes = np.array([f["box"] for f in faces], np.float32).reshape(-1, 4)
     kept = []
     for i in range(len(faces)):
         if all(iou(boxes[i], boxes[k]) <= np.float32(nms_thr) for k in kept):
             kept.append(i)
-    return sorted((faces[i] for i in kept), key=lambda f: -np.float32(f["score"]))
+    return [faces[i] for i in kept]
 
 
 def main():

@@ -1,7 +1,6 @@
 /* yunet_tiles.c - YuNet on a photo in tiles, for small faces: the whole image as
  * ferc_yunet_detect runs it, plus G x G overlapping tiles each at K times its own size, all
- * faces merged by one NMS in which the whole image's faces come first: tiles add the faces
- * it misses and change none of those it finds. bench/yunet_ref.py's detect_tiled() is the same in Python (the
+ * faces merged by one NMS. bench/yunet_ref.py's detect_tiled() is the same in Python (the
  * test's reference); docs/detection.md has the recall it buys.
  *
  * Geometry (as detect_tiled()): tile side = image side / (G - (G - 1) * OVERLAP), truncated;
@@ -30,31 +29,25 @@ static int reserve(ferc_box **all, int *cap, int n, int more)
     return 0;
 }
 
-/* The whole image's n_whole faces (best first, already suppressed among themselves), then
- * the tiles' by score (equal scores in the order found: row by row), through one greedy NMS:
- * a tile's face is added only where the whole image has none, so the faces one pass finds
- * keep the boxes (and the crop framing measured on them, docs/detection.md) they have
- * without tiles. The kept faces go into out best first (the whole image's first on ties). */
-static ferc_status merge(const ferc_box *all, int n, int n_whole, float iou, ferc_box *out, int max_faces,
-                         int *n_faces, ferc_error *err)
+/* The faces of all passes, best first (equal scores in the order found: the whole image,
+ * then the tiles row by row), through one greedy NMS into out. */
+static ferc_status merge(const ferc_box *all, int n, float iou, ferc_box *out, int max_faces, int *n_faces,
+                         ferc_error *err)
 {
     ferc_box *sorted = malloc(sizeof *sorted * (size_t)(n ? n : 1));
     float *score = malloc(sizeof *score * (size_t)(n ? n : 1));
-    int *idx = malloc(sizeof *idx * (size_t)(n ? 2 * n : 1)), *kept = malloc(sizeof *kept * (size_t)(n ? n : 1));
+    int *idx = malloc(sizeof *idx * (size_t)(n ? 2 * n : 1));
     ferc_status st = FERC_OK;
-    if (!sorted || !score || !idx || !kept) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
+    if (!sorted || !score || !idx) st = ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     else {
         for (int i = 0; i < n; i++) idx[i] = i, score[i] = all[i].score;
-        ferc_sort_by_score(idx + n_whole, score, n - n_whole, idx + n);
+        ferc_sort_by_score(idx, score, n, idx + n);
         for (int i = 0; i < n; i++) sorted[i] = all[idx[i]];
-        const int nk = ferc_nms(sorted, n, iou, kept);
-        for (int i = 0; i < nk; i++) score[i] = sorted[kept[i]].score;
-        for (int i = 0; i < nk; i++) idx[i] = i;
-        ferc_sort_by_score(idx, score, nk, idx + n);
-        for (int i = 0; i < nk && i < max_faces; i++) out[i] = sorted[kept[idx[i]]];
-        *n_faces = nk;
+        const int kept = ferc_nms(sorted, n, iou, idx);
+        for (int i = 0; i < kept && i < max_faces; i++) out[i] = sorted[idx[i]];
+        *n_faces = kept;
     }
-    free(sorted), free(score), free(idx), free(kept);
+    free(sorted), free(score), free(idx);
     return st;
 }
 
@@ -84,12 +77,11 @@ ferc_status ferc_yunet_detect_tiled(const ferc_yunet *d, ferc_yunet_state *s, co
     if (opt) o = *opt;
     if (o.nms == 0) o.nms = FERC_YUNET_DEFAULT_NMS;
     ferc_box *all = NULL;
-    int n = 0, n_whole = 0, cap = 0, found;
+    int n = 0, cap = 0, found;
     /* The whole image, then the tiles; a pass keeps at most FERC_YUNET_TOP_K faces (NMS keeps
      * some of the top k). */
     ferc_status st = reserve(&all, &cap, 0, FERC_YUNET_TOP_K) ? ferc_set_error(err, FERC_ERR_NOMEM, "out of memory")
                                                                : ferc_yunet_detect(d, s, img, &o, all, cap, &n, err);
-    n_whole = n;
     for (int gy = 0; gy < G && !st; gy++)
         for (int gx = 0; gx < G && !st; gx++) {
             const int x0 = gx == G - 1 ? W - tw : (int)(gx * tw * (1 - OVERLAP));
@@ -114,7 +106,7 @@ ferc_status ferc_yunet_detect_tiled(const ferc_yunet *d, ferc_yunet_state *s, co
                 all[n++] = b;
             }
         }
-    if (!st) st = merge(all, n, n_whole, o.nms, out, max_faces, n_faces, err);
+    if (!st) st = merge(all, n, o.nms, out, max_faces, n_faces, err);
     else *n_faces = 0;
     free(all);
     return st;
