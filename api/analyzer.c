@@ -109,6 +109,8 @@ ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer *
             .scale_factor = o.scale_factor,
             .min_neighbors = o.min_neighbors,
             .nms = o.nms,
+            .tiles = o.tiles,
+            .tile_scale = o.tile_scale,
         };
         s = ferc_detector_create(&dopt, &d, err);
     }

@@ -102,6 +102,8 @@ typedef struct {
     ferc_yunet_state *st;
     ferc_yunet_state *eye_st; /* ferc_yunet_eyes' 320x320 runs, made on first use */
     ferc_yunet_options opt;
+    int tiles;                /* ferc_yunet_detect_tiled's; 0: one pass */
+    double tile_scale;
 } yunet_kind;
 
 static void yunet_destroy(void *state)
@@ -121,6 +123,11 @@ static ferc_status yunet_create(const ferc_detector_options *o, void **state, fe
     if (!(o->threshold >= 0 && o->threshold < 1) || !(o->nms >= 0 && o->nms <= 1))
         return ferc_set_error(err, FERC_ERR_ARG, "YuNet threshold %g and NMS IoU %g must be in [0, 1]",
                               (double)o->threshold, (double)o->nms);
+    if (o->tiles < 0 || o->tiles > FERC_YUNET_MAX_TILES ||
+        !(o->tile_scale >= 0 && o->tile_scale <= FERC_YUNET_MAX_TILE_SCALE))
+        return ferc_set_error(err, FERC_ERR_ARG, "YuNet tiles %d (0..%d) at scale %g (0: %d, up to %d)", o->tiles,
+                              FERC_YUNET_MAX_TILES, o->tile_scale, FERC_YUNET_DEFAULT_TILE_SCALE,
+                              FERC_YUNET_MAX_TILE_SCALE);
     char buf[1024];
     const char *path;
     ferc_status s = model_file(o, ferc_default_file("detector", "yunet"), buf, sizeof buf, &path, err);
@@ -136,6 +143,7 @@ static ferc_status yunet_create(const ferc_detector_options *o, void **state, fe
         .nms = o->nms > 0 ? o->nms : FERC_YUNET_DEFAULT_NMS,
         .threads = o->threads,
     };
+    k->tiles = o->tiles, k->tile_scale = o->tile_scale;
     *state = k;
     return FERC_OK;
 }
@@ -145,7 +153,7 @@ static ferc_status yunet_clone(const void *state, void **out, ferc_error *err)
     const yunet_kind *from = state;
     yunet_kind *k = calloc(1, sizeof *k);
     if (!k) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
-    k->yunet = from->yunet, k->shared = 1, k->opt = from->opt;
+    k->yunet = from->yunet, k->shared = 1, k->opt = from->opt, k->tiles = from->tiles, k->tile_scale = from->tile_scale;
     ferc_status s = ferc_yunet_state_create(k->yunet, &k->st, err);
     if (s) { yunet_destroy(k); return s; }
     *out = k;
@@ -157,7 +165,8 @@ static ferc_status yunet_detect(void *state, const ferc_image *img, ferc_box *bo
 {
     yunet_kind *k = state;
     int n = 0;
-    ferc_status s = ferc_yunet_detect(k->yunet, k->st, img, &k->opt, boxes, max_boxes, &n, err);
+    ferc_status s = ferc_yunet_detect_tiled(k->yunet, k->st, img, &k->opt, k->tiles, k->tile_scale, boxes, max_boxes,
+                                            &n, err);
     *count = s ? 0 : n < max_boxes ? n : max_boxes;
     return s;
 }

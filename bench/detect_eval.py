@@ -19,14 +19,12 @@ the default two passes, YuNet at several input sizes and thresholds, Haar and LB
 and, where ferc cannot run a model, OpenCV (cv2.dnn on the ONNX file through
 bench/yunet_ref.py, the same pipeline tests/test_yunet.c checks ferc against).
 
-Small faces: YuNet at the automatic size plus G x G overlapping tiles (a quarter of a tile
-overlaps its neighbour) each run at K times its size (long side at most 2048), boxes cut by
-an inner tile edge dropped, all merged by NMS at 0.3: ferc's YuNet through libferc.so
-(ferc_yunet_detect), the tiling in Python here. The CPU seconds each YuNet entry took on the
-composites are printed after the table (this process and the `ferc` command's children).
+Small faces: YuNet at the automatic size plus G x G overlapping tiles each run at K times its
+size (`ferc --tiles GxK`, detect/yunet_tiles.c). The CPU seconds each YuNet entry took on the
+composites are printed after the table (the `ferc` command's children: start-up, decoding and
+the classifier included).
 """
 import argparse
-import ctypes
 import glob
 import json
 import os
@@ -156,66 +154,6 @@ def run_ferc(ferc, args, files):
     return [res[f] for f in files]
 
 
-class FercYunet:
-    """ferc_yunet_detect through libferc.so (the structs as include/ferc.h declares them)."""
-
-    class Box(ctypes.Structure):
-        _fields_ = [("x", ctypes.c_float), ("y", ctypes.c_float), ("w", ctypes.c_float), ("h", ctypes.c_float),
-                    ("score", ctypes.c_float), ("n_landmarks", ctypes.c_int), ("landmarks", ctypes.c_float * 10)]
-
-    class Image(ctypes.Structure):
-        _fields_ = [("width", ctypes.c_int), ("height", ctypes.c_int), ("channels", ctypes.c_int),
-                    ("data", ctypes.c_void_p)]
-
-    class Options(ctypes.Structure):
-        _fields_ = [("input_size", ctypes.c_int), ("threshold", ctypes.c_float), ("nms", ctypes.c_float),
-                    ("threads", ctypes.c_int)]
-
-    class Error(ctypes.Structure):
-        _fields_ = [("code", ctypes.c_int), ("message", ctypes.c_char * 512)]
-
-    def __init__(self, lib, weights):
-        self.lib = ctypes.CDLL(lib)
-        self.err = self.Error()
-        self.d, self.s = ctypes.c_void_p(), ctypes.c_void_p()
-        if self.lib.ferc_yunet_load(weights.encode(), ctypes.byref(self.d), ctypes.byref(self.err)) or \
-                self.lib.ferc_yunet_state_create(self.d, ctypes.byref(self.s), ctypes.byref(self.err)):
-            raise RuntimeError(self.err.message.decode())
-
-    def detect(self, bgr, size, thr):
-        """[(x, y, w, h), score] of a BGR image, best first."""
-        rgb = np.ascontiguousarray(bgr[..., ::-1])
-        found, n = (self.Box * 256)(), ctypes.c_int()
-        im = self.Image(rgb.shape[1], rgb.shape[0], 3, rgb.ctypes.data)
-        opt = self.Options(size, thr, 0.3, 1)
-        if self.lib.ferc_yunet_detect(self.d, self.s, ctypes.byref(im), ctypes.byref(opt), found, 256, ctypes.byref(n),
-                                      ctypes.byref(self.err)):
-            raise RuntimeError(self.err.message.decode())
-        return [((b.x, b.y, b.w, b.h), b.score) for b in found[:min(n.value, 256)]]
-
-
-def tiled(yn, bgr, grid, scale, thr, overlap=0.25):
-    """YuNet at the automatic size plus grid x grid tiles at scale x their size, merged by NMS."""
-    H, W = bgr.shape[:2]
-    dets = yn.detect(bgr, 0, thr)
-    tw, th = int(W / (grid - (grid - 1) * overlap)), int(H / (grid - (grid - 1) * overlap))
-    for gy in range(grid):
-        for gx in range(grid):
-            x0, y0 = min(W - tw, int(gx * tw * (1 - overlap))), min(H - th, int(gy * th * (1 - overlap)))
-            tile = np.ascontiguousarray(bgr[y0:y0 + th, x0:x0 + tw])
-            for (x, y, w, h), sc in yn.detect(tile, min(2048, int(round(scale * max(tw, th)))), thr):
-                if (x0 > 0 and x < 2) or (y0 > 0 and y < 2) or (x0 + tw < W and x + w > tw - 2) or \
-                        (y0 + th < H and y + h > th - 2):
-                    continue  # cut by an inner tile edge: another tile holds the whole face
-                dets.append(((x + x0, y + y0, w, h), sc))
-    dets.sort(key=lambda d: -d[1])
-    kept = []
-    for d in dets:
-        if all(iou(d[0], k[0]) <= 0.3 for k in kept):
-            kept.append(d)
-    return [list(b) for b, _ in kept]
-
-
 def detectors(ferc, have_yunet_ferc, only):
     """name -> function(list of (path, image)) -> list of box lists."""
     def ferc_det(args):
@@ -244,14 +182,10 @@ def detectors(ferc, have_yunet_ferc, only):
                                    if size else ["--detector", "yunet", "--threshold", str(thr)])
             else:
                 d[name + " (cv2.dnn)"] = cv_yunet(n640, size, thr)
-    lib, weights = os.path.join(ROOT, "libferc.so"), os.path.join(ROOT, "weights", "face_yunet.ferc")
-    if have_yunet_ferc and os.path.exists(lib):
-        yn = FercYunet(lib, weights)
-        d["yunet_n auto, threshold 0.6 (libferc.so: the cost baseline for the tiles)"] = \
-            lambda items: [[list(b) for b, _ in yn.detect(im, 0, 0.6)] for _, im in items]
+    if have_yunet_ferc:
         for grid, scale in ((2, 3), (2, 4), (3, 4)):
-            d[f"yunet_n auto + {grid}x{grid} tiles at {scale}x, threshold 0.6 (libferc.so)"] = \
-                lambda items, g=grid, k=scale: [tiled(yn, im, g, k, 0.6) for _, im in items]
+            d[f"yunet_n auto + {grid}x{grid} tiles at {scale}x, threshold 0.6 (--tiles {grid}x{scale})"] = \
+                ferc_det(["--detector", "yunet", "--threshold", "0.6", "--tiles", f"{grid}x{scale}"])
     d["yunet_s auto, threshold 0.6 (cv2.dnn: ferc ships yunet_n only)"] = cv_yunet(s640, 0, 0.6)
     d["yunet_s long side 640, threshold 0.6 (cv2.dnn)"] = cv_yunet(s640, 640, 0.6)
     if only:

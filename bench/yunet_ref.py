@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """YuNet reference in Python: cv2.dnn runs the ONNX file, NumPy decodes its raw outputs as
 ../shared/models/yunet/README.md describes. Written from that README alone (not from ferc's C),
-so that detect/yunet.c can be checked against it (tests/gen/make_yunet_refs.py,
-bench/detect_eval.py).
+so that detect/yunet.c (and detect/yunet_tiles.c: detect_tiled) can be checked against it
+(tests/gen/make_yunet_refs.py, bench/detect_eval.py).
 
 Decoding, per stride S in (8, 16, 32), for the cell at column c, row r of a W x H input
 (anchor (c*S, r*S), cells row-major):
@@ -136,6 +136,48 @@ def detect(net, bgr, size=0, threshold=SCORE, nms_thr=NMS, top_k=TOP_K):
         f["box"] = [x / kx, y / ky, w / kx, h / ky]
         f["landmarks"] = [[px / kx, py / ky] for px, py in f["landmarks"]]
     return faces
+
+
+# Tiles (detect/yunet_tiles.c): each shares a quarter of itself with its neighbour; a face
+# within EDGE pixels of an inner tile edge is cut by it; a tile's input is at most TILE_MAX.
+OVERLAP, EDGE, TILE_MAX = 0.25, 2, 2048
+
+
+def detect_tiled(detect_fn, bgr, grid, scale, size=0, threshold=SCORE, nms_thr=NMS):
+    """ferc_yunet_detect_tiled in Python: the whole image at `size`, plus grid x grid tiles
+    each at `scale` times its own size (long side at most TILE_MAX); faces cut by an inner
+    tile edge dropped, the others shifted to image pixels, all through one NMS (stable sort by
+    score: the whole image's faces first, then the tiles' row by row). Tiles under 32 pixels,
+    or seen at no larger scale than the whole image, are not run. detect_fn(bgr, size,
+    threshold, nms_thr) is one pass (detect() on a cv2.dnn net, or ferc's through libferc.so)."""
+    H, W = bgr.shape[:2]
+    faces = detect_fn(bgr, size, threshold, nms_thr)
+    if grid <= 1:
+        return faces
+    tw, th = int(W / (grid - (grid - 1) * OVERLAP)), int(H / (grid - (grid - 1) * OVERLAP))
+    tsize = min(TILE_MAX, int(round(scale * max(tw, th))))
+    if min(tw, th) < 32 or tsize / max(tw, th) <= size_rule(W, H, size)[0] / W:
+        return faces
+    for gy in range(grid):
+        for gx in range(grid):
+            x0 = W - tw if gx == grid - 1 else int(gx * tw * (1 - OVERLAP))  # the last flush with the edge
+            y0 = H - th if gy == grid - 1 else int(gy * th * (1 - OVERLAP))
+            for f in detect_fn(np.ascontiguousarray(bgr[y0:y0 + th, x0:x0 + tw]), tsize, threshold, nms_thr):
+                x, y, w, h = (float(np.float32(v)) for v in f["box"])
+                if (x0 > 0 and x < EDGE) or (y0 > 0 and y < EDGE) or (x0 + tw < W and x + w > tw - EDGE) or \
+                        (y0 + th < H and y + h > th - EDGE):
+                    continue
+                dx, dy = np.float32(x0), np.float32(y0)
+                faces.append({"box": [float(np.float32(x) + dx), float(np.float32(y) + dy), w, h], "score": f["score"],
+                              "landmarks": [[float(np.float32(px) + dx), float(np.float32(py) + dy)]
+                                            for px, py in f["landmarks"]]})
+    faces.sort(key=lambda f: -np.float32(f["score"]))  # stable, as ferc_sort_by_score
+    boxes = np.array([f["box"] for f in faces], np.float32).reshape(-1, 4)
+    kept = []
+    for i in range(len(faces)):
+        if all(iou(boxes[i], boxes[k]) <= np.float32(nms_thr) for k in kept):
+            kept.append(i)
+    return [faces[i] for i in kept]
 
 
 def main():

@@ -46,11 +46,18 @@ struct ferc_yunet {
     int out[FERC_YUNET_OUTPUTS]; /* output index of each raw output */
 };
 
-struct ferc_yunet_state {
+/* A context and buffers for one padded input size. */
+typedef struct {
     int width, height; /* padded network input the context is made for (0: none) */
     ferc_context *ctx;
     float *input;      /* width * height * 3, NHWC BGR */
     void *work;        /* ferc_yunet_decode's */
+} yunet_net;
+
+struct ferc_yunet_state {
+    /* The last input size's, and the one's before it: a tiled photo (detect/yunet_tiles.c)
+     * alternates two sizes, and a new context costs about a quarter of a pass. */
+    yunet_net net, spare;
     ferc_box *found;   /* faces in network pixels */
     int found_cap;
 };
@@ -151,19 +158,19 @@ ferc_status ferc_yunet_state_create(const ferc_yunet *d, ferc_yunet_state **out,
     return *out ? FERC_OK : ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
 }
 
-static void release(ferc_yunet_state *s)
+static void release(yunet_net *n)
 {
-    ferc_context_free(s->ctx);
-    ferc_free(s->input);
-    free(s->work);
-    s->ctx = NULL, s->input = NULL, s->work = NULL;
-    s->width = s->height = 0;
+    ferc_context_free(n->ctx);
+    ferc_free(n->input);
+    free(n->work);
+    *n = (yunet_net){0};
 }
 
 void ferc_yunet_state_free(ferc_yunet_state *s)
 {
     if (!s) return;
-    release(s);
+    release(&s->net);
+    release(&s->spare);
     free(s->found);
     free(s);
 }
@@ -180,21 +187,26 @@ void ferc_yunet_input_size(int width, int height, int size, int *net_width, int 
     if (*net_height < 1) *net_height = 1;
 }
 
-/* Context and buffers for a padded input of width x height; kept while the size repeats. */
+/* s->net for a padded input of width x height: kept while the size repeats, swapped with
+ * s->spare when that one has it, else made anew (the older of the two is dropped). */
 static ferc_status prepare(const ferc_yunet *d, ferc_yunet_state *s, int width, int height, ferc_error *err)
 {
-    if (s->ctx && s->width == width && s->height == height) return FERC_OK;
-    release(s);
+    if (s->net.ctx && s->net.width == width && s->net.height == height) return FERC_OK;
+    const yunet_net last = s->net;
+    s->net = s->spare, s->spare = last;
+    if (s->net.ctx && s->net.width == width && s->net.height == height) return FERC_OK;
+    release(&s->net);
+    yunet_net *n = &s->net;
     ferc_context_options opt = {1, height, width, 0, 0};
-    ferc_status st = ferc_context_create(d->model, &opt, &s->ctx, err);
+    ferc_status st = ferc_context_create(d->model, &opt, &n->ctx, err);
     if (st) return st;
-    s->input = ferc_alloc(sizeof(float) * 3 * (size_t)width * height);
-    s->work = malloc(ferc_yunet_work_size(width, height));
-    if (!s->input || !s->work) {
-        release(s);
+    n->input = ferc_alloc(sizeof(float) * 3 * (size_t)width * height);
+    n->work = malloc(ferc_yunet_work_size(width, height));
+    if (!n->input || !n->work) {
+        release(n);
         return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     }
-    s->width = width, s->height = height;
+    n->width = width, n->height = height;
     return FERC_OK;
 }
 
@@ -208,10 +220,10 @@ static ferc_status fill_input(ferc_yunet_state *s, const ferc_image *img, int rw
         if (st) return st;
     }
     const int cn = small.channels;
-    memset(s->input, 0, sizeof(float) * 3 * (size_t)s->width * s->height);
+    memset(s->net.input, 0, sizeof(float) * 3 * (size_t)s->net.width * s->net.height);
     for (int y = 0; y < rh; y++) {
         const uint8_t *p = small.data + (size_t)y * rw * cn;
-        float *q = s->input + (size_t)y * s->width * 3;
+        float *q = s->net.input + (size_t)y * s->net.width * 3;
         for (int x = 0; x < rw; x++, p += cn, q += 3) {
             q[0] = p[cn > 1 ? 2 : 0];
             q[1] = p[cn > 1 ? 1 : 0];
@@ -250,14 +262,14 @@ ferc_status ferc_yunet_detect(const ferc_yunet *d, ferc_yunet_state *s, const fe
     ferc_status st = prepare(d, s, pw, ph, err);
     if (!st) st = fill_input(s, img, rw, rh, err);
     if (st) return st;
-    if (o.threads > 0) ferc_context_set_threads(s->ctx, o.threads);
-    const float *inputs[1] = {s->input};
-    if ((st = ferc_run(s->ctx, inputs, 1, err))) return st;
+    if (o.threads > 0) ferc_context_set_threads(s->net.ctx, o.threads);
+    const float *inputs[1] = {s->net.input};
+    if ((st = ferc_run(s->net.ctx, inputs, 1, err))) return st;
 
     const float *outs[FERC_YUNET_OUTPUTS];
     for (int i = 0; i < FERC_YUNET_OUTPUTS; i++) {
         ferc_tensor t;
-        ferc_output(s->ctx, d->out[i], &t);
+        ferc_output(s->net.ctx, d->out[i], &t);
         const int64_t want = (int64_t)(pw / strides[i % FERC_YUNET_STRIDES]) * (ph / strides[i % FERC_YUNET_STRIDES]) *
                              out_channels[i / FERC_YUNET_STRIDES];
         int64_t numel = 1;
@@ -273,7 +285,7 @@ ferc_status ferc_yunet_detect(const ferc_yunet *d, ferc_yunet_state *s, const fe
         if (!f) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
         s->found = f, s->found_cap = cells;
     }
-    const int n = ferc_yunet_decode(outs, pw, ph, o.threshold, o.nms, FERC_YUNET_TOP_K, s->work, s->found, cells);
+    const int n = ferc_yunet_decode(outs, pw, ph, o.threshold, o.nms, FERC_YUNET_TOP_K, s->net.work, s->found, cells);
     /* Back to image pixels: each axis by its own scale. */
     const double kx = (double)rw / img->width, ky = (double)rh / img->height;
     for (int i = 0; i < n && i < max_faces; i++) {

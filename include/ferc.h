@@ -310,6 +310,20 @@ void ferc_yunet_input_size(int width, int height, int size, int *net_width, int 
 ferc_status ferc_yunet_detect(const ferc_yunet *d, ferc_yunet_state *s, const ferc_image *img,
                               const ferc_yunet_options *opt, ferc_box *out, int max_faces,
                               int *n_faces, ferc_error *err);
+/* Small faces (detect/yunet_tiles.c): ferc_yunet_detect on the whole image (at opt's input
+ * size) plus on tiles x tiles overlapping tiles (neighbours share a quarter of a tile), each
+ * at tile_scale times its own size (0: FERC_YUNET_DEFAULT_TILE_SCALE; long side at most
+ * 2048); faces cut by an inner tile edge are dropped (another tile holds them whole), the
+ * rest mapped back to image pixels (landmarks too) and all merged by one NMS at opt's IoU.
+ * tiles 0 or 1, tiles under 32 pixels, or tiles seen at no larger scale than the whole
+ * image: exactly ferc_yunet_detect. Costs about 4x its time for 2x2 tiles at 3x;
+ * docs/detection.md has the recall it buys. */
+#define FERC_YUNET_DEFAULT_TILE_SCALE 3
+#define FERC_YUNET_MAX_TILES 8
+#define FERC_YUNET_MAX_TILE_SCALE 16
+ferc_status ferc_yunet_detect_tiled(const ferc_yunet *d, ferc_yunet_state *s, const ferc_image *img,
+                                    const ferc_yunet_options *opt, int tiles, double tile_scale,
+                                    ferc_box *out, int max_faces, int *n_faces, ferc_error *err);
 
 /* ---- the classifier's face crop (detect/image/face_crop.c, docs/detection.md) ------------- */
 /* How a detector's box becomes the square the classifier sees. Each detector kind has one,
@@ -507,6 +521,8 @@ typedef struct {
     double scale_factor; /* haar/lbp: detectMultiScale scaleFactor; 0: 1.1 */
     int min_neighbors;   /* haar/lbp: detectMultiScale minNeighbors; 0: 3 */
     float nms;           /* yunet: NMS IoU; 0: FERC_YUNET_DEFAULT_NMS */
+    int tiles;           /* yunet: also tiles x tiles tiles (ferc_yunet_detect_tiled); 0, 1: one pass */
+    double tile_scale;   /* yunet: each tile at this times its size; 0: FERC_YUNET_DEFAULT_TILE_SCALE */
 } ferc_detector_options;
 
 /* The detector used when none is named: the best on docs/detection.md's measurements. */
@@ -577,6 +593,8 @@ typedef struct {
     const char *eye_cascade;    /* that eye cascade instead (implies align) */
     int int8;                   /* 1: the classifier's int8 twin, NAME.q8.ferc for NAME.ferc
                                    (tools/model/quantize.py; the detector stays fp32) */
+    int tiles;                  /* yunet: as ferc_detector_options (small faces; 0: one pass) */
+    double tile_scale;          /* yunet: as ferc_detector_options */
 } ferc_analyzer_options;
 
 /* The one-call setup: loads the files and owns everything it made. */

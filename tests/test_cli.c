@@ -463,6 +463,29 @@ END_TEST
 /* The shipped classifier and SSD (the build folder has no weights/ of its own). */
 #define SHIPPED "--model weights/emotion_cnn.ferc --detector-model weights/face_yunet.ferc"
 
+/* --tiles G[xK]: photos only; the faces are the library's (tests/test_yunet.c checks
+ * ferc_yunet_detect_tiled against Python): faces_group.png's five at 2x2 tiles at 3x. */
+START_TEST(tiles_option)
+{
+    char *out, *err;
+    static const char *const bad[] = {"9", "2x", "2x0.5", "2x17", "x3", "-1", "2y3"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ck_assert_int_eq(run(&out, &err, TINY " --tiles %s x.png", bad[i]), 2);
+        ck_assert_msg(strstr(err, fmt("--tiles %s: expected G or GxK", bad[i])), "%s", err);
+        free(out), free(err);
+    }
+    ck_assert_int_eq(run(&out, &err, "video --tiles 2 x.y4m"), 2);
+    ck_assert_msg(strstr(err, "--tiles is for photos"), "%s", err);
+    free(out), free(err);
+    ck_assert_int_eq(run(&out, &err, SHIPPED " --threads 1 --tiles 2x3 tests/data/faces_group.png"), 0);
+    json *l[2];
+    ck_assert_int_eq(parse_lines(out, l, 2), 1);
+    ck_assert_int_eq(json_get(l[0], "faces")->n, 5);
+    json_free(l[0]);
+    free(out), free(err);
+}
+END_TEST
+
 static void sleep_ms(int ms)
 {
     struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
@@ -863,6 +886,7 @@ int main(void)
     tcase_add_test(tc, example_program);
     tcase_add_test(tc, video_json_summary_plot);
     tcase_add_test(tc, video_bad_streams);
+    tcase_add_test(tc, tiles_option);
     tcase_add_test(tc, video_frame_equals_photo);
     tcase_add_test(tc, pipe_to_head_is_quiet);
     tcase_add_test(tc, stdout_write_error_is_named);

@@ -9,6 +9,12 @@
  *   - the whole pipeline (resize, pad, run, decode, map back) gives the Python pipeline's
  *     faces within 0.01 px and scores within 1e-4, landmarks included, the person's right
  *     eye first;
+ *   - tiles (ferc_yunet_detect_tiled) give the faces of bench/yunet_ref.detect_tiled over
+ *     cv2.dnn's passes (tests/ref/yunet_tiles.ref.ferc) on a mosaic of faces_group.png with
+ *     faces down to 6 px (the whole at 640, 2x2 and 3x3 tiles at 2x): the same faces within
+ *     the single pass's 0.01 px and 1e-4 in score (each pass differs from cv2.dnn's by that
+ *     much), matched regardless of order (near-equal scores of the mosaic's copies may swap);
+ *     90 and 83 faces where the pass alone finds 15;
  *   - bad files and options are refused with a message;
  *   - the YuNet box framed with FERC_FRAMING_YUNET and res10's box with its framing give the
  *     same FER2013 square on a face within 10% of its side. */
@@ -198,6 +204,115 @@ START_TEST(pipeline_matches_python_reference)
             if (S == 0) ck_assert_int_eq(n2, n);
             ferc_image_free(&img);
         }
+    ferc_yunet_state_free(s);
+    ferc_yunet_free(d);
+    ferc_model_free(ref);
+}
+END_TEST
+
+/* mosaic() of tests/gen/make_yunet_refs.py: 2W x 2H from g (RGB), quadrants g, g mirrored,
+ * and g subsampled by f = 2 and 4 in f x f cells; cell (r, c) holds g[r::f, c::f], mirrored
+ * when r + c (+ 1 in the second quadrant) is odd. */
+static ferc_image mosaic(const ferc_image *g)
+{
+    const int W = g->width, H = g->height;
+    ferc_image m = {2 * W, 2 * H, 3, malloc((size_t)12 * W * H)};
+    ck_assert_ptr_nonnull(m.data);
+    const int fs[4] = {1, 1, 2, 4};
+    for (int q = 0; q < 4; q++) {
+        const int f = fs[q], cw = W / f, ch = H / f;
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                const int r = y / ch, c = x / cw, v = y % ch, u = x % cw;
+                const int uu = (r + c + (q == 1)) % 2 ? cw - 1 - u : u;
+                const uint8_t *src = g->data + 3 * ((size_t)(r + f * v) * W + c + f * uu);
+                uint8_t *dst = m.data + 3 * ((size_t)((q / 2) * H + y) * m.width + (q % 2) * W + x);
+                dst[0] = src[0], dst[1] = src[1], dst[2] = src[2];
+            }
+    }
+    return m;
+}
+
+START_TEST(tiles_match_python_reference)
+{
+    if (!have_model()) return;
+    char path[512];
+    ferc_error err;
+    ferc_model *ref;
+    ck_assert_msg(ferc_model_load(test_path("ref/yunet_tiles.ref.ferc", path, sizeof path), &ref, &err) == FERC_OK,
+                  "%s", err.message);
+    ferc_yunet *d;
+    ferc_yunet_state *s;
+    ck_assert_msg(ferc_yunet_load(MODEL, &d, &err) == FERC_OK, "%s", err.message);
+    ck_assert(ferc_yunet_state_create(d, &s, &err) == FERC_OK);
+    ferc_image g = load_photo("faces_group");
+    ferc_image m = mosaic(&g);
+    enum { MAX = 256 };
+    ferc_box *faces = malloc(sizeof *faces * MAX), *again = malloc(sizeof *again * MAX);
+    const ferc_yunet_options o = {640, FERC_YUNET_DEFAULT_THRESHOLD, FERC_YUNET_DEFAULT_NMS, 1};
+    int n, n2;
+    ck_assert(ferc_yunet_detect(d, s, &m, &o, faces, MAX, &n, &err) == FERC_OK);
+    ck_assert_int_eq(n, 15);
+    const int grids[2][3] = {{2, 2, 90}, {3, 2, 83}};
+    for (int c = 0; c < 2; c++) {
+        char key[64];
+        snprintf(key, sizeof key, "tile/mosaic_640_%dx%d", grids[c][0], grids[c][1]);
+        const ferc_tensor want = ref_tensor(ref, key);
+        ck_assert_msg(ferc_yunet_detect_tiled(d, s, &m, &o, grids[c][0], grids[c][1], faces, MAX, &n, &err) == FERC_OK,
+                      "%s", err.message);
+        ck_assert_msg(n == (int)want.dims[0], "%s [%s]: %d faces, Python %d", key, ferc_isa_name(), n,
+                      (int)want.dims[0]);
+        ck_assert_int_eq(n, grids[c][2]);
+        int used[MAX] = {0};
+        for (int i = 0; i < n; i++) {
+            const ferc_box *b = &faces[i];
+            if (i) ck_assert_float_le(b->score, faces[i - 1].score); /* best first */
+            float got[15] = {b->x, b->y, b->w, b->h, b->score};
+            for (int k = 0; k < 10; k++) got[5 + k] = b->landmarks[k / 2][k % 2];
+            int match = -1;
+            for (int j = 0; j < n && match < 0; j++) {
+                const float *w = want.data + 15 * j;
+                int ok = !used[j];
+                for (int k = 0; k < 15 && ok; k++) ok = fabs(got[k] - w[k]) <= (k == 4 ? 1e-4 : 0.01);
+                if (ok) match = j;
+            }
+            ck_assert_msg(match >= 0, "%s [%s]: face %d (%.2f, %.2f, %.2f x %.2f, score %.6f) not in Python's", key,
+                          ferc_isa_name(), i, b->x, b->y, b->w, b->h, b->score);
+            used[match] = 1;
+        }
+    }
+    /* Room for fewer: the count stays, the best ones are written. */
+    ck_assert(ferc_yunet_detect_tiled(d, s, &m, &o, 3, 2, again, 3, &n2, &err) == FERC_OK);
+    ck_assert_int_eq(n2, n);
+    ck_assert(!memcmp(again, faces, 3 * sizeof *faces));
+    /* One pass: tiles 0 or 1, and tiles no larger at their scale than the whole image (a
+     * 128-pixel photo is seen at 5x; 2 x 2 tiles of 73 pixels at 3x). */
+    ferc_image small = load_photo("astronaut_face");
+    const int tiles[3][2] = {{0, 0}, {1, 4}, {2, 3}};
+    ck_assert(ferc_yunet_detect(d, s, &small, &o, faces, MAX, &n, &err) == FERC_OK);
+    ck_assert_int_eq(n, 1);
+    for (int t = 0; t < 3; t++) {
+        ck_assert(ferc_yunet_detect_tiled(d, s, &small, &o, tiles[t][0], tiles[t][1], again, MAX, &n2, &err) == FERC_OK);
+        ck_assert_int_eq(n2, n);
+        ck_assert(!memcmp(again, faces, (size_t)n * sizeof *faces));
+    }
+    /* Bad tiles, scales and arguments are refused. */
+    const double bad[][2] = {{-1, 3}, {FERC_YUNET_MAX_TILES + 1, 3}, {2, -1}, {2, FERC_YUNET_MAX_TILE_SCALE + 1}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        n = 7;
+        ck_assert_int_eq(ferc_yunet_detect_tiled(d, s, &m, &o, (int)bad[i][0], bad[i][1], faces, MAX, &n, &err),
+                         FERC_ERR_ARG);
+        ck_assert_int_eq(n, 0);
+        ck_assert_msg(strstr(err.message, "tiles") != NULL, "%s", err.message);
+    }
+    ck_assert_int_eq(ferc_yunet_detect_tiled(d, s, &m, &o, 2, 3, faces, MAX, NULL, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_yunet_detect_tiled(d, s, &m, &o, 2, 3, NULL, 4, &n, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_yunet_detect_tiled(d, s, NULL, &o, 2, 3, faces, 4, &n, &err), FERC_ERR_ARG);
+    const ferc_yunet_options bad_opt = {4096, 0.6f, 0.3f, 1};
+    ck_assert_int_eq(ferc_yunet_detect_tiled(d, s, &m, &bad_opt, 2, 3, faces, 4, &n, &err), FERC_ERR_ARG);
+    free(faces), free(again);
+    ferc_image_free(&small), ferc_image_free(&g);
+    free(m.data);
     ferc_yunet_state_free(s);
     ferc_yunet_free(d);
     ferc_model_free(ref);
@@ -441,6 +556,7 @@ int main(void)
     tcase_add_test(tc, decoder_matches_python_reference);
     tcase_add_test(tc, network_matches_opencv);
     tcase_add_test(tc, pipeline_matches_python_reference);
+    tcase_add_test(tc, tiles_match_python_reference);
     tcase_add_test(tc, bad_input_is_refused);
     tcase_add_test(tc, framing_agrees_with_res10);
     tcase_add_test(tc, eyes_from_landmarks);

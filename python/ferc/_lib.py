@@ -60,7 +60,8 @@ class analyzer_options_t(ctypes.Structure):
                 ("detector_model", ctypes.c_char_p), ("threshold", ctypes.c_float), ("min_size", ctypes.c_int),
                 ("detector_size", ctypes.c_int), ("scale_factor", ctypes.c_double), ("min_neighbors", ctypes.c_int),
                 ("nms", ctypes.c_float), ("tta", ctypes.c_int), ("threads", ctypes.c_int), ("align", ctypes.c_int),
-                ("eye_cascade", ctypes.c_char_p), ("int8", ctypes.c_int)]
+                ("eye_cascade", ctypes.c_char_p), ("int8", ctypes.c_int), ("tiles", ctypes.c_int),
+                ("tile_scale", ctypes.c_double)]
 
 
 # Not in ferc.h: the Y4M reader and the face tracker `ferc video` uses (detect/image/y4m.h,

@@ -162,16 +162,17 @@ class Analyzer(_Owner):
     or "none" (each image is one already-cropped face). classifier: "cnn", "small", "lbp-svm";
     model: a classifier weight file instead. threads: engine threads per call (None: the
     library's default, FERC_THREADS or all cores). tta (False, True or "flip", "crops"), align,
-    int8: as the command's --tta, --align, --int8. The keyword options mirror the command's: threshold, ssd_size (the
-    detector's input size, --detector-size), nms, min_size, scale_factor, min_neighbors,
-    detector_model, eye_cascade.
+    int8: as the command's --tta, --align, --int8. The keyword options mirror the command's:
+    threshold, ssd_size (the detector's input size, --detector-size), nms, min_size,
+    scale_factor, min_neighbors, detector_model, eye_cascade, tiles and tile_scale (--tiles GxK:
+    YuNet also on tiles x tiles tiles, each at tile_scale times its size, for small faces).
 
     One Analyzer can be shared by threads: each call takes a per-thread engine from a pool
     (ferc_analyzer_clone, made on first need: the loaded files are shared)."""
 
     def __init__(self, detector=None, classifier="cnn", model=None, threads=None, tta=False, align=False,
                  int8=False, *, threshold=None, ssd_size=None, min_size=None, scale_factor=None,
-                 min_neighbors=None, detector_model=None, eye_cascade=None, nms=None):
+                 min_neighbors=None, detector_model=None, eye_cascade=None, nms=None, tiles=None, tile_scale=None):
         self._pools = []
         if nms is not None and not (0 < nms < 1):
             _lib.fail("nms %r: expected a number between 0 and 1" % (nms,))
@@ -179,8 +180,10 @@ class Analyzer(_Owner):
             _lib.fail("threshold %r: expected a number between 0 and 1" % (threshold,))
         if scale_factor is not None and not (1 < scale_factor < 10):
             _lib.fail("scale_factor %r: expected a number between 1 and 10 (exclusive)" % (scale_factor,))
+        if tile_scale is not None and not (1 <= tile_scale <= 16):
+            _lib.fail("tile_scale %r: expected a number from 1 to 16" % (tile_scale,))
         for name, v, lo, hi in (("ssd_size", ssd_size, 32, 4096), ("min_size", min_size, 1, 65536),
-                                ("min_neighbors", min_neighbors, 1, 1000)):
+                                ("min_neighbors", min_neighbors, 1, 1000), ("tiles", tiles, 0, 8)):
             if v is not None and (not isinstance(v, int) or not lo <= v <= hi):
                 _lib.fail("%s %r: expected a whole number from %d to %d" % (name, v, lo, hi))
         for name, v in (("detector", detector), ("classifier", classifier)):
@@ -194,7 +197,8 @@ class Analyzer(_Owner):
                                        min_size=min_size or 0, detector_size=ssd_size or 0,
                                        scale_factor=scale_factor or 0.0, min_neighbors=min_neighbors or 0,
                                        nms=nms or 0.0, tta=_tta(tta), threads=_threads(threads),
-                                       align=int(bool(align)), eye_cascade=eyes, int8=int(bool(int8)))
+                                       align=int(bool(align)), eye_cascade=eyes, int8=int(bool(int8)),
+                                       tiles=tiles or 0, tile_scale=tile_scale or 0.0)
         base, err = ctypes.c_void_p(), _lib.error_t()
         _lib.check(_lib.lib.ferc_analyzer_open(ctypes.byref(opts), ctypes.byref(base), ctypes.byref(err)), err)
         self._pool = Pool(lambda: self._clone(base), _lib.lib.ferc_analyzer_free)

@@ -16,6 +16,11 @@ Writes tests/ref/yunet.ref.ferc (about 0.4 MB):
   pipe/<photo>_<S>       the whole Python pipeline (bench/yunet_ref.detect, size S, 0 = the
       automatic rule) in image pixels, same rows.
 The photos are tests/data/faces_group.png (gray composite) and astronaut_face.png (colour).
+
+Writes tests/ref/yunet_tiles.ref.ferc (about 10 kB): tile/mosaic_<S>_<G>x<K>, the faces of
+bench/yunet_ref.detect_tiled (the whole image at size S plus G x G tiles at K times their
+size, each pass on cv2.dnn) on mosaic(faces_group): same rows as above. S and K are small to
+keep the test quick on the scalar kernels (6.7 and 7.4 megapixels of network input).
 """
 import argparse
 import os
@@ -33,6 +38,24 @@ import yunet_ref  # noqa: E402
 
 PHOTOS = ["faces_group", "astronaut_face"]
 SAMPLES = 1024
+TILE_SIZE, TILES = 640, [(2, 2), (3, 2)]
+
+
+def mosaic(g):
+    """2W x 2H from a W x H photo, with faces at 1, 1/2 and 1/4 of their size for the tiles:
+    quadrants g, g mirrored, 2 x 2 and 4 x 4 cells; cell (r, c) of a quadrant subsampled by f
+    is g[r::f, c::f], mirrored when r + c (+ 1 in the second quadrant) is odd. No resizing,
+    so tests/test_yunet.c builds the same pixels."""
+    H, W = g.shape[:2]
+    out = np.zeros((2 * H, 2 * W, 3), np.uint8)
+    for q, (f, flip) in enumerate(((1, 0), (1, 1), (2, 0), (4, 0))):
+        ch, cw = H // f, W // f
+        for r in range(f):
+            for c in range(f):
+                cell = g[r::f, c::f][:ch, :cw]
+                oy, ox = (q // 2) * H + r * ch, (q % 2) * W + c * cw
+                out[oy:oy + ch, ox:ox + cw] = cell[:, ::-1] if (r + c + flip) % 2 else cell
+    return out
 
 
 def rows(faces):
@@ -44,6 +67,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--onnx", default=yunet_ref.DEFAULT_MODEL)
     ap.add_argument("--out", default=os.path.join(ROOT, "tests", "ref", "yunet.ref.ferc"))
+    ap.add_argument("--tiles-out", default=os.path.join(ROOT, "tests", "ref", "yunet_tiles.ref.ferc"))
     a = ap.parse_args()
     net = yunet_ref.load(a.onnx)
     rng = np.random.RandomState(14)
@@ -77,6 +101,14 @@ def main():
         print(k, len(t[k]), "faces")
     fercfile.write_tensors(a.out, t, {"source": os.path.basename(a.onnx)})
     print(a.out, os.path.getsize(a.out), "bytes")
+    m = mosaic(imgs["faces_group"])
+    one_pass = lambda bgr, size, thr, nms: yunet_ref.detect(net, bgr, size, thr, nms)  # noqa: E731
+    tt = {f"tile/mosaic_{TILE_SIZE}_{g}x{k}": rows(yunet_ref.detect_tiled(one_pass, m, g, k, TILE_SIZE))
+          for g, k in TILES}
+    for key, v in tt.items():
+        print(key, len(v), "faces")
+    fercfile.write_tensors(a.tiles_out, tt, {"source": os.path.basename(a.onnx)})
+    print(a.tiles_out, os.path.getsize(a.tiles_out), "bytes")
 
 
 if __name__ == "__main__":

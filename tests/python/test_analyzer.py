@@ -34,6 +34,7 @@ CASES = [
      {"detector": "none", "tta": True, "model": path("tests/cli/emotion_clahe.ferc")}, False, FACES),
     (["--detector", "ssd"], {"detector": "ssd"}, False, PHOTOS),
     (["--nms", "0.4"], {"nms": 0.4}, False, PHOTOS),
+    (["--tiles", "2x4"], {"tiles": 2, "tile_scale": 4}, False, PHOTOS),
     (["--int8"], {"int8": True}, False, PHOTOS),
 ]
 

@@ -96,6 +96,25 @@ int cli_parse_common(cli_options *o, int argc, char **argv, int *i)
         an->nms = (float)t;
         return 1;
     }
+    if ((v = cli_opt_value("--tiles", argc, argv, i))) { /* G or GxK */
+        char *end;
+        const long g = strtol(v, &end, 10);
+        double k = 0;
+        int bad = end == v || g < 0 || g > FERC_YUNET_MAX_TILES;
+        if (!bad && *end == 'x') {
+            const char *ks = end + 1;
+            k = strtod(ks, &end);
+            bad = end == ks || !(k >= 1 && k <= FERC_YUNET_MAX_TILE_SCALE);
+        }
+        if (bad || *end) {
+            fprintf(stderr, "ferc: --tiles %s: expected G or GxK: G x G tiles (0..%d; 0 or 1: one pass), each at K times "
+                            "its size (1..%d, default %d)\n", v, FERC_YUNET_MAX_TILES, FERC_YUNET_MAX_TILE_SCALE,
+                    FERC_YUNET_DEFAULT_TILE_SCALE);
+            return -1;
+        }
+        an->tiles = (int)g, an->tile_scale = k;
+        return 1;
+    }
     if ((v = cli_opt_value("--scale-factor", argc, argv, i))) {
         char *end;
         double f = strtod(v, &end);

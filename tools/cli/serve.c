@@ -667,6 +667,8 @@ static int load_models(server *s)
             .scale_factor = s->o.an.scale_factor,
             .min_neighbors = s->o.an.min_neighbors,
             .nms = s->o.an.nms,
+            .tiles = s->o.an.tiles,
+            .tile_scale = s->o.an.tile_scale,
         };
         if (ferc_detector_create(&o, &s->det[d], &err)) {
             if (d == s->def_det) return fprintf(stderr, "ferc serve: detector %s: %s\n", o.kind, err.message), -1;

@@ -86,6 +86,10 @@ static int parse_args(int argc, char **argv, cli_options *o, video_args *va)
         fprintf(stderr, "ferc video: --format %s: video output is csv or json\n", o->format);
         return 2;
     }
+    if (o->an.tiles > 1) { /* real time first: one pass per frame */
+        fprintf(stderr, "ferc video: --tiles is for photos; video runs one detector pass per frame\n");
+        return 2;
+    }
     if (!va->input) {
         fprintf(stderr, "ferc video: no input (a .y4m file, or - for standard input)\n%s", video_usage);
         return 2;
