@@ -244,6 +244,10 @@ def detectors(ferc, have_yunet_ferc, only):
                                    if size else ["--detector", "yunet", "--threshold", str(thr)])
             else:
                 d[name + " (cv2.dnn)"] = cv_yunet(n640, size, thr)
+    q8 = os.path.join(ROOT, "weights", "face_yunet.q8.ferc")
+    if have_yunet_ferc and os.path.exists(q8):
+        d["yunet_n int8 (--int8's face_yunet.q8.ferc) auto, threshold 0.6"] = \
+            ferc_det(["--detector", "yunet", "--detector-model", q8, "--threshold", "0.6"])
     lib, weights = os.path.join(ROOT, "libferc.so"), os.path.join(ROOT, "weights", "face_yunet.ferc")
     if have_yunet_ferc and os.path.exists(lib):
         yn = FercYunet(lib, weights)

@@ -1,7 +1,7 @@
 """Quantise a float ferc emotion CNN or face detector to int8 (kernels/q8.h, docs/FORMAT.md "int8").
 
     /usr/bin/python3 tools/model/quantize.py weights/emotion_cnn.ferc weights/emotion_cnn.q8.ferc
-    /usr/bin/python3 tools/model/quantize.py weights/face_yunet.ferc /tmp/face_yunet.q8.ferc --calib 200 --heldout 100
+    /usr/bin/python3 tools/model/quantize.py weights/face_yunet.ferc weights/face_yunet.q8.ferc --calib 200 --heldout 100 --fp32 212,252,255,256,259,260,263,292,295
 
 (Face detectors, metadata task=face-detection, follow main_detector: calibration on composites,
 the rule chosen by agreement with the fp32 detector's faces; docs/performance.md, "YuNet in
@@ -453,8 +453,8 @@ def main_detector(args, model):
                f"{', '.join(f'{r} {results[r][0]} same / {results[r][1]} differing' for r in rules)} faces against fp32 "
                f"(IoU >= 0.95) on {len(held)} other composites ({sum(map(len, ref))} fp32 faces); heads (convolutions "
                f"with fewer than 16 outputs), first convolution{', ' + args.fp32 if keep else ''}, resize and add "
-               f"fp32; command: tools/model/quantize.py {os.path.basename(args.model)} {os.path.basename(args.out)}"
-               f"{' --fp32 ' + args.fp32 if keep else ''}")
+               f"fp32; command: tools/model/quantize.py {os.path.basename(args.model)} {os.path.basename(args.out)} "
+               f"--calib {args.calib} --heldout {args.heldout}{' --fp32 ' + args.fp32 if keep else ''}")
         quantize_model(model, stats, best, how, keep).save(args.out)
         print(f"{args.out}: rule {best}")
     finally:
