@@ -570,8 +570,9 @@ typedef struct {
     int align;                  /* 1: turn faces upright from their eyes: the detector's
                                    landmarks (YuNet), else OpenCV's haarcascade_eye.xml */
     const char *eye_cascade;    /* that eye cascade instead (implies align) */
-    int int8;                   /* 1: the classifier's int8 twin, NAME.q8.ferc for NAME.ferc
-                                   (tools/model/quantize.py; the detector stays fp32) */
+    int int8;                   /* 1: the int8 twins, NAME.q8.ferc for NAME.ferc
+                                   (tools/model/quantize.py), of the classifier and of
+                                   YuNet's file (the SSD and the cascades stay as they are) */
 } ferc_analyzer_options;
 
 /* The one-call setup: loads the files and owns everything it made. */
