@@ -48,27 +48,34 @@ ferc_status ferc_int8_file(const char *file, char *out, size_t size, ferc_error 
     return FERC_OK;
 }
 
+/* The int8 twin (--int8) of a stage's file into buf: of the caller's file if one is given,
+ * else of the shipped default's, found by ferc_find_weights. */
+static ferc_status int8_twin(const char *given, const char *dflt, const char *stage, char *buf, size_t size,
+                             ferc_error *err)
+{
+    if (given) return ferc_int8_file(given, buf, size, err);
+    char q8[1024];
+    ferc_status s = ferc_int8_file(dflt, q8, sizeof q8, err);
+    if (!s && (s = ferc_find_weights(q8, buf, size, err))) {
+        char what[64];
+        snprintf(what, sizeof what, "int8 %s (tools/model/quantize.py writes one)", stage);
+        ferc_error_prefix(err, what);
+    }
+    return s;
+}
+
 static ferc_status open_classifier(const ferc_analyzer_options *o, ferc_model **m, ferc_classifier **c,
                                    ferc_error *err)
 {
-    char buf[1024], q8[1024];
+    char buf[1024];
     const char *path = o->model;
     ferc_status s;
-    if (path && o->int8) {
-        if ((s = ferc_int8_file(path, q8, sizeof q8, err))) return s;
-        path = q8;
-    }
-    if (!path) {
+    if (!path || o->int8) {
         const char *name = o->classifier ? o->classifier : "cnn", *file = ferc_default_file("classifier", name);
-        if (!file) return ferc_set_error(err, FERC_ERR_ARG, "unknown classifier '%s' (cnn, small or lbp-svm)", name);
-        if (o->int8) {
-            if ((s = ferc_int8_file(file, q8, sizeof q8, err))) return s;
-            file = q8;
-        }
-        if ((s = ferc_find_weights(file, buf, sizeof buf, err))) {
-            ferc_error_prefix(err, o->int8 ? "int8 classifier (tools/model/quantize.py writes one)" : "classifier");
-            return s;
-        }
+        if (!path && !file) return ferc_set_error(err, FERC_ERR_ARG, "unknown classifier '%s' (cnn, small or lbp-svm)", name);
+        if (o->int8) s = int8_twin(path, file, "classifier", buf, sizeof buf, err);
+        else if ((s = ferc_find_weights(file, buf, sizeof buf, err))) ferc_error_prefix(err, "classifier");
+        if (s) return s;
         path = buf;
     }
     if ((s = ferc_model_load(path, m, err))) return s;
@@ -98,10 +105,16 @@ ferc_status ferc_analyzer_open(const ferc_analyzer_options *opt, ferc_analyzer *
     ferc_cascade *eyes = NULL;
     ferc_status s = open_classifier(&o, &m, &c, err);
     const char *kind = o.detector ? o.detector : FERC_DEFAULT_DETECTOR;
+    char det_q8[1024];
+    const char *det_model = o.detector_model;
+    /* --int8: YuNet's int8 twin too (the SSD has none; cascades are not networks) */
+    if (!s && o.int8 && !strcmp(kind, "yunet") &&
+        !(s = int8_twin(o.detector_model, ferc_default_file("detector", "yunet"), "detector", det_q8, sizeof det_q8, err)))
+        det_model = det_q8;
     if (!s && strcmp(kind, "none")) {
         const ferc_detector_options dopt = {
             .kind = kind,
-            .model = o.detector_model,
+            .model = det_model,
             .threshold = o.threshold,
             .min_size = o.min_size,
             .threads = o.threads,

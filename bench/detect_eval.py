@@ -3,7 +3,7 @@
 recall by face size, false positives per face-free photo (docs/detection.md has the table).
 
     nice -n 10 /usr/bin/python3 bench/detect_eval.py [--composites 12] [--ferc ./ferc]
-        [--only NAME,...] [--fer ../shared/data/fer2013/val]
+        [--only NAME,...] [--fer ../shared/data/fer2013/val] [--int8 FILE]
 
 Composites (fixed seed): a face-free photo (scikit-image's data, Debian's gnome-backgrounds)
 scaled to 640..1280 pixels wide, with 6..10 faces pasted at random places without overlap,
@@ -15,9 +15,9 @@ A box matches a face at IoU >= 0.5 with its crop; the "loose" columns also accep
 lying 70% inside a crop and covering a fifth of it (inside()).
 
 Detectors: ferc's own (the `ferc` command, JSON boxes): res10 with one 300x300 pass and with
-the default two passes, YuNet at several input sizes and thresholds, Haar and LBP cascades;
-and, where ferc cannot run a model, OpenCV (cv2.dnn on the ONNX file through
-bench/yunet_ref.py, the same pipeline tests/test_yunet.c checks ferc against).
+the default two passes, YuNet at several input sizes and thresholds and its int8 file (--int8),
+Haar and LBP cascades; and, where ferc cannot run a model, OpenCV (cv2.dnn on the ONNX file
+through bench/yunet_ref.py, the same pipeline tests/test_yunet.c checks ferc against).
 
 Small faces: YuNet at the automatic size plus G x G overlapping tiles each run at K times its
 size (`ferc --tiles GxK`, detect/yunet_tiles.c). The CPU seconds each YuNet entry took on the
@@ -154,7 +154,7 @@ def run_ferc(ferc, args, files):
     return [res[f] for f in files]
 
 
-def detectors(ferc, have_yunet_ferc, only):
+def detectors(ferc, have_yunet_ferc, only, q8):
     """name -> function(list of (path, image)) -> list of box lists."""
     def ferc_det(args):
         return lambda items: run_ferc(ferc, args, [p for p, _ in items])
@@ -182,6 +182,9 @@ def detectors(ferc, have_yunet_ferc, only):
                                    if size else ["--detector", "yunet", "--threshold", str(thr)])
             else:
                 d[name + " (cv2.dnn)"] = cv_yunet(n640, size, thr)
+    if have_yunet_ferc and os.path.exists(q8):
+        d[f"yunet_n int8 ({os.path.basename(q8)}) auto, threshold 0.6"] = \
+            ferc_det(["--detector", "yunet", "--detector-model", q8, "--threshold", "0.6"])
     if have_yunet_ferc:
         for grid, scale in ((2, 3), (2, 4), (3, 4)):
             d[f"yunet_n auto + {grid}x{grid} tiles at {scale}x, threshold 0.6 (--tiles {grid}x{scale})"] = \
@@ -200,6 +203,8 @@ def main():
     ap.add_argument("--ferc", default=os.path.join(ROOT, "ferc"))
     ap.add_argument("--only", default="", help="comma-separated substrings of detector names")
     ap.add_argument("--keep", help="write the composites into this folder")
+    ap.add_argument("--int8", default=os.path.join(ROOT, "weights", "face_yunet.q8.ferc"),
+                    help="YuNet's int8 file (--int8 uses weights/face_yunet.q8.ferc)")
     a = ap.parse_args()
     rng = np.random.RandomState(14)
     comps, bgs = make_composites(a.composites, a.fer, rng)
@@ -228,7 +233,7 @@ def main():
           f"| recall by side {bins} |")
     print("|---|---:|---:|---:|---:|---:|---|")
     cpu = []
-    for name, fn in detectors(a.ferc, have, [o for o in a.only.split(",") if o]).items():
+    for name, fn in detectors(a.ferc, have, [o for o in a.only.split(",") if o], a.int8).items():
         try:
             t0 = os.times()
             dets = fn(items)

@@ -3,6 +3,7 @@
 thread counts.
 
     /usr/bin/python3 bench/yunet_speed.py [--threads 1] [--repeat 7] [--build build] [--clock cpu|wall]
+        [--int8 [FILE]]
 
 For each input size (320x320, 640x480): cv2.dnn runs yunet_n_640_640.onnx (OpenCV 4.6 takes
 any multiple of 32) on the astronaut photo resized to the input, net.forward() of all twelve
@@ -12,6 +13,8 @@ The two alternate `repeat` times and the medians are reported with their ratio. 
 may be shared: only the ratio in one run means much; the load average is printed. --clock
 cpu (the default for one thread) times the process's CPU time on both sides (BENCH_CLOCK=cpu
 for bench_model), which a loaded machine does not inflate the way it inflates wall time.
+--int8 also runs the int8 network (default weights/face_yunet.q8.ferc) in the same alternation
+and reports fp32 / int8.
 """
 import argparse
 import json
@@ -40,6 +43,7 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--model", default=os.path.join(ROOT, "weights", "face_yunet.ferc"))
     ap.add_argument("--clock", choices=("cpu", "wall"))
+    ap.add_argument("--int8", nargs="?", const=os.path.join(ROOT, "weights", "face_yunet.q8.ferc"))
     a = ap.parse_args()
     clock = a.clock or ("cpu" if a.threads == 1 else "wall")
     now = time.process_time if clock == "cpu" else time.perf_counter
@@ -58,7 +62,8 @@ def main():
         with tempfile.NamedTemporaryFile(suffix=".f32") as f:
             f.write(x.tobytes())  # NHWC BGR, the same pixels
             f.flush()
-            cv_ms, ferc_ms = [], []
+            models = [a.model] + ([a.int8] if a.int8 else [])
+            cv_ms, ferc_ms = [], [[] for _ in models]
             net.setInput(blob)
             net.forward(yunet_ref.OUT_NAMES)  # warm-up
             for _ in range(a.repeat):
@@ -66,12 +71,18 @@ def main():
                 net.setInput(blob)
                 net.forward(yunet_ref.OUT_NAMES)
                 cv_ms.append((now() - t0) * 1e3)
-                out = subprocess.run([tool, a.model, "--threads", str(a.threads), "--size", f"{w}x{h}", "--reps", "3",
-                                      "--input", f.name], capture_output=True, text=True, check=True, env=env).stdout
-                r = json.loads(out)
-                ferc_ms.append(r["ms"])
-        c, fm = float(np.median(cv_ms)), float(np.median(ferc_ms))
-        print(f"{w}x{h}: cv2.dnn {c:8.2f} ms   ferc [{r['isa']}] {fm:8.2f} ms   cv2/ferc {c / fm:.2f}x", flush=True)
+                for m, times in zip(models, ferc_ms):
+                    out = subprocess.run([tool, m, "--threads", str(a.threads), "--size", f"{w}x{h}", "--reps", "3",
+                                          "--input", f.name], capture_output=True, text=True, check=True,
+                                         env=env).stdout
+                    r = json.loads(out)
+                    times.append(r["ms"])
+        c, fm = float(np.median(cv_ms)), float(np.median(ferc_ms[0]))
+        line = f"{w}x{h}: cv2.dnn {c:8.2f} ms   ferc [{r['isa']}] {fm:8.2f} ms   cv2/ferc {c / fm:.2f}x"
+        if a.int8:
+            q = float(np.median(ferc_ms[1]))
+            line += f"   ferc int8 {q:8.2f} ms   fp32/int8 {fm / q:.2f}x"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -591,8 +591,9 @@ typedef struct {
     int align;                  /* 1: turn faces upright from their eyes: the detector's
                                    landmarks (YuNet), else OpenCV's haarcascade_eye.xml */
     const char *eye_cascade;    /* that eye cascade instead (implies align) */
-    int int8;                   /* 1: the classifier's int8 twin, NAME.q8.ferc for NAME.ferc
-                                   (tools/model/quantize.py; the detector stays fp32) */
+    int int8;                   /* 1: the int8 twins, NAME.q8.ferc for NAME.ferc
+                                   (tools/model/quantize.py), of the classifier and of
+                                   YuNet's file (the SSD and the cascades stay as they are) */
     int tiles;                  /* yunet: as ferc_detector_options (small faces; 0: one pass) */
     double tile_scale;          /* yunet: as ferc_detector_options */
 } ferc_analyzer_options;

@@ -5,13 +5,15 @@
  *   activations  uint8 codes q with a zero point z: real = s * (q - z), one s, z per tensor
  *   weights      int8, symmetric per output channel, limited to -64..64 so that AVX2's
  *                vpmaddubsw (u8 x s8 pairs summed into a saturating int16) never saturates:
- *                2 x 255 x 64 = 32640 < 32767. The loader refuses other values.
+ *                2 x 255 x 64 = 32640 < 32767; depthwise filters (groups = c = oc > 1), with
+ *                only kh x kw weights per channel, may use -127..127, and AVX2 runs them
+ *                with vpmaddwd on 16-bit codes instead. The loader refuses other values.
  *   bias         int32 in units of s_x * s_w[oc]
  *
  * conv2d_q8, per output:
  *   acc = b[oc] + sum over ky, kx, ic of (x[..] - zx) * w[oc][ky][kx][ic]   (x outside the
  *         image counts as zx, i.e. real zero), exact in int32 (wrapping modulo 2^32 only for
- *         hostile biases; K <= FERC_Q8_MAX_K keeps the sum itself in range)
+ *         hostile biases; K <= ferc_q8_max_k(d) keeps the sum itself in range)
  *   y   = clamp(rne((float)acc * m[oc]), lo - zy, hi - zy) + zy
  * where (float)acc rounds to nearest even, the product is one IEEE float multiply, the clamp
  * is applied to the float and rne rounds half to even. Every ISA does exactly these
@@ -28,8 +30,11 @@
 #include <stdint.h>
 
 #define FERC_Q8_WMAX 64
-/* 255 * 64 * 131072 < 2^31: the accumulation cannot overflow. */
+#define FERC_Q8_WMAX_DW 127
+/* 255 * 64 * 131072 < 2^31 (and 255 * 127 * 65536 for depthwise filters): the accumulation
+ * cannot overflow. */
 #define FERC_Q8_MAX_K 131072
+#define FERC_Q8_MAX_K_DW 65536
 /* Output channels per packed weight block (one AVX-512 register of int32, two AVX2). */
 #define FERC_Q8_NR 16
 
@@ -114,6 +119,16 @@ const ferc_q8_kernels *ferc_q8_kernels_for(const char *isa);
  * blocks of that group's output channels; depthwise convolutions (groups = c = oc > 1) as
  * the depthwise bodies read them. Sizes in bytes / entries. */
 int ferc_q8_depthwise(const ferc_q8_conv_desc *d);
+/* The weight range and the most products per output d may have (FERC_Q8_WMAX(_DW),
+ * FERC_Q8_MAX_K(_DW)). */
+static inline int ferc_q8_wmax(const ferc_q8_conv_desc *d)
+{
+    return ferc_q8_depthwise(d) ? FERC_Q8_WMAX_DW : FERC_Q8_WMAX;
+}
+static inline int ferc_q8_max_k(const ferc_q8_conv_desc *d)
+{
+    return ferc_q8_depthwise(d) ? FERC_Q8_MAX_K_DW : FERC_Q8_MAX_K;
+}
 int ferc_q8_kp(const ferc_q8_conv_desc *d);
 size_t ferc_q8_packed_size(const ferc_q8_conv_desc *d);
 /* w as stored ([oc][kh][kw][c/groups]); bias (NULL: 0) becomes bias - zx * sum(w) in bias_out[oc]. */

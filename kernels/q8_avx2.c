@@ -1,6 +1,20 @@
 /* q8_avx2.c - int8 GEMM and depthwise bodies for AVX2 (vpmaddubsw + vpmaddwd); see q8_gemm256.h. */
+#include <immintrin.h>
+
 #define Q8_NEED_ONES
 #define Q8_DOT(acc, a, b) ((acc) = _mm256_add_epi32((acc), _mm256_madd_epi16(_mm256_maddubs_epi16((a), (b)), ones)))
+
+/* Depthwise filters may hold -127..127 (q8.h), where vpmaddubsw's pair sums (up to
+ * 2 x 255 x 127) would saturate in int16: codes and weights are widened to 16 bits instead,
+ * the even bytes (kernel rows 0 and 2 of a quad) apart from the odd ones (rows 1 and 3), and
+ * two vpmaddwd sum them exactly into the same int32 lanes. */
+static inline __m256i dw_dot16(__m256i acc, __m256i x, __m256i w)
+{
+    const __m256i xe = _mm256_and_si256(x, _mm256_set1_epi16(0xff)), xo = _mm256_srli_epi16(x, 8);
+    const __m256i we = _mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8), wo = _mm256_srai_epi16(w, 8);
+    return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_madd_epi16(xe, we), _mm256_madd_epi16(xo, wo)));
+}
+#define Q8_DW_DOT(acc, a, b) ((acc) = dw_dot16((acc), (a), (b)))
 #define Q8_GEMM ferc_q8_gemm_avx2
 #define Q8_DWCONV ferc_q8_dw_avx2
 #include "kernels/q8_gemm256.h"

@@ -3,6 +3,8 @@
  *   AVX2      vpmaddubsw (pairs into int16: weights are within -64..64, so no saturation)
  *             then vpmaddwd with ones (pairs of int16 into int32), then vpaddd;
  *   AVX-VNNI  vpdpbusd, the same sum in one instruction.
+ * The depthwise body uses Q8_DW_DOT (the same sum for weights within -127..127; Q8_DOT unless
+ * the file defines it: AVX2 widens to 16 bits there).
  * Tile: 4 pixels x 16 output channels (2 registers), 8 accumulators. */
 #include "kernels/q8.h"
 #include "kernels/q8_dw.h"
@@ -11,6 +13,9 @@
 #include <string.h>
 
 #define MR 4
+#ifndef Q8_DW_DOT
+#define Q8_DW_DOT Q8_DOT
+#endif
 
 static inline __m256i bcast4(const uint8_t *p)
 {
@@ -121,9 +126,6 @@ void Q8_GEMM(FERC_Q8_GEMM_ARGS)
  * hold 12 of them beside the accumulators. */
 void Q8_DWCONV(FERC_Q8_DW_ARGS)
 {
-#ifdef Q8_NEED_ONES
-    const __m256i ones = _mm256_set1_epi16(1);
-#endif
     dw_windows(d, wp, rows, v);
     const int cp = ferc_q8_dw_cp(d), nq = ferc_q8_dw_nq(d), c64 = d->c & ~63, kw = d->kw, oc = d->oc;
     const int zy = d->zy, lo = d->lo, hi = d->hi;
@@ -147,10 +149,10 @@ void Q8_DWCONV(FERC_Q8_DW_ARGS)
                     for (int kx = 0; kx < kw; kx++) {
                         const uint8_t *x = vb + q * plane + ox * step + kx * dil;
                         const int8_t *wt = wb + (size_t)(q * kw + kx) * col;
-                        Q8_DOT(a0, LD(x), LD(wt));
-                        Q8_DOT(a1, LD(x + 64), LD(wt + 64));
-                        Q8_DOT(a2, LD(x + 128), LD(wt + 128));
-                        Q8_DOT(a3, LD(x + 192), LD(wt + 192));
+                        Q8_DW_DOT(a0, LD(x), LD(wt));
+                        Q8_DW_DOT(a1, LD(x + 64), LD(wt + 64));
+                        Q8_DW_DOT(a2, LD(x + 128), LD(wt + 128));
+                        Q8_DW_DOT(a3, LD(x + 192), LD(wt + 192));
                     }
                 const __m256i p01 = _mm256_add_epi16(_mm256_packs_epi32(REQ(a0, 0), REQ(a1, 1)), zy16);
                 const __m256i p23 = _mm256_add_epi16(_mm256_packs_epi32(REQ(a2, 2), REQ(a3, 3)), zy16);
@@ -170,8 +172,8 @@ void Q8_DWCONV(FERC_Q8_DW_ARGS)
                 for (int kx = 0; kx < kw; kx++) {
                     const uint8_t *x = v + q * plane + ox * step + kx * dil + (size_t)c0 * 4;
                     const int8_t *wt = w + (size_t)(q * kw + kx) * col + (size_t)c0 * 4;
-                    Q8_DOT(a0, LD(x), LD(wt));
-                    Q8_DOT(a1, LD(x + 32), LD(wt + 32));
+                    Q8_DW_DOT(a0, LD(x), LD(wt));
+                    Q8_DW_DOT(a1, LD(x + 32), LD(wt + 32));
                 }
             uint8_t *yp = y + (size_t)ox * oc + c0;
             store8(a0, bpad, mpad, zy, lo, hi, yp, n < 8 ? n : 8);

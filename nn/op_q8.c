@@ -131,24 +131,27 @@ static ferc_status prepare_conv_common(ferc_model *m, ferc_node *n, qconv *st, i
     for (int i = 0; i < d->oc; i++)
         if (!(mv[i] > 0.f && mv[i] < 1e30f))
             return ferc_set_error(err, FERC_ERR_FORMAT, "multiplier %d is %g (must be positive and finite)", i, (double)mv[i]);
-    const int8_t *wv = (const int8_t *)(const void *)w->data;
-    const int64_t nw = ferc_shape_numel(&w->shape);
-    for (int64_t i = 0; i < nw; i++)
-        if (wv[i] < -FERC_Q8_WMAX || wv[i] > FERC_Q8_WMAX)
-            return ferc_set_error(err, FERC_ERR_FORMAT, "weight '%s' holds %d; int8 weights must lie in -%d..%d", w->name,
-                                  wv[i], FERC_Q8_WMAX, FERC_Q8_WMAX);
-    if (nw / d->oc > FERC_Q8_MAX_K)
-        return ferc_set_error(err, FERC_ERR_FORMAT, "%lld products per output, limit %d", (long long)(nw / d->oc),
-                              FERC_Q8_MAX_K);
-    st->w = wv;
+    st->w = (const int8_t *)(const void *)w->data;
     st->b = (const int32_t *)(const void *)b->data;
     st->mult = mv;
     return FERC_OK;
 }
 
-/* Packs for the SIMD body chosen at load (the scalar reference reads the stored layout). */
-static ferc_status pack(const ferc_model *m, qconv *st, ferc_error *err)
+/* Checks the weights against d's limits (q8.h: depthwise filters may use -127..127), then
+ * packs them for the SIMD body chosen at load (the scalar reference reads the stored layout). */
+static ferc_status pack(const ferc_model *m, const ferc_node *n, qconv *st, ferc_error *err)
 {
+    const ferc_value *w = &m->values[n->in[1]];
+    const int wmax = ferc_q8_wmax(&st->d);
+    const int64_t nw = ferc_shape_numel(&w->shape), k = nw / st->d.oc;
+    for (int64_t i = 0; i < nw; i++)
+        if (st->w[i] < -wmax || st->w[i] > wmax)
+            return ferc_set_error(err, FERC_ERR_FORMAT, "weight '%s' holds %d; int8 weights must lie in -%d..%d%s",
+                                  w->name, st->w[i], wmax, wmax,
+                                  ferc_q8_depthwise(&st->d) ? " (depthwise)" : " (-127..127 in depthwise filters only)");
+    if (k > ferc_q8_max_k(&st->d))
+        return ferc_set_error(err, FERC_ERR_FORMAT, "%lld products per output, limit %d", (long long)k,
+                              ferc_q8_max_k(&st->d));
     st->k = m->q8;
     if (!st->k->gemm) return FERC_OK;
     st->packed = ferc_alloc(ferc_q8_packed_size(&st->d));
@@ -177,7 +180,7 @@ static ferc_status prepare_conv(ferc_model *m, ferc_node *n, ferc_error *err)
     d->pt = pad[0], d->pl = pad[1], st->pb = pad[2], st->pr = pad[3];
     if ((s = ferc_conv_check_attrs(pad, stride, dil, d->groups, d->oc, err))) return s;
     d->c = (int)w->shape.d[3] * d->groups;
-    return pack(m, st, err);
+    return pack(m, n, st, err);
 }
 
 static ferc_status prepare_dense(ferc_model *m, ferc_node *n, ferc_error *err)
@@ -191,7 +194,7 @@ static ferc_status prepare_dense(ferc_model *m, ferc_node *n, ferc_error *err)
     st->dense = 1;
     d->c = (int)m->values[n->in[1]].shape.d[1];
     d->kh = d->kw = d->sh = d->sw = d->dh = d->dw = d->groups = 1;
-    return pack(m, st, err);
+    return pack(m, n, st, err);
 }
 
 static ferc_status infer_conv(const ferc_node *n, const ferc_shape *in, ferc_shape *out, ferc_error *err)

@@ -164,7 +164,8 @@ END_TEST
 
 /* Depthwise convolutions (groups = c = oc), which the SIMD paths run through their own
  * bodies: odd channel counts (a partial last block of 16, 8 and fewer), kernels of 1 to 7
- * rows (one or two quads of rows), strides, dilations, uneven padding, batches. */
+ * rows (one or two quads of rows), strides, dilations, uneven padding, batches; weights over
+ * the whole depthwise range -127..127 (AVX2 widens them to 16 bits). */
 START_TEST(depthwise_bodies_equal_the_reference_on_odd_shapes)
 {
     rng_state = 23;
@@ -191,7 +192,7 @@ START_TEST(depthwise_bodies_equal_the_reference_on_odd_shapes)
         p.x = malloc(p.nx), p.w = malloc((size_t)d->oc * k), p.b = malloc(sizeof(int32_t) * d->oc);
         p.m = malloc(sizeof(float) * d->oc);
         for (size_t i = 0; i < p.nx; i++) p.x[i] = (uint8_t)rnd();
-        for (int i = 0; i < d->oc * k; i++) p.w[i] = (int8_t)rnd_in(-64, 64);
+        for (int i = 0; i < d->oc * k; i++) p.w[i] = (int8_t)rnd_in(-FERC_Q8_WMAX_DW, FERC_Q8_WMAX_DW);
         for (int i = 0; i < d->oc; i++) {
             p.b[i] = rnd_in(-2000, 2000);
             p.m[i] = (float)(rnd_in(50, 200) / 100.0 * 60.0 / (sqrt((double)k) * 74.0 * 37.0));
@@ -311,6 +312,48 @@ START_TEST(largest_accumulations_are_exact)
     check_simd(&p, ref);
     free(ref), free(i64);
     problem_free(&p);
+}
+END_TEST
+
+/* Depthwise at the depthwise limits: K = FERC_Q8_MAX_K_DW taps (a 256x256 kernel) of 255 x
+ * +-127, where one vpmaddubsw pair (2 x 255 x 127 = 64770) would saturate, and 3x3 filters
+ * whose every pair of kernel rows is at the limit; 70 channels (a 64-block and a partial
+ * 16-block). */
+START_TEST(largest_depthwise_accumulations_are_exact)
+{
+    for (int big = 0; big < 2; big++) {
+        problem p = {0};
+        ferc_q8_conv_desc *d = &p.d;
+        const int c = 70, kh = big ? 256 : 3, h = big ? 256 : 5, w = big ? 257 : 6;
+        *d = (ferc_q8_conv_desc){.n = 1, .h = h, .w = w, .c = c, .oh = h - kh + 1 + 2 * !big, .ow = w - kh + 1 + 2 * !big,
+                                 .oc = c, .kh = kh, .kw = kh, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pt = !big, .pl = !big,
+                                 .groups = c, .zx = 0, .zy = 128, .lo = 0, .hi = 255};
+        const size_t k = (size_t)kh * kh;
+        p.nx = (size_t)h * w * c, p.ny = (size_t)d->oh * d->ow * c;
+        p.x = malloc(p.nx), p.w = malloc(c * k), p.b = calloc(c, sizeof(int32_t)), p.m = malloc(c * sizeof(float));
+        memset(p.x, 255, p.nx);
+        for (int oc = 0; oc < c; oc++) {
+            for (size_t i = 0; i < k; i++)
+                p.w[oc * k + i] = (int8_t)(oc % 3 == 0 ? 127 : oc % 3 == 1 ? -127 : (i % 2 ? -126 : 127));
+            p.m[oc] = big ? 1e-7f : 1.0f / 2048;
+        }
+        uint8_t *ref = malloc(p.ny), *i64 = malloc(p.ny);
+        ferc_q8_conv2d_scalar(d, p.x, p.w, p.b, p.m, ref, 1);
+        conv_int64(d, p.x, p.w, p.b, p.m, i64);
+        ck_assert(!memcmp(ref, i64, p.ny));
+        if (big) { /* 65536 * 255 * 127 = 2122383360 < 2^31; * 1e-7 = 212.2 -> clamped */
+            ck_assert_int_eq(ref[0], 255);
+            ck_assert_int_eq(ref[1], 0);
+        } else { /* an inner pixel: 9 * 255 * 127 / 2048 = 142.3 -> clamped; 255 * (5 * 127 - 4 * 126) / 2048 = 16.3 */
+            const size_t in = ((size_t)2 * d->ow + 2) * c;
+            ck_assert_int_eq(ref[in], 255);
+            ck_assert_int_eq(ref[in + 1], 0);
+            ck_assert_int_eq(ref[in + 2], 128 + 16);
+        }
+        check_simd(&p, ref);
+        free(ref), free(i64);
+        problem_free(&p);
+    }
 }
 END_TEST
 
@@ -521,6 +564,7 @@ int main(void)
     tcase_add_test(tc, maxpool_takes_the_window_maxima);
     tcase_add_test(tc, rounding_is_half_to_even_and_clamps_hold);
     tcase_add_test(tc, largest_accumulations_are_exact);
+    tcase_add_test(tc, largest_depthwise_accumulations_are_exact);
     tcase_add_test(tc, quantize_rounds_half_to_even_and_handles_nan_and_inf);
     tcase_add_test(tc, graph_matches_numpy_int64_reference_on_every_path);
     tcase_add_test(tc, shipped_int8_cnns_match_pytorch_fp32_closely_and_every_path_exactly);

@@ -173,9 +173,11 @@ def q8_base(wq=None, bias_dtype="i32", mult=None, out_u8=False, **conv_attrs):
     w.input("input", (1, 4, 4, 4))
     w.act("q", dtype="u8")
     w.node("quantize", ["input"], ["q"], scale=0.1, zero=3)
-    w.param("c.w", np.ones((2, 3, 3, 4), np.int8) if wq is None else wq, dtype="i8")
-    w.param("c.b", np.zeros(2, np.int32) if bias_dtype == "i32" else np.zeros(2, np.float32), dtype=bias_dtype)
-    w.param("c.m", np.full(2, 0.01, np.float32) if mult is None else mult)
+    wq = np.ones((2, 3, 3, 4), np.int8) if wq is None else wq
+    oc = wq.shape[0]
+    w.param("c.w", wq, dtype="i8")
+    w.param("c.b", np.zeros(oc, np.int32) if bias_dtype == "i32" else np.zeros(oc, np.float32), dtype=bias_dtype)
+    w.param("c.m", np.full(oc, 0.01, np.float32) if mult is None else mult)
     w.act("c", dtype="u8")
     attrs = dict(pad=[1, 1, 1, 1], x_zero=3, y_zero=0)
     attrs.update(conv_attrs)
@@ -196,6 +198,11 @@ def int8_cases(add):
     wq = np.ones((2, 3, 3, 4), np.int8)
     wq[1, 2, 2, 3] = 65
     add("q8_weight_range", q8_base(wq).tobytes(), "format", "int8 weights must lie in -64..64")
+    wq = np.full((4, 3, 3, 1), 127, np.int8)  # depthwise filters may use -127..127 (kernels/q8.h)
+    wq[0, 0, 0, 0] = -127
+    add("q8_depthwise_full_range", q8_base(wq, groups=4).tobytes(), "ok", "")
+    wq[3, 1, 2, 0] = -128
+    add("q8_depthwise_weight_range", q8_base(wq, groups=4).tobytes(), "format", "must lie in -127..127 (depthwise)")
     add("q8_u8_output", q8_base(out_u8=True).tobytes(), "format", "must be f32 (dequantise it)")
     add("q8_float_bias", q8_base(bias_dtype="f32").tobytes(), "format", "must be a 1-D i32 parameter")
     add("q8_mult_zero", q8_base(mult=np.array([0.01, 0.0], np.float32)).tobytes(), "format", "multiplier 1 is 0")

@@ -64,7 +64,8 @@ static const char usage[] =
     "  --tta [flip|crops]      test-time augmentation: average each face with its mirror image\n"
     "                          (flip, the default), or with that and five 11/12 crops and their\n"
     "                          mirrors (crops: 12 runs per face, about a point more accurate)\n"
-    "  --int8                  the classifier's int8 file (emotion_*.q8.ferc; the detector stays fp32)\n"
+    "  --int8                  the int8 files of the classifier and of YuNet (emotion_*.q8.ferc,\n"
+    "                          face_yunet.q8.ferc; the SSD and the cascades stay as they are)\n"
     "  --align                 turn each face upright from its eyes before classifying\n"
     "                          (eyes from YuNet's landmarks, else OpenCV's haarcascade_eye.xml)\n"
     "  --eye-cascade FILE      the eye cascade for --align (implies --align)\n"
@@ -320,7 +321,7 @@ int cli_version(void)
             char path[1200];
             int found = !ferc_find_weights(ferc_default_file(stage, names[d][i]), path, sizeof path, NULL);
             printf("%s %s: %s\n", stage, names[d][i], found ? path : "not found");
-            if (!d && i < 2) { /* the CNNs' int8 twins (--int8) */
+            if (d ? !strcmp(names[d][i], "yunet") : i < 2) { /* the int8 twins of the CNNs and of YuNet (--int8) */
                 char q8[1200];
                 found = !ferc_int8_file(ferc_default_file(stage, names[d][i]), q8, sizeof q8, NULL) &&
                         !ferc_find_weights(q8, path, sizeof path, NULL);

@@ -34,6 +34,8 @@ static const unsigned char serve_page[] = {
 #define N_CLS (SERVE_N_CLS + 1) /* the named classifiers, and --model FILE */
 #define CLS_FILE SERVE_N_CLS
 #define N_MODEL (2 * N_CLS)     /* each fp32, then its int8 twin (NAME.q8.ferc) at + N_CLS */
+#define DET_YUNET_Q8 SERVE_N_DET /* the named detectors, then YuNet's int8 twin (int8=1) */
+#define N_DET (SERVE_N_DET + 1)
 
 static const double buckets[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 #define N_BUCKETS (sizeof buckets / sizeof *buckets)
@@ -42,9 +44,9 @@ typedef struct job job;
 
 /* One worker's engines, made on first use of each parameter set. */
 typedef struct {
-    ferc_detector *det[SERVE_N_DET];
-    ferc_classifier *cls[N_MODEL][3];              /* [model][tta mode] */
-    ferc_analyzer *an[SERVE_N_DET][N_MODEL][3][2]; /* [detector][model][tta mode][align] */
+    ferc_detector *det[N_DET];
+    ferc_classifier *cls[N_MODEL][3];        /* [model][tta mode] */
+    ferc_analyzer *an[N_DET][N_MODEL][3][2]; /* [detector][model][tta mode][align] */
 } engines;
 
 typedef struct {
@@ -53,8 +55,8 @@ typedef struct {
     size_t max_body;
     /* What can be asked for: loaded models, detector files found (or why not). */
     ferc_model *model[N_MODEL];
-    ferc_detector *det[SERVE_N_DET]; /* loaded once; each worker uses a clone */
-    char missing_cls[N_MODEL][600], missing_det[SERVE_N_DET][600];
+    ferc_detector *det[N_DET]; /* loaded once; each worker uses a clone */
+    char missing_cls[N_MODEL][600], missing_det[N_DET][600];
     ferc_cascade *eyes;
     int def_det, def_cls, def_align;
     engines *eng;
@@ -179,12 +181,12 @@ static ferc_analyzer *analyzer_for(server *s, int w, int det, int cls, int tta, 
 
 static void engines_free(engines *e)
 {
-    for (int d = 0; d < SERVE_N_DET; d++)
+    for (int d = 0; d < N_DET; d++)
         for (int c = 0; c < N_MODEL; c++)
             for (int t = 0; t < 6; t++) ferc_analyzer_free(e->an[d][c][t / 2][t % 2]);
     for (int c = 0; c < N_MODEL; c++)
         for (int t = 0; t < 3; t++) ferc_classifier_free(e->cls[c][t]);
-    for (int d = 0; d < SERVE_N_DET; d++) ferc_detector_free(e->det[d]);
+    for (int d = 0; d < N_DET; d++) ferc_detector_free(e->det[d]);
 }
 
 /* The model slot a request asks for: its classifier (or the default), int8 twin if asked
@@ -195,6 +197,13 @@ static int model_index(const server *s, const serve_params *p)
     return cls + (int8 ? N_CLS : 0);
 }
 
+/* The detector slot: the kind asked for (or the default), YuNet's int8 twin if int8 as above. */
+static int det_index(const server *s, const serve_params *p)
+{
+    const int det = p->detector >= 0 ? p->detector : s->def_det, int8 = p->int8 >= 0 ? p->int8 : s->o.an.int8;
+    return det == SERVE_DET_YUNET && int8 ? DET_YUNET_Q8 : det;
+}
+
 /* The job's answer: the command's JSON line (or the annotated JPEG), or its error. */
 static void run_job(server *s, int w, job *j)
 {
@@ -202,7 +211,7 @@ static void run_job(server *s, int w, job *j)
     size_t n = j->img_n;
     const char *file = j->file;
     const serve_params *p = &j->p;
-    int det = p->detector >= 0 ? p->detector : s->def_det, cls = model_index(s, p);
+    int det = det_index(s, p), cls = model_index(s, p);
     int tta = p->tta >= 0 ? p->tta : s->o.an.tta, align = p->align >= 0 ? p->align : s->def_align;
     ferc_error err = {0};
     ferc_image img = {0};
@@ -359,13 +368,14 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
 /* Why a parameter set cannot be served (a model or file missing), or NULL. */
 static const char *unavailable(server *s, const serve_params *p, char *msg, size_t size)
 {
-    int det = p->detector >= 0 ? p->detector : s->def_det, cls = model_index(s, p);
+    int det = det_index(s, p), cls = model_index(s, p);
     if (!s->model[cls])
-        return snprintf(msg, size, "classifier %s%s is not available: %s",
+        return snprintf(msg, size, "classifier %s%s is not available: %.500s",
                         cls % N_CLS == CLS_FILE ? "file" : serve_classifier_names[cls % N_CLS], cls >= N_CLS ? " int8" : "",
                         s->missing_cls[cls]), msg;
     if (s->missing_det[det][0])
-        return snprintf(msg, size, "detector %s is not available: %s", serve_detector_names[det], s->missing_det[det]), msg;
+        return snprintf(msg, size, "detector %s is not available: %.500s",
+                        det == DET_YUNET_Q8 ? "yunet int8" : serve_detector_names[det], s->missing_det[det]), msg;
     if ((p->align == 1 || (p->align < 0 && s->def_align)) && !s->eyes)
         return snprintf(msg, size, "align=1: the eye cascade is not available (apt-get install opencv-data)"), msg;
     return NULL;
@@ -656,10 +666,25 @@ static int load_models(server *s)
                 serve_classifier_names[s->def_cls], s->o.an.int8 ? " (int8)" : "", s->missing_cls[def_model]);
         return -1;
     }
-    for (int d = 0; d < SERVE_DET_NONE; d++) {
+    const int def_det = s->def_det == SERVE_DET_YUNET && s->o.an.int8 ? DET_YUNET_Q8 : s->def_det;
+    for (int d = 0; d < N_DET; d++) {
+        if (d == SERVE_DET_NONE) continue;
+        const char *model = s->def_det == (d == DET_YUNET_Q8 ? SERVE_DET_YUNET : d) ? s->o.an.detector_model : NULL;
+        char q8[1024];
+        if (d == DET_YUNET_Q8) { /* YuNet's int8 twin, for int8=1: beside --detector-model's file, or shipped */
+            ferc_status st = ferc_int8_file(model ? model : ferc_default_file("detector", "yunet"), model ? q8 : path,
+                                            model ? sizeof q8 : sizeof path, &err);
+            if (!st && !model) st = ferc_find_weights(path, q8, sizeof q8, &err);
+            if (st) {
+                if (d == def_det) return fprintf(stderr, "ferc serve: detector yunet (int8): %s\n", err.message), -1;
+                snprintf(s->missing_det[d], sizeof s->missing_det[d], "%s", err.message);
+                continue;
+            }
+            model = q8;
+        }
         const ferc_detector_options o = {
-            .kind = serve_detector_names[d],
-            .model = d == s->def_det ? s->o.an.detector_model : NULL,
+            .kind = d == DET_YUNET_Q8 ? "yunet" : serve_detector_names[d],
+            .model = model,
             .threshold = s->o.an.threshold,
             .min_size = s->o.an.min_size,
             .threads = s->engine_threads,
@@ -671,7 +696,7 @@ static int load_models(server *s)
             .tile_scale = s->o.an.tile_scale,
         };
         if (ferc_detector_create(&o, &s->det[d], &err)) {
-            if (d == s->def_det) return fprintf(stderr, "ferc serve: detector %s: %s\n", o.kind, err.message), -1;
+            if (d == def_det) return fprintf(stderr, "ferc serve: detector %s: %s\n", o.kind, err.message), -1;
             snprintf(s->missing_det[d], sizeof s->missing_det[d], "%s", err.message);
         }
     }
@@ -682,7 +707,7 @@ static int load_models(server *s)
         return -1;
     }
     for (int w = 0; w < s->workers; w++) {
-        if (!analyzer_for(s, w, s->def_det, def_model, s->o.an.tta, s->def_align, &err)) {
+        if (!analyzer_for(s, w, def_det, def_model, s->o.an.tta, s->def_align, &err)) {
             fprintf(stderr, "ferc serve: %s\n", err.message);
             return -1;
         }
@@ -835,7 +860,7 @@ stop:
     pthread_mutex_destroy(&s->mu);
 done:
     for (int w = 0; s->eng && w < s->workers; w++) engines_free(&s->eng[w]);
-    for (int k = 0; k < SERVE_N_DET; k++) ferc_detector_free(s->det[k]);
+    for (int k = 0; k < N_DET; k++) ferc_detector_free(s->det[k]);
     for (int c = 0; c < N_MODEL; c++) ferc_model_free(s->model[c]);
     ferc_cascade_free(s->eyes);
     free(s->eng);

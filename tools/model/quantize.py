@@ -1,18 +1,19 @@
 """Quantise a float ferc emotion CNN or face detector to int8 (kernels/q8.h, docs/FORMAT.md "int8").
 
     /usr/bin/python3 tools/model/quantize.py weights/emotion_cnn.ferc weights/emotion_cnn.q8.ferc
-    /usr/bin/python3 tools/model/quantize.py weights/face_yunet.ferc /tmp/face_yunet.q8.ferc --calib 200 --heldout 100
+    /usr/bin/python3 tools/model/quantize.py weights/face_yunet.ferc weights/face_yunet.q8.ferc --calib 200 --heldout 100 --fp32 212,252,255,256,259,260,263,292,295
 
 (Face detectors, metadata task=face-detection, follow main_detector: calibration on composites,
 the rule chosen by agreement with the fp32 detector's faces; docs/performance.md, "YuNet in
 int8". What follows describes the emotion CNNs.)
 
 Weights: symmetric int8 per output channel, limited to -64..64 (so AVX2's vpmaddubsw cannot
-saturate), bias in int32 at scale s_x * s_w. Activations: uint8 per tensor, scale and zero point
-from calibration on --calib (2,000) FER2013 *train* images; ReLU and ReLU6 become the output
-clamp. The first convolution (reading the input, one channel: little work, most sensitive) and
-everything after the last convolution (global pool, dense, softmax) stay fp32; a quantize node sits
-before the first int8 convolution and a dequantize after the last.
+saturate; depthwise filters -127..127, which AVX2 runs on 16-bit codes), bias in int32 at scale
+s_x * s_w. Activations: uint8 per tensor, scale and zero point from calibration on --calib
+(2,000) FER2013 *train* images; ReLU and ReLU6 become the output clamp. The first convolution
+(reading the input, one channel: little work, most sensitive) and everything after the last
+convolution (global pool, dense, softmax) stay fp32; a quantize node sits before the first int8
+convolution and a dequantize after the last.
 
 The activation range rule is chosen, not assumed: each candidate (min/max and percentiles of
 the calibration activations) is written and run by the C engine on --heldout (3,000) other
@@ -44,6 +45,7 @@ sys.path.insert(0, HERE)
 import fercfile  # noqa: E402
 
 WMAX = 64
+WMAX_DW = 127  # depthwise filters (kh x kw weights a channel) may use the finer grid: kernels/q8.h
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
 
@@ -248,7 +250,7 @@ def qparams(lo, hi):
 
 # ---- the int8 graph --------------------------------------------------------------------------
 
-def quantize_model(model, stats, rule, how, keep_fp32=()):
+def quantize_model(model, stats, rule, how, keep_fp32=(), dw_wmax=WMAX_DW):
     vals = {v["name"]: v for v in model["values"]}
     inputs = {v["name"] for v in model["values"] if v["kind"] == "input"}
     w = fercfile.Writer()
@@ -292,9 +294,11 @@ def quantize_model(model, stats, rule, how, keep_fp32=()):
             wf = np.array(vals[ins[1]]["data"], np.float64)
             oc = wf.shape[0]
             bf = np.array(vals[ins[2]]["data"], np.float64) if len(ins) > 2 else np.zeros(oc)
-            sw = np.abs(wf.reshape(oc, -1)).max(axis=1) / WMAX
+            g = attrs.get("groups", [1])[0]
+            wmax = dw_wmax if g > 1 and g == oc and wf.shape[3] == 1 else WMAX
+            sw = np.abs(wf.reshape(oc, -1)).max(axis=1) / wmax
             sw[sw == 0] = 1.0
-            wq = np.clip(np.rint(wf / sw[:, None, None, None]), -WMAX, WMAX).astype(np.int8)
+            wq = np.clip(np.rint(wf / sw[:, None, None, None]), -wmax, wmax).astype(np.int8)
             sy, zy = qparams(*act_range(stats, outs[0], rule))
             bq = np.clip(np.rint(bf / (float(sx) * sw)), -2**31, 2**31 - 1).astype(np.int32)
             mult = (float(sx) * sw / float(sy)).astype(np.float32)
@@ -464,14 +468,14 @@ def main_detector(args, model):
             print(f"held-out composites ({len(held)}, {sum(map(len, ref))} fp32 faces): {r:8s} same {results[r][0]}, "
                   f"differing {results[r][1]}", flush=True)
         best = max(rules, key=lambda r: (results[r][0] - results[r][1], r == "minmax"))
-        how = (f"int8 weights per output channel (-64..64), uint8 activations per tensor; range rule {best} of "
-               f"{args.calib} calibration images (640x480: scikit-image photos the tests do not use, and FER2013 "
-               f"train faces pasted on them; seed {args.seed}), chosen among "
+        how = (f"int8 weights per output channel (-64..64, depthwise -127..127), uint8 activations per tensor; "
+               f"range rule {best} of {args.calib} calibration images (640x480: scikit-image photos the tests do not "
+               f"use, and FER2013 train faces pasted on them; seed {args.seed}), chosen among "
                f"{', '.join(f'{r} {results[r][0]} same / {results[r][1]} differing' for r in rules)} faces against fp32 "
                f"(IoU >= 0.95) on {len(held)} other composites ({sum(map(len, ref))} fp32 faces); heads (convolutions "
                f"with fewer than 16 outputs), first convolution{', ' + args.fp32 if keep else ''}, resize and add "
-               f"fp32; command: tools/model/quantize.py {os.path.basename(args.model)} {os.path.basename(args.out)}"
-               f"{' --fp32 ' + args.fp32 if keep else ''}")
+               f"fp32; command: tools/model/quantize.py {os.path.basename(args.model)} {os.path.basename(args.out)} "
+               f"--calib {args.calib} --heldout {args.heldout}{' --fp32 ' + args.fp32 if keep else ''}")
         quantize_model(model, stats, best, how, keep).save(args.out)
         print(f"{args.out}: rule {best}")
     finally:
