@@ -532,14 +532,32 @@ ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const floa
     }
 }
 
+/* The 3x3, stride 1, dilation 1 depthwise shape, which dw_row3_chunk runs. */
+static int dw_is_row3(const ferc_conv2d_desc *d) { return d->kh == 3 && d->kw == 3 && d->sw == 1 && d->dw == 1; }
+
+/* The maximum of a 2x2 window in the order the max pooling kernel takes it (row by row), so
+ * that NaNs propagate alike. */
+ALWAYS_INLINE vf pool_max4(vf a, vf b, vf c, vf d)
+{
+    vf m = vset1(-INFINITY);
+    m = vtake_nan(vmax(a, m), a);
+    m = vtake_nan(vmax(b, m), b);
+    m = vtake_nan(vmax(c, m), c);
+    return vtake_nan(vmax(d, m), d);
+}
+
 /* 3x3, stride 1, dilation 1, channels [c0, c0 + n): the nine weights stay in registers and
  * each input vector is loaded once for four outputs (six columns per kernel row); every
- * output takes the same FMAs in the same order as dw_pixels. FULL: n == VL. */
-ALWAYS_INLINE void dw_row3_chunk(const int FULL, const ferc_conv2d_desc *d, const float *const *r, const float *w,
-                                 const float *b, float *y, int c0, int n)
+ * output takes the same FMAs in the same order as dw_pixels. FULL: n == VL. POOL: this is
+ * the second row of a 2x2 stride-2 max pooling whose first row is prev (laid out as y would
+ * be): the pooled row (pool_ow pixels) goes to y instead, so this row is never stored. */
+ALWAYS_INLINE void dw_row3_chunk(const int FULL, const int POOL, const ferc_conv2d_desc *d, const float *const *r,
+                                 const float *w, const float *b, const float *prev, int pool_ow, float *y, int c0,
+                                 int n)
 {
     const size_t c = (size_t)d->c;
 #define LD(p) (FULL ? vload(p) : vload_n(p, n))
+#define ST(p, v) (FULL ? vstore(p, v) : vstore_n(p, v, n))
     vf wv[9];
 #pragma GCC unroll 9
     for (int t = 0; t < 9; t++) wv[t] = LD(w + (size_t)t * c + c0);
@@ -558,37 +576,57 @@ ALWAYS_INLINE void dw_row3_chunk(const int FULL, const ferc_conv2d_desc *d, cons
                 for (int j = 0; j < 4; j++) acc[j] = vfma(x[j + kx], wv[ky * 3 + kx], acc[j]);
         }
 #pragma GCC unroll 4
-        for (int j = 0; j < 4; j++) {
-            const vf o = vact(acc[j], d->act, al);
-            if (FULL) vstore(y + (size_t)(ox + j) * c + c0, o);
-            else vstore_n(y + (size_t)(ox + j) * c + c0, o, n);
+        for (int j = 0; j < 4; j++) acc[j] = vact(acc[j], d->act, al);
+        if (POOL) {
+#pragma GCC unroll 2
+            for (int q = 0; q < 2; q++)
+                if (ox / 2 + q < pool_ow)
+                    ST(y + (size_t)(ox / 2 + q) * c + c0,
+                       pool_max4(LD(prev + (size_t)(ox + 2 * q) * c + c0), LD(prev + (size_t)(ox + 2 * q + 1) * c + c0),
+                                 acc[2 * q], acc[2 * q + 1]));
         }
+        else
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) ST(y + (size_t)(ox + j) * c + c0, acc[j]);
     }
-    for (; ox < d->ow; ox++) {
-        vf acc = bias;
+    for (; ox < d->ow && (!POOL || ox / 2 < pool_ow); ox += POOL ? 2 : 1) {
+        vf acc[2] = {bias, bias};
+#pragma GCC unroll 2
+        for (int j = 0; j < 1 + POOL; j++) {
 #pragma GCC unroll 3
-        for (int ky = 0; ky < 3; ky++)
+            for (int ky = 0; ky < 3; ky++)
 #pragma GCC unroll 3
-            for (int kx = 0; kx < 3; kx++) acc = vfma(LD(r[ky] + (size_t)(ox + kx) * c + c0), wv[ky * 3 + kx], acc);
-        const vf o = vact(acc, d->act, al);
-        if (FULL) vstore(y + (size_t)ox * c + c0, o);
-        else vstore_n(y + (size_t)ox * c + c0, o, n);
+                for (int kx = 0; kx < 3; kx++)
+                    acc[j] = vfma(LD(r[ky] + (size_t)(ox + j + kx) * c + c0), wv[ky * 3 + kx], acc[j]);
+            acc[j] = vact(acc[j], d->act, al);
+        }
+        if (POOL)
+            ST(y + (size_t)(ox / 2) * c + c0,
+               pool_max4(LD(prev + (size_t)ox * c + c0), LD(prev + (size_t)(ox + 1) * c + c0), acc[0], acc[1]));
+        else ST(y + (size_t)ox * c + c0, acc[0]);
     }
+#undef ST
 #undef LD
 }
 
 /* One output row of the depthwise path: 3x3 stride 1 by dw_row3_chunk, other kernels in
- * tiles of 4 pixels, each channel vector in turn. */
+ * tiles of 4 pixels, each channel vector in turn. With prev (3x3 stride 1 only), the row
+ * pooled with prev into pool_ow pixels, as dw_row3_chunk says. */
 static void dw_row(const ferc_conv2d_desc *d, const float *in, ptrdiff_t ystep, int wrap_ky, ptrdiff_t wrap,
-                   const float *w, const float *b, float *y)
+                   const float *w, const float *b, const float *prev, int pool_ow, float *y)
 {
     const size_t c = (size_t)d->c;
-    if (d->kh == 3 && d->kw == 3 && d->sw == 1 && d->dw == 1) {
+    if (dw_is_row3(d)) {
         const float *r[3];
         for (int ky = 0; ky < 3; ky++) r[ky] = in + ky * ystep - (ky >= wrap_ky ? wrap : 0);
         int c0 = 0;
-        for (; c0 + VL <= d->c; c0 += VL) dw_row3_chunk(1, d, r, w, b, y, c0, VL);
-        if (c0 < d->c) dw_row3_chunk(0, d, r, w, b, y, c0, d->c - c0);
+        if (prev) {
+            for (; c0 + VL <= d->c; c0 += VL) dw_row3_chunk(1, 1, d, r, w, b, prev, pool_ow, y, c0, VL);
+            if (c0 < d->c) dw_row3_chunk(0, 1, d, r, w, b, prev, pool_ow, y, c0, d->c - c0);
+            return;
+        }
+        for (; c0 + VL <= d->c; c0 += VL) dw_row3_chunk(1, 0, d, r, w, b, NULL, 0, y, c0, VL);
+        if (c0 < d->c) dw_row3_chunk(0, 0, d, r, w, b, NULL, 0, y, c0, d->c - c0);
         return;
     }
     const ptrdiff_t xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
@@ -616,7 +654,7 @@ static void conv_depthwise(const ferc_conv2d_desc *d, const conv_src *s, const f
     const ptrdiff_t ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
     for (long row = rows * tid / nth; row < rows * (tid + 1) / nth; row++) {
         const int n = (int)(row / d->oh), oy = (int)(row % d->oh);
-        dw_row(d, src + ((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn * c, ystep, d->kh, 0, w, b,
+        dw_row(d, src + ((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn * c, ystep, d->kh, 0, w, b, NULL, 0,
                y + ((size_t)n * d->oh + oy) * d->ow * c);
     }
 }
@@ -809,8 +847,10 @@ static void pwdw_head_row(const ferc_conv2d_desc *d, const float *x, const float
     }
 }
 
-/* Stage s's depthwise output row oy of image n into out. */
-static void pwdw_dw_row(const ferc_pw_dw_chain *ch, pwdw_stage *st, const float *x, int s, int n, int oy, float *out)
+/* Stage s's depthwise output row oy of image n into out; with prev (the chain's pooling, a
+ * 3x3 stride-1 last stage), that row pooled with prev, row oy - 1, into out. */
+static void pwdw_dw_row(const ferc_pw_dw_chain *ch, pwdw_stage *st, const float *x, int s, int n, int oy,
+                        const float *prev, float *out)
 {
     const ferc_conv2d_desc *pw = &ch->pw[s], *dw = &ch->dw[s];
     const int kh = dw->kh, wn = dw->ow + dw->kw - 1;
@@ -826,14 +866,14 @@ static void pwdw_dw_row(const ferc_pw_dw_chain *ch, pwdw_stage *st, const float 
             continue;
         }
         const float *src = x + ((size_t)n * pw->h + (size_t)iy) * pw->w * pw->c;
-        if (s) pwdw_dw_row(ch, st, x, s - 1, n, iy, st[s].in), src = st[s].in;
+        if (s) pwdw_dw_row(ch, st, x, s - 1, n, iy, NULL, st[s].in), src = st[s].in;
         else if (ch->head) pwdw_head_row(&ch->hd, x, ch->wh, ch->bh, n, iy, st[0].ring + pwdw_ring_floats(dw), st[0].in),
                            src = st[0].in;
         pwdw_pw_row(pw, dw, src, ch->wp[s], ch->bp[s], cols, slot);
     }
     const int s0 = oy % kh;
     dw_row(dw, st[s].ring + (size_t)s0 * rs, (ptrdiff_t)rs, kh - s0, (ptrdiff_t)kh * (ptrdiff_t)rs, ch->wd[s],
-           ch->bd[s], out);
+           ch->bd[s], prev, ch->pd.ow, out);
 }
 
 /* Output row of a 2x2 stride-2 max pooling from two rows in d0 (row_len floats apart), as
@@ -880,12 +920,15 @@ static void pwdw_part(const ferc_pw_dw_chain *ch, const float *x, float *y, floa
         cur_n = n;
         float *out = y + ((size_t)n * oh + oy) * ow * c;
         if (!ch->pool) {
-            pwdw_dw_row(ch, st, x, last, n, oy, out);
+            pwdw_dw_row(ch, st, x, last, n, oy, NULL, out);
             continue;
         }
-        pwdw_dw_row(ch, st, x, last, n, 2 * oy, buf);
-        pwdw_dw_row(ch, st, x, last, n, 2 * oy + 1, buf + rlen);
-        pwdw_pool_row(&ch->pd, buf, rlen, out);
+        pwdw_dw_row(ch, st, x, last, n, 2 * oy, NULL, buf);
+        if (dw_is_row3(dw)) pwdw_dw_row(ch, st, x, last, n, 2 * oy + 1, buf, out); /* pooled as it is made */
+        else {
+            pwdw_dw_row(ch, st, x, last, n, 2 * oy + 1, NULL, buf + rlen);
+            pwdw_pool_row(&ch->pd, buf, rlen, out);
+        }
     }
 }
 
