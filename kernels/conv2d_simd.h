@@ -808,41 +808,64 @@ typedef struct {
     int tag[16];      /* the padded row each ring slot holds, -1: none yet (kh <= 16) */
 } pwdw_stage;
 
-/* The head's output row oy of image n into out, through rows, its kh input rows with zero
- * borders: the padded copy conv_gemm would read, cut to one output row. */
+/* Columns [p0, p1) of the head's kh input rows for output row oy of image n, zero-bordered,
+ * into rows (kh rows of the padded width wn): the part of the padded copy conv_gemm would
+ * read that one tile of output pixels needs. */
+static void pwdw_head_cols(const ferc_conv2d_desc *d, const float *x, int n, int oy, int wn, int p0, int p1,
+                           float *rows)
+{
+    const size_t c = (size_t)d->c;
+    const int c0 = p0 > d->pl ? p0 : d->pl, c1 = p1 < d->pl + d->w ? p1 : d->pl + d->w; /* inside the image */
+    for (int ky = 0; ky < d->kh; ky++) {
+        float *dst = rows + (size_t)ky * wn * c;
+        const int iy = oy * d->sh - d->pt + ky * d->dh;
+        if (iy < 0 || iy >= d->h || c0 >= c1) {
+            memset(dst + (size_t)p0 * c, 0, (size_t)(p1 - p0) * c * sizeof(float));
+            continue;
+        }
+        if (p0 < c0) memset(dst + (size_t)p0 * c, 0, (size_t)(c0 - p0) * c * sizeof(float));
+        memcpy(dst + (size_t)c0 * c, x + (((size_t)n * d->h + iy) * d->w + (size_t)(c0 - d->pl)) * c,
+               (size_t)(c1 - c0) * c * sizeof(float));
+        if (c1 < p1) memset(dst + (size_t)c1 * c, 0, (size_t)(p1 - c1) * c * sizeof(float));
+    }
+}
+
+/* The head's output row oy of image n into out. A tile of pixels whose inputs all lie inside
+ * the image reads them in place; the others (the edges) read the zero-bordered copy conv_gemm
+ * would read, made in rows for just their columns. The same products in the same order
+ * either way. */
 static void pwdw_head_row(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, int n, int oy,
                           float *rows, float *out)
 {
     const size_t c = (size_t)d->c;
-    const int wn = (d->ow - 1) * d->sw + (d->kw - 1) * d->dw + 1;
-    const int cols = d->w < wn - d->pl ? d->w : wn - d->pl;
-    for (int ky = 0; ky < d->kh; ky++) {
-        float *dst = rows + (size_t)ky * wn * c;
-        const int iy = oy * d->sh - d->pt + ky * d->dh;
-        if (iy < 0 || iy >= d->h) {
-            memset(dst, 0, (size_t)wn * c * sizeof(float));
-            continue;
-        }
-        memset(dst, 0, (size_t)d->pl * c * sizeof(float));
-        memcpy(dst + (size_t)d->pl * c, x + (((size_t)n * d->h + iy) * d->w) * c, (size_t)cols * c * sizeof(float));
-        memset(dst + (size_t)(d->pl + cols) * c, 0, (size_t)(wn - d->pl - cols) * c * sizeof(float));
-    }
-    conv_runs ru;
-    ru.nky = d->kh, ru.ystep = (ptrdiff_t)wn * (ptrdiff_t)c, ru.len = conv_run_len(d);
-    if (d->dw == 1) ru.nkx = 1, ru.xstep = 0;
-    else ru.nkx = d->kw, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+    const int wn = (d->ow - 1) * d->sw + (d->kw - 1) * d->dw + 1, span = (d->kw - 1) * d->dw + 1;
+    const int iy0 = oy * d->sh - d->pt, rows_inside = iy0 >= 0 && iy0 + (d->kh - 1) * d->dh < d->h;
+    conv_runs pad, in;
+    pad.nky = in.nky = d->kh, pad.len = in.len = conv_run_len(d);
+    pad.ystep = (ptrdiff_t)wn * (ptrdiff_t)c, in.ystep = (ptrdiff_t)d->dh * d->w * (ptrdiff_t)c;
+    if (d->dw == 1) pad.nkx = in.nkx = 1, pad.xstep = in.xstep = 0;
+    else pad.nkx = in.nkx = d->kw, pad.xstep = in.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
     const int nv = conv_nv(d), nr = nv * VL, mr_max = nv == 2 ? MR2 : MR1, ntiles = (d->oc + nr - 1) / nr;
     const size_t k = (size_t)d->kh * d->kw * c;
     const float *rp[16];
     for (int p0 = 0; p0 < d->ow; p0 += mr_max) {
         const int mr = d->ow - p0 < mr_max ? d->ow - p0 : mr_max;
-        for (int r = 0; r < mr; r++) rp[r] = rows + (size_t)(p0 + r) * d->sw * c;
+        const int lo = p0 * d->sw, hi = (p0 + mr - 1) * d->sw + span; /* padded columns [lo, hi) */
+        const int inside = rows_inside && lo >= d->pl && hi <= d->pl + d->w;
+        if (inside)
+            for (int r = 0; r < mr; r++)
+                rp[r] = x + (((size_t)n * d->h + (size_t)iy0) * d->w + (size_t)((p0 + r) * d->sw - d->pl)) * c;
+        else {
+            pwdw_head_cols(d, x, n, oy, wn, lo, hi, rows);
+            for (int r = 0; r < mr; r++) rp[r] = rows + (size_t)(p0 + r) * d->sw * c;
+        }
         for (int nt = 0; nt < ntiles; nt++) {
             const int n0 = nt * nr, ncols = d->oc - n0 < nr ? d->oc - n0 : nr;
             const float *wp = w + (size_t)nt * nr * k, *bp = b ? b + n0 : NULL;
             float *yp = out + (size_t)p0 * d->oc + n0;
-            if (nv == 2) ukernel_nv2(mr, rp, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
-            else ukernel_nv1(mr, rp, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+            const conv_runs *ru = inside ? &in : &pad;
+            if (nv == 2) ukernel_nv2(mr, rp, ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+            else ukernel_nv1(mr, rp, ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
         }
     }
 }
