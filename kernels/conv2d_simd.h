@@ -490,9 +490,13 @@ static void conv_dot(const ferc_conv2d_desc *d, const conv_src *s, const float *
         const int ot = (int)(t % otiles), mt = (int)(t / otiles % mtiles), g = (int)(t / otiles / mtiles);
         const int m0 = mt * 4, px = m - m0 < 4 ? m - m0 : 4, o0 = ot * 4, ob = cog - o0 < 4 ? cog - o0 : 4;
         const float *in[4];
+        int n = m0 / ohw, oy = m0 % ohw / d->ow, ox = m0 % d->ow; /* pixel m0, then stepped: no division per pixel */
         for (int j = 0; j < px; j++) {
-            const int n = (m0 + j) / ohw, oy = (m0 + j) % ohw / d->ow, ox = (m0 + j) % d->ow;
             in[j] = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c + (size_t)g * cig;
+            if (++ox == d->ow) {
+                ox = 0;
+                if (++oy == d->oh) oy = 0, n++;
+            }
         }
         const size_t oc0 = (size_t)g * cog + o0;
         dot_any(px, ob, in, &ru, w + oc0 * k, k, b ? b + oc0 : NULL, y + (size_t)m0 * d->oc + oc0, (size_t)d->oc,
