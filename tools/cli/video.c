@@ -1,6 +1,6 @@
 /* video.c - `ferc video`: YUV4MPEG2 in, tracked faces with smoothed emotions out. The
  * arguments and the run; the threads are in video_pipeline.c, the output in video_output.c.
- * Boxes come from the detector thread's analyzer (a clone of the main one) and are cropped
+ * Boxes come from the detector threads' analyzers (clones of the main one) and are cropped
  * and classified by ferc_analyze_boxes with the detector's framing, exactly as a photo's. */
 #include "tools/cli/video.h"
 
