@@ -50,7 +50,8 @@ struct ferc_yunet {
 typedef struct {
     int width, height; /* padded network input the context is made for (0: none) */
     ferc_context *ctx;
-    float *input;      /* width * height * 3, NHWC BGR */
+    float *input;      /* width * height * 3, NHWC BGR: the context's own input buffer,
+                          filled in place so that ferc_run copies nothing */
     void *work;        /* ferc_yunet_decode's */
 } yunet_net;
 
@@ -161,7 +162,6 @@ ferc_status ferc_yunet_state_create(const ferc_yunet *d, ferc_yunet_state **out,
 static void release(yunet_net *n)
 {
     ferc_context_free(n->ctx);
-    ferc_free(n->input);
     free(n->work);
     *n = (yunet_net){0};
 }
@@ -200,9 +200,11 @@ static ferc_status prepare(const ferc_yunet *d, ferc_yunet_state *s, int width, 
     ferc_context_options opt = {1, height, width, 0, 0};
     ferc_status st = ferc_context_create(d->model, &opt, &n->ctx, err);
     if (st) return st;
-    n->input = ferc_alloc(sizeof(float) * 3 * (size_t)width * height);
+    ferc_tensor t;
+    ferc_context_value(n->ctx, ferc_model_input_name(d->model, 0), &t);
+    n->input = t.data;
     n->work = malloc(ferc_yunet_work_size(width, height));
-    if (!n->input || !n->work) {
+    if (!n->work) {
         release(n);
         return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     }
@@ -210,7 +212,8 @@ static ferc_status prepare(const ferc_yunet *d, ferc_yunet_state *s, int width, 
     return FERC_OK;
 }
 
-/* The resized image into the padded BGR input (zeros right of and below it). */
+/* The resized image into the padded BGR input, zeros right of and below it (every time: the
+ * context reuses the input's buffer for later activations). */
 static ferc_status fill_input(ferc_yunet_state *s, const ferc_image *img, int rw, int rh, ferc_error *err)
 {
     ferc_image small = *img;
@@ -220,7 +223,6 @@ static ferc_status fill_input(ferc_yunet_state *s, const ferc_image *img, int rw
         if (st) return st;
     }
     const int cn = small.channels;
-    memset(s->net.input, 0, sizeof(float) * 3 * (size_t)s->net.width * s->net.height);
     for (int y = 0; y < rh; y++) {
         const uint8_t *p = small.data + (size_t)y * rw * cn;
         float *q = s->net.input + (size_t)y * s->net.width * 3;
@@ -229,7 +231,10 @@ static ferc_status fill_input(ferc_yunet_state *s, const ferc_image *img, int rw
             q[1] = p[cn > 1 ? 1 : 0];
             q[2] = p[0];
         }
+        memset(q, 0, sizeof(float) * 3 * (size_t)(s->net.width - rw));
     }
+    memset(s->net.input + (size_t)rh * s->net.width * 3, 0,
+           sizeof(float) * 3 * (size_t)s->net.width * (s->net.height - rh));
     if (small.data != img->data) ferc_image_free(&small);
     return FERC_OK;
 }

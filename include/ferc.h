@@ -113,7 +113,9 @@ int ferc_context_threads(const ferc_context *ctx);
 size_t ferc_context_memory(const ferc_context *ctx);
 
 /* Runs the graph on `batch` samples. inputs[i] points to batch x (input i's shape) floats,
- * NHWC. Outputs stay valid until the next run on this context. */
+ * NHWC. Outputs stay valid until the next run on this context. inputs[i] may be the
+ * context's own buffer for input i (ferc_context_value of its name), filled in place before
+ * each run: then nothing is copied. */
 ferc_status ferc_run(ferc_context *ctx, const float *const *inputs, int batch,
                      ferc_error *err);
 /* Output i of the last run (batch dimension = the batch that was run). */

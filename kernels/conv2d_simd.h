@@ -490,9 +490,13 @@ static void conv_dot(const ferc_conv2d_desc *d, const conv_src *s, const float *
         const int ot = (int)(t % otiles), mt = (int)(t / otiles % mtiles), g = (int)(t / otiles / mtiles);
         const int m0 = mt * 4, px = m - m0 < 4 ? m - m0 : 4, o0 = ot * 4, ob = cog - o0 < 4 ? cog - o0 : 4;
         const float *in[4];
+        int n = m0 / ohw, oy = m0 % ohw / d->ow, ox = m0 % d->ow; /* pixel m0, then stepped: no division per pixel */
         for (int j = 0; j < px; j++) {
-            const int n = (m0 + j) / ohw, oy = (m0 + j) % ohw / d->ow, ox = (m0 + j) % d->ow;
             in[j] = src + (((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn + (size_t)ox * d->sw) * c + (size_t)g * cig;
+            if (++ox == d->ow) {
+                ox = 0;
+                if (++oy == d->oh) oy = 0, n++;
+            }
         }
         const size_t oc0 = (size_t)g * cog + o0;
         dot_any(px, ob, in, &ru, w + oc0 * k, k, b ? b + oc0 : NULL, y + (size_t)m0 * d->oc + oc0, (size_t)d->oc,
@@ -532,14 +536,32 @@ ALWAYS_INLINE void dw_pixels(const int PX, const ferc_conv2d_desc *d, const floa
     }
 }
 
+/* The 3x3, stride 1, dilation 1 depthwise shape, which dw_row3_chunk runs. */
+static int dw_is_row3(const ferc_conv2d_desc *d) { return d->kh == 3 && d->kw == 3 && d->sw == 1 && d->dw == 1; }
+
+/* The maximum of a 2x2 window in the order the max pooling kernel takes it (row by row), so
+ * that NaNs propagate alike. */
+ALWAYS_INLINE vf pool_max4(vf a, vf b, vf c, vf d)
+{
+    vf m = vset1(-INFINITY);
+    m = vtake_nan(vmax(a, m), a);
+    m = vtake_nan(vmax(b, m), b);
+    m = vtake_nan(vmax(c, m), c);
+    return vtake_nan(vmax(d, m), d);
+}
+
 /* 3x3, stride 1, dilation 1, channels [c0, c0 + n): the nine weights stay in registers and
  * each input vector is loaded once for four outputs (six columns per kernel row); every
- * output takes the same FMAs in the same order as dw_pixels. FULL: n == VL. */
-ALWAYS_INLINE void dw_row3_chunk(const int FULL, const ferc_conv2d_desc *d, const float *const *r, const float *w,
-                                 const float *b, float *y, int c0, int n)
+ * output takes the same FMAs in the same order as dw_pixels. FULL: n == VL. POOL: this is
+ * the second row of a 2x2 stride-2 max pooling whose first row is prev (laid out as y would
+ * be): the pooled row (pool_ow pixels) goes to y instead, so this row is never stored. */
+ALWAYS_INLINE void dw_row3_chunk(const int FULL, const int POOL, const ferc_conv2d_desc *d, const float *const *r,
+                                 const float *w, const float *b, const float *prev, int pool_ow, float *y, int c0,
+                                 int n)
 {
     const size_t c = (size_t)d->c;
 #define LD(p) (FULL ? vload(p) : vload_n(p, n))
+#define ST(p, v) (FULL ? vstore(p, v) : vstore_n(p, v, n))
     vf wv[9];
 #pragma GCC unroll 9
     for (int t = 0; t < 9; t++) wv[t] = LD(w + (size_t)t * c + c0);
@@ -558,37 +580,57 @@ ALWAYS_INLINE void dw_row3_chunk(const int FULL, const ferc_conv2d_desc *d, cons
                 for (int j = 0; j < 4; j++) acc[j] = vfma(x[j + kx], wv[ky * 3 + kx], acc[j]);
         }
 #pragma GCC unroll 4
-        for (int j = 0; j < 4; j++) {
-            const vf o = vact(acc[j], d->act, al);
-            if (FULL) vstore(y + (size_t)(ox + j) * c + c0, o);
-            else vstore_n(y + (size_t)(ox + j) * c + c0, o, n);
+        for (int j = 0; j < 4; j++) acc[j] = vact(acc[j], d->act, al);
+        if (POOL) {
+#pragma GCC unroll 2
+            for (int q = 0; q < 2; q++)
+                if (ox / 2 + q < pool_ow)
+                    ST(y + (size_t)(ox / 2 + q) * c + c0,
+                       pool_max4(LD(prev + (size_t)(ox + 2 * q) * c + c0), LD(prev + (size_t)(ox + 2 * q + 1) * c + c0),
+                                 acc[2 * q], acc[2 * q + 1]));
         }
+        else
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) ST(y + (size_t)(ox + j) * c + c0, acc[j]);
     }
-    for (; ox < d->ow; ox++) {
-        vf acc = bias;
+    for (; ox < d->ow && (!POOL || ox / 2 < pool_ow); ox += POOL ? 2 : 1) {
+        vf acc[2] = {bias, bias};
+#pragma GCC unroll 2
+        for (int j = 0; j < 1 + POOL; j++) {
 #pragma GCC unroll 3
-        for (int ky = 0; ky < 3; ky++)
+            for (int ky = 0; ky < 3; ky++)
 #pragma GCC unroll 3
-            for (int kx = 0; kx < 3; kx++) acc = vfma(LD(r[ky] + (size_t)(ox + kx) * c + c0), wv[ky * 3 + kx], acc);
-        const vf o = vact(acc, d->act, al);
-        if (FULL) vstore(y + (size_t)ox * c + c0, o);
-        else vstore_n(y + (size_t)ox * c + c0, o, n);
+                for (int kx = 0; kx < 3; kx++)
+                    acc[j] = vfma(LD(r[ky] + (size_t)(ox + j + kx) * c + c0), wv[ky * 3 + kx], acc[j]);
+            acc[j] = vact(acc[j], d->act, al);
+        }
+        if (POOL)
+            ST(y + (size_t)(ox / 2) * c + c0,
+               pool_max4(LD(prev + (size_t)ox * c + c0), LD(prev + (size_t)(ox + 1) * c + c0), acc[0], acc[1]));
+        else ST(y + (size_t)ox * c + c0, acc[0]);
     }
+#undef ST
 #undef LD
 }
 
 /* One output row of the depthwise path: 3x3 stride 1 by dw_row3_chunk, other kernels in
- * tiles of 4 pixels, each channel vector in turn. */
+ * tiles of 4 pixels, each channel vector in turn. With prev (3x3 stride 1 only), the row
+ * pooled with prev into pool_ow pixels, as dw_row3_chunk says. */
 static void dw_row(const ferc_conv2d_desc *d, const float *in, ptrdiff_t ystep, int wrap_ky, ptrdiff_t wrap,
-                   const float *w, const float *b, float *y)
+                   const float *w, const float *b, const float *prev, int pool_ow, float *y)
 {
     const size_t c = (size_t)d->c;
-    if (d->kh == 3 && d->kw == 3 && d->sw == 1 && d->dw == 1) {
+    if (dw_is_row3(d)) {
         const float *r[3];
         for (int ky = 0; ky < 3; ky++) r[ky] = in + ky * ystep - (ky >= wrap_ky ? wrap : 0);
         int c0 = 0;
-        for (; c0 + VL <= d->c; c0 += VL) dw_row3_chunk(1, d, r, w, b, y, c0, VL);
-        if (c0 < d->c) dw_row3_chunk(0, d, r, w, b, y, c0, d->c - c0);
+        if (prev) {
+            for (; c0 + VL <= d->c; c0 += VL) dw_row3_chunk(1, 1, d, r, w, b, prev, pool_ow, y, c0, VL);
+            if (c0 < d->c) dw_row3_chunk(0, 1, d, r, w, b, prev, pool_ow, y, c0, d->c - c0);
+            return;
+        }
+        for (; c0 + VL <= d->c; c0 += VL) dw_row3_chunk(1, 0, d, r, w, b, NULL, 0, y, c0, VL);
+        if (c0 < d->c) dw_row3_chunk(0, 0, d, r, w, b, NULL, 0, y, c0, d->c - c0);
         return;
     }
     const ptrdiff_t xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
@@ -616,7 +658,7 @@ static void conv_depthwise(const ferc_conv2d_desc *d, const conv_src *s, const f
     const ptrdiff_t ystep = (ptrdiff_t)d->dh * s->wn * (ptrdiff_t)c;
     for (long row = rows * tid / nth; row < rows * (tid + 1) / nth; row++) {
         const int n = (int)(row / d->oh), oy = (int)(row % d->oh);
-        dw_row(d, src + ((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn * c, ystep, d->kh, 0, w, b,
+        dw_row(d, src + ((size_t)n * s->hn + (size_t)oy * d->sh) * s->wn * c, ystep, d->kh, 0, w, b, NULL, 0,
                y + ((size_t)n * d->oh + oy) * d->ow * c);
     }
 }
@@ -770,47 +812,72 @@ typedef struct {
     int tag[16];      /* the padded row each ring slot holds, -1: none yet (kh <= 16) */
 } pwdw_stage;
 
-/* The head's output row oy of image n into out, through rows, its kh input rows with zero
- * borders: the padded copy conv_gemm would read, cut to one output row. */
+/* Columns [p0, p1) of the head's kh input rows for output row oy of image n, zero-bordered,
+ * into rows (kh rows of the padded width wn): the part of the padded copy conv_gemm would
+ * read that one tile of output pixels needs. */
+static void pwdw_head_cols(const ferc_conv2d_desc *d, const float *x, int n, int oy, int wn, int p0, int p1,
+                           float *rows)
+{
+    const size_t c = (size_t)d->c;
+    const int c0 = p0 > d->pl ? p0 : d->pl, c1 = p1 < d->pl + d->w ? p1 : d->pl + d->w; /* inside the image */
+    for (int ky = 0; ky < d->kh; ky++) {
+        float *dst = rows + (size_t)ky * wn * c;
+        const int iy = oy * d->sh - d->pt + ky * d->dh;
+        if (iy < 0 || iy >= d->h || c0 >= c1) {
+            memset(dst + (size_t)p0 * c, 0, (size_t)(p1 - p0) * c * sizeof(float));
+            continue;
+        }
+        if (p0 < c0) memset(dst + (size_t)p0 * c, 0, (size_t)(c0 - p0) * c * sizeof(float));
+        memcpy(dst + (size_t)c0 * c, x + (((size_t)n * d->h + iy) * d->w + (size_t)(c0 - d->pl)) * c,
+               (size_t)(c1 - c0) * c * sizeof(float));
+        if (c1 < p1) memset(dst + (size_t)c1 * c, 0, (size_t)(p1 - c1) * c * sizeof(float));
+    }
+}
+
+/* The head's output row oy of image n into out. A tile of pixels whose inputs all lie inside
+ * the image reads them in place; the others (the edges) read the zero-bordered copy conv_gemm
+ * would read, made in rows for just their columns. The same products in the same order
+ * either way. */
 static void pwdw_head_row(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, int n, int oy,
                           float *rows, float *out)
 {
     const size_t c = (size_t)d->c;
-    const int wn = (d->ow - 1) * d->sw + (d->kw - 1) * d->dw + 1;
-    const int cols = d->w < wn - d->pl ? d->w : wn - d->pl;
-    for (int ky = 0; ky < d->kh; ky++) {
-        float *dst = rows + (size_t)ky * wn * c;
-        const int iy = oy * d->sh - d->pt + ky * d->dh;
-        if (iy < 0 || iy >= d->h) {
-            memset(dst, 0, (size_t)wn * c * sizeof(float));
-            continue;
-        }
-        memset(dst, 0, (size_t)d->pl * c * sizeof(float));
-        memcpy(dst + (size_t)d->pl * c, x + (((size_t)n * d->h + iy) * d->w) * c, (size_t)cols * c * sizeof(float));
-        memset(dst + (size_t)(d->pl + cols) * c, 0, (size_t)(wn - d->pl - cols) * c * sizeof(float));
-    }
-    conv_runs ru;
-    ru.nky = d->kh, ru.ystep = (ptrdiff_t)wn * (ptrdiff_t)c, ru.len = conv_run_len(d);
-    if (d->dw == 1) ru.nkx = 1, ru.xstep = 0;
-    else ru.nkx = d->kw, ru.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
+    const int wn = (d->ow - 1) * d->sw + (d->kw - 1) * d->dw + 1, span = (d->kw - 1) * d->dw + 1;
+    const int iy0 = oy * d->sh - d->pt, rows_inside = iy0 >= 0 && iy0 + (d->kh - 1) * d->dh < d->h;
+    conv_runs pad, in;
+    pad.nky = in.nky = d->kh, pad.len = in.len = conv_run_len(d);
+    pad.ystep = (ptrdiff_t)wn * (ptrdiff_t)c, in.ystep = (ptrdiff_t)d->dh * d->w * (ptrdiff_t)c;
+    if (d->dw == 1) pad.nkx = in.nkx = 1, pad.xstep = in.xstep = 0;
+    else pad.nkx = in.nkx = d->kw, pad.xstep = in.xstep = (ptrdiff_t)d->dw * (ptrdiff_t)c;
     const int nv = conv_nv(d), nr = nv * VL, mr_max = nv == 2 ? MR2 : MR1, ntiles = (d->oc + nr - 1) / nr;
     const size_t k = (size_t)d->kh * d->kw * c;
     const float *rp[16];
     for (int p0 = 0; p0 < d->ow; p0 += mr_max) {
         const int mr = d->ow - p0 < mr_max ? d->ow - p0 : mr_max;
-        for (int r = 0; r < mr; r++) rp[r] = rows + (size_t)(p0 + r) * d->sw * c;
+        const int lo = p0 * d->sw, hi = (p0 + mr - 1) * d->sw + span; /* padded columns [lo, hi) */
+        const int inside = rows_inside && lo >= d->pl && hi <= d->pl + d->w;
+        if (inside)
+            for (int r = 0; r < mr; r++)
+                rp[r] = x + (((size_t)n * d->h + (size_t)iy0) * d->w + (size_t)((p0 + r) * d->sw - d->pl)) * c;
+        else {
+            pwdw_head_cols(d, x, n, oy, wn, lo, hi, rows);
+            for (int r = 0; r < mr; r++) rp[r] = rows + (size_t)(p0 + r) * d->sw * c;
+        }
         for (int nt = 0; nt < ntiles; nt++) {
             const int n0 = nt * nr, ncols = d->oc - n0 < nr ? d->oc - n0 : nr;
             const float *wp = w + (size_t)nt * nr * k, *bp = b ? b + n0 : NULL;
             float *yp = out + (size_t)p0 * d->oc + n0;
-            if (nv == 2) ukernel_nv2(mr, rp, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
-            else ukernel_nv1(mr, rp, &ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+            const conv_runs *ru = inside ? &in : &pad;
+            if (nv == 2) ukernel_nv2(mr, rp, ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+            else ukernel_nv1(mr, rp, ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
         }
     }
 }
 
-/* Stage s's depthwise output row oy of image n into out. */
-static void pwdw_dw_row(const ferc_pw_dw_chain *ch, pwdw_stage *st, const float *x, int s, int n, int oy, float *out)
+/* Stage s's depthwise output row oy of image n into out; with prev (the chain's pooling, a
+ * 3x3 stride-1 last stage), that row pooled with prev, row oy - 1, into out. */
+static void pwdw_dw_row(const ferc_pw_dw_chain *ch, pwdw_stage *st, const float *x, int s, int n, int oy,
+                        const float *prev, float *out)
 {
     const ferc_conv2d_desc *pw = &ch->pw[s], *dw = &ch->dw[s];
     const int kh = dw->kh, wn = dw->ow + dw->kw - 1;
@@ -826,14 +893,14 @@ static void pwdw_dw_row(const ferc_pw_dw_chain *ch, pwdw_stage *st, const float 
             continue;
         }
         const float *src = x + ((size_t)n * pw->h + (size_t)iy) * pw->w * pw->c;
-        if (s) pwdw_dw_row(ch, st, x, s - 1, n, iy, st[s].in), src = st[s].in;
+        if (s) pwdw_dw_row(ch, st, x, s - 1, n, iy, NULL, st[s].in), src = st[s].in;
         else if (ch->head) pwdw_head_row(&ch->hd, x, ch->wh, ch->bh, n, iy, st[0].ring + pwdw_ring_floats(dw), st[0].in),
                            src = st[0].in;
         pwdw_pw_row(pw, dw, src, ch->wp[s], ch->bp[s], cols, slot);
     }
     const int s0 = oy % kh;
     dw_row(dw, st[s].ring + (size_t)s0 * rs, (ptrdiff_t)rs, kh - s0, (ptrdiff_t)kh * (ptrdiff_t)rs, ch->wd[s],
-           ch->bd[s], out);
+           ch->bd[s], prev, ch->pd.ow, out);
 }
 
 /* Output row of a 2x2 stride-2 max pooling from two rows in d0 (row_len floats apart), as
@@ -880,12 +947,15 @@ static void pwdw_part(const ferc_pw_dw_chain *ch, const float *x, float *y, floa
         cur_n = n;
         float *out = y + ((size_t)n * oh + oy) * ow * c;
         if (!ch->pool) {
-            pwdw_dw_row(ch, st, x, last, n, oy, out);
+            pwdw_dw_row(ch, st, x, last, n, oy, NULL, out);
             continue;
         }
-        pwdw_dw_row(ch, st, x, last, n, 2 * oy, buf);
-        pwdw_dw_row(ch, st, x, last, n, 2 * oy + 1, buf + rlen);
-        pwdw_pool_row(&ch->pd, buf, rlen, out);
+        pwdw_dw_row(ch, st, x, last, n, 2 * oy, NULL, buf);
+        if (dw_is_row3(dw)) pwdw_dw_row(ch, st, x, last, n, 2 * oy + 1, buf, out); /* pooled as it is made */
+        else {
+            pwdw_dw_row(ch, st, x, last, n, 2 * oy + 1, NULL, buf + rlen);
+            pwdw_pool_row(&ch->pd, buf, rlen, out);
+        }
     }
 }
 

@@ -450,7 +450,7 @@ ferc_status ferc_run(ferc_context *c, const float *const *inputs, int batch, fer
         int v = m->inputs[i];
         if (!inputs[i]) return ferc_set_error(err, FERC_ERR_ARG, "input %d is NULL", i);
         size_t per = (size_t)(ferc_shape_numel(&c->shapes[v]) / c->max_batch);
-        memcpy(c->ptr[v], inputs[i], per * (size_t)batch * sizeof(float));
+        if (inputs[i] != c->ptr[v]) memcpy(c->ptr[v], inputs[i], per * (size_t)batch * sizeof(float));
     }
     for (int k = 0; k < m->n_nodes; k++) {
         const ferc_node *n = &m->nodes[m->order[k]];

@@ -683,7 +683,8 @@ static void write_face_clip(const char *path, int n)
 
 /* The same bytes out for --threads 1 and 2 on every fixture photo (tests/data/clahe holds
  * CLAHE reference outputs, not photos): images shared between workers, one image run
- * with two engine threads, and a video (two engine threads per stage at --threads 4). On
+ * with two engine threads, and a video (at --threads 4 four detector threads, each on every
+ * fourth frame, against one at --threads 1). On
  * the scalar path a subset (its convolutions are over 10x slower). */
 START_TEST(same_json_on_every_thread_count)
 {

@@ -315,6 +315,9 @@ START_TEST(conv_pw_dw_fused)
         {2, 2, 23, 19, 12, 20, 3, 3, 1, 1, 1, 1, 1, 1, 0, 5, 3, 1},
         {1, 1, 30, 33, 40, 24, 3, 3, 1, 1, 1, 1, 0, 1, 1, 3, 5, 2},
         {1, 3, 17, 9, 8, 33, 3, 3, 0, 1, 1, 0, 2, 1, 0, 17, 1, 1},
+        /* heads whose middle tiles read the input in place and edge tiles a padded copy */
+        {1, 2, 20, 64, 16, 16, 3, 3, 1, 1, 1, 1, 0, 1, 1, 3, 3, 2},
+        {1, 2, 9, 37, 8, 16, 3, 3, 1, 1, 1, 1, 1, 0, 0, 3, 5, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_chain(&cases[i]);
 }

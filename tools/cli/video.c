@@ -1,6 +1,6 @@
 /* video.c - `ferc video`: YUV4MPEG2 in, tracked faces with smoothed emotions out. The
  * arguments and the run; the threads are in video_pipeline.c, the output in video_output.c.
- * Boxes come from the detector thread's analyzer (a clone of the main one) and are cropped
+ * Boxes come from the detector threads' analyzers (clones of the main one) and are cropped
  * and classified by ferc_analyze_boxes with the detector's framing, exactly as a photo's. */
 #include "tools/cli/video.h"
 
@@ -178,9 +178,13 @@ int cli_video(int argc, char **argv)
         if (in != stdin) fclose(in);
         return 1;
     }
-    /* Two engine users run at once (detector and classifier): split the threads. */
-    int threads = o.threads ? o.threads : cli_default_threads();
-    int engine_threads = threads / 2 > 0 ? threads / 2 : 1;
+    /* Detection is most of the work: one detector thread per core (at most VIDEO_DETECTORS),
+     * each on its own frames with an engine of threads / detectors threads. Whole frames in
+     * parallel keep the cores busy without the engine's per-layer barriers, which cost the
+     * most when a core is shared. The classifier (this thread) runs with the same count. */
+    const int threads = o.threads ? o.threads : cli_default_threads();
+    const int detectors = threads < VIDEO_DETECTORS ? threads : VIDEO_DETECTORS;
+    const int engine_threads = threads / detectors;
     /* Real time first: the SSD in one 300x300 pass per frame rather than the photo default's
      * extra full-size pass for small faces; YuNet at a long side of 640 rather than twice the
      * frame's. */
@@ -192,13 +196,13 @@ int cli_video(int argc, char **argv)
     video_log L = {.keep_points = va.plot != NULL};
     rc = 1;
     long frames = 0;
-    if (cli_engines_open(&e, &o, 2, engine_threads)) goto done; /* [0] classifies, [1] detects */
+    if (cli_engines_open(&e, &o, 1 + detectors, engine_threads)) goto done; /* [0] classifies, the rest detect */
     if (ferc_tracker_create(&va.tracker, &tracker, &err)) {
         fprintf(stderr, "ferc video: %s\n", err.message);
         goto done;
     }
     video_catch_sigint();
-    if (video_pipeline_start(&p, e.an[1])) goto done;
+    if (video_pipeline_start(&p, e.an + 1, detectors)) goto done;
     const double fps = p.y4m.fps_den > 0 ? (double)p.y4m.fps_num / p.y4m.fps_den : 0;
     rc = run(&p, e.an[0], tracker, &va, frames_out, &L, fps, &frames);
     /* What was processed is written before the threads are joined: after a Ctrl-C the

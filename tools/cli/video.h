@@ -9,7 +9,10 @@
 
 #include <pthread.h>
 
-#define VIDEO_SLOTS 4
+/* Detector threads at most, and slots: one per detector, the one being read, the one being
+ * classified and one spare. */
+#define VIDEO_DETECTORS 4
+#define VIDEO_SLOTS (VIDEO_DETECTORS + 3)
 
 /* One frame in flight: read (raw planes -> img), then its boxes found. */
 typedef struct {
@@ -22,20 +25,28 @@ typedef struct {
     ferc_error err; /* at the end: err.code != 0 when the stream or the detector failed here */
 } video_slot;
 
-/* A ring of frame slots that a reader thread and a detector thread fill in frame order,
- * so reading, detection and classification of consecutive frames overlap:
+/* A ring of frame slots that a reader thread and n_detect detector threads fill, so reading,
+ * detection and classification of consecutive frames overlap, and so do the detections of
+ * n_detect consecutive frames (detector i takes frames i, i + n_detect, ...):
  *   reader    Y4M frame -> image                 (slot free -> read)
  *   detector  image -> face boxes                (read -> detected)
- *   caller    crop + classify + track + output   (detected -> free, video_pipeline_done) */
-typedef struct {
+ *   caller    crop + classify + track + output   (detected -> free, video_pipeline_done)
+ * The reader and the caller take the frames in order, so output order is frame order. */
+typedef struct video_pipeline_s {
     ferc_y4m y4m;
     video_slot slots[VIDEO_SLOTS];
+    int n_slots; /* n_detect + 3 */
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    ferc_analyzer *detect; /* the detector thread's analyzer (ferc_analyzer_detect) */
-    int stop;              /* the caller gave up: the threads exit */
-    int running;           /* threads started */
-    pthread_t th[2];
+    ferc_analyzer *detect[VIDEO_DETECTORS]; /* each detector thread's analyzer (ferc_analyzer_detect) */
+    int n_detect;
+    int stop;    /* the caller gave up: the threads exit */
+    int started; /* threads started (to join) */
+    pthread_t th[1 + VIDEO_DETECTORS];
+    struct video_worker {
+        struct video_pipeline_s *p;
+        int i;
+    } workers[VIDEO_DETECTORS];
 } video_pipeline;
 
 /* Catches SIGINT (Ctrl-C): the pipeline then stops at the next frame (video_pipeline_next
@@ -43,9 +54,10 @@ typedef struct {
  * before video_pipeline_start. */
 void video_catch_sigint(void);
 
-/* Allocates the slots for p->y4m's frames and starts the threads. Returns 0, or -1 with a
- * message printed. */
-int video_pipeline_start(video_pipeline *p, ferc_analyzer *detect);
+/* Allocates the slots for p->y4m's frames and starts the reader and one detector thread per
+ * analyzer in detect[0 .. n - 1] (n <= VIDEO_DETECTORS). Returns 0, or -1 with a message
+ * printed. */
+int video_pipeline_start(video_pipeline *p, ferc_analyzer *const *detect, int n);
 /* The slot of frame f once detected; its ->err says why when it is the end
  * (video_pipeline_at_end). NULL after a Ctrl-C (video_catch_sigint). */
 video_slot *video_pipeline_next(video_pipeline *p, long f);

@@ -1,5 +1,6 @@
 /* video_pipeline.c - `ferc video`'s reader and detector threads over a ring of frame slots
- * (video.h). Each stage takes the slots in frame order, so output order is frame order. */
+ * (video.h). The reader and the caller take the slots in frame order, detector i every
+ * n_detect-th frame from frame i, so output order is frame order. */
 #include "tools/cli/video.h"
 
 #include <signal.h>
@@ -30,13 +31,20 @@ void video_catch_sigint(void)
     sigaction(SIGINT, &sa, NULL);
 }
 
+/* Whether slot s holds frame in state: a read slot may still hold an earlier frame that
+ * another detector has not taken yet (the reader sets ->frame before the state). */
+static int reached(const video_slot *s, long frame, int state)
+{
+    return s->state == END || (s->state == state && (state != READ || s->frame == frame));
+}
+
 /* The slot once it reaches state (or END); NULL when stopping. The wait wakes every 50 ms
  * to look at video_interrupted (a signal handler may not signal a condition variable). */
 static video_slot *wait_for(video_pipeline *p, long frame, int state)
 {
-    video_slot *s = &p->slots[frame % VIDEO_SLOTS];
+    video_slot *s = &p->slots[frame % p->n_slots];
     pthread_mutex_lock(&p->mu);
-    while (!p->stop && !interrupted() && s->state != state && s->state != END) {
+    while (!p->stop && !interrupted() && !reached(s, frame, state)) {
         struct timespec t;
         clock_gettime(CLOCK_REALTIME, &t);
         t.tv_nsec += 50000000;
@@ -76,11 +84,12 @@ static void *reader(void *arg)
 
 static void *detector(void *arg)
 {
-    video_pipeline *p = arg;
-    for (long f = 0;; f++) {
+    const struct video_worker *w = arg;
+    video_pipeline *p = w->p;
+    for (long f = w->i;; f += p->n_detect) {
         video_slot *s = wait_for(p, f, READ);
         if (!s || s->state == END) return NULL;
-        if (ferc_analyzer_detect(p->detect, &s->img, s->boxes, CLI_MAX_FACES, &s->n, &s->err)) {
+        if (ferc_analyzer_detect(p->detect[w->i], &s->img, s->boxes, CLI_MAX_FACES, &s->n, &s->err)) {
             set_state(p, s, END);
             return NULL;
         }
@@ -97,11 +106,12 @@ static void stop_threads(video_pipeline *p, int joined)
     for (int i = 0; i < joined; i++) pthread_join(p->th[i], NULL);
 }
 
-int video_pipeline_start(video_pipeline *p, ferc_analyzer *detect)
+int video_pipeline_start(video_pipeline *p, ferc_analyzer *const *detect, int n)
 {
-    p->detect = detect;
+    p->n_detect = n, p->n_slots = n + 3;
+    for (int i = 0; i < n; i++) p->detect[i] = detect[i], p->workers[i].p = p, p->workers[i].i = i;
     const int ch = ferc_y4m_channels(&p->y4m);
-    for (int i = 0; i < VIDEO_SLOTS; i++) {
+    for (int i = 0; i < p->n_slots; i++) {
         p->slots[i].raw = malloc(p->y4m.frame_bytes);
         p->slots[i].img.data = malloc((size_t)p->y4m.width * p->y4m.height * ch);
         if (!p->slots[i].raw || !p->slots[i].img.data) {
@@ -111,17 +121,17 @@ int video_pipeline_start(video_pipeline *p, ferc_analyzer *detect)
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    int started = 0;
-    if (!pthread_create(&p->th[0], NULL, reader, p)) started++;
-    if (started && !pthread_create(&p->th[1], NULL, detector, p)) started++;
-    if (started < 2) {
-        stop_threads(p, started);
+    p->started = !pthread_create(&p->th[0], NULL, reader, p);
+    while (p->started && p->started <= n && !pthread_create(&p->th[p->started], NULL, detector, &p->workers[p->started - 1]))
+        p->started++;
+    if (p->started < 1 + n) {
+        stop_threads(p, p->started);
+        p->started = 0;
         pthread_cond_destroy(&p->cv);
         pthread_mutex_destroy(&p->mu);
         fprintf(stderr, "ferc video: cannot start threads\n");
         return -1;
     }
-    p->running = 1;
     return 0;
 }
 
@@ -133,11 +143,11 @@ void video_pipeline_done(video_pipeline *p, video_slot *s) { set_state(p, s, FRE
 
 void video_pipeline_stop(video_pipeline *p)
 {
-    if (p->running) {
-        stop_threads(p, 2);
+    if (p->started) {
+        stop_threads(p, p->started);
         pthread_cond_destroy(&p->cv);
         pthread_mutex_destroy(&p->mu);
-        p->running = 0;
+        p->started = 0;
     }
     for (int i = 0; i < VIDEO_SLOTS; i++) {
         free(p->slots[i].raw), free(p->slots[i].img.data);
