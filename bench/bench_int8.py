@@ -2,13 +2,14 @@
 
     /usr/bin/python3 bench/bench_int8.py [--build build] [--rounds 15] [--reps 15]
 
-For each weights/NAME.q8.ferc beside weights/NAME.ferc:
+For each weights/NAME.q8.ferc beside weights/NAME.ferc (the emotion CNNs and YuNet):
   1. build/bench/bench_q8 (C): the int8 peak of this CPU, each int8 layer's GMAC/s and % of
      it, and ferc fp32 against ferc int8 at batch 1 / 1 thread and batch 64 / 2 threads,
      ratios per round, wall and process CPU time;
   2. PyTorch FX graph mode int8 of the same float model on the onednn quantised engine
      (bench/torch_int8_accuracy.py's recipe, random calibration: speed only), timed in a
-     process of its own at the same two configurations, wall and CPU medians.
+     process of its own at the same two configurations, wall and CPU medians; emotion CNNs
+     only (bench_models.FercGraph rebuilds their ops, not YuNet's resize).
 Figures go to the screen and into build/bench.json: "models" gains one entry per
 configuration with "precision": "int8" (bench_models.py writes the fp32 ones), plus
 "int8_layers" and "int8_peak_gmacs_1thread". The machine is shared during this session:
@@ -70,12 +71,12 @@ def main():
     a = ap.parse_args()
     if a.worker:
         return torch_worker(a.worker, a.batch, a.threads, a.reps)
-    print(f"torch {torch.__version__} (quantized engine onednn), load average {os.getloadavg()[0]:.1f} "
-          f"(shared machine: a training run and other jobs on 2 cores)")
+    print(f"torch {torch.__version__} (quantized engine onednn), load average {os.getloadavg()[0]:.1f}")
     rows, layers, peak = [], {}, None
     for q8 in sorted(glob.glob(os.path.join(ROOT, "weights", "*.q8.ferc"))):
         fp32 = q8[:-len(".q8.ferc")] + ".ferc"
-        name = fercfile.read(fp32)["meta"].get("name", os.path.basename(fp32))
+        meta = fercfile.read(fp32)["meta"]
+        name, peer = meta.get("name", os.path.basename(fp32)), meta.get("task") != "face-detection"
         with tempfile.TemporaryDirectory() as tmp:
             js = os.path.join(tmp, "q8.json")
             r = subprocess.run([os.path.join(a.build, "bench", "bench_q8"), fp32, q8, "--rounds", str(a.rounds),
@@ -85,17 +86,20 @@ def main():
         peak = res["int8_peak_gmacs_1thread"]
         layers[name] = res["layers"]
         for m in res["models"]:
+            row = dict(name=name, precision="int8", int8_isa=res["int8_isa"], batch=m["batch"], threads=m["threads"],
+                       ms_ferc=m["ms_int8"], cpu_ms_ferc=m["cpu_ms_int8"], ms_ferc_fp32=m["ms_fp32"],
+                       cpu_ms_ferc_fp32=m["cpu_ms_fp32"], x_fp32=m["x_int8"], x_fp32_cpu=m["x_int8_cpu"],
+                       load_average=os.getloadavg()[0])
+            rows.append(row)
+            if not peer:
+                continue
             t = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", fp32, "--batch", str(m["batch"]),
                                 "--threads", str(m["threads"]), "--reps", str(a.reps)], capture_output=True, text=True)
             if t.returncode:
                 raise SystemExit(f"torch worker failed: {t.stderr.strip()}")
             tq = json.loads(t.stdout)
-            row = dict(name=name, precision="int8", int8_isa=res["int8_isa"], batch=m["batch"], threads=m["threads"],
-                       ms_ferc=m["ms_int8"], cpu_ms_ferc=m["cpu_ms_int8"], ms_ferc_fp32=m["ms_fp32"],
-                       cpu_ms_ferc_fp32=m["cpu_ms_fp32"], x_fp32=m["x_int8"], x_fp32_cpu=m["x_int8_cpu"],
-                       ms_torch_int8=tq["ms"], cpu_ms_torch_int8=tq["cpu_ms"], x_torch_int8=tq["ms"] / m["ms_int8"],
-                       x_torch_int8_cpu=tq["cpu_ms"] / m["cpu_ms_int8"], load_average=os.getloadavg()[0])
-            rows.append(row)
+            row.update(ms_torch_int8=tq["ms"], cpu_ms_torch_int8=tq["cpu_ms"], x_torch_int8=tq["ms"] / m["ms_int8"],
+                       x_torch_int8_cpu=tq["cpu_ms"] / m["cpu_ms_int8"])
             print(f"{name} batch {m['batch']} / {m['threads']} threads: ferc int8 {m['ms_int8']:.3f} ms "
                   f"(cpu {m['cpu_ms_int8']:.3f}), fp32 {m['x_int8']:.2f}x slower (cpu {m['x_int8_cpu']:.2f}x); "
                   f"PyTorch onednn int8 {tq['ms']:.3f} ms (cpu {tq['cpu_ms']:.3f}): ferc int8 "
