@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Looks for the reported one-face difference between ferc's Haar detector and
 cv2.CascadeClassifier.detectMultiScale on crowded photos: composites with many faces of
-varied sizes (bench/detect_eval.py's, plus denser ones), plain and equalised gray, scale 1.1,
-minNeighbors 3 and 5. Prints every composite whose boxes differ.
+varied sizes (bench/detect_eval.py's, plus denser ones), and the bundled group photos
+(tests/data/faces_group.png, faces_astronaut.png) as 2x2 mosaics of themselves at 1, 1/2 and
+1/4 scale (tests/gen/make_yunet_refs.py's mosaic) and enlarged 1.3 to 3 times; scale 1.1,
+minNeighbors 3 and 5. Prints every image whose boxes differ.
 
     nice -n 10 /usr/bin/python3 bench/haar_crowd_check.py [--composites 12] [--dense 8] [--ferc ./ferc]
 
@@ -22,6 +24,9 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import detect_eval  # noqa: E402
+
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "gen"))
+from make_yunet_refs import mosaic  # noqa: E402
 
 CASCADE = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
 
@@ -58,6 +63,10 @@ def main():
     rng = np.random.RandomState(6)
     comps, _ = detect_eval.make_composites(a.composites, a.fer, rng)
     imgs = [(n, im) for n, im, _ in comps] + dense(a.dense, a.fer, rng)
+    for photo in ("faces_group", "faces_astronaut"):
+        im = cv2.imread(os.path.join(HERE, "..", "tests", "data", photo + ".png"))
+        imgs.append((photo + "_mosaic", mosaic(im)))
+        imgs += [(f"{photo}_x{s}", cv2.resize(im, None, fx=s, fy=s)) for s in (1.0, 1.3, 1.7, 2.2, 3.0)]
     casc = cv2.CascadeClassifier(CASCADE)
     differ = compared = faces = 0
     with tempfile.TemporaryDirectory() as tmp:
