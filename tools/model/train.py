@@ -6,8 +6,9 @@ The same command with --device cuda trains on a GPU; checkpoints always hold
 CPU tensors, so a run started on one device resumes on the other.
 
 Resumes automatically from OUT/last.pt.  Writes OUT/log.csv (one row per
-epoch), OUT/last.pt (resume state), OUT/best.pt (best val accuracy without
-TTA: state_dict, model name, epoch, metrics, MEAN/STD) and OUT/args.json.
+epoch), OUT/last.pt (resume state), OUT/best.pt (best val accuracy, without
+TTA or with flip TTA as --select says: state_dict, model name, epoch, metrics,
+MEAN/STD) and OUT/args.json.
 
 Recipe: batched augmentation with torch ops on the whole batch (one
 affine_grid/grid_sample for rotation+scale+shift+h-flip, brightness and
@@ -93,6 +94,8 @@ def parse_args(argv=None):
     ap.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation loss")
     ap.add_argument("--kd-t", type=float, default=4.0, help="distillation temperature")
     ap.add_argument("--limit", type=int, default=0, help="use only N train images (smoke tests)")
+    ap.add_argument("--select", choices=("plain", "flip"), default="plain",
+                    help="best.pt: the best val accuracy without TTA, or with flip TTA (the shipped models' mode)")
     ap.add_argument("--deadline", default=None,
                     help="UTC HH:MM: stop cleanly (keeping last/best) if an epoch would end after it")
     a = ap.parse_args(argv)
@@ -409,8 +412,9 @@ def main(argv=None):
         sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         meta = dict(model=a.model, epoch=epoch + 1, metrics=metrics, mean=models.MEAN, std=models.STD, clahe=a.clahe,
                     equalize=bool(a.equalize), classes=fer2013.CLASSES, args=vars(a), params=info["params"], macs=info["macs"])
-        if ev["val_acc"] > best_acc:
-            best_acc = ev["val_acc"]
+        acc = ev["val_acc_tta"] if a.select == "flip" else ev["val_acc"]
+        if acc > best_acc:
+            best_acc = acc
             save_atomic(dict(meta, state_dict=sd), best_path)
         save_atomic(dict(meta, state_dict=sd, optimizer=to_cpu(opt.state_dict()), best_acc=best_acc, elapsed_s=elapsed,
                          rng_torch=torch.get_rng_state(),
