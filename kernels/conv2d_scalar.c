@@ -43,10 +43,25 @@ static size_t chain_largest(const ferc_pw_dw_chain *ch)
     return most;
 }
 
-size_t ferc_conv2d_pw_dw_scratch_scalar(const ferc_pw_dw_chain *ch) { return 2 * chain_largest(ch) * sizeof(float); }
+/* A head and its pooling alone run image by image: one image's convolution output. */
+size_t ferc_conv2d_pw_dw_scratch_scalar(const ferc_pw_dw_chain *ch)
+{
+    if (!ch->stages) return (size_t)ch->hd.oh * ch->hd.ow * ch->hd.oc * sizeof(float);
+    return 2 * chain_largest(ch) * sizeof(float);
+}
 
 void ferc_conv2d_pw_dw_scalar(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads)
 {
+    if (!ch->stages) {
+        ferc_conv2d_desc d = ch->hd;
+        ferc_pool_desc p = ch->pd;
+        d.n = p.n = 1;
+        for (int n = 0; n < ch->hd.n; n++) {
+            ferc_conv2d_scalar(&d, x + (size_t)n * d.h * d.w * d.c, ch->wh, ch->bh, scratch, threads);
+            ferc_maxpool_scalar(&p, scratch, y + (size_t)n * p.oh * p.ow * p.c, threads);
+        }
+        return;
+    }
     float *mid = scratch, *out = mid + chain_largest(ch);
     if (ch->head) ferc_conv2d_scalar(&ch->hd, x, ch->wh, ch->bh, out, threads);
     for (int s = 0; s < ch->stages; s++) {

@@ -731,9 +731,12 @@ void FERC_SIMD(ferc_conv2d)(const ferc_conv2d_desc *d, const float *x, const flo
  * buffer; or the head convolution's row, the GEMM micro-kernel on a zero-bordered copy of
  * just the input rows it reads), written into the ring; the depthwise row reads the ring as
  * the plain path reads its zero-bordered copy; with pooling, two last-stage rows go to a
- * buffer and are pooled as the max pooling kernel does. Every output is computed by the same operations in the same
- * order as the separate kernels, so the results are bitwise theirs, for any thread count; a
- * thread's first rows recompute the rows its neighbour also computed. */
+ * buffer and are pooled as the max pooling kernel does. A head with no stages and a pooling
+ * (a CNN's first convolution and its max pool) writes its two rows there directly, so its
+ * output, the largest tensor of such a network, is never stored whole either. Every output is
+ * computed by the same operations in the same order as the separate kernels, so the results
+ * are bitwise theirs, for any thread count; a thread's first rows recompute the rows its
+ * neighbour also computed. */
 
 int FERC_SIMD(ferc_conv2d_pw_dw_ok)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw)
 {
@@ -767,14 +770,21 @@ static size_t pwdw_head_floats(const ferc_conv2d_desc *hd)
     return ((size_t)hd->kh * wn * hd->c + 15) / 16 * 16;
 }
 
+/* The convolution whose output the chain ends with (or pools): the last stage's depthwise
+ * one, or a head with no stages after it. */
+static const ferc_conv2d_desc *pwdw_last(const ferc_pw_dw_chain *ch)
+{
+    return ch->stages ? &ch->dw[ch->stages - 1] : &ch->hd;
+}
+
 /* Per thread: each stage's ring, the row buffers between stages (and after the head, with
  * the head's input rows), two rows to pool. */
 static size_t pwdw_thread_floats(const ferc_pw_dw_chain *ch)
 {
     size_t f = 0;
     for (int s = 0; s < ch->stages; s++) f += pwdw_ring_floats(&ch->dw[s]) + (s ? pwdw_row_floats(&ch->dw[s - 1]) : 0);
-    if (ch->head) f += pwdw_head_floats(&ch->hd) + pwdw_row_floats(&ch->hd);
-    return f + (ch->pool ? 2 * pwdw_row_floats(&ch->dw[ch->stages - 1]) : 0);
+    if (ch->head) f += pwdw_head_floats(&ch->hd) + (ch->stages ? pwdw_row_floats(&ch->hd) : 0);
+    return f + (ch->pool ? 2 * pwdw_row_floats(pwdw_last(ch)) : 0);
 }
 
 size_t FERC_SIMD(ferc_conv2d_pw_dw_scratch)(const ferc_pw_dw_chain *ch)
@@ -926,6 +936,8 @@ static void pwdw_pool_row(const ferc_pool_desc *p, const float *d0, size_t row_l
 static void pwdw_part(const ferc_pw_dw_chain *ch, const float *x, float *y, float *buf, int tid, int nth)
 {
     pwdw_stage st[FERC_CHAIN_MAX];
+    float *head_rows = buf; /* a head alone (no stages): its input rows */
+    if (!ch->stages) buf += pwdw_head_floats(&ch->hd);
     for (int s = 0; s < ch->stages; s++) {
         st[s].ring = buf;
         memset(buf, 0, pwdw_ring_floats(&ch->dw[s]) * sizeof(float));
@@ -934,8 +946,8 @@ static void pwdw_part(const ferc_pw_dw_chain *ch, const float *x, float *y, floa
         if (s) st[s].in = buf, buf += pwdw_row_floats(&ch->dw[s - 1]);
     }
     const int last = ch->stages - 1;
-    const ferc_conv2d_desc *dw = &ch->dw[last];
-    const size_t c = (size_t)dw->c, rlen = pwdw_row_floats(dw);
+    const ferc_conv2d_desc *dw = pwdw_last(ch);
+    const size_t c = (size_t)dw->oc, rlen = pwdw_row_floats(dw);
     const int oh = ch->pool ? ch->pd.oh : dw->oh, ow = ch->pool ? ch->pd.ow : dw->ow;
     const long rows = (long)dw->n * oh;
     int cur_n = -1;
@@ -946,6 +958,12 @@ static void pwdw_part(const ferc_pw_dw_chain *ch, const float *x, float *y, floa
                 for (int i = 0; i < ch->dw[s].kh; i++) st[s].tag[i] = -1;
         cur_n = n;
         float *out = y + ((size_t)n * oh + oy) * ow * c;
+        if (!ch->stages) { /* a convolution and its pooling, two rows at a time */
+            pwdw_head_row(dw, x, ch->wh, ch->bh, n, 2 * oy, head_rows, buf);
+            pwdw_head_row(dw, x, ch->wh, ch->bh, n, 2 * oy + 1, head_rows, buf + rlen);
+            pwdw_pool_row(&ch->pd, buf, rlen, out);
+            continue;
+        }
         if (!ch->pool) {
             pwdw_dw_row(ch, st, x, last, n, oy, NULL, out);
             continue;
@@ -964,7 +982,7 @@ void FERC_SIMD(ferc_conv2d_pw_dw)(const ferc_pw_dw_chain *ch, const float *x, fl
     double work = ch->head ? (double)ch->hd.n * ch->hd.oh * ch->hd.ow * ch->hd.oc * ch->hd.kh * ch->hd.kw * ch->hd.c : 0;
     for (int s = 0; s < ch->stages; s++)
         work += (double)ch->pw[s].n * ch->pw[s].h * ch->pw[s].w * ch->pw[s].oc * (ch->pw[s].c + ch->dw[s].kh * ch->dw[s].kw);
-    const ferc_conv2d_desc *dw = &ch->dw[ch->stages - 1];
+    const ferc_conv2d_desc *dw = pwdw_last(ch);
     const int rows = dw->n * (ch->pool ? ch->pd.oh : dw->oh);
     int nth = threads <= 1 || work < 1e5 ? 1 : threads;
     if (nth > PWDW_THREADS) nth = PWDW_THREADS;

@@ -118,7 +118,8 @@ typedef struct {
  * on its output (descriptors with every field set; ferc_conv2d_pw_dw_shape), stage s + 1
  * reading stage s's output; with head, stage 0 reads the output of the convolution hd
  * (conv2d_chain_head_ok) rather than the chain's input; with pool, a max pooling pd of the
- * last stage's output (ferc_pw_dw_pool_shape). Weights as conv2d_pack left them. */
+ * last stage's output (ferc_pw_dw_pool_shape), or of the head's when there are no stages (a
+ * chain has stages, or a head and a pool). Weights as conv2d_pack left them. */
 #define FERC_CHAIN_MAX 8
 typedef struct {
     int stages, pool, head;
@@ -168,10 +169,11 @@ typedef struct ferc_kernel_table {
     /* y[n][c] = max over h, w of x[n][h][w][c] (NaN wins) */
     void (*global_maxpool)(int n, int hw, int c, const float *x, float *y, int threads);
     /* A chain of 1x1 + depthwise convolution pairs, optionally after another convolution and
-     * ended by a 2x2 max pooling (ferc_pw_dw_chain), run as one (nn/graph.c fuses such
-     * chains): each step exactly as conv2d and maxpool compute it alone, the intermediates
+     * ended by a 2x2 max pooling (ferc_pw_dw_chain), or just a convolution and its pooling,
+     * run as one (nn/graph.c fuses such chains): each step exactly as conv2d and maxpool compute it alone, the intermediates
      * never stored whole. conv2d_pw_dw_ok (NULL: never fused) says whether a pair can be a
-     * stage, conv2d_chain_head_ok whether a convolution can come before the first stage, from
+     * stage, conv2d_chain_head_ok whether a convolution can come before the first stage (or
+     * before the pooling), from
      * kernels and channels only; conv2d_pw_dw_scratch gives the workspace bytes. */
     int (*conv2d_pw_dw_ok)(const ferc_conv2d_desc *pw, const ferc_conv2d_desc *dw);
     int (*conv2d_chain_head_ok)(const ferc_conv2d_desc *d);
@@ -223,7 +225,7 @@ static inline int ferc_pw_dw_pool_shape(const ferc_pool_desc *p)
 void ferc_conv2d_scalar(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, float *y,
                         int threads);
 /* A chain step by step with ferc_conv2d_scalar and ferc_maxpool_scalar, the intermediates in
- * scratch. */
+ * scratch (a head and its pooling alone: image by image). */
 size_t ferc_conv2d_pw_dw_scratch_scalar(const ferc_pw_dw_chain *ch);
 void ferc_conv2d_pw_dw_scalar(const ferc_pw_dw_chain *ch, const float *x, float *y, void *scratch, int threads);
 void ferc_dense_scalar(int n, int in, int out, const float *x, const float *w, const float *b, float *y,

@@ -239,10 +239,11 @@ static int sole_reader(const ferc_model *m, int v, int *slot)
 /* Chains of a 1x1 convolution and the depthwise convolution that alone reads its output,
  * then as many such pairs as read the previous one's output alone, then the 2x2 max pooling
  * that alone reads the last output if there is one, and before the first pair the
- * convolution whose output it alone reads, if the kernels take it: the kernels run them as
- * one, so the intermediates, the largest tensors of mobile networks such as YuNet, never
- * leave the cache. A chain runs at its first node's position; the intermediates get no
- * memory. */
+ * convolution whose output it alone reads, if the kernels take it; or, with no pair, a
+ * convolution the kernels take as a head and the 2x2 max pooling that alone reads it (a
+ * CNN's first layer). The kernels run them as one, so the intermediates, the largest tensors
+ * of mobile networks such as YuNet and of a CNN's first layer, never leave the cache. A chain
+ * runs at its first node's position; the intermediates get no memory. */
 static void find_fusions(ferc_context *c)
 {
     const ferc_model *m = c->model;
@@ -270,7 +271,20 @@ static void find_fusions(ferc_context *c)
             /* the next stage's 1x1 conv must read this one's output alone */
             if ((node = sole_reader(m, m->nodes[q].out[0], &slot)) < 0 || slot != 0) break;
         }
-        if (!ch->stages) continue;
+        if (!ch->stages) { /* no pair: a convolution and the max pooling that alone reads it */
+            node = m->order[k];
+            ch->head = NULL;
+            if (c->fused[k] != -1 || m->nodes[node].n_out != 1 || !ferc_conv2d_head_fusable(&m->nodes[node], m->kernels))
+                continue;
+            const int v = m->nodes[node].out[0];
+            r = sole_reader(m, v, &slot);
+            if (r < 0 || slot != 0 || c->fused[pos[r]] != -1 ||
+                !ferc_maxpool_fusable(&m->nodes[r], &c->shapes[v], &c->shapes[m->nodes[r].out[0]], &ch->pd))
+                continue;
+            ch->head = &m->nodes[node], ch->pool = 1, ch->last = pos[r];
+            c->fused[k] = 1, c->fused[pos[r]] = -2 - k;
+            continue;
+        }
         c->fused[k] = 1;
         const int v = ch->dw[ch->stages - 1]->out[0];
         r = sole_reader(m, v, &slot);

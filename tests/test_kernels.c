@@ -229,7 +229,8 @@ static void check_chain(const chain_case *cc)
         abd[s] = bd[s] ? abs_copy(bd[s], (size_t)cc->oc) : NULL;
         if ((size_t)cc->n * h * w * cc->oc > most) most = (size_t)cc->n * h * w * cc->oc;
     }
-    ferc_pool_desc pd = {cc->n, h, w, cc->oc, h / 2, w / 2, 2, 2, 2, 2, 0, 0, 0, 0, 0};
+    const int lc = cc->stages ? cc->oc : cc->c; /* channels of the last convolution */
+    ferc_pool_desc pd = {cc->n, h, w, lc, h / 2, w / 2, 2, 2, 2, 2, 0, 0, 0, 0, 0};
     ch.pd = pd;
     ck_assert(!cc->pool || ferc_pw_dw_pool_shape(&pd));
     char what[160];
@@ -237,7 +238,7 @@ static void check_chain(const chain_case *cc)
              cc->hs, cc->stages, cc->n, cc->h, cc->w, cc->c, cc->oc, cc->kh, cc->kw, cc->pt, cc->pl, cc->pb, cc->pr,
              cc->act1, cc->act2, cc->pool ? " + maxpool" : "");
     const size_t nx = (size_t)cc->n * cc->h * cc->w * xc;
-    const size_t ny = cc->pool ? (size_t)cc->n * pd.oh * pd.ow * cc->oc : (size_t)cc->n * h * w * cc->oc;
+    const size_t ny = cc->pool ? (size_t)cc->n * pd.oh * pd.ow * lc : (size_t)cc->n * h * w * lc;
     float *x = rand_buf(nx), *ax = abs_copy(x, nx);
     float *want = ferc_alloc(ny * sizeof(float)), *mag = ferc_alloc(ny * sizeof(float));
     float *plain = ferc_alloc(ny * sizeof(float)), *got = ferc_alloc(ny * sizeof(float));
@@ -318,6 +319,13 @@ START_TEST(conv_pw_dw_fused)
         /* heads whose middle tiles read the input in place and edge tiles a padded copy */
         {1, 2, 20, 64, 16, 16, 3, 3, 1, 1, 1, 1, 0, 1, 1, 3, 3, 2},
         {1, 2, 9, 37, 8, 16, 3, 3, 1, 1, 1, 1, 1, 0, 0, 3, 5, 1},
+        /* a head and its pooling alone: the emotion CNNs' first layer (one gray channel, 32
+         * outputs), then odd channel counts, strides, 1x1 and 5x5 kernels, odd pooled edges */
+        {0, 2, 48, 48, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3, 1},
+        {0, 3, 17, 23, 19, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 3, 1},
+        {0, 1, 30, 21, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5, 3, 2},
+        {0, 2, 15, 13, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 16, 1, 1},
+        {0, 1, 20, 26, 33, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 5, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_chain(&cases[i]);
 }
