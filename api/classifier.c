@@ -26,6 +26,23 @@ int ferc_emotion_from_name(const char *name)
     return -1;
 }
 
+static const char *const tta_names[] = {"none", "flip", "crops"};
+
+int ferc_tta_from_name(const char *name)
+{
+    for (int i = 0; name && i <= FERC_TTA_CROPS; i++)
+        if (!strcmp(name, tta_names[i])) return i;
+    return -1;
+}
+
+const char *ferc_tta_name(int tta) { return tta >= FERC_TTA_NONE && tta <= FERC_TTA_CROPS ? tta_names[tta] : NULL; }
+
+int ferc_tta_views(int tta)
+{
+    static const int views[] = {1, 2, 12}; /* put_views below makes them */
+    return tta >= FERC_TTA_NONE && tta <= FERC_TTA_CROPS ? views[tta] : 0;
+}
+
 struct ferc_classifier {
     const ferc_model *model;
     ferc_classifier_options opt; /* as given, for ferc_classifier_clone */
@@ -164,9 +181,9 @@ ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifie
     if (!c) return ferc_set_error(err, FERC_ERR_NOMEM, "out of memory");
     c->model = model;
     c->opt = o;
-    c->views = o.tta == FERC_TTA_CROPS ? 12 : o.tta == FERC_TTA_FLIP ? 2 : 1;
+    c->views = ferc_tta_views(o.tta);
     c->max_batch = o.max_batch;
-    ferc_status s = o.tta < FERC_TTA_NONE || o.tta > FERC_TTA_CROPS
+    ferc_status s = !c->views
                         ? ferc_set_error(err, FERC_ERR_ARG, "tta %d: expected 0 (none), 1 (flip) or 2 (crops)", o.tta)
                         : inspect(c, model, err);
     if (!s) {

@@ -60,6 +60,24 @@ START_TEST(emotion_names)
 }
 END_TEST
 
+/* The TTA modes' names and runs per face, in one place for the command, server and Python. */
+START_TEST(tta_modes)
+{
+    static const char *const names[] = {"none", "flip", "crops"};
+    static const int views[] = {1, 2, 12};
+    for (int t = FERC_TTA_NONE; t <= FERC_TTA_CROPS; t++) {
+        ck_assert_str_eq(ferc_tta_name(t), names[t]);
+        ck_assert_int_eq(ferc_tta_from_name(names[t]), t);
+        ck_assert_int_eq(ferc_tta_views(t), views[t]);
+    }
+    ck_assert_ptr_null(ferc_tta_name(3));
+    ck_assert_ptr_null(ferc_tta_name(-1));
+    ck_assert_int_eq(ferc_tta_views(3), 0);
+    ck_assert_int_eq(ferc_tta_from_name("Flip"), -1);
+    ck_assert_int_eq(ferc_tta_from_name(NULL), -1);
+}
+END_TEST
+
 /* Shuffled labels, mean/std, softmax in the graph; batches smaller than the input count;
  * each TTA mode (crops: PyTorch on compare_c_torch.py's views, resized by cv2). */
 START_TEST(classify_matches_pytorch)
@@ -511,6 +529,7 @@ int main(void)
     TCase *tc = tcase_create("api");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, emotion_names);
+    tcase_add_test(tc, tta_modes);
     tcase_add_test(tc, classify_matches_pytorch);
     tcase_add_test(tc, classify_logits_model);
     tcase_add_test(tc, classify_clahe_model);

@@ -98,6 +98,7 @@ SIGNATURES = {
     "ferc_status_name": (cstr, [i32]),
     "ferc_isa_name": (cstr, []),
     "ferc_emotion_name": (cstr, [i32]),
+    "ferc_tta_from_name": (i32, [cstr]),
     # models and contexts
     "ferc_model_load": (st, [cstr, P(vp), err_p]),
     "ferc_model_load_memory": (st, [vp, ctypes.c_size_t, P(vp), err_p]),

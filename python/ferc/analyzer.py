@@ -65,13 +65,13 @@ def _threads(threads):
     return threads
 
 
-_TTA = {False: 0, True: 1, "none": 0, "flip": 1, "crops": 2}  # FERC_TTA_*
-
-
 def _tta(tta):
-    """False/"none", True/"flip" (the face and its mirror), "crops" (as the command's --tta crops)."""
-    if isinstance(tta, (bool, str)) and tta in _TTA:
-        return _TTA[tta]
+    """False/"none", True/"flip" (the face and its mirror), "crops" (as the command's --tta crops):
+    the FERC_TTA_* value, names as the library reads them (ferc_tta_from_name)."""
+    if isinstance(tta, bool):
+        return int(tta)  # FERC_TTA_NONE, FERC_TTA_FLIP
+    if isinstance(tta, str) and _lib.lib.ferc_tta_from_name(tta.encode()) >= 0:
+        return _lib.lib.ferc_tta_from_name(tta.encode())
     _lib.fail("tta %r: expected False, True, 'none', 'flip' or 'crops'" % (tta,))
 
 

@@ -24,9 +24,6 @@ int cli_parse_common(cli_options *o, int argc, char **argv, int *i);
  * argv[*i] is not that option. Prints an error and exits 2 if the value is missing. */
 const char *cli_opt_value(const char *name, int argc, char **argv, int *i);
 int cli_parse_int(const char *opt, const char *s, int lo, int hi, int *out);
-/* --tta's modes: "none", "flip", "crops" <-> FERC_TTA_*; -1 for another name. */
-int cli_tta_mode(const char *name);
-const char *cli_tta_name(int mode);
 
 /* Per-thread analyzers: one opened from the options, the others its clones (sharing the
  * loaded files). */

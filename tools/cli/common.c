@@ -39,14 +39,6 @@ int cli_parse_int(const char *opt, const char *s, int lo, int hi, int *out)
     return 0;
 }
 
-int cli_tta_mode(const char *name)
-{
-    return !strcmp(name, "none") ? FERC_TTA_NONE : !strcmp(name, "flip") ? FERC_TTA_FLIP
-                                                 : !strcmp(name, "crops") ? FERC_TTA_CROPS : -1;
-}
-
-const char *cli_tta_name(int mode) { return mode == FERC_TTA_CROPS ? "crops" : mode == FERC_TTA_FLIP ? "flip" : "none"; }
-
 static int one_of(const char *opt, const char *v, const char *const *names)
 {
     for (int i = 0; names[i]; i++)
@@ -65,10 +57,10 @@ int cli_parse_common(cli_options *o, int argc, char **argv, int *i)
     const char *v, *a = argv[*i];
     if (!strcmp(a, "--no-detect") || !strcmp(a, "--faces-only")) return an->detector = "none", 1;
     if (!strcmp(a, "--tta") || !strncmp(a, "--tta=", 6)) { /* bare --tta: flip; a mode may follow */
-        static const char *const modes[] = {"none", "flip", "crops", NULL};
-        v = a[5] ? a + 6 : *i + 1 < argc && cli_tta_mode(argv[*i + 1]) >= 0 ? argv[++*i] : "flip";
+        const char *const modes[] = {ferc_tta_name(FERC_TTA_NONE), ferc_tta_name(FERC_TTA_FLIP), ferc_tta_name(FERC_TTA_CROPS), NULL};
+        v = a[5] ? a + 6 : *i + 1 < argc && ferc_tta_from_name(argv[*i + 1]) >= 0 ? argv[++*i] : "flip";
         if (one_of("--tta", v, modes)) return -1;
-        an->tta = cli_tta_mode(v);
+        an->tta = ferc_tta_from_name(v);
         return 1;
     }
     if (!strcmp(a, "--int8")) return an->int8 = 1;

@@ -190,7 +190,7 @@ int cli_eval(int argc, char **argv)
         }
         printf("],\"labels\":[");
         for (int k = 0; k < FERC_NUM_EMOTIONS; k++) printf("%s\"%s\"", k ? "," : "", ferc_emotion_name(k));
-        printf("],\"tta\":\"%s\",\"errors\":%d,\"seconds\":%.3f}\n", cli_tta_name(o.an.tta), errors, seconds);
+        printf("],\"tta\":\"%s\",\"errors\":%d,\"seconds\":%.3f}\n", ferc_tta_name(o.an.tta), errors, seconds);
     } else if (!total) {
         fprintf(stderr, "ferc eval: %s: none of the %d images could be read\n", data, files.n);
     }

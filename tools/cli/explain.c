@@ -221,17 +221,17 @@ int cli_explain(int argc, char **argv)
     }
     if (!rc && out) rc = write_png(out, faces, n, fw, fh, patch, stride) ? 1 : 0;
     if (rc) goto done;
-    const int runs = gx * gy + 1, views = o.an.tta == FERC_TTA_CROPS ? 12 : o.an.tta == FERC_TTA_FLIP ? 2 : 1;
+    const int runs = gx * gy + 1, views = ferc_tta_views(o.an.tta);
     if (json) {
         printf("{\"file\":");
         cli_json_string(stdout, image);
         printf(",\"patch\":%d,\"stride\":%d,\"fill\":%d,\"grid\":[%d,%d],\"runs_per_face\":%d,\"tta\":\"%s\","
                "\"seconds\":%.4f,\"faces\":[",
-               patch, stride, gray, gy, gx, runs * views, cli_tta_name(o.an.tta), secs);
+               patch, stride, gray, gy, gx, runs * views, ferc_tta_name(o.an.tta), secs);
     } else {
         printf("%s  %d face%s  patch %dx%d of gray %d, stride %d: %d x %d positions, %d classifier runs per face"
                " (x%d views, --tta %s; %.1f ms of classifying)\n",
-               image, n, n == 1 ? "" : "s", patch, patch, gray, stride, gx, gy, runs, views, cli_tta_name(o.an.tta),
+               image, n, n == 1 ? "" : "s", patch, patch, gray, stride, gx, gy, runs, views, ferc_tta_name(o.an.tta),
                secs * 1e3);
     }
     for (int i = 0; i < n; i++) {

@@ -3,6 +3,8 @@
  * client sent. */
 #include "tools/cli/serve_request.h"
 
+#include "ferc.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -45,12 +47,10 @@ static int flag(int *slot, const char *key, const char *v, char *msg, size_t ms)
     return 0;
 }
 
-/* tta: a flag (on = flip, as bare --tta) or a mode name: the FERC_TTA_* values 0, 1, 2. */
+/* tta: a flag (on = flip, as bare --tta) or a mode name (ferc_tta_from_name). */
 static int tta_mode(int *slot, const char *v, char *msg, size_t ms)
 {
-    if (v && !strcmp(v, "crops")) *slot = 2;
-    else if (v && !strcmp(v, "flip")) *slot = 1;
-    else if (v && !strcmp(v, "none")) *slot = 0;
+    if (ferc_tta_from_name(v) >= 0) *slot = ferc_tta_from_name(v);
     else if (flag(slot, "tta", v, msg, ms)) {
         snprintf(msg, ms, "query parameter tta=%s: expected 0, 1, true, false, none, flip or crops", v);
         return -1;
