@@ -19,6 +19,10 @@ weight decay on conv/linear weights only.
 Flip-TTA is defined as the mean of the softmax probabilities of the image and
 of its horizontal mirror (what the C engine does).
 
+Optional, off by default: mixup and CutMix (--mixup, --cutmix: the batch mixed with a shuffled
+copy of itself, the hard-label loss mixed in the same proportion; a teacher sees the mixed
+batch), class weights in the loss (--balance P: (1 / class frequency)^P, for disgust).
+
 Distillation: --teacher CKPT (repeatable) adds Hinton's soft-target loss,
 alpha * T^2 * KL(teacher || student) at temperature T, with the teachers'
 softened probabilities averaged (an ensemble teacher), computed on the same
@@ -93,6 +97,15 @@ def parse_args(argv=None):
                     help="distil from this checkpoint (repeat for an ensemble teacher)")
     ap.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation loss")
     ap.add_argument("--kd-t", type=float, default=4.0, help="distillation temperature")
+    ap.add_argument("--mixup", type=float, default=0.0, metavar="ALPHA",
+                    help="mixup: a batch becomes lam x + (1 - lam) x[shuffled], lam ~ Beta(ALPHA, ALPHA); 0: off")
+    ap.add_argument("--cutmix", type=float, default=0.0, metavar="ALPHA",
+                    help="CutMix: a box of the shuffled batch pasted in, 1 - lam of the area, lam ~ Beta(ALPHA, "
+                         "ALPHA); with --mixup too, each mixed batch takes one of the two at random; 0: off")
+    ap.add_argument("--mix-prob", type=float, default=1.0, help="share of the batches --mixup/--cutmix mix")
+    ap.add_argument("--balance", type=float, default=0.0, metavar="P",
+                    help="class weights in the hard-label loss, (1 / class frequency)^P scaled to a mean of 1 over "
+                         "the training faces (1: every class weighs alike, 0.5: square root; 0: off)")
     ap.add_argument("--limit", type=int, default=0, help="use only N train images (smoke tests)")
     ap.add_argument("--select", choices=("plain", "flip"), default="plain",
                     help="best.pt: the best val accuracy without TTA, or with flip TTA (the shipped models' mode)")
@@ -152,6 +165,39 @@ def deadline_ts(s):
     if t < now - dt.timedelta(hours=12):
         t += dt.timedelta(days=1)
     return t.timestamp()
+
+
+def class_weights(labels, power, classes=len(fer2013.CLASSES)):
+    """(1 / frequency)^power per class, scaled so that the weights of the given labels average 1
+    (the loss keeps its scale); power 0 gives ones."""
+    counts = np.bincount(labels, minlength=classes).astype(np.float64)
+    w = np.where(counts > 0, (counts.max() / np.maximum(counts, 1)) ** power, 0.0)
+    w /= (w * counts).sum() / counts.sum()
+    return torch.tensor(w, dtype=torch.float32)
+
+
+def mix_batch(x, y, a):
+    """mixup or CutMix of a normalised batch with a shuffled copy of itself (--mixup, --cutmix,
+    --mix-prob). Returns (x, y2, lam): train on lam * loss(y) + (1 - lam) * loss(y2). Draws from
+    torch's generator only when mixing is on, so runs without it keep their random stream."""
+    if a.mixup <= 0 and a.cutmix <= 0:
+        return x, y, 1.0
+    if torch.rand(1).item() >= a.mix_prob:
+        return x, y, 1.0
+    cut = a.cutmix > 0 and (a.mixup <= 0 or torch.rand(1).item() < 0.5)
+    alpha = a.cutmix if cut else a.mixup
+    lam = torch.distributions.Beta(alpha, alpha).sample().item()
+    perm = torch.randperm(x.shape[0]).to(x.device)
+    if not cut:
+        return lam * x + (1 - lam) * x[perm], y[perm], lam
+    h, w = x.shape[2], x.shape[3]
+    bh, bw = int(round(h * math.sqrt(1 - lam))), int(round(w * math.sqrt(1 - lam)))
+    cy, cx = torch.randint(h, (1,)).item(), torch.randint(w, (1,)).item()
+    y0, y1 = max(cy - bh // 2, 0), min(cy - bh // 2 + bh, h)
+    x0, x1 = max(cx - bw // 2, 0), min(cx - bw // 2 + bw, w)
+    x = x.clone()
+    x[:, :, y0:y1, x0:x1] = x[perm][:, :, y0:y1, x0:x1]
+    return x, y[perm], 1.0 - (y1 - y0) * (x1 - x0) / (h * w)  # the box as clipped
 
 
 def preprocess(x_uint8):
@@ -312,7 +358,8 @@ def main(argv=None):
         opt = torch.optim.SGD(groups, lr=a.lr, momentum=0.9, nesterov=True)
     else:
         opt = torch.optim.AdamW(groups, lr=a.lr)
-    crit = nn.CrossEntropyLoss(label_smoothing=a.smoothing)
+    weight = class_weights(ytr, a.balance).to(a.device) if a.balance > 0 else None
+    crit = nn.CrossEntropyLoss(weight=weight, label_smoothing=a.smoothing)
     teachers = load_teachers(a.teacher, a)
 
     n = len(ytr)
@@ -380,10 +427,11 @@ def main(argv=None):
             xb = xtr_f[idx].to(a.device, non_blocking=True)
             yb = ytr_t[idx].to(a.device, non_blocking=True)
             xb = preprocess_aug(xb, a)
+            xb, yb2, lam = mix_batch(xb, yb, a)
             if a.channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
             out = model(xb)
-            loss = crit(out, yb)
+            loss = crit(out, yb) if lam == 1.0 else lam * crit(out, yb) + (1 - lam) * crit(out, yb2)
             if teachers:
                 loss = (1 - a.kd_alpha) * loss + a.kd_alpha * kd_loss(out, teacher_probs(teachers, xb, a.kd_t), a.kd_t)
             opt.zero_grad(set_to_none=True)

@@ -1,14 +1,13 @@
 """Self-contained checks of tools/model/fer2013.py (synthetic data, no dataset needed).
 
-    /usr/bin/python3 tools/model/test_fer2013.py
+    /usr/bin/python3 -m pytest -q tests/test_fer2013.py
 """
 import os
 import sys
-import tempfile
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools", "model"))
 import fer2013  # noqa: E402
 
 
@@ -19,7 +18,8 @@ def make_csv(path, rows):
             f.write(f"{lab},{' '.join(str(int(v)) for v in img.ravel())},{usage}\n")
 
 
-def test_csv(tmp):
+def test_csv(tmp_path):
+    tmp = str(tmp_path)
     rng = np.random.RandomState(0)
     rows = []
     usages = ["Training"] * 5 + ["PublicTest"] * 3 + ["PrivateTest"] * 2
@@ -62,7 +62,8 @@ def test_csv(tmp):
         raise AssertionError("short pixel row accepted")
 
 
-def test_folder(tmp):
+def test_folder(tmp_path):
+    tmp = str(tmp_path)
     import cv2
     rng = np.random.RandomState(1)
     root = os.path.join(tmp, "img")
@@ -85,9 +86,3 @@ def test_folder(tmp):
                 img, lab = want[(alias, key)]
                 assert np.array_equal(x[i], img) and y[i] == lab
 
-
-if __name__ == "__main__":
-    with tempfile.TemporaryDirectory() as t:
-        test_csv(t)
-        test_folder(t)
-    print("ok")
