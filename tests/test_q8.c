@@ -451,9 +451,8 @@ END_TEST
 
 /* The shipped int8 CNNs on the ten faces of tests/ref/emotion_models.ref.ferc: close to
  * PyTorch's fp32 probabilities on every path (quantisation error, not a bug, is the
- * difference), the same top emotion on every face PyTorch decides by more than TIE (three of
- * the ten are near-ties for the distilled small model, top two within 0.007: any rounding may
- * swap them), the same bytes at every thread count, and the same bytes on the AVX2 and
+ * difference), the same top emotion on every face PyTorch decides by more than TIE (two of
+ * the ten are near-ties for the distilled small model: any rounding may swap them), the same bytes at every thread count, and the same bytes on the AVX2 and
  * AVX-VNNI int8 paths, which share the float kernels. Across float kernels (scalar, AVX2,
  * AVX-512) the fp32 first convolution may differ in the last bit, which can move a code by
  * one: bitwise equality holds for the int8 part (the tests above), not for the mixed model. */
@@ -528,8 +527,8 @@ static void check_shipped(const char *name, float bound)
 
 START_TEST(shipped_int8_cnns_match_pytorch_fp32_closely_and_every_path_exactly)
 {
-    check_shipped("emotion_cnn", 0.035f); /* measured 0.0143 */
-    check_shipped("emotion_small", 0.035f); /* measured 0.0130 */
+    check_shipped("emotion_cnn", 0.035f); /* measured 0.0164 */
+    check_shipped("emotion_small", 0.035f); /* measured 0.0198 */
 }
 END_TEST
 
