@@ -8,6 +8,12 @@ for C = 44, 42, 40: used at their own size ("direct"), resized back to 48 with F
 
 One JSON line per checkpoint. Faces are equalised as in training (train.equalize_batch) when the
 checkpoint was trained with --equalize.
+
+    /usr/bin/python3 tools/model/tta_sweep.py --ensemble A/best.pt B/best.pt [...]
+
+instead scores the checkpoints alone and their ensemble (the mean of their probabilities) in the
+three modes the C classifier ships (none, flip, crops: compare_c_torch.py's definitions): how
+much a set of teachers knows beyond its best member, before distilling it.
 """
 import json
 import os
@@ -30,8 +36,25 @@ def probs(model, x):
     return torch.cat(out)
 
 
+def ensemble(paths):
+    from compare_c_torch import torch_probs  # the shipped TTA modes, as the C classifier runs them
+    xva, yva, _ = fer2013.load_split("val", fer2013.DEFAULT_DATA, None, ".cache")
+    total = {}
+    for path in paths:
+        ck = torch.load(path, map_location="cpu")
+        res = {}
+        for mode in ("none", "flip", "crops"):
+            p = torch_probs(ck, xva, mode)
+            total[mode] = total.get(mode, 0) + p
+            res[mode] = round(float((p.argmax(1) == yva).mean()) * 100, 2)
+        print(path, json.dumps(res), flush=True)
+    print("ensemble", json.dumps({m: round(float((p.argmax(1) == yva).mean()) * 100, 2) for m, p in total.items()}))
+
+
 def main():
     torch.set_num_threads(1)
+    if sys.argv[1:2] == ["--ensemble"]:
+        return ensemble(sys.argv[2:])
     xva, yva, _ = fer2013.load_split("val", fer2013.DEFAULT_DATA, None, ".cache")
     y = torch.from_numpy(yva)
     for path in sys.argv[1:]:
