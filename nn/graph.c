@@ -271,29 +271,26 @@ static void find_fusions(ferc_context *c)
             /* the next stage's 1x1 conv must read this one's output alone */
             if ((node = sole_reader(m, m->nodes[q].out[0], &slot)) < 0 || slot != 0) break;
         }
-        if (!ch->stages) { /* no pair: a convolution and the max pooling that alone reads it */
+        if (!ch->stages) { /* no pair: a head alone, which the pooling below must follow */
             node = m->order[k];
-            ch->head = NULL;
-            if (c->fused[k] != -1 || m->nodes[node].n_out != 1 || !ferc_conv2d_head_fusable(&m->nodes[node], m->kernels))
-                continue;
-            const int v = m->nodes[node].out[0];
-            r = sole_reader(m, v, &slot);
-            if (r < 0 || slot != 0 || c->fused[pos[r]] != -1 ||
-                !ferc_maxpool_fusable(&m->nodes[r], &c->shapes[v], &c->shapes[m->nodes[r].out[0]], &ch->pd))
-                continue;
-            ch->head = &m->nodes[node], ch->pool = 1, ch->last = pos[r];
-            c->fused[k] = 1, c->fused[pos[r]] = -2 - k;
-            continue;
+            ch->head = c->fused[k] == -1 && m->nodes[node].n_out == 1 &&
+                               ferc_conv2d_head_fusable(&m->nodes[node], m->kernels)
+                           ? &m->nodes[node]
+                           : NULL;
+            if (!ch->head) continue;
         }
-        c->fused[k] = 1;
-        const int v = ch->dw[ch->stages - 1]->out[0];
+        const int v = ch->stages ? ch->dw[ch->stages - 1]->out[0] : ch->head->out[0];
         r = sole_reader(m, v, &slot);
         if (r >= 0 && slot == 0 && c->fused[pos[r]] == -1 &&
             ferc_maxpool_fusable(&m->nodes[r], &c->shapes[v], &c->shapes[m->nodes[r].out[0]], &ch->pd)) {
             ch->pool = 1;
             ch->last = pos[r];
             c->fused[pos[r]] = -2 - k;
+        } else if (!ch->stages) {
+            ch->head = NULL;
+            continue;
         }
+        c->fused[k] = 1;
     }
     free(pos);
 }

@@ -70,8 +70,9 @@ def _tta(tta):
     the FERC_TTA_* value, names as the library reads them (ferc_tta_from_name)."""
     if isinstance(tta, bool):
         return int(tta)  # FERC_TTA_NONE, FERC_TTA_FLIP
-    if isinstance(tta, str) and _lib.lib.ferc_tta_from_name(tta.encode()) >= 0:
-        return _lib.lib.ferc_tta_from_name(tta.encode())
+    mode = _lib.lib.ferc_tta_from_name(tta.encode()) if isinstance(tta, str) else -1
+    if mode >= 0:
+        return mode
     _lib.fail("tta %r: expected False, True, 'none', 'flip' or 'crops'" % (tta,))
 
 

@@ -50,7 +50,8 @@ static int flag(int *slot, const char *key, const char *v, char *msg, size_t ms)
 /* tta: a flag (on = flip, as bare --tta) or a mode name (ferc_tta_from_name). */
 static int tta_mode(int *slot, const char *v, char *msg, size_t ms)
 {
-    if (ferc_tta_from_name(v) >= 0) *slot = ferc_tta_from_name(v);
+    const int mode = ferc_tta_from_name(v);
+    if (mode >= 0) *slot = mode;
     else if (flag(slot, "tta", v, msg, ms)) {
         snprintf(msg, ms, "query parameter tta=%s: expected 0, 1, true, false, none, flip or crops", v);
         return -1;
