@@ -3,7 +3,8 @@
  * Per scale s (1, f, f^2, ... while the window fits; minSize/maxSize filter them) the image
  * is resized to round(W/s) x round(H/s) with cv::resize INTER_LINEAR_EXACT, integral images are
  * built, and the cascade runs at every window position on a grid of step 2 (step 1 once
- * s >= 2), skipping the next position when a window fails the first stage. A Haar window is
+ * s >= 2), skipping the next position when a window fails the first stage, and on the rows
+ * OpenCV's parallel stripes reach (rows_scanned: some scales lose their last row). A Haar window is
  * normalised by its standard deviation over the window minus a 1-pixel border, and skipped
  * when that is ~0. Hits are mapped back by round(x * s), then grouped with
  * cv::groupRectangles(min_neighbors, 0.2) and clipped to the image. The float/double mix of
@@ -115,7 +116,22 @@ typedef struct {
     size_t odd_plane;
     const ferc_scan_layout *layout[2]; /* [0] unsplit (step 1), [1] split (step 2) */
     ferc_scan_row_fn scan;
+    int stripes; /* OpenCV's row stripes: see rows_scanned */
 } detect_job;
+
+/* How many window rows OpenCV visits at one scale. detectMultiScale splits the rows into
+ * `stripes` parallel tasks (ceil(first scale's window columns / 32) of them, whatever the
+ * thread count) of max(ceil((rows / step) / stripes), 1) * step rows each, the integer
+ * division rounding down; the stripes end at stripes x that size, so when the rows are odd
+ * with step 2 and `stripes` divides rows / 2, the last row of windows is never visited.
+ * Visiting it found one candidate more than OpenCV at the image's bottom edge, and so one
+ * face more or fewer after grouping on some crowded photos (issue 14). */
+static int rows_scanned(int rows, int step, int stripes)
+{
+    int per = (rows / step + stripes - 1) / stripes;
+    int end = (per > 1 ? per : 1) * step * stripes;
+    return end < rows ? end : rows;
+}
 
 static int run_scale(const detect_job *job, workspace *ws, float s)
 {
@@ -136,7 +152,8 @@ static int run_scale(const detect_job *job, workspace *ws, float s)
     const int bw = (int)lrintf((float)c->win_w * s), bh = (int)lrintf((float)c->win_h * s);
     const int32_t *sum0 = row.sum, *tilted0 = row.tilted;
     const uint32_t *sq0 = row.sqsum;
-    for (int y = 0; y < wh; y += ystep) {
+    const int rows = rows_scanned(wh, ystep, job->stripes);
+    for (int y = 0; y < rows; y += ystep) {
         const size_t off = (size_t)y * rs;
         row.sum = sum0 + off;
         row.sqsum = sq0 ? sq0 + off : NULL;
@@ -177,7 +194,9 @@ ferc_status ferc_cascade_detect(const ferc_cascade *c, const uint8_t *gray, int 
 
     /* One plane layout for all scales: the first (largest) one's row stride. */
     const int sw0 = (int)lrintf((float)width / scales[0]), sh0 = (int)lrintf((float)height / scales[0]);
-    detect_job job = {c, gray, width, height, stride, sw0 + 1, (sw0 + 2) / 2, 0, {NULL, NULL}, ferc_cascade_scan_pick()};
+    const int cols0 = sw0 + 1 - c->win_w;
+    detect_job job = {c, gray, width, height, stride, sw0 + 1, (sw0 + 2) / 2, 0, {NULL, NULL}, ferc_cascade_scan_pick(),
+                      cols0 > 0 ? (cols0 + 31) / 32 : 1};
     job.odd_plane = (size_t)job.hs * (sh0 + 1);
     size_t plane = (size_t)job.istride * (sh0 + 1), split = 2 * job.odd_plane;
     plane = (plane > split ? plane : split) + PLANE_PAD;
