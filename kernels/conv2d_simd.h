@@ -844,6 +844,74 @@ static void pwdw_head_cols(const ferc_conv2d_desc *d, const float *x, int n, int
     }
 }
 
+#if VL == 16
+/* A 3x3 head on one input channel (the emotion CNNs' first layer, 48x48x1 -> 16 or 32): the
+ * GEMM tile's K is only 9, so per 12 pixels it reloaded its weights and row pointers for
+ * three 3-value runs and spilled accumulators (39% of the FMA peak). Here the 9 taps' weight
+ * vectors are loaded once a row and 6 pixels share each input broadcast (the layer with its
+ * pooling: 2.0 -> 1.3 ms at batch 64, docs/performance.md). The products are ukernel's, in
+ * its order (from the bias, taps in ky, kx order), so the result is bitwise the same. */
+static int head_c1_ok(const ferc_conv2d_desc *d)
+{
+    return d->c == 1 && d->kh == 3 && d->kw == 3 && d->sw == 1 && d->dw == 1 && d->dh == 1 && d->oc <= 2 * VL;
+}
+
+/* MR pixels from column p0 of the three zero-bordered rows (wn floats apart); y holds nr
+ * (the output channels) floats a pixel. */
+ALWAYS_INLINE void head_c1_tile(const int MR, const int NV, const float *rows, int wn, int p0, const vf w[9][2],
+                                const vf b[2], int nr, float *y, int act, float alpha)
+{
+    vf acc[6][2];
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++) acc[r][v] = b[v];
+#pragma GCC unroll 3
+    for (int ky = 0; ky < 3; ky++)
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; kx++) {
+            const float *p = rows + (size_t)ky * wn + p0 + kx;
+#pragma GCC unroll 6
+            for (int r = 0; r < MR; r++) {
+                const vf xb = vset1(p[r]);
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; v++) acc[r][v] = vfma(xb, w[ky * 3 + kx][v], acc[r][v]);
+            }
+        }
+    const vf al = vset1(alpha);
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; v++) {
+            const int left = nr - v * VL;
+            const vf o = vact(acc[r][v], act, al);
+            if (left >= VL) vstore(y + (size_t)r * nr + v * VL, o);
+            else if (left > 0) vstore_n(y + (size_t)r * nr + v * VL, o, left);
+        }
+}
+
+static void head_c1_row(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, int n, int oy,
+                        float *rows, float *out)
+{
+    const int wn = d->ow + 2, nv = conv_nv(d), nr = d->oc;
+    pwdw_head_cols(d, x, n, oy, wn, 0, wn, rows);
+    vf wv[9][2], bv[2];
+    for (int k = 0; k < 9; k++)
+        for (int v = 0; v < nv; v++) wv[k][v] = vload(w + (size_t)k * nv * VL + v * VL);
+    for (int v = 0; v < nv; v++) {
+        const int left = nr - v * VL;
+        bv[v] = !b || left <= 0 ? vzero() : left >= VL ? vload(b + v * VL) : vload_n(b + v * VL, left);
+    }
+    int p0 = 0;
+    for (; p0 + 6 <= d->ow; p0 += 6)
+        if (nv == 2) head_c1_tile(6, 2, rows, wn, p0, wv, bv, nr, out + (size_t)p0 * d->oc, d->act, d->alpha);
+        else head_c1_tile(6, 1, rows, wn, p0, wv, bv, nr, out + (size_t)p0 * d->oc, d->act, d->alpha);
+    for (; p0 < d->ow; p0++)
+        if (nv == 2) head_c1_tile(1, 2, rows, wn, p0, wv, bv, nr, out + (size_t)p0 * d->oc, d->act, d->alpha);
+        else head_c1_tile(1, 1, rows, wn, p0, wv, bv, nr, out + (size_t)p0 * d->oc, d->act, d->alpha);
+}
+#endif
+
 /* The head's output row oy of image n into out. A tile of pixels whose inputs all lie inside
  * the image reads them in place; the others (the edges) read the zero-bordered copy conv_gemm
  * would read, made in rows for just their columns. The same products in the same order
@@ -851,6 +919,12 @@ static void pwdw_head_cols(const ferc_conv2d_desc *d, const float *x, int n, int
 static void pwdw_head_row(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, int n, int oy,
                           float *rows, float *out)
 {
+#if VL == 16
+    if (head_c1_ok(d)) {
+        head_c1_row(d, x, w, b, n, oy, rows, out);
+        return;
+    }
+#endif
     const size_t c = (size_t)d->c;
     const int wn = (d->ow - 1) * d->sw + (d->kw - 1) * d->dw + 1, span = (d->kw - 1) * d->dw + 1;
     const int iy0 = oy * d->sh - d->pt, rows_inside = iy0 >= 0 && iy0 + (d->kh - 1) * d->dh < d->h;

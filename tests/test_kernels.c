@@ -326,6 +326,14 @@ START_TEST(conv_pw_dw_fused)
         {0, 1, 30, 21, 40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 5, 3, 2},
         {0, 2, 15, 13, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 16, 1, 1},
         {0, 1, 20, 26, 33, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 5, 1},
+        /* one input channel, 3x3 (AVX-512 keeps the 9 taps' weights in registers): the small
+         * CNN's first layer, channels off the vector width, rows off its 6-pixel tiles, a
+         * stage after such a head, stride 2 (the GEMM path again) */
+        {0, 2, 48, 48, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3, 1},
+        {0, 1, 19, 23, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3, 1},
+        {0, 3, 9, 7, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3, 1},
+        {1, 1, 20, 17, 24, 24, 3, 3, 1, 1, 1, 1, 0, 1, 1, 1, 3, 1},
+        {0, 1, 14, 10, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3, 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) check_chain(&cases[i]);
 }
