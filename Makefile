@@ -106,8 +106,12 @@ $(BUILD)/examples/%: examples/%.c include/ferc.h $(LIBA)
 	$(CC) $(CFLAGS_BASE) $(CFLAGS) $< $(LIBA) -o $@ $(LDLIBS) $(LDFLAGS)
 
 # The suite runs every test binary once per ISA path this CPU has (FERC_ISA forces the
-# scalar and AVX2 paths too, so machines without AVX-512 are covered on this one).
-test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES) $(BUILD)/libferc.so
+# scalar and AVX2 paths too, so machines without AVX-512 are covered on this one). The
+# tree's own libferc.so is brought up to date too (in the default build only: sanitizer
+# builds must not replace it): tests/python/test_package.py pip-installs the package, which
+# finds that one.
+TREE_LIB = $(if $(filter build,$(BUILD)),libferc.so)
+test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES) $(BUILD)/libferc.so $(TREE_LIB)
 	@FERC_BUILD=$(BUILD) sh tests/run.sh $(TEST_BIN)
 	/usr/bin/python3 tests/serve/test_serve.py --ferc $(BUILD)/ferc
 	@if /usr/bin/python3 -c 'import pytest' 2>/dev/null; then FERC_BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_trace.py; \
@@ -123,7 +127,7 @@ test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES) $(BUILD)/libferc.
 # The Python package (python/, docs/python.md): pytest against this build's libferc.so.
 $(BUILD)/libferc.so: $(LIB_OBJ)
 	$(CC) -shared -o $@ $^ $(LDLIBS) $(LDFLAGS)
-test-python: $(BUILD)/libferc.so $(BUILD)/ferc
+test-python: $(BUILD)/libferc.so $(BUILD)/ferc $(TREE_LIB)
 	@FERC_BUILD=$(BUILD) sh tests/python/run.sh
 # pip install of python/ with PYTHON's pip (a venv's python: into the venv; the system's
 # /usr/bin/python3: system-wide, which Debian's pip allows with --break-system-packages).
