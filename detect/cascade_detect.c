@@ -124,8 +124,8 @@ typedef struct {
  * thread count) of max(ceil((rows / step) / stripes), 1) * step rows each, the integer
  * division rounding down; the stripes end at stripes x that size, so when the rows are odd
  * with step 2 and `stripes` divides rows / 2, the last row of windows is never visited.
- * Visiting it found one candidate more than OpenCV at the image's bottom edge, and so one
- * face more or fewer after grouping on some crowded photos (issue 14). */
+ * Visiting it found one candidate more than OpenCV at the image's bottom edge, and so a face
+ * more, or a box a pixel off, after grouping on some crowded photos (issue 14). */
 static int rows_scanned(int rows, int step, int stripes)
 {
     int per = (rows / step + stripes - 1) / stripes;

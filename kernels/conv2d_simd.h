@@ -193,6 +193,23 @@ typedef struct {
     ptrdiff_t ystep, xstep;
 } conv_runs;
 
+/* The activation of MR x NV accumulators and their store, ldy floats a row; nr of the
+ * NV * VL columns are real. */
+ALWAYS_INLINE void tile_store(const int MR, const int NV, vf acc[][2], int nr, float *y, size_t ldy, int act,
+                              float alpha)
+{
+    const vf al = vset1(alpha);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; v++) {
+            const int left = nr - v * VL;
+            const vf o = vact(acc[r][v], act, al);
+            if (left >= VL) vstore(y + r * ldy + v * VL, o);
+            else if (left > 0) vstore_n(y + r * ldy + v * VL, o, left);
+        }
+}
+
 /* The micro-kernel: mr rows (MR at compile time) x NV vectors of output channels, nr of
  * them real. rows[r] is row r's top-left input; w the panel; y row 0's first output. */
 ALWAYS_INLINE void ukernel(const int MR, const int NV, const float *const *rows, const conv_runs *ru,
@@ -226,16 +243,7 @@ ALWAYS_INLINE void ukernel(const int MR, const int NV, const float *const *rows,
                 }
             }
         }
-    const vf al = vset1(alpha);
-#pragma GCC unroll 16
-    for (int r = 0; r < MR; r++)
-#pragma GCC unroll 4
-        for (int v = 0; v < NV; v++) {
-            const int left = nr - v * VL;
-            const vf o = vact(acc[r][v], act, al);
-            if (left >= VL) vstore(y + r * ldy + v * VL, o);
-            else if (left > 0) vstore_n(y + r * ldy + v * VL, o, left);
-        }
+    tile_store(MR, NV, acc, nr, y, ldy, act, alpha);
 }
 
 #define UK_CASE(M, NV)                                                                                   \
@@ -878,16 +886,7 @@ ALWAYS_INLINE void head_c1_tile(const int MR, const int NV, const float *rows, i
                 for (int v = 0; v < NV; v++) acc[r][v] = vfma(xb, w[ky * 3 + kx][v], acc[r][v]);
             }
         }
-    const vf al = vset1(alpha);
-#pragma GCC unroll 6
-    for (int r = 0; r < MR; r++)
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; v++) {
-            const int left = nr - v * VL;
-            const vf o = vact(acc[r][v], act, al);
-            if (left >= VL) vstore(y + (size_t)r * nr + v * VL, o);
-            else if (left > 0) vstore_n(y + (size_t)r * nr + v * VL, o, left);
-        }
+    tile_store(MR, NV, acc, nr, y, (size_t)nr, act, alpha);
 }
 
 static void head_c1_row(const ferc_conv2d_desc *d, const float *x, const float *w, const float *b, int n, int oy,

@@ -77,7 +77,8 @@ def make_crowd():
             x += h.shape[1] + int(rng.randint(2, 14))
         y += int(h.shape[0] * 0.7)
     # 412 columns make 13 stripes; at 180 rows the scales with an odd number of window rows
-    # divisible by them lose their last row in OpenCV, where the front row's faces end
+    # whose half (rounded down) 13 divides lose their last row in OpenCV, where the front
+    # row's faces end
     return np.ascontiguousarray(out[:180, :412])
 
 
