@@ -64,7 +64,8 @@ def _save_cache(path, images, labels, keys):
     if not path:
         return
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = path + ".tmp.npz"
+    # a name of its own per process: two runs started together both build the cache
+    tmp = f"{path}.{os.getpid()}.tmp.npz"
     np.savez(tmp, images=images, labels=labels, keys=np.array(keys))
     os.replace(tmp, path)
 
