@@ -48,13 +48,6 @@ void *ferc_alloc(size_t size)
     return aligned_alloc(FERC_ALIGN, ferc_align_up(size));
 }
 
-void *ferc_calloc(size_t size)
-{
-    void *p = ferc_alloc(size);
-    if (p) memset(p, 0, ferc_align_up(size ? size : FERC_ALIGN));
-    return p;
-}
-
 void ferc_free(void *p) { free(p); }
 
 float ferc_half_to_float(uint16_t h)

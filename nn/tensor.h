@@ -30,7 +30,6 @@ ferc_shape ferc_shape2(int64_t n, int64_t c);
 
 /* Aligned allocation (size rounded up to a multiple of FERC_ALIGN). NULL on failure. */
 void *ferc_alloc(size_t size);
-void *ferc_calloc(size_t size);
 void ferc_free(void *p);
 static inline size_t ferc_align_up(size_t n) { return (n + FERC_ALIGN - 1) & ~(size_t)(FERC_ALIGN - 1); }
 
