@@ -203,16 +203,89 @@ static void dw_block64(const ferc_q8_conv_desc *d, int c0, const uint8_t *v, siz
         DW_STORE(y + (size_t)ox * d->oc + c0);
     }
 }
+
+/* 3 kernel columns (kh <= 4), stride and dilation 1 in columns, a 64-channel block: the
+ * windows of q8_dw.h built in registers, one padded column at a time, each column's four
+ * slot groups used by the three outputs that read it, so nothing is written to the window
+ * scratch and read back (that pass was about 40% of these layers). The weights come from
+ * memory: the columns take the registers. Same products and order as dw_block64. */
+static void dw_cols64(const ferc_q8_conv_desc *d, int c0, const uint8_t *const *rows, size_t col, const int8_t *w,
+                      const int32_t *bias, const float *mult, uint8_t *y)
+{
+    const __m512 fhi = _mm512_set1_ps((float)(d->hi - d->zy));
+    const __m512i zy16 = _mm512_set1_epi16((short)d->zy), lo8 = _mm512_set1_epi8((char)d->lo);
+    const __m512i zxv = _mm512_set1_epi8((char)d->zx);
+    const __m512 m0 = _mm512_loadu_ps(mult + c0), m1 = _mm512_loadu_ps(mult + c0 + 16);
+    const __m512 m2 = _mm512_loadu_ps(mult + c0 + 32), m3 = _mm512_loadu_ps(mult + c0 + 48);
+    const uint8_t *r0 = rows[0] + c0, *r1 = rows[1] + c0, *r2 = rows[2] + c0, *r3 = rows[3] + c0;
+    const int8_t *wb = w + (size_t)c0 * 4;
+    const int c = d->c, iw = d->w, pl = d->pl, ow = d->ow;
+    __m512i p0, p1, p2, p3, q0, q1, q2, q3, s0, s1, s2, s3;
+#define LD(r) _mm512_loadu_si512((const void *)((r) + o))
+#define COL(G, xp)                                                                                        \
+    do {                                                                                                  \
+        const int ix = (xp) - pl;                                                                         \
+        if (ix < 0 || ix >= iw) {                                                                         \
+            G##0 = G##1 = G##2 = G##3 = zxv;                                                              \
+        } else {                                                                                          \
+            const size_t o = (size_t)ix * c;                                                              \
+            const __m512i x0 = LD(r0), x1 = LD(r1), x2 = LD(r2), x3 = LD(r3);                             \
+            const __m512i l01 = _mm512_unpacklo_epi8(x0, x1), h01 = _mm512_unpackhi_epi8(x0, x1);         \
+            const __m512i l23 = _mm512_unpacklo_epi8(x2, x3), h23 = _mm512_unpackhi_epi8(x2, x3);         \
+            G##0 = _mm512_unpacklo_epi16(l01, l23), G##1 = _mm512_unpackhi_epi16(l01, l23);               \
+            G##2 = _mm512_unpacklo_epi16(h01, h23), G##3 = _mm512_unpackhi_epi16(h01, h23);               \
+        }                                                                                                 \
+    } while (0)
+#define WT(kx, i) _mm512_loadu_si512((const void *)(wb + (kx) * col + 64 * (i)))
+#define OUT(A, B, C, ox)                                                                                  \
+    do {                                                                                                  \
+        __m512i a0 = _mm512_loadu_si512(bias + c0), a1 = _mm512_loadu_si512(bias + c0 + 16);              \
+        __m512i a2 = _mm512_loadu_si512(bias + c0 + 32), a3 = _mm512_loadu_si512(bias + c0 + 48);         \
+        a0 = _mm512_dpbusd_epi32(a0, A##0, WT(0, 0)), a1 = _mm512_dpbusd_epi32(a1, A##1, WT(0, 1));       \
+        a2 = _mm512_dpbusd_epi32(a2, A##2, WT(0, 2)), a3 = _mm512_dpbusd_epi32(a3, A##3, WT(0, 3));       \
+        a0 = _mm512_dpbusd_epi32(a0, B##0, WT(1, 0)), a1 = _mm512_dpbusd_epi32(a1, B##1, WT(1, 1));       \
+        a2 = _mm512_dpbusd_epi32(a2, B##2, WT(1, 2)), a3 = _mm512_dpbusd_epi32(a3, B##3, WT(1, 3));       \
+        a0 = _mm512_dpbusd_epi32(a0, C##0, WT(2, 0)), a1 = _mm512_dpbusd_epi32(a1, C##1, WT(2, 1));       \
+        a2 = _mm512_dpbusd_epi32(a2, C##2, WT(2, 2)), a3 = _mm512_dpbusd_epi32(a3, C##3, WT(2, 3));       \
+        DW_STORE(y + (size_t)(ox) * d->oc + c0);                                                          \
+    } while (0)
+    COL(p, 0);
+    COL(q, 1);
+    int ox = 0;
+    for (; ox + 3 <= ow; ox += 3) { /* three outputs, so that the columns rotate by name */
+        COL(s, ox + 2);
+        OUT(p, q, s, ox);
+        COL(p, ox + 3);
+        OUT(q, s, p, ox + 1);
+        COL(q, ox + 4);
+        OUT(s, p, q, ox + 2);
+    }
+    if (ox < ow) {
+        COL(s, ox + 2);
+        OUT(p, q, s, ox);
+        if (ox + 1 < ow) {
+            COL(p, ox + 3);
+            OUT(q, s, p, ox + 1);
+        }
+    }
+#undef LD
+#undef COL
+#undef WT
+#undef OUT
+}
 #undef DW_REQ
 #undef DW_STORE
 #undef DW_DOT
 
 void ferc_q8_dw_avx512vnni(FERC_Q8_DW_ARGS)
 {
-    dw_windows(d, wp, rows, v);
     const int cp = ferc_q8_dw_cp(d), nq = ferc_q8_dw_nq(d), c64 = d->c & ~63, kw = d->kw;
     const size_t plane = ferc_q8_dw_plane(d, wp), col = (size_t)cp * 4;
-    for (int c0 = 0; c0 < c64; c0 += 64) dw_block64(d, c0, v, plane, col, w, bias, mult, y);
+    const int in_regs = nq == 1 && kw == 3 && d->sw == 1 && d->dw == 1; /* dw_cols64 */
+    if (!in_regs || c64 < d->c) dw_windows(d, wp, rows, v);
+    for (int c0 = 0; c0 < c64; c0 += 64)
+        if (in_regs) dw_cols64(d, c0, rows, col, w, bias, mult, y);
+        else dw_block64(d, c0, v, plane, col, w, bias, mult, y);
     for (int c0 = c64; c0 < d->c; c0 += 16) {
         const int n = d->oc - c0 < 16 ? d->oc - c0 : 16;
         const __mmask16 mk = (__mmask16)((1u << n) - 1);
