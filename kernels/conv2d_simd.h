@@ -911,6 +911,38 @@ static void head_c1_row(const ferc_conv2d_desc *d, const float *x, const float *
 }
 #endif
 
+#if VL == 16
+/* A 3x3 stride-2 head on three channels with at most 16 outputs (YuNet's first layer on the
+ * BGR image): through ukernel its twelve row pointers did not fit the general registers
+ * beside the loop's, and every broadcast reloaded one. Here the pixels are 6 floats apart
+ * from one pointer, so every input is an immediate offset. The products are ukernel's in its
+ * order (from the bias, kernel rows, then the 9 values of each), so the bytes are the same. */
+static int head_c3s2_ok(const ferc_conv2d_desc *d)
+{
+    return d->c == 3 && d->kh == 3 && d->kw == 3 && d->sw == 2 && d->dw == 1 && d->groups == 1 && d->oc <= VL;
+}
+
+static void head_c3s2_tile(const float *p0, ptrdiff_t ystep, const float *w, const float *bias, int nr, float *y,
+                           size_t ldy, int act, float alpha)
+{
+    vf acc[MR1][2];
+    const vf b = !bias ? vzero() : nr >= VL ? vload(bias) : vload_n(bias, nr);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR1; r++) acc[r][0] = b;
+#pragma GCC unroll 3
+    for (int ky = 0; ky < 3; ky++) {
+        const float *p = p0 + ky * ystep;
+#pragma GCC unroll 9
+        for (int k = 0; k < 9; k++) {
+            const vf wv = vload(w + (ky * 9 + k) * VL);
+#pragma GCC unroll 16
+            for (int r = 0; r < MR1; r++) acc[r][0] = vfma(vset1(p[6 * r + k]), wv, acc[r][0]);
+        }
+    }
+    tile_store(MR1, 1, acc, nr, y, ldy, act, alpha);
+}
+#endif
+
 /* The head's output row oy of image n into out. A tile of pixels whose inputs all lie inside
  * the image reads them in place; the others (the edges) read the zero-bordered copy conv_gemm
  * would read, made in rows for just their columns. The same products in the same order
@@ -951,6 +983,12 @@ static void pwdw_head_row(const ferc_conv2d_desc *d, const float *x, const float
             const float *wp = w + (size_t)nt * nr * k, *bp = b ? b + n0 : NULL;
             float *yp = out + (size_t)p0 * d->oc + n0;
             const conv_runs *ru = inside ? &in : &pad;
+#if VL == 16
+            if (mr == MR1 && head_c3s2_ok(d)) { /* rp[r] = rp[0] + 6 r, one tile of outputs */
+                head_c3s2_tile(rp[0], ru->ystep, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
+                continue;
+            }
+#endif
             if (nv == 2) ukernel_nv2(mr, rp, ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
             else ukernel_nv1(mr, rp, ru, wp, bp, ncols, yp, (size_t)d->oc, d->act, d->alpha);
         }
