@@ -75,7 +75,9 @@ typedef void (*ferc_q8_gemm_fn)(FERC_Q8_GEMM_ARGS);
  * row a body lays out the row's windows (kernels/q8_dw.h) in its scratch: nq = ceil(kh/4)
  * planes, each wp padded input columns of cp = c rounded up to 16 channels x 4 bytes, the codes
  * of kernel rows 4q..4q+3 of one channel together (zx outside the image and beyond kh), so that
- * one 4-byte dot product (vpdpbusd) per channel takes 4 kernel rows at once. Within a column,
+ * one 4-byte dot product (vpdpbusd) per channel takes 4 kernel rows at once (the AVX-512
+ * body builds the 64-channel blocks of 3-column, stride-1 filters the same way in registers,
+ * column by column, instead of in the scratch). Within a column,
  * channels come in blocks of 64, then of 16: in a block of 16 channel c sits at slot c; in a
  * block of 64 at slot 16i + 4L + r for c = 16L + 4i + r, the order in which 128-bit unpacks
  * of 16-channel runs leave them and from which 128-bit packs put them back in order.
