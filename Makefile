@@ -120,8 +120,8 @@ test: check-deps $(LIBA) $(TEST_BIN) $(BUILD)/ferc $(EXAMPLES) $(BUILD)/libferc.
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_convert.py; \
 	else echo "tests/test_convert.py skipped: needs python3-pytest, python3-onnx, python3-h5py (make deps-tools)"; fi
 	@if /usr/bin/python3 -c "import pytest, torch, cv2" 2>/dev/null; then \
-	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_fer2013.py tests/test_train.py; \
-	else echo "tests/test_fer2013.py, tests/test_train.py skipped: need python3-pytest, python3-torch, python3-opencv (make deps-tools)"; fi
+	  FERC_BUILD=$(BUILD) /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_fer2013.py tests/test_train.py tests/test_ensemble.py; \
+	else echo "tests/test_fer2013.py, tests/test_train.py, tests/test_ensemble.py skipped: need python3-pytest, python3-torch, python3-opencv (make deps-tools)"; fi
 	@FERC_BUILD=$(BUILD) sh tests/python/run.sh
 
 # The Python package (python/, docs/python.md): pytest against this build's libferc.so.

@@ -121,7 +121,32 @@ MODELS = {
 }
 
 
+class Ensemble(nn.Module):
+    """Members side by side on the same input; the output is the sum of their logits. The mean
+    of the logits is what an ensemble checkpoint means (tools/model/ensemble.py): it stores each
+    member's last Linear already divided by the number of members, so the graph needs nothing
+    beyond the members' ops and ``+``. Softmax stays outside, as for every model here."""
+
+    def __init__(self, names):
+        super().__init__()
+        self.members = nn.ModuleList(build(n) for n in names)
+
+    def forward(self, x):
+        out = self.members[0](x)
+        for m in self.members[1:]:
+            out = out + m(x)
+        return out
+
+
+ENSEMBLE = "ensemble:"  # build("ensemble:vggbn+resnet"): an Ensemble of those members
+
+
 def build(name):
+    if name.startswith(ENSEMBLE):
+        names = name[len(ENSEMBLE):].split("+")
+        if len(names) < 2 or any(n not in MODELS for n in names):
+            raise KeyError(f"bad ensemble {name!r}: two or more of {sorted(MODELS)} joined by '+'")
+        return Ensemble(names)
     if name not in MODELS:
         raise KeyError(f"unknown model {name!r}; choices: {sorted(MODELS)}")
     return MODELS[name]()
