@@ -1,5 +1,7 @@
 """tools/model/ensemble.py without the data set: the joined checkpoint computes the mean of its
-members' logits, and its exported file gives the same probabilities in the C engine.
+members' logits, its exported file gives the same probabilities in the C engine, and
+tools/model/quantize.py makes an int8 file of it (the members' convolutions in int8, the sum of
+their logits in fp32) that stays near the fp32 answers.
 
     /usr/bin/python3 -m pytest -q tests/test_ensemble.py
 """
@@ -16,7 +18,9 @@ import torch
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 TOOLS = os.path.join(ROOT, "tools", "model")
 sys.path.insert(0, TOOLS)
+import ensemble  # noqa: E402
 import fer2013  # noqa: E402
+import fercfile  # noqa: E402
 import models  # noqa: E402
 
 FERC = os.path.join(ROOT, os.environ.get("FERC_BUILD", "build"), "ferc")
@@ -38,12 +42,12 @@ def member(name, seed, path, equalize=True):
     return m.eval()
 
 
-def faces(root):
+def faces(root, n=2, splits=("Training", "PublicTest")):
     rng = np.random.RandomState(7)
-    for split in ("Training", "PublicTest"):
+    for split in splits:
         for c in fer2013.CLASSES:
             os.makedirs(os.path.join(root, split, c))
-            for i in range(2):
+            for i in range(n):
                 cv2.imwrite(os.path.join(root, split, c, f"{i}.png"), rng.randint(0, 256, (48, 48)).astype(np.uint8))
 
 
@@ -91,6 +95,30 @@ def test_the_ensemble_is_the_mean_of_the_logits_in_pytorch_and_in_c(tmp_path):
             want = torch.softmax(ens(t), 1)[0].numpy()
         got = np.array([o["faces"][0]["probabilities"][c] for c in fer2013.CLASSES])
         assert np.abs(got - want).max() < 1e-5, (o["file"], got, want)
+
+
+def test_an_ensemble_quantises_to_int8(tmp_path):
+    data = str(tmp_path / "fer")
+    faces(data, n=12, splits=("train",))
+    for s in (1, 2):
+        member("small", s, str(tmp_path / f"m{s}.pt"))
+    ck = ensemble.join([torch.load(str(tmp_path / f"m{s}.pt")) for s in (1, 2)])
+    torch.save(dict(ck, metrics=dict(val_acc=0.5, val_acc_tta=0.5)), str(tmp_path / "ens.pt"))
+    fp32, int8 = str(tmp_path / "ens.ferc"), str(tmp_path / "ens.q8.ferc")
+    run([os.path.join(TOOLS, "export_model.py"), str(tmp_path / "ens.pt"), fp32, "--name", "ensemble_test"])
+    run([os.path.join(TOOLS, "quantize.py"), fp32, int8, "--data", data, "--calib", "40", "--heldout", "40",
+         "--ferc", FERC])
+    ops = [n[0] for n in fercfile.read(int8)["nodes"]]
+    assert ops.count("conv2d_q8") == 2 * (7 - 1)  # each member's convolutions but the first
+    assert ops.count("add") == 1 and ops.count("dense") == 2  # the head and the sum stay fp32
+    folder = os.path.join(data, "train", "happy")
+    got = {}
+    for path in (fp32, int8):
+        res = subprocess.run([FERC, "--no-detect", "--model", path, folder], capture_output=True, text=True, check=True)
+        got[path] = np.array([[json.loads(line)["faces"][0]["probabilities"][c] for c in fer2013.CLASSES]
+                              for line in res.stdout.splitlines()])
+    assert got[int8].shape == (12, 7)
+    assert np.abs(got[int8] - got[fp32]).max() < 0.05, np.abs(got[int8] - got[fp32]).max()
 
 
 def test_a_bad_ensemble_name_is_refused():

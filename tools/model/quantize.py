@@ -13,7 +13,8 @@ s_x * s_w. Activations: uint8 per tensor, scale and zero point from calibration 
 (2,000) FER2013 *train* images; ReLU and ReLU6 become the output clamp. The first convolution
 (reading the input, one channel: little work, most sensitive) and everything after the last
 convolution (global pool, dense, softmax) stay fp32; a quantize node sits before the first int8
-convolution and a dequantize after the last.
+convolution and a dequantize after the last. An ensemble (tools/model/ensemble.py) is quantised
+member by member the same way, the sum of their logits fp32.
 
 The activation range rule is chosen, not assumed: each candidate (min/max and percentiles of
 the calibration activations) is written and run by the C engine on --heldout (3,000) other
@@ -114,10 +115,17 @@ class FercNet(nn.Module):
         return x
 
 
+def _refuse(msg):
+    raise SystemExit(msg)
+
+
 class GraphNet:
-    """Any ferc graph of the ops the face detectors use (conv2d, maxpool2d, nearest resize,
-    add, reshape, sigmoid) run in torch, NCHW, for calibration: record(name, x) sees every
-    node's output (statistics are layout-free, so reshape only passes its input on)."""
+    """Any ferc graph of the ops the face detectors and the emotion CNNs use (conv2d, maxpool2d,
+    nearest resize, add, reshape, sigmoid; global average pool, flatten, identity, dense,
+    softmax) run in torch, NCHW, for calibration: record(name, x) sees every node's output
+    (statistics are layout-free, so reshape only passes its input on). The emotion CNNs that are
+    one chain keep FercNet, so their files stay the bytes they were; ensembles
+    (tools/model/ensemble.py: members side by side, their logits added) come here."""
 
     def __init__(self, model):
         vals = {v["name"]: v for v in model["values"]}
@@ -152,6 +160,21 @@ class GraphNet:
                 fn = (lambda x: x)
             elif op == "sigmoid":
                 fn = torch.sigmoid
+            elif op == "global_avgpool":
+                fn = (lambda x: x.mean((2, 3), keepdim=True))
+            elif op == "flatten":
+                fn = (lambda x: x.flatten(1) if x.dim() < 4 or x.shape[2] * x.shape[3] == 1 else
+                      _refuse("flatten of a spatial map: NHWC order would differ from torch's"))
+            elif op == "identity":
+                fn = (lambda x: x)
+            elif op == "dense":
+                if attrs.get("act", [0])[0]:
+                    raise SystemExit(f"{outs[0]}: dense with a fused activation is not supported here")
+                w = torch.from_numpy(np.array(vals[ins[1]]["data"], np.float32))
+                b = torch.from_numpy(np.array(vals[ins[2]]["data"], np.float32)) if len(ins) > 2 else None
+                fn = (lambda x, w=w, b=b: torch.nn.functional.linear(x, w, b))
+            elif op == "softmax":
+                fn = (lambda x: torch.softmax(x, 1))
             else:
                 raise SystemExit(f"op {op} ({outs[0]}) is not supported by tools/model/quantize.py")
             acts = [i for i in ins if vals[i]["kind"] != "param"]
@@ -168,6 +191,17 @@ class GraphNet:
             if self.record:
                 self.record(out, env[out])
         return env
+
+
+def is_chain(model):
+    """Every node reads the previous node's output (or the input, first)."""
+    prev = next(v["name"] for v in model["values"] if v["kind"] == "input")
+    vals = {v["name"]: v for v in model["values"]}
+    for _, ins, outs, _ in model["nodes"]:
+        if [i for i in ins if vals[i]["kind"] != "param"] != [prev]:
+            return False
+        prev = outs[0]
+    return True
 
 
 def load_faces(paths, meta):
@@ -501,7 +535,7 @@ def main():
         raise SystemExit(f"{args.model} is already int8")
     if model["meta"].get("task") == "face-detection":
         return main_detector(args, model)
-    net = FercNet(model).eval()
+    net = FercNet(model).eval() if is_chain(model) else GraphNet(model)
     calib, held = train_split(args.data, args.calib, args.heldout, args.seed)
     rules = args.rules.split(",")
     stats = calibrate(net, load_faces([p for p, _ in calib], model["meta"]),
