@@ -206,3 +206,21 @@ def test_checkpoint_not_from_train_py(tmp_path):
     p = tmp_path / "ck.pt"
     torch.save({"weights": torch.zeros(3)}, p)
     refused(tmp_path, p, "'model' and 'state_dict'")
+
+
+def test_a_weight_file_written_again_leaves_a_loaded_copy_alone(tmp_path):
+    """The C loader maps weight files, so rewriting one in place under a running ferc would make
+    its next read fault (SIGBUS): fercfile.Writer.save renames a new file over the old one."""
+    import mmap
+    sys.path.insert(0, os.path.join(ROOT, "tools", "model"))
+    import fercfile
+    path = str(tmp_path / "w.ferc")
+    fercfile.write_tensors(path, {"a": np.arange(20000, dtype=np.float32)})
+    with open(path, "rb") as f:
+        old = f.read()
+        mapped = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    fercfile.write_tensors(path, {"b": np.ones(3, np.float32)})  # a smaller file at the same path
+    assert mapped[:] == old  # every page of the old mapping still reads (in place: SIGBUS here)
+    mapped.close()
+    assert "b" in [v["name"] for v in fercfile.read(path)["values"]]
+    assert os.listdir(tmp_path) == ["w.ferc"]

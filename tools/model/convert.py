@@ -62,13 +62,7 @@ def convert(src, out, name=None, task=None, labels=None, input_size=None, mean=N
     meta["macs"] = ferc_graph.count_macs(low)
     meta["source"] = meta.get("source", os.path.basename(src))
     meta.update(extra or {})
-    tmp = out + ".part"
-    try:
-        ferc_graph.write(low, tmp, meta)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    ferc_graph.write(low, out, meta)  # through OUT.part: no half-written OUT (fercfile.Writer.save)
     return low, meta
 
 

@@ -857,9 +857,7 @@ def write(low, path, meta):
         w.set_shape(o, _ferc_shape(low, o))
     for o in low.g.outputs:
         w.output(low.v(o))
-    data = w.tobytes()
-    with open(path, "wb") as f:
-        f.write(data)
+    w.save(path)
     return w
 
 

@@ -14,6 +14,7 @@ nodes is a "debug state": the reference tensors the C tests compare against.
     w.output("conv1")
     w.save("tiny.ferc")
 """
+import os
 import struct
 import zlib
 
@@ -134,8 +135,18 @@ class Writer:
         return header + body
 
     def save(self, path):
-        with open(path, "wb") as f:
-            f.write(self.tobytes())
+        """Written to PATH.part, then renamed over PATH: PATH is never half written, and a
+        process that has the old file loaded keeps reading the old bytes. The C loader maps
+        weight files (ferc serve for its whole life); a file truncated and rewritten in place
+        under a mapping makes the next read of it fault (SIGBUS)."""
+        data, tmp = self.tobytes(), path + ".part"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
 
 
 def read(path):
