@@ -24,29 +24,11 @@ static inline __m256i bcast4(const uint8_t *p)
     return _mm256_set1_epi32(v);
 }
 
-/* Requantises 8 accumulators (q8.h's definition, lane by lane) and stores n <= 8 codes. */
-static inline void store8(__m256i acc, const int32_t *bias, const float *mult, int zy, int lo, int hi, uint8_t *y,
-                          int n)
-{
-    __m256 f = _mm256_cvtepi32_ps(_mm256_add_epi32(acc, _mm256_loadu_si256((const __m256i *)bias)));
-    f = _mm256_mul_ps(f, _mm256_loadu_ps(mult));
-    f = _mm256_max_ps(f, _mm256_set1_ps((float)(lo - zy)));
-    f = _mm256_min_ps(f, _mm256_set1_ps((float)(hi - zy)));
-    __m256i q = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(zy));
-    __m128i w16 = _mm_packus_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-    __m128i b8 = _mm_packus_epi16(w16, w16);
-    if (n == 8) _mm_storel_epi64((__m128i *)y, b8);
-    else {
-        uint8_t tmp[16];
-        _mm_storeu_si128((__m128i *)tmp, b8);
-        memcpy(y, tmp, (size_t)n);
-    }
-}
-
-/* The GEMM tile's requantisation of one pixel's 16 outputs (two accumulators that started
- * from the bias), as store32 in q8_avx512vnni.c: the float clamp keeps only the upper bound,
- * the lower one is a byte max after the saturating packs (the same bytes, in about 14
- * instructions instead of 22); one dword permutation undoes the packs' lane order. */
+/* The requantisation of one pixel's 16 outputs (two accumulators that started from the bias:
+ * the GEMM tile's and the depthwise tail's), as store32 in q8_avx512vnni.c: the float clamp
+ * keeps only the upper bound, the lower one is a byte max after the saturating packs (the same
+ * bytes as clamping both in float, in fewer instructions); one dword permutation undoes the
+ * packs' lane order. */
 typedef struct {
     __m256i b0, b1, zy16;
     __m256 m0, m1, fhi;
@@ -154,7 +136,7 @@ void Q8_GEMM(FERC_Q8_GEMM_ARGS)
 /* Depthwise (q8.h): per output pixel and 32 channels of a 64-channel block, 4 accumulators
  * (slot groups 0..3, named: as an array gcc kept them in memory) over the kernel columns and
  * row quads, then requantised in slot order and put back in channel order by the two in-lane
- * packs; blocks of 16 as two runs of 8. Weights are loaded where used: 16 ymm registers do not
+ * packs; blocks of 16 through store16. Weights are loaded where used: 16 ymm registers do not
  * hold 12 of them beside the accumulators. */
 void Q8_DWCONV(FERC_Q8_DW_ARGS)
 {
@@ -192,14 +174,10 @@ void Q8_DWCONV(FERC_Q8_DW_ARGS)
             }
         }
 #undef REQ
-    for (int c0 = c64; c0 < d->c; c0 += 16) {
-        const int n = oc - c0 < 16 ? oc - c0 : 16;
-        int32_t bpad[16] = {0};
-        float mpad[16] = {0};
-        memcpy(bpad, bias + c0, sizeof(int32_t) * (size_t)n);
-        memcpy(mpad, mult + c0, sizeof(float) * (size_t)n);
+    for (int c0 = c64; c0 < d->c; c0 += 16) { /* bias and mult are cp long, zero past c */
+        const req16 rq = req16_setup(bias + c0, mult + c0, zy, lo, hi);
         for (int ox = 0; ox < d->ow; ox++) {
-            __m256i a0 = _mm256_setzero_si256(), a1 = a0;
+            __m256i a0 = rq.b0, a1 = rq.b1;
             for (int q = 0; q < nq; q++)
                 for (int kx = 0; kx < kw; kx++) {
                     const uint8_t *x = v + q * plane + ox * step + kx * dil + (size_t)c0 * 4;
@@ -207,9 +185,7 @@ void Q8_DWCONV(FERC_Q8_DW_ARGS)
                     Q8_DW_DOT(a0, LD(x), LD(wt));
                     Q8_DW_DOT(a1, LD(x + 32), LD(wt + 32));
                 }
-            uint8_t *yp = y + (size_t)ox * oc + c0;
-            store8(a0, bpad, mpad, zy, lo, hi, yp, n < 8 ? n : 8);
-            if (n > 8) store8(a1, bpad + 8, mpad + 8, zy, lo, hi, yp + 8, n - 8);
+            store16(a0, a1, &rq, y + (size_t)ox * oc + c0, oc - c0);
         }
     }
 #undef LD
