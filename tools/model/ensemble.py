@@ -17,7 +17,6 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 import torch.nn as nn
 
@@ -38,8 +37,7 @@ def join(cks):
     k = len(cks)
     sd = {}
     for i, ck in enumerate(cks):
-        m = models.build(ck["model"])
-        m.load_state_dict(ck["state_dict"])
+        m = models.build(ck["model"])  # for the name of its last Linear; net checks the weights
         last = [name for name, mod in m.named_modules() if isinstance(mod, nn.Linear)][-1]
         for key, v in ck["state_dict"].items():
             sd[f"members.{i}.{key}"] = v / k if key in (last + ".weight", last + ".bias") else v
