@@ -227,8 +227,8 @@ demo: check-deps all
 FER2013 ?= ../shared/data/fer2013
 eval: all
 	@if [ ! -d "$(FER2013)/val" ]; then echo "make eval: FER2013 not found at $(FER2013) (set FER2013=DIR with val/<class>/*.jpg); nothing measured"; exit 1; fi
-	@for c in cnn small lbp-svm; do for t in "" --tta $$([ $$c = lbp-svm ] || echo --tta=crops); do \
-	  printf '%s %s: ' $$c "$${t:-no-tta}"; ./ferc eval --data $(FER2013)/val --classifier $$c $$t | \
+	@for c in cnn small lbp-svm; do for t in "" --tta $$([ $$c = lbp-svm ] || echo --tta=centre --tta=crops --int8,--tta=centre); do \
+	  t=$$(echo "$$t" | tr , ' '); printf '%s %s: ' $$c "$${t:-no-tta}"; ./ferc eval --data $(FER2013)/val --classifier $$c $$t | \
 	  /usr/bin/python3 -c 'import json,sys; r=json.load(sys.stdin); print("accuracy %.4f on %d images, %.1f s" % (r["accuracy"], r["images"], r["seconds"]))'; done; done
 	@for m in mini_xception big_xception; do for t in "" --tta; do \
 	  printf '%s %s: ' $$m "$${t:-no-tta}"; ./ferc eval --data $(FER2013)/val --model weights/$$m.ferc $$t | \

@@ -26,21 +26,21 @@ int ferc_emotion_from_name(const char *name)
     return -1;
 }
 
-static const char *const tta_names[] = {"none", "flip", "crops"};
+static const char *const tta_names[FERC_NUM_TTA_MODES] = {"none", "flip", "crops", "centre"};
 
 int ferc_tta_from_name(const char *name)
 {
-    for (int i = 0; name && i <= FERC_TTA_CROPS; i++)
+    for (int i = 0; name && i < FERC_NUM_TTA_MODES; i++)
         if (!strcmp(name, tta_names[i])) return i;
     return -1;
 }
 
-const char *ferc_tta_name(int tta) { return tta >= FERC_TTA_NONE && tta <= FERC_TTA_CROPS ? tta_names[tta] : NULL; }
+const char *ferc_tta_name(int tta) { return tta >= 0 && tta < FERC_NUM_TTA_MODES ? tta_names[tta] : NULL; }
 
 int ferc_tta_views(int tta)
 {
-    static const int views[] = {1, 2, 12}; /* put_views below makes them */
-    return tta >= FERC_TTA_NONE && tta <= FERC_TTA_CROPS ? views[tta] : 0;
+    static const int views[FERC_NUM_TTA_MODES] = {1, 2, 12, 4}; /* put_views below makes them */
+    return tta >= 0 && tta < FERC_NUM_TTA_MODES ? views[tta] : 0;
 }
 
 struct ferc_classifier {
@@ -54,7 +54,7 @@ struct ferc_classifier {
     int clahe_grid;             /* 0: no CLAHE */
     int equalize;               /* "equalize" metadata: a model trained on histogram-equalised faces */
     uint8_t *eq;                /* one face after CLAHE or equalisation */
-    uint8_t *crop;              /* one resized crop (FERC_TTA_CROPS) */
+    uint8_t *crop;              /* one resized crop (FERC_TTA_CROPS, _CENTRE) */
     float *input;               /* max_batch x views normalised faces */
 };
 
@@ -184,7 +184,7 @@ ferc_status ferc_classifier_create(const ferc_model *model, const ferc_classifie
     c->views = ferc_tta_views(o.tta);
     c->max_batch = o.max_batch;
     ferc_status s = !c->views
-                        ? ferc_set_error(err, FERC_ERR_ARG, "tta %d: expected 0 (none), 1 (flip) or 2 (crops)", o.tta)
+                        ? ferc_set_error(err, FERC_ERR_ARG, "tta %d: expected 0 (none), 1 (flip), 2 (crops) or 3 (centre)", o.tta)
                         : inspect(c, model, err);
     if (!s) {
         /* All views of a batch's faces go through in one engine run. */
@@ -248,8 +248,9 @@ static void put_view(const uint8_t *f, int w, int h, int mirror, float scale, fl
 /* The views of one face, view v at x + v * stride: the face, its mirror, then (crops) five
  * crops of 11/12 of each side (the four corners and the centre, offset half the margin
  * rounded down) resized back to w x h as cv2.resize does (bilinear), each followed by its
- * mirror: 44-px crops of a 48-px face, the usual ten-crop test of FER models plus the face.
- * tools/model/compare_c_torch.py's views() is the same definition in Python. */
+ * mirror: 44-px crops of a 48-px face, the usual ten-crop test of FER models plus the face;
+ * (centre) only the last of the five. tools/model/compare_c_torch.py's views() is the same
+ * definition in Python. */
 static ferc_status put_views(ferc_classifier *c, const uint8_t *f, float scale, float shift, float *x, size_t stride,
                              ferc_error *err)
 {
@@ -260,11 +261,11 @@ static ferc_status put_views(ferc_classifier *c, const uint8_t *f, float scale, 
     if (c->views == 2) return FERC_OK;
     const int cw = (w * 11 + 6) / 12, ch = (h * 11 + 6) / 12, mx = w - cw, my = h - ch;
     const int off[5][2] = {{0, 0}, {0, mx}, {my, 0}, {my, mx}, {my / 2, mx / 2}};
-    for (int k = 0; k < 5; k++) {
+    for (int k = c->views == 4 ? 4 : 0, v = 2; k < 5; k++, v += 2) {
         ferc_status s = ferc_resize_gray(f + off[k][0] * w + off[k][1], cw, ch, w, c->crop, w, h, w, 0, err);
         if (s) return s;
-        put_view(c->crop, w, h, 0, scale, shift, x + (size_t)(2 + 2 * k) * stride);
-        put_view(c->crop, w, h, 1, scale, shift, x + (size_t)(3 + 2 * k) * stride);
+        put_view(c->crop, w, h, 0, scale, shift, x + (size_t)v * stride);
+        put_view(c->crop, w, h, 1, scale, shift, x + (size_t)(v + 1) * stride);
     }
     return FERC_OK;
 }

@@ -63,30 +63,32 @@ END_TEST
 /* The TTA modes' names and runs per face, in one place for the command, server and Python. */
 START_TEST(tta_modes)
 {
-    static const char *const names[] = {"none", "flip", "crops"};
-    static const int views[] = {1, 2, 12};
-    for (int t = FERC_TTA_NONE; t <= FERC_TTA_CROPS; t++) {
+    static const char *const names[] = {"none", "flip", "crops", "centre"};
+    static const int views[] = {1, 2, 12, 4};
+    ck_assert_int_eq(FERC_NUM_TTA_MODES, 4);
+    for (int t = FERC_TTA_NONE; t < FERC_NUM_TTA_MODES; t++) {
         ck_assert_str_eq(ferc_tta_name(t), names[t]);
         ck_assert_int_eq(ferc_tta_from_name(names[t]), t);
         ck_assert_int_eq(ferc_tta_views(t), views[t]);
     }
-    ck_assert_ptr_null(ferc_tta_name(3));
+    ck_assert_ptr_null(ferc_tta_name(4));
     ck_assert_ptr_null(ferc_tta_name(-1));
-    ck_assert_int_eq(ferc_tta_views(3), 0);
+    ck_assert_int_eq(ferc_tta_views(4), 0);
+    ck_assert_int_eq(ferc_tta_views(-1), 0);
     ck_assert_int_eq(ferc_tta_from_name("Flip"), -1);
     ck_assert_int_eq(ferc_tta_from_name(NULL), -1);
 }
 END_TEST
 
 /* Shuffled labels, mean/std, softmax in the graph; batches smaller than the input count;
- * each TTA mode (crops: PyTorch on compare_c_torch.py's views, resized by cv2). */
+ * each TTA mode (crops, centre: PyTorch on compare_c_torch.py's views, resized by cv2). */
 START_TEST(classify_matches_pytorch)
 {
-    static const char *const names[] = {"faces", "faces_tta", "faces_crops"};
+    static const char *const names[] = {"faces", "faces_tta", "faces_crops", "faces_centre"};
     ferc_model *m = load("cli/emotion_tiny.ferc"), *refs = load("cli/refs.ferc");
     uint8_t faces[10 * 48 * 48];
     load_faces(faces);
-    for (int tta = FERC_TTA_NONE; tta <= FERC_TTA_CROPS; tta++) {
+    for (int tta = FERC_TTA_NONE; tta < FERC_NUM_TTA_MODES; tta++) {
         ferc_classifier_options o = {.tta = tta, .max_batch = 3, .threads = 1};
         ferc_classifier *c;
         ferc_error err;
@@ -101,9 +103,9 @@ START_TEST(classify_matches_pytorch)
     }
     ferc_classifier *c = NULL;
     ferc_error err;
-    ck_assert_int_eq(ferc_classifier_create(m, &(ferc_classifier_options){.tta = 3}, &c, &err), FERC_ERR_ARG);
+    ck_assert_int_eq(ferc_classifier_create(m, &(ferc_classifier_options){.tta = 4}, &c, &err), FERC_ERR_ARG);
     ck_assert_ptr_null(c);
-    ck_assert_msg(strstr(err.message, "tta 3"), "%s", err.message);
+    ck_assert_msg(strstr(err.message, "tta 4"), "%s", err.message);
     ferc_model_free(refs);
     ferc_model_free(m);
 }

@@ -162,9 +162,9 @@ START_TEST(images_directory_tta)
     static const int order[10] = {0, 1, 2, 3, 8, 9, 4, 5, 6, 7}; /* angry fear happy neutral sad surprise */
     static const char *const opts[][2] = {{"--tta", "faces_tta"}, {"--tta flip", "faces_tta"},
                                           {"--tta crops", "faces_crops"}, {"--tta=crops", "faces_crops"},
-                                          {"--tta=none", "faces"}};
+                                          {"--tta=none", "faces"}, {"--tta centre", "faces_centre"}};
     ferc_model *r = refs();
-    for (int o = 0; o < 5; o++) {
+    for (int o = 0; o < 6; o++) {
         const float *want = ref(r, opts[o][1]);
         char *out, *err, cmd[256];
         snprintf(cmd, sizeof cmd, TINY " --faces-only %s --threads 3 tests/cli/fer", opts[o][0]);
@@ -179,7 +179,7 @@ START_TEST(images_directory_tta)
     }
     char *out, *err;
     ck_assert_int_eq(run(&out, &err, TINY " --faces-only --tta=mirror tests/cli/fer"), 2);
-    ck_assert_msg(strstr(err, "--tta mirror: expected one of none flip crops"), "%s", err);
+    ck_assert_msg(strstr(err, "--tta mirror: expected one of none flip centre crops"), "%s", err);
     free(out), free(err);
     ferc_model_free(r);
 }

@@ -66,14 +66,14 @@ def _threads(threads):
 
 
 def _tta(tta):
-    """False/"none", True/"flip" (the face and its mirror), "crops" (as the command's --tta crops):
+    """False/"none", True/"flip" (the face and its mirror), "centre", "crops" (as the command's --tta):
     the FERC_TTA_* value, names as the library reads them (ferc_tta_from_name)."""
     if isinstance(tta, bool):
         return int(tta)  # FERC_TTA_NONE, FERC_TTA_FLIP
     mode = _lib.lib.ferc_tta_from_name(tta.encode()) if isinstance(tta, str) else -1
     if mode >= 0:
         return mode
-    _lib.fail("tta %r: expected False, True, 'none', 'flip' or 'crops'" % (tta,))
+    _lib.fail("tta %r: expected False, True, 'none', 'flip', 'centre' or 'crops'" % (tta,))
 
 
 class _Owner:
@@ -104,8 +104,9 @@ class Classifier(_Owner):
     """Emotions of already-cropped gray faces (FER2013 style).
 
     `classifier` names a shipped model ("cnn", "small", "lbp-svm"), `model` a weight file
-    (path or bytes) instead; `tta` averages each face with its mirror image (True or "flip"), or
-    with that and five crops and their mirrors ("crops", the command's --tta crops)."""
+    (path or bytes) instead; `tta` averages each face with its mirror image (True or "flip"),
+    with that and its centre crop and the crop's mirror ("centre"), or with five crops and their
+    mirrors ("crops"), as the command's --tta."""
 
     def __init__(self, classifier="cnn", model=None, tta=False, threads=None):
         self._pools = []
@@ -162,7 +163,7 @@ class Analyzer(_Owner):
     detector: None (the library's default, the command's: "yunet"), "yunet", "ssd", "haar", "lbp",
     or "none" (each image is one already-cropped face). classifier: "cnn", "small", "lbp-svm";
     model: a classifier weight file instead. threads: engine threads per call (None: the
-    library's default, FERC_THREADS or all cores). tta (False, True or "flip", "crops"), align,
+    library's default, FERC_THREADS or all cores). tta (False, True or "flip", "centre", "crops"), align,
     int8: as the command's --tta, --align, --int8. The keyword options mirror the command's:
     threshold, ssd_size (the detector's input size, --detector-size), nms, min_size,
     scale_factor, min_neighbors, detector_model, eye_cascade, tiles and tile_scale (--tiles GxK:

@@ -17,7 +17,8 @@ Writes, under --out:
   clip420.y4m            two 32x24 frames of scene.png made by ffmpeg (yuv420p, limited range)
   refs.ferc              PyTorch's probabilities, in FER2013 order:
                            faces [10,7], faces_tta [10,7] (flip averaging), faces_crops [10,7]
-                           (the crops TTA: the mean over compare_c_torch.views()), logits [10,7]
+                           and faces_centre [10,7] (the crops and centre TTA: the mean over
+                           compare_c_torch.views()), logits [10,7]
                            (emotion_logits.ferc through softmax), faces_clahe [10,7] (the
                            faces after cv2.createCLAHE(2, (8, 8))), faces_relit [10,48,48] (the
                            faces re-lit: gamma 2, contrast halved, darker), faces_equalize [10,7]
@@ -125,6 +126,8 @@ def main():
     pf = 0.5 * (p + run(soft, faces[:, :, ::-1].copy(), MEAN, STD)[:, order])
     v = views(faces, "crops")
     pcr = run(soft, v.reshape(-1, 48, 48), MEAN, STD).reshape(10, v.shape[1], 7).mean(1)[:, order]
+    v = views(faces, "centre")
+    pce = run(soft, v.reshape(-1, 48, 48), MEAN, STD).reshape(10, v.shape[1], 7).mean(1)[:, order]
     lg = torch.softmax(torch.from_numpy(run(logits_model, faces, 0.0, 1.0)), 1).numpy()  # no labels: FER order
 
     # A scene: colour gradient background, faces 3 and 6 tinted and pasted at known places.
@@ -163,7 +166,7 @@ def main():
     assert pos == len(data)
 
     fercfile.write_tensors(os.path.join(a.out, "refs.ferc"), {
-        "faces": p, "faces_tta": pf, "faces_crops": pcr, "logits": lg, "faces_clahe": pc, "faces_relit": relit.astype(np.float32),
+        "faces": p, "faces_tta": pf, "faces_crops": pcr, "faces_centre": pce, "logits": lg, "faces_clahe": pc, "faces_relit": relit.astype(np.float32),
         "faces_equalize": pe, "scene": ps, "labels": np.array(labels, np.float32),
         "scene_boxes": boxes, "crop_src": src.astype(np.float32), "crop_box": box,
         "crop_cv2": crop.astype(np.float32), "clip420_rgb": np.stack(frames).astype(np.float32)}, {"model": "emotion_tiny"})

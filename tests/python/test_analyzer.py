@@ -20,6 +20,7 @@ CASES = [
     ([], {}, False, PHOTOS),
     (["--tta"], {"tta": True}, False, PHOTOS),
     (["--tta", "crops", "--classifier", "small"], {"tta": "crops", "classifier": "small"}, False, PHOTOS),
+    (["--tta", "centre", "--int8"], {"tta": "centre", "int8": True}, False, PHOTOS),
     (["--classifier", "small"], {"classifier": "small"}, False, PHOTOS),
     (["--classifier", "lbp-svm"], {"classifier": "lbp-svm"}, False, PHOTOS),
     (["--threshold", "0.3"], {"threshold": 0.3}, False, PHOTOS),

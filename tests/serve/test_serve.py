@@ -44,6 +44,7 @@ VARIANTS = [
     ("align=1&detector=haar", ["--align", "--detector", "haar"]),
     ("int8=1", ["--int8"]),
     ("int8=1&classifier=small&tta=1", ["--int8", "--classifier", "small", "--tta"]),
+    ("tta=centre", ["--tta", "centre"]),
 ]
 # --valgrind: small images, and the servers without a detector by default, with one cascade
 # detector among the variants: the network detectors (SSD, YuNet) take minutes per image there.

@@ -57,7 +57,8 @@ int cli_parse_common(cli_options *o, int argc, char **argv, int *i)
     const char *v, *a = argv[*i];
     if (!strcmp(a, "--no-detect") || !strcmp(a, "--faces-only")) return an->detector = "none", 1;
     if (!strcmp(a, "--tta") || !strncmp(a, "--tta=", 6)) { /* bare --tta: flip; a mode may follow */
-        const char *const modes[] = {ferc_tta_name(FERC_TTA_NONE), ferc_tta_name(FERC_TTA_FLIP), ferc_tta_name(FERC_TTA_CROPS), NULL};
+        const char *const modes[] = {ferc_tta_name(FERC_TTA_NONE), ferc_tta_name(FERC_TTA_FLIP), ferc_tta_name(FERC_TTA_CENTRE),
+                                     ferc_tta_name(FERC_TTA_CROPS), NULL};
         v = a[5] ? a + 6 : *i + 1 < argc && ferc_tta_from_name(argv[*i + 1]) >= 0 ? argv[++*i] : "flip";
         if (one_of("--tta", v, modes)) return -1;
         an->tta = ferc_tta_from_name(v);

@@ -14,7 +14,7 @@
 #define EVAL_BATCH 64
 
 static const char eval_usage[] =
-    "usage: ferc eval --data DIR [--model FILE | --classifier cnn|small|lbp-svm] [--tta [flip|crops]] [--threads N]\n";
+    "usage: ferc eval --data DIR [--model FILE | --classifier cnn|small|lbp-svm] [--tta [flip|centre|crops]] [--threads N]\n";
 
 /* Lists DIR/<class>/... images with their labels; returns -1 (message printed) on error. */
 static int list_data(const char *dir, cli_inputs *files, int **labels)

@@ -45,8 +45,8 @@ typedef struct job job;
 /* One worker's engines, made on first use of each parameter set. */
 typedef struct {
     ferc_detector *det[N_DET];
-    ferc_classifier *cls[N_MODEL][3];        /* [model][tta mode] */
-    ferc_analyzer *an[N_DET][N_MODEL][3][2]; /* [detector][model][tta mode][align] */
+    ferc_classifier *cls[N_MODEL][FERC_NUM_TTA_MODES];        /* [model][tta mode] */
+    ferc_analyzer *an[N_DET][N_MODEL][FERC_NUM_TTA_MODES][2]; /* [detector][model][tta mode][align] */
 } engines;
 
 typedef struct {
@@ -622,7 +622,7 @@ const char cli_serve_usage[] =
     "HTTP service of the command (docs/serve.md). Listens on loopback unless --host says otherwise.\n"
     "  POST /v1/analyze  body: an image, or multipart/form-data with a field 'image'; answer: the JSON\n"
     "                    line `ferc` prints for it. Query: detector=yunet|ssd|haar|lbp|none,\n"
-    "                    classifier=cnn|small|lbp-svm, tta=0|1|flip|crops, align=0|1, annotate=1 (the annotated JPEG)\n"
+    "                    classifier=cnn|small|lbp-svm, tta=0|1|flip|centre|crops, align=0|1, annotate=1 (the annotated JPEG)\n"
     "  GET /             a page: photos and the webcam, with boxes, probabilities and 30 s curves\n"
     "  GET /healthz      {\"status\":\"ok\", ...}\n"
     "  GET /metrics      Prometheus text: requests by status, latency, faces, queue, models\n"

@@ -53,7 +53,7 @@ static int tta_mode(int *slot, const char *v, char *msg, size_t ms)
     const int mode = ferc_tta_from_name(v);
     if (mode >= 0) *slot = mode;
     else if (flag(slot, "tta", v, msg, ms)) {
-        snprintf(msg, ms, "query parameter tta=%s: expected 0, 1, true, false, none, flip or crops", v);
+        snprintf(msg, ms, "query parameter tta=%s: expected 0, 1, true, false, none, flip, centre or crops", v);
         return -1;
     }
     return 0;

@@ -29,21 +29,22 @@ from models import build  # noqa: E402
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
-TTA_VIEWS = {"none": 1, "flip": 2, "crops": 12}
+TTA_VIEWS = {"none": 1, "flip": 2, "centre": 4, "crops": 12}
 
 
 def views(images, tta):
     """The views the classifier averages, as uint8 N x V x H x W. none: the face; flip: the face
     and its mirror; crops: those two, then five crops of 11/12 of the side (44 of 48 px: the four
     corners and the centre, offset half the margin rounded down) resized back to the full size by
-    cv2.resize (bilinear), each followed by its mirror."""
+    cv2.resize (bilinear), each followed by its mirror; centre: as crops with the last crop only."""
     out = [images]
     if tta != "none":
         out.append(images[:, :, ::-1])
-    if tta == "crops":
+    if tta in ("crops", "centre"):
         h, w = images.shape[1:]
         ch, cw = (h * 11 + 6) // 12, (w * 11 + 6) // 12
-        for oy, ox in ((0, 0), (0, w - cw), (h - ch, 0), (h - ch, w - cw), ((h - ch) // 2, (w - cw) // 2)):
+        corners = ((0, 0), (0, w - cw), (h - ch, 0), (h - ch, w - cw)) if tta == "crops" else ()
+        for oy, ox in corners + (((h - ch) // 2, (w - cw) // 2),):
             c = np.stack([cv2.resize(np.ascontiguousarray(f[oy:oy + ch, ox:ox + cw]), (w, h),
                                      interpolation=cv2.INTER_LINEAR) for f in images])
             out += [c, c[:, :, ::-1]]
@@ -85,10 +86,10 @@ def main():
     ap.add_argument("checkpoint")
     ap.add_argument("model")
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "fer2013"))
-    ap.add_argument("--tta", default="none,flip,crops", help="the modes to compare (comma-separated)")
+    ap.add_argument("--tta", default="none,flip,centre,crops", help="the modes to compare (comma-separated)")
     args = ap.parse_args()
     if set(args.tta.split(",")) - set(TTA_VIEWS):
-        raise SystemExit(f"--tta {args.tta}: modes are none, flip, crops")
+        raise SystemExit(f"--tta {args.tta}: modes are " + ", ".join(TTA_VIEWS))
     if not os.path.isdir(args.data):
         raise SystemExit(f"FER2013 not found at {args.data} (--data DIR)")
     ck = torch.load(args.checkpoint, map_location="cpu")
