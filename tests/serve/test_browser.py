@@ -3,7 +3,8 @@
 driven by Selenium through chromium-driver, with its fake camera playing a Y4M clip made here
 from the fixture photo tests/data/faces_astronaut.png (panned left and right, so the face
 moves). Checks, against the ferc command's own output where there is one:
-  - photo: choosing tests/data/astronaut.jpg shows the command's box and emotion;
+  - photo: choosing tests/data/astronaut.jpg shows the command's box and emotion; with the TTA
+    select on "centre", the command's `--tta centre` probabilities (as the page rounds them);
   - camera (started from the keyboard: Tab to the button, Space): a face box in the status
     and summary, and a curve whose points move as frames come;
   - camera refused: the page says so.
@@ -29,6 +30,9 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
+
+EMOTIONS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]  # the page's table order
 
 
 def read_gray_png(path):
@@ -140,6 +144,25 @@ def main():
             size = d.execute_script("const c = document.getElementById('photo-canvas'); return [c.width, c.height];")
             check(size == [512, 512], "photo canvas %s" % size)
             d.save_screenshot(os.path.join(out, "photo.png"))
+
+            # The TTA select goes into the query: the same photo with "centre" shows the
+            # probabilities of the command's --tta centre, to the page's 0.1%.
+            cmd = [ferc, "--tta", "centre", photo]
+            p = json.loads(subprocess.run(cmd, cwd=ROOT, capture_output=True, check=True).stdout)["faces"][0]
+            want_rows = ["%s %.1f%%" % (e, 100 * p["probabilities"][e]) for e in EMOTIONS]
+            Select(d.find_element(By.ID, "tta")).select_by_visible_text("centre")
+            d.execute_script("document.getElementById('file').value = '';")  # the same file again
+            d.find_element(By.ID, "file").send_keys(os.path.join(ROOT, photo))
+
+            def face_rows():
+                rows = [r.text for r in d.find_elements(By.CSS_SELECTOR, "#photo-faces tr")[1:8]]
+                return rows if rows == want_rows else None
+            try:
+                check(wait("the centre-TTA probabilities", face_rows, 20) == want_rows,
+                      "photo with TTA centre: %s" % want_rows)
+            except AssertionError:
+                rows = [r.text for r in d.find_elements(By.CSS_SELECTOR, "#photo-faces tr")[1:8]]
+                check(False, "photo with TTA centre: page %s, the command's %s" % (rows, want_rows))
 
             # Camera, by keyboard only: Tab until the start button has focus, then Space.
             # Key presses go to whatever has focus, as a person's would (ActionChains).
