@@ -261,7 +261,7 @@ static ferc_status put_views(ferc_classifier *c, const uint8_t *f, float scale, 
     if (c->views == 2) return FERC_OK;
     const int cw = (w * 11 + 6) / 12, ch = (h * 11 + 6) / 12, mx = w - cw, my = h - ch;
     const int off[5][2] = {{0, 0}, {0, mx}, {my, 0}, {my, mx}, {my / 2, mx / 2}};
-    for (int k = c->views == 4 ? 4 : 0, v = 2; k < 5; k++, v += 2) {
+    for (int k = c->opt.tta == FERC_TTA_CENTRE ? 4 : 0, v = 2; k < 5; k++, v += 2) { /* off[4]: the centre */
         ferc_status s = ferc_resize_gray(f + off[k][0] * w + off[k][1], cw, ch, w, c->crop, w, h, w, 0, err);
         if (s) return s;
         put_view(c->crop, w, h, 0, scale, shift, x + (size_t)v * stride);

@@ -477,8 +477,8 @@ typedef struct ferc_classifier ferc_classifier;
 /* Test-time augmentation: the classifier averages the probabilities of several views of each
  * face. CROPS: the face, its mirror, and five crops of 11/12 of the side (corners, centre)
  * resized back, each with its mirror (12 runs per face; api/classifier.c says exactly).
- * CENTRE: the face, its mirror, and only the centre crop and its mirror (4 runs per face: most
- * of what the crops pay, for a third of the time). */
+ * CENTRE: the face, its mirror, and only the centre crop and its mirror (4 runs per face; on
+ * the default model most of what the crops gain, for a third of the runs). */
 enum { FERC_TTA_NONE = 0, FERC_TTA_FLIP = 1, FERC_TTA_CROPS = 2, FERC_TTA_CENTRE = 3 };
 #define FERC_NUM_TTA_MODES 4
 /* The modes' names ("none", "flip", "crops", "centre"; ferc_tta_from_name: -1 for another,
