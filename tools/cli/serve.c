@@ -183,9 +183,10 @@ static void engines_free(engines *e)
 {
     for (int d = 0; d < N_DET; d++)
         for (int c = 0; c < N_MODEL; c++)
-            for (int t = 0; t < 6; t++) ferc_analyzer_free(e->an[d][c][t / 2][t % 2]);
+            for (int t = 0; t < FERC_NUM_TTA_MODES; t++)
+                for (int a = 0; a < 2; a++) ferc_analyzer_free(e->an[d][c][t][a]);
     for (int c = 0; c < N_MODEL; c++)
-        for (int t = 0; t < 3; t++) ferc_classifier_free(e->cls[c][t]);
+        for (int t = 0; t < FERC_NUM_TTA_MODES; t++) ferc_classifier_free(e->cls[c][t]);
     for (int d = 0; d < N_DET; d++) ferc_detector_free(e->det[d]);
 }
 
