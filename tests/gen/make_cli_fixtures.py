@@ -124,10 +124,11 @@ def main():
     relit = np.round(relit).astype(np.uint8)
     pe = run(soft, np.stack([cv2.equalizeHist(f) for f in relit]), MEAN, STD)[:, order]
     pf = 0.5 * (p + run(soft, faces[:, :, ::-1].copy(), MEAN, STD)[:, order])
-    v = views(faces, "crops")
-    pcr = run(soft, v.reshape(-1, 48, 48), MEAN, STD).reshape(10, v.shape[1], 7).mean(1)[:, order]
-    v = views(faces, "centre")
-    pce = run(soft, v.reshape(-1, 48, 48), MEAN, STD).reshape(10, v.shape[1], 7).mean(1)[:, order]
+
+    def tta(mode):  # the mean over the mode's views, as the C classifier averages them
+        v = views(faces, mode)
+        return run(soft, v.reshape(-1, 48, 48), MEAN, STD).reshape(10, v.shape[1], 7).mean(1)[:, order]
+    pcr, pce = tta("crops"), tta("centre")
     lg = torch.softmax(torch.from_numpy(run(logits_model, faces, 0.0, 1.0)), 1).numpy()  # no labels: FER order
 
     # A scene: colour gradient background, faces 3 and 6 tinted and pasted at known places.
